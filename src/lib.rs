@@ -1,0 +1,15 @@
+//! mailcfg: e-mail account configuration as code.
+//!
+//! One pipeline: source → parse → lower → schema → model → rules → diagnostics → render.
+
+pub mod diagnostics;
+pub mod lower;
+pub mod model;
+pub mod parse;
+pub mod pipeline;
+pub mod render;
+pub mod rules;
+pub mod schema;
+pub mod source;
+
+pub use pipeline::{check, Checked, Input};

@@ -1,0 +1,318 @@
+//! KDL document → JSON value, plus a table from JSON pointer to the KDL spans it came from.
+//!
+//! The mapping (documented in docs/format.md):
+//! - a node with a children block is an object: its first argument is `name`, its properties
+//!   and children are keys;
+//! - a leaf node with one argument is that value; with several, an array; with none, null;
+//! - a leaf node with properties is an object of them, its argument (if any) under `value`;
+//! - nodes listed by [`crate::model::is_list_node`] collect into arrays (leaf items always take the
+//!   object form); any other repeated node or property is reported (KDL keeps the last one).
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Number, Value as Json};
+
+use crate::diagnostics::{Diagnostic, Label, Level, Span};
+use crate::model::is_list_node;
+use crate::parse::{Document, Entry, Node, Value};
+use crate::source::FileId;
+
+pub const DUPLICATE_NODE: &str = "duplicate-node";
+pub const DUPLICATE_PROPERTY: &str = "duplicate-property";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Node,
+    Property,
+    Argument,
+}
+
+/// Where one JSON value came from.
+#[derive(Debug, Clone)]
+pub struct SpanEntry {
+    /// The node name or property key (for arguments: the value itself).
+    pub key: Span,
+    /// The value: a leaf's argument, a property's value, or the whole node.
+    pub value: Span,
+    /// The whole node (or entry).
+    pub node: Span,
+    /// This step of the KDL path, e.g. `account "ServiceDesk"`, `incoming`, `port`.
+    pub label: String,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SpanMap {
+    entries: HashMap<String, SpanEntry>,
+}
+
+impl SpanMap {
+    pub fn get(&self, pointer: &str) -> Option<&SpanEntry> {
+        self.entries.get(pointer)
+    }
+
+    /// The entry for `pointer`, or for its nearest ancestor that has one.
+    pub fn nearest(&self, pointer: &str) -> Option<(&str, &SpanEntry)> {
+        let mut p = pointer;
+        loop {
+            if let Some((k, e)) = self.entries.get_key_value(p) {
+                return Some((k.as_str(), e));
+            }
+            match p.rfind('/') {
+                Some(i) => p = &p[..i],
+                None => return None,
+            }
+        }
+    }
+
+    /// `account "ServiceDesk" › incoming › port` for `/account/0/incoming/port`.
+    pub fn kdl_path(&self, pointer: &str) -> String {
+        let mut parts = Vec::new();
+        let mut end = 0;
+        while end < pointer.len() {
+            end = pointer[end + 1..]
+                .find('/')
+                .map(|i| end + 1 + i)
+                .unwrap_or(pointer.len());
+            if let Some(e) = self.entries.get(&pointer[..end]) {
+                if e.origin != Origin::Argument {
+                    parts.push(e.label.clone());
+                }
+            }
+        }
+        parts.join(" › ")
+    }
+
+    fn insert(&mut self, pointer: String, entry: SpanEntry) {
+        self.entries.insert(pointer, entry);
+    }
+}
+
+pub struct Lowered {
+    pub value: Json,
+    pub spans: SpanMap,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+pub fn lower(file: FileId, doc: &Document<'_>) -> Lowered {
+    let mut l = Lowerer {
+        file,
+        spans: SpanMap::default(),
+        diagnostics: Vec::new(),
+        first_seen: HashMap::new(),
+    };
+    let mut root = Map::new();
+    let mut names = Vec::new();
+    l.nodes(&doc.nodes, "", &mut names, &mut root);
+    Lowered {
+        value: Json::Object(root),
+        spans: l.spans,
+        diagnostics: l.diagnostics,
+    }
+}
+
+struct Lowerer {
+    file: FileId,
+    spans: SpanMap,
+    diagnostics: Vec<Diagnostic>,
+    /// pointer → span of the first definition, for duplicate reports.
+    first_seen: HashMap<String, Span>,
+}
+
+fn scalar(v: &Value<'_>) -> Json {
+    match v {
+        Value::String(s) => Json::String(s.to_string()),
+        Value::Integer(i) => {
+            if let Ok(i) = i64::try_from(*i) {
+                Json::Number(i.into())
+            } else if let Ok(u) = u64::try_from(*i) {
+                Json::Number(u.into())
+            } else {
+                Number::from_f64(*i as f64).map_or(Json::Null, Json::Number)
+            }
+        }
+        Value::Float(f) => Number::from_f64(*f).map_or(Json::Null, Json::Number),
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Null => Json::Null,
+    }
+}
+
+fn node_label(node: &Node<'_>) -> String {
+    match (node.children.is_some(), node.args().next()) {
+        (
+            true,
+            Some(Entry {
+                value: Value::String(s),
+                ..
+            }),
+        ) => format!("{} {:?}", node.name.value, s.as_ref()),
+        _ => node.name.value.to_string(),
+    }
+}
+
+impl Lowerer {
+    fn nodes<'d>(
+        &mut self,
+        nodes: &'d [Node<'d>],
+        parent: &str,
+        names: &mut Vec<&'d str>,
+        obj: &mut Map<String, Json>,
+    ) {
+        for node in nodes {
+            let name: &str = &node.name.value;
+            let key_ptr = format!("{parent}/{}", escape_pointer(name));
+            if is_list_node(names, name) {
+                let arr = obj
+                    .entry(name.to_string())
+                    .or_insert_with(|| Json::Array(Vec::new()));
+                if !arr.is_array() {
+                    *arr = Json::Array(Vec::new());
+                }
+                let index = arr.as_array().map_or(0, Vec::len);
+                let ptr = format!("{key_ptr}/{index}");
+                names.push(name);
+                let value = self.node(node, &ptr, names, true);
+                names.pop();
+                if let Some(a) = obj.get_mut(name).and_then(Json::as_array_mut) {
+                    a.push(value);
+                }
+                continue;
+            }
+            self.check_duplicate(&key_ptr, node.name.span, DUPLICATE_NODE, "node", name);
+            names.push(name);
+            let value = self.node(node, &key_ptr, names, false);
+            names.pop();
+            obj.insert(name.to_string(), value);
+        }
+    }
+
+    fn check_duplicate(
+        &mut self,
+        ptr: &str,
+        span: Span,
+        rule: &'static str,
+        what: &str,
+        name: &str,
+    ) {
+        if let Some(first) = self.first_seen.get(ptr) {
+            let d = Diagnostic::new(
+                rule,
+                Level::Error,
+                Label::new(self.file, span).with_text("repeated here"),
+                format!("`{name}` is given more than once; KDL would silently keep only the last {what}"),
+            )
+            .with_related(Label::new(self.file, *first).with_text("first given here"))
+            .with_help(format!("keep one `{name}` {what}"))
+            .with_path(self.spans.kdl_path(ptr));
+            self.diagnostics.push(d);
+        } else {
+            self.first_seen.insert(ptr.to_string(), span);
+        }
+    }
+
+    fn node<'d>(
+        &mut self,
+        node: &'d Node<'d>,
+        ptr: &str,
+        names: &mut Vec<&'d str>,
+        list_item: bool,
+    ) -> Json {
+        let args: Vec<&Entry<'_>> = node.args().collect();
+        let has_props = node.props().next().is_some();
+        let leaf_single = node.children.is_none() && !has_props && args.len() == 1 && !list_item;
+        self.spans.insert(
+            ptr.to_string(),
+            SpanEntry {
+                key: node.name.span,
+                value: if leaf_single {
+                    args[0].value_span
+                } else {
+                    node.span
+                },
+                node: node.span,
+                label: node_label(node),
+                origin: Origin::Node,
+            },
+        );
+        if node.children.is_none() && !has_props && !list_item {
+            return match args.len() {
+                0 => Json::Null,
+                1 => scalar(&args[0].value),
+                _ => Json::Array(
+                    args.iter()
+                        .enumerate()
+                        .map(|(i, a)| {
+                            self.arg_span(format!("{ptr}/{i}"), a);
+                            scalar(&a.value)
+                        })
+                        .collect(),
+                ),
+            };
+        }
+        let mut obj = Map::new();
+        let arg_key = if node.children.is_some() {
+            "name"
+        } else {
+            "value"
+        };
+        match args.len() {
+            0 => {}
+            1 => {
+                self.arg_span(format!("{ptr}/{arg_key}"), args[0]);
+                obj.insert(arg_key.into(), scalar(&args[0].value));
+            }
+            _ => {
+                let p = format!("{ptr}/{arg_key}");
+                obj.insert(
+                    arg_key.into(),
+                    Json::Array(
+                        args.iter()
+                            .enumerate()
+                            .map(|(i, a)| {
+                                self.arg_span(format!("{p}/{i}"), a);
+                                scalar(&a.value)
+                            })
+                            .collect(),
+                    ),
+                );
+            }
+        }
+        for prop in node.props() {
+            let Some(key) = &prop.name else { continue };
+            let kp = format!("{ptr}/{}", escape_pointer(&key.value));
+            self.check_duplicate(&kp, key.span, DUPLICATE_PROPERTY, "property", &key.value);
+            self.spans.insert(
+                kp,
+                SpanEntry {
+                    key: key.span,
+                    value: prop.value_span,
+                    node: prop.span,
+                    label: key.value.to_string(),
+                    origin: Origin::Property,
+                },
+            );
+            obj.insert(key.value.to_string(), scalar(&prop.value));
+        }
+        if let Some(children) = &node.children {
+            self.nodes(&children.nodes, ptr, names, &mut obj);
+        }
+        Json::Object(obj)
+    }
+
+    fn arg_span(&mut self, ptr: String, a: &Entry<'_>) {
+        self.spans.insert(
+            ptr,
+            SpanEntry {
+                key: a.value_span,
+                value: a.value_span,
+                node: a.span,
+                label: String::new(),
+                origin: Origin::Argument,
+            },
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! The check pipeline over a set of files: every stage, per file in parallel, then the rules
+//! over the whole tree.
+
+use std::path::PathBuf;
+use std::sync::LazyLock;
+
+use rayon::prelude::*;
+use serde_json::Value as Json;
+
+use crate::diagnostics::{Diagnostic, Label, Level, Span};
+use crate::lower::SpanMap;
+use crate::model::{Account, Credential, Located, Project, System};
+use crate::source::{self, FileId, SourceFile, Sources};
+use crate::{lower, parse, rules, schema};
+
+/// One file to check: read from disk, or given as bytes (stdin, editor buffers).
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub path: PathBuf,
+    pub content: Option<Vec<u8>>,
+}
+
+impl Input {
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        Input {
+            path: path.into(),
+            content: None,
+        }
+    }
+    pub fn text(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
+        Input {
+            path: path.into(),
+            content: Some(text.into().into_bytes()),
+        }
+    }
+}
+
+/// Everything a run produced; renderers, compile and probe read from here.
+pub struct Checked {
+    pub sources: Sources,
+    pub spans: Vec<SpanMap>,
+    pub project: Project,
+    /// Sorted by file, then position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Checked {
+    pub fn has_io_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.rule == source::IO_ERROR)
+    }
+}
+
+struct FileResult {
+    source: SourceFile,
+    spans: SpanMap,
+    diagnostics: Vec<Diagnostic>,
+    accounts: Vec<Located<Account>>,
+    credentials: Vec<Located<Credential>>,
+    systems: Vec<Located<System>>,
+}
+
+/// The kdl parser recurses per nesting level; give it room. Depth is also capped before parsing.
+static POOL: LazyLock<rayon::ThreadPool> = LazyLock::new(|| {
+    rayon::ThreadPoolBuilder::new()
+        .stack_size(64 * 1024 * 1024)
+        .thread_name(|i| format!("mailcfg-check-{i}"))
+        .build()
+        .expect("thread pool")
+});
+
+pub fn check(inputs: Vec<Input>) -> Checked {
+    let results: Vec<FileResult> = POOL.install(|| {
+        inputs
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, input)| analyze(FileId(i as u32), input))
+            .collect()
+    });
+    let mut sources = Sources::default();
+    let mut spans = Vec::with_capacity(results.len());
+    let mut project = Project::default();
+    let mut diagnostics = Vec::new();
+    for r in results {
+        sources.add(r.source);
+        spans.push(r.spans);
+        diagnostics.extend(r.diagnostics);
+        project.accounts.extend(r.accounts);
+        project.credentials.extend(r.credentials);
+        project.systems.extend(r.systems);
+    }
+    let cx = rules::Context {
+        project: &project,
+        spans: &spans,
+    };
+    diagnostics.extend(rules::run(&cx));
+    diagnostics.sort_by(|a, b| {
+        (a.primary.file, a.primary.span, a.rule).cmp(&(b.primary.file, b.primary.span, b.rule))
+    });
+    Checked {
+        sources,
+        spans,
+        project,
+        diagnostics,
+    }
+}
+
+pub const EMPTY_FILE: &str = "empty-file";
+
+fn analyze(id: FileId, input: Input) -> FileResult {
+    let (source, problem) = match input.content {
+        Some(bytes) => source::from_bytes(&input.path, bytes),
+        None => source::read_file(&input.path),
+    };
+    let mut result = FileResult {
+        source,
+        spans: SpanMap::default(),
+        diagnostics: Vec::new(),
+        accounts: Vec::new(),
+        credentials: Vec::new(),
+        systems: Vec::new(),
+    };
+    if let Some((rule, message, span)) = problem {
+        result
+            .diagnostics
+            .push(source::input_diagnostic(id, rule, message, span));
+        return result;
+    }
+    let text = result.source.text.as_str();
+    let parsed = parse::parse(id, text);
+    result.diagnostics.extend(parsed.diagnostics);
+    let Some(doc) = parsed.document else {
+        return result;
+    };
+    if doc.nodes.is_empty() {
+        result.diagnostics.push(
+            Diagnostic::new(
+                EMPTY_FILE,
+                Level::Warning,
+                Label::new(id, Span::default()),
+                "file defines nothing (no account, credential or system node)",
+            )
+            .with_help("remove the file, or add an `account \"Name\" { … }` node"),
+        );
+        return result;
+    }
+    let lowered = lower::lower(id, &doc);
+    drop(doc);
+    result.diagnostics.extend(lowered.diagnostics);
+    let (schema_diags, bad) = schema::validate(id, &lowered.value, &lowered.spans);
+    result.diagnostics.extend(schema_diags);
+    // An item with a schema error anywhere inside it is left out of the model, so rules never
+    // report consequences of a mistake the schema already named.
+    let clean = |ptr: &str| {
+        !bad.iter().any(|b| {
+            b == ptr
+                || b.strip_prefix(ptr)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    };
+    let root = &lowered.value;
+    result.accounts = items(id, root, "account", &clean);
+    result.credentials = items(id, root, "credential", &clean);
+    if let Some(sys) = root.get("system") {
+        if clean("/system") {
+            if let Ok(value) = serde_json::from_value(sys.clone()) {
+                result.systems.push(Located {
+                    file: id,
+                    pointer: "/system".into(),
+                    value,
+                });
+            }
+        }
+    }
+    result.spans = lowered.spans;
+    result
+}
+
+/// The items of a top-level list that passed the schema, typed.
+fn items<T: serde::de::DeserializeOwned>(
+    file: FileId,
+    root: &Json,
+    key: &str,
+    clean: &dyn Fn(&str) -> bool,
+) -> Vec<Located<T>> {
+    let Some(list) = root.get(key).and_then(Json::as_array) else {
+        return Vec::new();
+    };
+    list.iter()
+        .enumerate()
+        .filter_map(|(i, v)| {
+            let pointer = format!("/{key}/{i}");
+            if !clean(&pointer) {
+                return None;
+            }
+            let value = serde_json::from_value(v.clone()).ok()?;
+            Some(Located {
+                file,
+                pointer,
+                value,
+            })
+        })
+        .collect()
+}

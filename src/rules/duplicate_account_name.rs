@@ -1,0 +1,72 @@
+use std::collections::HashMap;
+
+use super::{Context, Part, RuleMeta};
+use crate::diagnostics::{Diagnostic, Level};
+
+pub static META: RuleMeta = RuleMeta {
+    name: "duplicate-account-name",
+    level: Level::Error,
+    summary: "two accounts have the same name (case-insensitive, across all files)",
+    docs: r#"## What it checks
+Two `account` nodes anywhere in the checked tree whose names are equal ignoring case.
+
+## Why
+CSM identifies global accounts by name, case-insensitively; deploying two accounts with the
+same name overwrites one with the other. The second definition is reported, with a pointer to
+the first.
+
+## Example
+```kdl bad
+account "Support" {
+    protocol "imap"
+    incoming { server "imap.example.com"; }
+}
+account "support" {
+    protocol "pop"
+    incoming { server "pop.example.com"; }
+}
+```
+
+```kdl good
+account "Support" {
+    protocol "imap"
+    incoming { server "imap.example.com"; }
+}
+account "Support-POP" {
+    protocol "pop"
+    incoming { server "pop.example.com"; }
+}
+```
+"#,
+};
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let mut first = HashMap::new();
+    for acc in &cx.project.accounts {
+        let key = acc.value.name.to_lowercase();
+        match first.get(&key) {
+            None => {
+                first.insert(key, acc);
+            }
+            Some(prev) => out.push(
+                cx.diag(
+                    &META,
+                    acc,
+                    "name",
+                    Part::Value,
+                    format!(
+                        "account name {:?} is already used by account {:?}",
+                        acc.value.name, prev.value.name
+                    ),
+                )
+                .with_related(
+                    cx.label(prev, "name", Part::Value)
+                        .with_text("first defined here"),
+                )
+                .with_help(
+                    "account names are unique across all files, ignoring case; rename one of them",
+                ),
+            ),
+        }
+    }
+}

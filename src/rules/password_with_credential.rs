@@ -1,0 +1,90 @@
+use super::{Context, Part, RuleMeta};
+use crate::diagnostics::{Diagnostic, Level};
+
+pub static META: RuleMeta = RuleMeta {
+    name: "password-with-credential",
+    level: Level::Error,
+    summary: "a server block has both a password and a credential",
+    docs: r#"## What it checks
+An `incoming` or `outgoing` block that sets both `password` and `credential`.
+
+## Why
+With credentials-based authentication (Google / Office 365) CSM disables the password field:
+the credential replaces the password. Having both means one of them is silently ignored, and
+nobody can tell from the file which one is used. Source: CSM documentation, "Credentials-based
+authentication".
+
+## Example
+```kdl bad
+account "Support" {
+    protocol "imap"
+    incoming {
+        server "imap.gmail.com"
+        security "ssl"
+        user "support@example.com"
+        password env="SUPPORT_PASSWORD"
+        credential "google-support"
+    }
+}
+credential "google-support" {
+    type "google"
+    service-account "mail@project.iam.gserviceaccount.com"
+    private-key file="secrets/google-support.json"
+}
+```
+
+```kdl good
+account "Support" {
+    protocol "imap"
+    incoming {
+        server "imap.gmail.com"
+        security "ssl"
+        user "support@example.com"
+        credential "google-support"
+    }
+}
+credential "google-support" {
+    type "google"
+    service-account "mail@project.iam.gserviceaccount.com"
+    private-key file="secrets/google-support.json"
+}
+```
+"#,
+};
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for acc in &cx.project.accounts {
+        let a = &acc.value;
+        let blocks = [
+            (
+                "incoming",
+                a.incoming.password.is_some() && a.incoming.credential.is_some(),
+            ),
+            (
+                "outgoing",
+                a.outgoing
+                    .as_ref()
+                    .is_some_and(|o| o.password.is_some() && o.credential.is_some()),
+            ),
+        ];
+        for (block, both) in blocks {
+            if !both {
+                continue;
+            }
+            out.push(
+                cx.diag(
+                    &META,
+                    acc,
+                    &format!("{block}/password"),
+                    Part::Node,
+                    format!("`{block}` of account {:?} has both a password and a credential", a.name),
+                )
+                .with_related(
+                    cx.label(acc, &format!("{block}/credential"), Part::Node)
+                        .with_text("credential given here"),
+                )
+                .with_help("credentials-based authentication replaces the password: remove `password`, or remove `credential` to log in with the password"),
+            );
+        }
+    }
+}

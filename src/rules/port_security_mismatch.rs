@@ -1,0 +1,112 @@
+use super::{Context, Part, RuleMeta};
+use crate::diagnostics::{Diagnostic, Level};
+use crate::model::{well_known_port, Security, Service};
+
+pub static META: RuleMeta = RuleMeta {
+    name: "port-security-mismatch",
+    level: Level::Error,
+    summary: "the port expects implicit TLS but security is basic/STARTTLS, or the reverse",
+    docs: r#"## What it checks
+A custom `port` whose well-known meaning contradicts `security`:
+- implicit-TLS security (`ssl`, `ssl-no-auth`) on a cleartext/STARTTLS port: 110 (POP3),
+  143 (IMAP), 25 or 587 (SMTP);
+- `basic` or `tls` (STARTTLS) on an implicit-TLS port: 995 (POP3S), 993 (IMAPS), 465 (SMTPS).
+
+## Why
+The connection cannot work: on 993/995/465 the server starts the TLS handshake before any
+protocol greeting, while on 110/143/25/587 it sends a cleartext greeting and expects STARTTLS.
+The client waits for a greeting that never comes, or sends a TLS handshake to a server that
+answers in plain text. Source: RFC 8314 §3.3, RFC 6409.
+
+## Example
+```kdl bad
+account "Sales" {
+    protocol "imap"
+    incoming {
+        server "imap.example.com"
+        security "tls"
+        port 993
+    }
+}
+```
+
+```kdl good
+account "Sales" {
+    protocol "imap"
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        port 993
+    }
+}
+```
+"#,
+};
+
+fn expectation(port: u32, implicit: bool, service: Service) -> String {
+    if implicit {
+        format!(
+            "port {port} is the {} implicit-TLS port: use security \"ssl\"",
+            service.display()
+        )
+    } else {
+        format!(
+            "port {port} is the {} cleartext/STARTTLS port: use security \"tls\" (STARTTLS)",
+            service.display()
+        )
+    }
+}
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for acc in &cx.project.accounts {
+        let a = &acc.value;
+        let mut sides = vec![("incoming", a.incoming.port, a.incoming.security)];
+        if let Some(o) = &a.outgoing {
+            sides.push(("outgoing", o.port, o.security));
+        }
+        for (block, port, security) in sides {
+            let (Some(port), Some(security)) = (port, security) else {
+                continue;
+            };
+            let Some(known) = well_known_port(port) else {
+                continue;
+            };
+            let bad = match security {
+                Security::Ssl | Security::SslNoAuth => !known.implicit_tls,
+                Security::Basic | Security::Tls => known.implicit_tls,
+                Security::Auto => false,
+            };
+            if !bad {
+                continue;
+            }
+            let what = if security.is_implicit_tls() {
+                "implicit TLS"
+            } else if security == Security::Tls {
+                "STARTTLS"
+            } else {
+                "a cleartext connection"
+            };
+            out.push(
+                cx.diag(
+                    &META,
+                    acc,
+                    &format!("{block}/port"),
+                    Part::Value,
+                    format!(
+                        "security \"{security}\" uses {what}, but port {port} expects {}",
+                        if known.implicit_tls {
+                            "implicit TLS"
+                        } else {
+                            "a cleartext greeting (then STARTTLS)"
+                        }
+                    ),
+                )
+                .with_related(
+                    cx.label(acc, &format!("{block}/security"), Part::Value)
+                        .with_text(format!("security \"{security}\"")),
+                )
+                .with_help(expectation(port, known.implicit_tls, known.service)),
+            );
+        }
+    }
+}

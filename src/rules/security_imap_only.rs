@@ -1,0 +1,62 @@
+use super::{Context, Part, RuleMeta};
+use crate::diagnostics::{Diagnostic, Level};
+use crate::model::{Protocol, Security};
+
+pub static META: RuleMeta = RuleMeta {
+    name: "security-imap-only",
+    level: Level::Error,
+    summary: "POP3 accounts cannot use `tls` (STARTTLS) or `ssl-no-auth` security",
+    docs: r#"## What it checks
+A POP account whose incoming `security` is `tls` or `ssl-no-auth`.
+
+## Why
+CSM offers STARTTLS (`tls`) and SSL without certificate validation (`ssl-no-auth`) for IMAP
+servers only. A POP account configured with either cannot be saved in CSM, so the deployment
+fails. Source: CSM documentation, "Define a global POP/IMAP account", Security.
+
+## Example
+```kdl bad
+account "Helpdesk" {
+    protocol "pop"
+    incoming {
+        server "pop.example.com"
+        security "tls"
+        user "helpdesk@example.com"
+        password env="HELPDESK_PASSWORD"
+    }
+}
+```
+
+```kdl good
+account "Helpdesk" {
+    protocol "pop"
+    incoming {
+        server "pop.example.com"
+        security "ssl"
+        user "helpdesk@example.com"
+        password env="HELPDESK_PASSWORD"
+    }
+}
+```
+"#,
+};
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for acc in &cx.project.accounts {
+        let a = &acc.value;
+        let sec = a.incoming.security();
+        if a.protocol == Protocol::Pop && matches!(sec, Security::Tls | Security::SslNoAuth) {
+            out.push(
+                cx.diag(
+                    &META,
+                    acc,
+                    "incoming/security",
+                    Part::Value,
+                    format!("security \"{sec}\" is offered for IMAP accounts only; account {:?} uses POP", a.name),
+                )
+                .with_related(cx.label(acc, "protocol", Part::Value).with_text("POP account"))
+                .with_help("use \"ssl\" (implicit TLS, port 995) for POP3, or switch the account to protocol \"imap\""),
+            );
+        }
+    }
+}

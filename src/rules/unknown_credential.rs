@@ -1,0 +1,96 @@
+use super::{Context, Part, RuleMeta};
+use crate::diagnostics::{Diagnostic, Level};
+use crate::schema::did_you_mean;
+
+pub static META: RuleMeta = RuleMeta {
+    name: "unknown-credential",
+    level: Level::Error,
+    summary: "a `credential` reference names no defined credential",
+    docs: r#"## What it checks
+`credential "name"` inside `incoming` or `outgoing` when no top-level `credential "name"` exists
+in any checked file.
+
+## Why
+The account cannot authenticate: CSM needs the credential record the account points to.
+References resolve across files, so the credential may live in its own file.
+
+## Example
+```kdl bad
+account "Support" {
+    protocol "imap"
+    incoming {
+        server "imap.gmail.com"
+        security "ssl"
+        user "support@example.com"
+        credential "google-suport"
+    }
+}
+credential "google-support" {
+    type "google"
+    service-account "mail@project.iam.gserviceaccount.com"
+    private-key file="secrets/google-support.json"
+}
+```
+
+```kdl good
+account "Support" {
+    protocol "imap"
+    incoming {
+        server "imap.gmail.com"
+        security "ssl"
+        user "support@example.com"
+        credential "google-support"
+    }
+}
+credential "google-support" {
+    type "google"
+    service-account "mail@project.iam.gserviceaccount.com"
+    private-key file="secrets/google-support.json"
+}
+```
+"#,
+};
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    let names: Vec<&str> = cx
+        .project
+        .credentials
+        .iter()
+        .map(|c| c.value.name.as_str())
+        .collect();
+    for acc in &cx.project.accounts {
+        let a = &acc.value;
+        let refs = [
+            ("incoming", a.incoming.credential.as_deref()),
+            (
+                "outgoing",
+                a.outgoing.as_ref().and_then(|o| o.credential.as_deref()),
+            ),
+        ];
+        for (block, name) in refs {
+            let Some(name) = name else { continue };
+            if names.contains(&name) {
+                continue;
+            }
+            let mut d = cx.diag(
+                &META,
+                acc,
+                &format!("{block}/credential"),
+                Part::Value,
+                format!("credential {name:?} is not defined in any checked file"),
+            );
+            d = match did_you_mean(name, names.iter().copied()) {
+                Some(s) => {
+                    let def = cx.project.credential(s).expect("suggested from the list");
+                    d.with_help(format!("did you mean {s:?}?"))
+                        .with_related(cx.label(def, "name", Part::Value).with_text("defined here"))
+                }
+                None if names.is_empty() => d.with_help(
+                    "define it with a top-level `credential \"name\" { type \"google\" … }` node",
+                ),
+                None => d.with_help(format!("defined credentials: {}", names.join(", "))),
+            };
+            out.push(d);
+        }
+    }
+}

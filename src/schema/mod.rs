@@ -1,0 +1,414 @@
+//! The JSON Schema, generated from the model types, and validation whose errors are phrased in
+//! KDL terms on the exact span they concern.
+
+use std::sync::LazyLock;
+
+use serde_json::Value as Json;
+
+use crate::diagnostics::{Diagnostic, Label, Level, Span};
+use crate::lower::{Origin, SpanMap};
+use crate::source::FileId;
+
+pub const UNKNOWN_NODE: &str = "unknown-node";
+pub const UNKNOWN_PROPERTY: &str = "unknown-property";
+pub const UNEXPECTED_ARGUMENT: &str = "unexpected-argument";
+pub const MISSING_NODE: &str = "missing-node";
+pub const INVALID_VALUE: &str = "invalid-value";
+pub const WRONG_TYPE: &str = "wrong-type";
+
+/// The schema of one account file, as checked in under `schema/mailcfg.schema.json`.
+pub fn generate() -> Json {
+    let schema = schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<crate::model::File>();
+    let mut json = serde_json::to_value(schema).expect("a generated schema serializes");
+    strip_null(&mut json);
+    json
+}
+
+/// The checked-in form: pretty JSON with a trailing newline.
+pub fn generate_pretty() -> String {
+    let mut s = serde_json::to_string_pretty(&generate()).expect("schema serializes");
+    s.push('\n');
+    s
+}
+
+/// `Option<T>` means "the node may be absent", never "the node may be null": a KDL node without
+/// a value must be reported, so drop the null alternatives schemars adds.
+fn strip_null(v: &mut Json) {
+    match v {
+        Json::Object(map) => {
+            if let Some(Json::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let t = types.remove(0);
+                    map.insert("type".into(), t);
+                }
+            }
+            if let Some(Json::Array(alts)) = map.get("anyOf") {
+                let kept: Vec<Json> = alts
+                    .iter()
+                    .filter(|a| a.get("type").and_then(Json::as_str) != Some("null"))
+                    .cloned()
+                    .collect();
+                if kept.len() == 1 && alts.len() == 2 {
+                    map.remove("anyOf");
+                    if let Json::Object(inner) = &kept[0] {
+                        for (k, v) in inner {
+                            map.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+            }
+            if map.get("default") == Some(&Json::Null) {
+                map.remove("default");
+            }
+            if let Some(Json::Array(e)) = map.get_mut("enum") {
+                e.retain(|x| !x.is_null());
+            }
+            for v in map.values_mut() {
+                strip_null(v);
+            }
+        }
+        Json::Array(items) => items.iter_mut().for_each(strip_null),
+        _ => {}
+    }
+}
+
+struct Compiled {
+    schema: Json,
+    validator: jsonschema::Validator,
+}
+
+static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
+    let schema = generate();
+    let validator = jsonschema::validator_for(&schema).expect("the generated schema compiles");
+    Compiled { schema, validator }
+});
+
+/// Validates one lowered file. Returns the diagnostics and the pointers that had errors.
+pub fn validate(file: FileId, value: &Json, spans: &SpanMap) -> (Vec<Diagnostic>, Vec<String>) {
+    let compiled = &*COMPILED;
+    if compiled.validator.is_valid(value) {
+        return (Vec::new(), Vec::new());
+    }
+    let mut diags = Vec::new();
+    let mut pointers = Vec::new();
+    for error in compiled.validator.iter_errors(value) {
+        let ptr = error.instance_path().as_str().to_string();
+        let schema_path = error.schema_path().as_str().to_string();
+        let d = phrase(
+            file,
+            &compiled.schema,
+            &ptr,
+            &schema_path,
+            error.kind(),
+            error.instance(),
+            spans,
+        );
+        pointers.push(ptr);
+        diags.push(d);
+    }
+    diags.sort_by_key(|d| d.primary.span);
+    diags.dedup_by(|a, b| a.primary.span == b.primary.span && a.message == b.message);
+    (diags, pointers)
+}
+
+/// The schema node at a keyword location such as `/$defs/Incoming/properties/port/maximum`.
+fn schema_at<'s>(schema: &'s Json, pointer: &str) -> Option<&'s Json> {
+    schema.pointer(pointer)
+}
+
+fn parent_pointer(p: &str) -> &str {
+    p.rfind('/').map_or("", |i| &p[..i])
+}
+
+fn last_segment(p: &str) -> String {
+    p.rsplit('/')
+        .next()
+        .unwrap_or("")
+        .replace("~1", "/")
+        .replace("~0", "~")
+}
+
+/// Resolves `$ref` so that `properties` of the object schema can be listed.
+fn resolve<'s>(schema: &'s Json, node: &'s Json) -> &'s Json {
+    match node.get("$ref").and_then(Json::as_str) {
+        Some(r) => r
+            .strip_prefix('#')
+            .and_then(|p| schema.pointer(p))
+            .unwrap_or(node),
+        None => node,
+    }
+}
+
+fn property_names(schema: &Json, object_schema: &Json) -> Vec<String> {
+    resolve(schema, object_schema)
+        .get("properties")
+        .and_then(Json::as_object)
+        .map(|m| {
+            m.keys()
+                .filter(|k| *k != "name" && *k != "value")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// "did you mean `x`?" when one candidate is close enough.
+pub fn did_you_mean<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
+    let word_l = word.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&word_l, &c.to_lowercase()), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+fn json_type_name(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "no value",
+        Json::Bool(_) => "a boolean",
+        Json::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "several values",
+        Json::Object(_) => "a block or properties",
+    }
+}
+
+fn expected_type_phrase(t: &Json) -> String {
+    let one = |s: &str| match s {
+        "string" => "a string".to_string(),
+        "integer" => "an integer".to_string(),
+        "number" => "a number".to_string(),
+        "boolean" => "#true or #false".to_string(),
+        "object" => "a block `{ … }` or properties".to_string(),
+        "array" => "a list".to_string(),
+        other => other.to_string(),
+    };
+    match t {
+        Json::String(s) => one(s),
+        Json::Array(a) => a
+            .iter()
+            .filter_map(Json::as_str)
+            .map(one)
+            .collect::<Vec<_>>()
+            .join(" or "),
+        _ => "another kind of value".into(),
+    }
+}
+
+fn show_value(v: &Json) -> String {
+    match v {
+        Json::String(s) => format!("{s:?}"),
+        Json::Bool(b) => format!("#{b}"),
+        Json::Null => "#null".into(),
+        other => other.to_string(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn phrase(
+    file: FileId,
+    schema: &Json,
+    ptr: &str,
+    schema_path: &str,
+    kind: &jsonschema::error::ValidationErrorKind,
+    instance: &Json,
+    spans: &SpanMap,
+) -> Diagnostic {
+    use jsonschema::error::ValidationErrorKind as K;
+    let here = spans.nearest(ptr);
+    let (value_span, key_span) = here
+        .map(|(_, e)| (e.value, e.key))
+        .unwrap_or((Span::default(), Span::default()));
+    let path = spans.kdl_path(ptr);
+    let at = if path.is_empty() {
+        "at the top level".to_string()
+    } else {
+        format!("in {path}")
+    };
+    let name = last_segment(ptr);
+    let diag = |rule, span: Span, label: &str, msg: String| {
+        Diagnostic::new(
+            rule,
+            Level::Error,
+            Label::new(file, span).with_text(label),
+            msg,
+        )
+        .with_path(path.clone())
+    };
+    match kind {
+        K::AdditionalProperties { unexpected } => {
+            let key = &unexpected[0];
+            let child = format!("{ptr}/{}", crate::lower::escape_pointer(key));
+            let entry = spans.get(&child);
+            let span = entry.map(|e| e.key).unwrap_or(key_span);
+            let object_schema = schema_at(schema, parent_pointer(schema_path)).unwrap_or(schema);
+            let allowed = property_names(schema, object_schema);
+            let origin = entry.map(|e| e.origin).unwrap_or(Origin::Node);
+            if origin == Origin::Argument || key == "name" || key == "value" {
+                return diag(
+                    UNEXPECTED_ARGUMENT,
+                    span,
+                    "unexpected argument",
+                    format!(
+                        "`{}` takes no argument here ({at})",
+                        spans
+                            .get(ptr)
+                            .map(|e| e.label.as_str())
+                            .unwrap_or("this node")
+                    ),
+                )
+                .with_help("remove the argument, or write it as a child node or property");
+            }
+            let (rule, what) = match origin {
+                Origin::Property => (UNKNOWN_PROPERTY, "property"),
+                _ => (UNKNOWN_NODE, "node"),
+            };
+            let mut d = diag(
+                rule,
+                span,
+                &format!("unknown {what}"),
+                format!("unknown {what} `{key}` {at}"),
+            );
+            let mut help = Vec::new();
+            if let Some(s) = did_you_mean(key, allowed.iter().map(String::as_str)) {
+                help.push(format!("did you mean `{s}`?"));
+            }
+            if !allowed.is_empty() {
+                help.push(format!("expected one of: {}", allowed.join(", ")));
+            }
+            if !help.is_empty() {
+                d = d.with_help(help.join(" "));
+            }
+            d
+        }
+        K::Required { property } => {
+            let prop = property.as_str().unwrap_or_default();
+            let owner = spans
+                .get(ptr)
+                .map(|e| e.label.clone())
+                .unwrap_or_else(|| "the file".into());
+            if prop == "name" || prop == "value" {
+                return diag(
+                    MISSING_NODE,
+                    key_span,
+                    "needs an argument",
+                    format!("`{owner}` needs an argument ({at})"),
+                )
+                .with_help(format!(
+                    "write it as `{owner} \"…\"{}`",
+                    if prop == "name" { " { … }" } else { "" }
+                ));
+            }
+            diag(
+                MISSING_NODE,
+                key_span,
+                &format!("missing `{prop}`"),
+                format!("`{prop}` is required {at}"),
+            )
+            .with_help(format!("add a `{prop}` node inside `{owner}`"))
+        }
+        K::Enum { options } => {
+            let opts: Vec<String> = options
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|o| o.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut help = String::new();
+            if let Some(s) = instance
+                .as_str()
+                .and_then(|v| did_you_mean(v, opts.iter().map(String::as_str)))
+            {
+                help = format!("did you mean \"{s}\"? ");
+            }
+            diag(
+                INVALID_VALUE,
+                value_span,
+                "invalid value",
+                format!("invalid value {} for `{name}` {at}", show_value(instance)),
+            )
+            .with_help(format!("{help}expected one of: {}", opts.join(", ")))
+        }
+        K::Type { .. } => {
+            let expected = schema_at(schema, schema_path)
+                .map(expected_type_phrase)
+                .unwrap_or_else(|| "another kind of value".into());
+            if instance.is_null() {
+                return diag(
+                    WRONG_TYPE,
+                    key_span,
+                    "no value",
+                    format!("`{name}` needs a value {at}: expected {expected}"),
+                );
+            }
+            diag(
+                WRONG_TYPE,
+                value_span,
+                &format!("expected {expected}"),
+                format!(
+                    "`{name}` must be {expected}, found {} {at}",
+                    json_type_name(instance)
+                ),
+            )
+        }
+        K::Minimum { limit } | K::ExclusiveMinimum { limit } => diag(
+            INVALID_VALUE,
+            value_span,
+            "too small",
+            format!(
+                "`{name}` is {} but must be at least {limit} {at}",
+                show_value(instance)
+            ),
+        ),
+        K::Maximum { limit } | K::ExclusiveMaximum { limit } => diag(
+            INVALID_VALUE,
+            value_span,
+            "too large",
+            format!(
+                "`{name}` is {} but must be at most {limit} {at}",
+                show_value(instance)
+            ),
+        ),
+        K::MinLength { limit } => diag(
+            INVALID_VALUE,
+            value_span,
+            "too short",
+            format!("`{name}` must be at least {limit} characters long {at}"),
+        ),
+        K::MaxLength { limit } => diag(
+            INVALID_VALUE,
+            value_span,
+            "too long",
+            format!("`{name}` must be at most {limit} characters long {at}"),
+        ),
+        K::AnyOf { .. } | K::OneOfNotValid { .. } | K::OneOfMultipleValid { .. } => {
+            let node = schema_at(schema, parent_pointer(schema_path));
+            let expected = node
+                .and_then(|n| n.get("x-expected"))
+                .and_then(Json::as_str)
+                .unwrap_or("a different value");
+            diag(
+                WRONG_TYPE,
+                value_span,
+                "wrong shape",
+                format!("`{name}` must be {expected} {at}"),
+            )
+        }
+        _ => diag(
+            INVALID_VALUE,
+            value_span,
+            "invalid value",
+            format!("invalid value {} for `{name}` {at}", show_value(instance)),
+        ),
+    }
+}

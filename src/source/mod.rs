@@ -1,0 +1,325 @@
+//! Finding account files and reading them with limits.
+
+pub mod redact;
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostics::{Diagnostic, Label, Level, Span};
+
+/// Files larger than this are reported, not parsed.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FileId(pub u32);
+
+impl FileId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One input file. `text` is empty when the file could not be read as UTF-8 text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(path: impl Into<PathBuf>, text: String) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        SourceFile {
+            path: path.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// The path as shown to users, with forward slashes.
+    pub fn display_path(&self) -> String {
+        let s = self.path.to_string_lossy().replace('\\', "/");
+        s.strip_prefix("./").map(str::to_string).unwrap_or(s)
+    }
+
+    /// 1-based line and 1-based column counted in Unicode scalar values.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = self.clamp(offset);
+        let line = self.line_of(offset);
+        let start = self.line_starts[line];
+        let col = self.text[start..offset].chars().count() + 1;
+        (line + 1, col)
+    }
+
+    /// 0-based line and 0-based column in UTF-16 code units (what LSP and SARIF count).
+    pub fn line_col_utf16(&self, offset: usize) -> (usize, usize) {
+        let offset = self.clamp(offset);
+        let line = self.line_of(offset);
+        let start = self.line_starts[line];
+        let col = self.text[start..offset].encode_utf16().count();
+        (line, col)
+    }
+
+    /// Byte offset of a 0-based line and UTF-16 column (clamped to the line).
+    pub fn offset_of_utf16(&self, line: usize, col: usize) -> usize {
+        if line >= self.line_starts.len() {
+            return self.text.len();
+        }
+        let start = self.line_starts[line];
+        let end = self
+            .line_starts
+            .get(line + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        let mut units = 0;
+        for (i, ch) in self.text[start..end].char_indices() {
+            if units >= col || ch == '\n' || ch == '\r' {
+                return start + i;
+            }
+            units += ch.len_utf16();
+        }
+        end
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
+    fn clamp(&self, offset: usize) -> usize {
+        let mut o = offset.min(self.text.len());
+        while !self.text.is_char_boundary(o) {
+            o -= 1;
+        }
+        o
+    }
+}
+
+/// All files of one run; `FileId` indexes into it.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn add(&mut self, file: SourceFile) -> FileId {
+        self.files.push(file);
+        FileId((self.files.len() - 1) as u32)
+    }
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.index()]
+    }
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
+    }
+}
+
+/// Rule names of problems found while finding and reading files.
+pub const IO_ERROR: &str = "io-error";
+pub const INVALID_UTF8: &str = "invalid-utf8";
+pub const BINARY_FILE: &str = "binary-file";
+pub const FILE_TOO_LARGE: &str = "file-too-large";
+
+/// What discovery found: files to check, and problems with paths that have no readable text.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub files: Vec<PathBuf>,
+    /// (path, message): paths that could not be walked at all.
+    pub problems: Vec<(PathBuf, String)>,
+}
+
+fn is_skipped_dir(name: &str) -> bool {
+    (name.starts_with('.') && name != "." && name != "..") || name == "target"
+}
+
+/// Walks `paths` for `*.kdl` files. Directories are walked (hidden and `target/` folders skipped,
+/// symlinks followed with loop detection); files named explicitly are always taken.
+pub fn discover(paths: &[PathBuf], exclude_name: Option<&str>) -> Discovered {
+    let mut out = Discovered::default();
+    for root in paths {
+        let meta = match fs::metadata(root) {
+            Ok(m) => m,
+            Err(e) => {
+                out.problems.push((root.clone(), io_message(&e)));
+                continue;
+            }
+        };
+        if !meta.is_dir() {
+            out.files.push(root.clone());
+            continue;
+        }
+        let walker = walkdir::WalkDir::new(root)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !(e.file_type().is_dir() && is_skipped_dir(&e.file_name().to_string_lossy()))
+            });
+        for entry in walker {
+            match entry {
+                Ok(e) => {
+                    let name = e.file_name().to_string_lossy();
+                    if e.file_type().is_file()
+                        && name.ends_with(".kdl")
+                        && Some(name.as_ref()) != exclude_name
+                    {
+                        out.files.push(e.into_path());
+                    }
+                }
+                Err(e) => {
+                    let path = e
+                        .path()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| root.clone());
+                    let msg = if e.loop_ancestor().is_some() {
+                        "symbolic link loop; not followed".to_string()
+                    } else if let Some(io) = e.io_error() {
+                        io_message(io)
+                    } else {
+                        e.to_string()
+                    };
+                    out.problems.push((path, msg));
+                }
+            }
+        }
+    }
+    out
+}
+
+pub fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            // Drop the "(os error N)" tail: it helps nobody reading a lint report.
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_string(),
+                None => s,
+            }
+        }
+    }
+}
+
+/// Reads one file into `sources`. Returns the id and, when the file has no usable text,
+/// the diagnostic that says why (the file is then registered with empty text).
+pub fn read_file(path: &Path) -> (SourceFile, Option<(&'static str, String, Span)>) {
+    let empty = || SourceFile::new(path, String::new());
+    let mut f = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            return (
+                empty(),
+                Some((
+                    IO_ERROR,
+                    format!("cannot read file: {}", io_message(&e)),
+                    Span::default(),
+                )),
+            )
+        }
+    };
+    let mut bytes = Vec::new();
+    if let Err(e) = (&mut f).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes) {
+        let msg = if e.raw_os_error() == Some(21) {
+            "is a directory".to_string()
+        } else {
+            io_message(&e)
+        };
+        return (
+            empty(),
+            Some((
+                IO_ERROR,
+                format!("cannot read file: {msg}"),
+                Span::default(),
+            )),
+        );
+    }
+    from_bytes(path, bytes)
+}
+
+/// Turns raw bytes into a source file, rejecting what is not KDL text.
+pub fn from_bytes(
+    path: &Path,
+    bytes: Vec<u8>,
+) -> (SourceFile, Option<(&'static str, String, Span)>) {
+    let empty = || SourceFile::new(path, String::new());
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return (
+            empty(),
+            Some((
+                FILE_TOO_LARGE,
+                format!(
+                    "file is larger than the {} MiB limit; not checked",
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ),
+                Span::default(),
+            )),
+        );
+    }
+    let head = &bytes[..bytes.len().min(8192)];
+    if let Some(nul) = head.iter().position(|&b| b == 0) {
+        // A NUL in valid UTF-8 text is still a control character KDL forbids; most often the
+        // file is binary, so say that rather than pointing at one byte.
+        if std::str::from_utf8(&bytes).is_err() || nul == 0 {
+            return (
+                empty(),
+                Some((
+                    BINARY_FILE,
+                    format!("binary file (NUL byte at offset {nul}); not checked"),
+                    Span::default(),
+                )),
+            );
+        }
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => (SourceFile::new(path, text), None),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            // Keep the valid prefix so the location can be shown with line and column.
+            let text = String::from_utf8_lossy(&bytes[..at]).into_owned();
+            let file = SourceFile::new(path, text);
+            let end = file.text.len();
+            (
+                file,
+                Some((
+                    INVALID_UTF8,
+                    format!(
+                        "file is not valid UTF-8: invalid byte 0x{:02X} at byte offset {at}; KDL files must be UTF-8",
+                        bytes[at]
+                    ),
+                    Span::new(end, end),
+                )),
+            )
+        }
+    }
+}
+
+/// A diagnostic for a problem reading a file.
+pub fn input_diagnostic(
+    file: FileId,
+    rule: &'static str,
+    message: String,
+    span: Span,
+) -> Diagnostic {
+    Diagnostic::new(rule, Level::Error, Label::new(file, span), message)
+}

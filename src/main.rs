@@ -32,6 +32,10 @@ enum Command {
     Check(cli::check::CheckArgs),
     /// Print the JSON Schema of account files (as checked in under schema/).
     Schema,
+    /// List every rule: name, default level, whether it has a fix, summary.
+    Rules(cli::rules::RulesArgs),
+    /// Print a rule's documentation: what it checks, why, and a bad and a good example.
+    Explain(cli::rules::ExplainArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,5 +57,7 @@ fn run(cli: Cli) -> u8 {
             0
         }
         Command::Check(args) => cli::check::run(args),
+        Command::Rules(args) => cli::rules::run(args),
+        Command::Explain(args) => cli::rules::explain(args),
     }
 }

@@ -91,6 +91,7 @@ pub fn check(inputs: Vec<Input>) -> Checked {
     let cx = rules::Context {
         project: &project,
         spans: &spans,
+        sources: &sources,
     };
     diagnostics.extend(rules::run(&cx));
     diagnostics.sort_by(|a, b| {

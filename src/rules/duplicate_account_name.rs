@@ -7,6 +7,7 @@ pub static META: RuleMeta = RuleMeta {
     name: "duplicate-account-name",
     level: Level::Error,
     summary: "two accounts have the same name (case-insensitive, across all files)",
+    fixable: false,
     docs: r#"## What it checks
 Two `account` nodes anywhere in the checked tree whose names are equal ignoring case.
 
@@ -19,22 +20,52 @@ the first.
 ```kdl bad
 account "Support" {
     protocol "imap"
-    incoming { server "imap.example.com"; }
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "support@example.com"
+        password env="SUPPORT_PASSWORD"
+    }
+    conversation-id "subject"
 }
 account "support" {
     protocol "pop"
-    incoming { server "pop.example.com"; }
+    incoming {
+        server "pop.example.com"
+        security "ssl"
+        user "support@example.com"
+        password env="SUPPORT_PASSWORD"
+    }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 ```
 
 ```kdl good
 account "Support" {
     protocol "imap"
-    incoming { server "imap.example.com"; }
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "support@example.com"
+        password env="SUPPORT_PASSWORD"
+    }
+    conversation-id "subject"
 }
 account "Support-POP" {
     protocol "pop"
-    incoming { server "pop.example.com"; }
+    incoming {
+        server "pop.example.com"
+        security "ssl"
+        user "support@example.com"
+        password env="SUPPORT_PASSWORD"
+    }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 ```
 "#,

@@ -6,6 +6,7 @@ pub static META: RuleMeta = RuleMeta {
     name: "unknown-credential",
     level: Level::Error,
     summary: "a `credential` reference names no defined credential",
+    fixable: false,
     docs: r#"## What it checks
 `credential "name"` inside `incoming` or `outgoing` when no top-level `credential "name"` exists
 in any checked file.
@@ -24,6 +25,10 @@ account "Support" {
         user "support@example.com"
         credential "google-suport"
     }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 credential "google-support" {
     type "google"
@@ -41,6 +46,10 @@ account "Support" {
         user "support@example.com"
         credential "google-support"
     }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 credential "google-support" {
     type "google"

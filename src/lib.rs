@@ -3,6 +3,7 @@
 //! One pipeline: source → parse → lower → schema → model → rules → diagnostics → render.
 
 pub mod diagnostics;
+pub mod fix;
 pub mod lower;
 pub mod model;
 pub mod parse;
@@ -12,4 +13,4 @@ pub mod rules;
 pub mod schema;
 pub mod source;
 
-pub use pipeline::{check, Checked, Input};
+pub use pipeline::{check, check_with, Checked, Input};

@@ -7,7 +7,8 @@ use std::sync::LazyLock;
 use rayon::prelude::*;
 use serde_json::Value as Json;
 
-use crate::diagnostics::{Diagnostic, Label, Level, Span};
+use crate::diagnostics::config::Config;
+use crate::diagnostics::{suppress, Diagnostic, Label, Level, Span};
 use crate::lower::SpanMap;
 use crate::model::{Account, Credential, Located, Project, System};
 use crate::source::{self, FileId, SourceFile, Sources};
@@ -68,7 +69,14 @@ static POOL: LazyLock<rayon::ThreadPool> = LazyLock::new(|| {
         .expect("thread pool")
 });
 
+/// Checks without a configuration file: every rule at its default level.
 pub fn check(inputs: Vec<Input>) -> Checked {
+    check_with(inputs, &Config::default())
+}
+
+/// Checks, then applies suppression comments and `config` (levels, per-path overrides), so every
+/// consumer (every output format, the language server) sees the same findings.
+pub fn check_with(inputs: Vec<Input>, config: &Config) -> Checked {
     let results: Vec<FileResult> = POOL.install(|| {
         inputs
             .into_par_iter()
@@ -94,6 +102,8 @@ pub fn check(inputs: Vec<Input>) -> Checked {
         sources: &sources,
     };
     diagnostics.extend(rules::run(&cx));
+    suppress::apply(&mut diagnostics, &sources, &spans);
+    config.apply(&mut diagnostics, &sources);
     diagnostics.sort_by(|a, b| {
         (a.primary.file, a.primary.span, a.rule).cmp(&(b.primary.file, b.primary.span, b.rule))
     });

@@ -43,8 +43,10 @@ mod smtp_log_on_incomplete;
 mod smtp_same_as_incoming_empty;
 mod smtp_security_unsupported;
 mod smtp_submission_without_auth;
+pub mod suppression_without_reason;
 mod unknown_credential;
 mod unused_credential;
+pub mod unused_suppression;
 
 /// What users see of a rule: its stable name, default level and documentation (Markdown with
 /// "## What it checks", "## Why" and a ```` ```kdl bad ```` and a ```` ```kdl good ```` example,
@@ -127,6 +129,15 @@ pub static ALL: &[Rule] = &[
     rule!(shared_credentials_unlocked),
     rule!(duplicate_account_name),
     rule!(duplicate_mailbox_watch),
+    // Suppression comments (reported by `diagnostics::suppress`).
+    Rule {
+        meta: &suppression_without_reason::META,
+        check: None,
+    },
+    Rule {
+        meta: &unused_suppression::META,
+        check: None,
+    },
 ];
 
 pub fn find(name: &str) -> Option<&'static Rule> {

@@ -102,6 +102,9 @@ pub fn check_with(inputs: Vec<Input>, config: &Config) -> Checked {
         sources: &sources,
     };
     diagnostics.extend(rules::run(&cx));
+    // Allowed rules go first, so a comment suppressing only them is reported as unused; the
+    // second pass sets the levels of the suppression findings themselves.
+    config.apply(&mut diagnostics, &sources);
     suppress::apply(&mut diagnostics, &sources, &spans);
     config.apply(&mut diagnostics, &sources);
     diagnostics.sort_by(|a, b| {

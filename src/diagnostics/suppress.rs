@@ -143,7 +143,8 @@ fn report(file: FileId, dir: &Directive, out: &mut Vec<Diagnostic>) {
         } else {
             (
                 format!("suppression of `{name}` suppresses nothing"),
-                "the rule reports nothing here any more; remove the comment".to_string(),
+                "the rule reports nothing here (fixed, or allowed in mailcfg.kdl); remove the comment"
+                    .to_string(),
             )
         };
         let mut d = Diagnostic::new(

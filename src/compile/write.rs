@@ -18,10 +18,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
         _ => PathBuf::from("."),
     };
     if !dir.is_dir() {
-        return Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            format!("directory {} does not exist", dir.display()),
-        ));
+        return Err(io::Error::other(format!(
+            "directory {} does not exist",
+            dir.display()
+        )));
     }
     #[cfg(target_os = "linux")]
     {

@@ -997,3 +997,113 @@ fn diff_never_shows_secret_values() {
         );
     }
 }
+
+/// The fenced blocks of a Markdown file: (info string, body).
+fn fenced_blocks(markdown: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for line in markdown.lines() {
+        match (&mut current, line.strip_prefix("```")) {
+            (None, Some(info)) => current = Some((info.trim().to_string(), String::new())),
+            (Some(_), Some("")) => out.push(current.take().unwrap()),
+            (Some((_, body)), _) => {
+                body.push_str(line);
+                body.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+fn doc(name: &str) -> String {
+    fs::read_to_string(Path::new(ROOT).join(name)).unwrap()
+}
+
+/// docs/compile.md: each ```kdl PATH block is written, the ```json block is the store they
+/// compile to, the ```text plan block is `mailcfg diff` after the later blocks.
+#[test]
+fn docs_examples_produce_the_documented_store_and_plan() {
+    let dir = tmp();
+    let mut checked = 0;
+    for (info, body) in fenced_blocks(&doc("docs/compile.md")) {
+        let mut words = info.split_whitespace();
+        match (words.next(), words.next()) {
+            (Some("kdl"), Some(path)) => write(dir.path(), path, &body),
+            (Some("json"), Some(store)) => {
+                compile_tree(dir.path(), "accounts", store, &[], &[]);
+                assert_eq!(fs::read_to_string(dir.path().join(store)).unwrap(), body);
+                checked += 1;
+            }
+            (Some("text"), Some("plan")) => {
+                compile_tree(dir.path(), "accounts", "new-store.json", &[], &[]);
+                let o = mailcfg(
+                    dir.path(),
+                    &["diff", "mailcfg-store.json", "new-store.json"],
+                    &[],
+                );
+                assert_eq!(code(&o), 1, "{}", text(&o));
+                assert_eq!(String::from_utf8_lossy(&o.stdout), body);
+                checked += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(checked, 2, "the store and the plan example were both found");
+}
+
+/// The GitOps flow, as README.md and docs/compile.md give it, run in a real git repository.
+#[test]
+fn the_documented_gitops_flow_runs() {
+    let blocks = fenced_blocks(&doc("docs/compile.md"));
+    let flow = &blocks.iter().find(|(i, _)| i == "sh gitops").unwrap().1;
+    let readme = fenced_blocks(&doc("README.md"));
+    assert_eq!(
+        &readme.iter().find(|(i, _)| i == "sh gitops").unwrap().1,
+        flow,
+        "README.md and docs/compile.md show the same flow"
+    );
+    let kdl: Vec<(&str, &str)> = blocks
+        .iter()
+        .filter_map(|(i, b)| i.strip_prefix("kdl ").map(|p| (p, b.as_str())))
+        .collect();
+    let plan = &blocks.iter().find(|(i, _)| i == "text plan").unwrap().1;
+
+    let dir = tmp();
+    let repo = dir.path();
+    let git = |args: &[&str]| {
+        let o = Command::new("git")
+            .current_dir(repo)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .expect("git runs");
+        assert!(o.status.success(), "git {args:?}: {}", text(&o));
+    };
+    git(&["init", "-q"]);
+    // main: the first version of the files and its store.
+    write(repo, kdl[0].0, kdl[0].1);
+    compile_tree(repo, "accounts/", "mailcfg-store.json", &[], &[]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "main"]);
+    git(&["update-ref", "refs/remotes/origin/main", "HEAD"]);
+    // The change under review.
+    for (path, body) in &kdl[1..] {
+        write(repo, path, body);
+    }
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let o = Command::new("bash")
+        .current_dir(repo)
+        .args(["-euo", "pipefail", "-c", flow])
+        .env("PATH", path)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("bash runs");
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(&fs::read_to_string(repo.join("plan.txt")).unwrap(), plan);
+}

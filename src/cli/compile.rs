@@ -64,8 +64,24 @@ pub fn run(args: CompileArgs) -> u8 {
     let failing = |d: &Diagnostic| {
         d.level == Level::Error || (args.deny_warnings && d.level == Level::Warning)
     };
-    if !checked.diagnostics.is_empty() {
-        let out = render::human::render(&checked.diagnostics, &checked.sources, color);
+    let blocked = checked.has_io_errors() || checked.diagnostics.iter().any(failing);
+    // Only a clean tree is compiled, so compile's own findings never repeat a check error.
+    let compiled = if blocked {
+        None
+    } else {
+        let opts = compile::Options {
+            allow_inline_secrets: args.allow_inline_secrets,
+            resolve_secrets: args.resolve_secrets,
+            base: compile::common_base(&args.paths),
+        };
+        Some(compile::compile(&checked, &opts))
+    };
+    let mut diagnostics = checked.diagnostics.clone();
+    if let Some(Err(more)) = &compiled {
+        diagnostics.extend(more.iter().cloned());
+    }
+    if !diagnostics.is_empty() {
+        let out = render::human::render(&diagnostics, &checked.sources, color);
         let _ = stdout.write_all(out.as_bytes());
         let _ = stdout.flush();
     }
@@ -73,22 +89,14 @@ pub fn run(args: CompileArgs) -> u8 {
         eprintln!("mailcfg: store not written: some files could not be read");
         return 2;
     }
-    if checked.diagnostics.iter().any(failing) {
-        eprintln!("mailcfg: store not written: fix the problems above first");
-        return 1;
-    }
-    let opts = compile::Options {
-        allow_inline_secrets: args.allow_inline_secrets,
-        resolve_secrets: args.resolve_secrets,
-        base: compile::common_base(&args.paths),
-    };
-    let store = match compile::compile(&checked, &opts) {
-        Ok(s) => s,
-        Err(diags) => {
-            let out = render::human::render(&diags, &checked.sources, color);
-            let _ = stdout.write_all(out.as_bytes());
-            let _ = stdout.flush();
+    let store = match compiled {
+        Some(Ok(store)) => store,
+        Some(Err(_)) => {
             eprintln!("mailcfg: store not written");
+            return 1;
+        }
+        None => {
+            eprintln!("mailcfg: store not written: fix the problems above first");
             return 1;
         }
     };
@@ -100,10 +108,10 @@ pub fn run(args: CompileArgs) -> u8 {
     match write::write_atomic(&args.out, &bytes, mode) {
         Ok(()) => {
             eprintln!(
-                "mailcfg: wrote {} ({} accounts, {} credentials)",
+                "mailcfg: wrote {} ({}, {})",
                 args.out.display(),
-                store.accounts.len(),
-                store.credentials.len()
+                plural(store.accounts.len(), "account"),
+                plural(store.credentials.len(), "credential")
             );
             0
         }
@@ -165,4 +173,12 @@ fn show_paths(paths: &[PathBuf]) -> String {
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }

@@ -677,6 +677,20 @@ fn a_failing_compile_leaves_the_old_store_byte_identical() {
     assert_eq!(listing(dir.path()), ["accounts", "store.json"]);
     fs::remove_file(dir.path().join("accounts/broken.kdl")).unwrap();
 
+    // An input path does not exist.
+    let o = mailcfg(
+        dir.path(),
+        &["compile", "accounts", "nowhere", "--out", "store.json"],
+        &[],
+    );
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(
+        text(&o).contains("nowhere: no such file or directory"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(fs::read(dir.path().join("store.json")).unwrap(), before);
+
     // The target directory does not exist.
     let o = mailcfg(
         dir.path(),

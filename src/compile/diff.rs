@@ -4,7 +4,7 @@
 //! `********`, and the rendered text is scrubbed with every value both stores hold.
 
 use serde::Serialize;
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 use super::store::{SourceRef, Store, SECRET_FIELDS};
 use crate::source::redact;
@@ -16,8 +16,6 @@ pub struct Plan {
     pub version: u32,
     pub identical: bool,
     pub summary: Summary,
-    /// Changes of the store's own `format` / `version`.
-    pub store: Vec<FieldChange>,
     /// Accounts, then credentials, then system; each sorted by name.
     pub changes: Vec<ItemChange>,
 }
@@ -74,11 +72,6 @@ pub struct FieldChange {
 }
 
 pub fn plan(old: &Store, new: &Store) -> Plan {
-    let mut store = Vec::new();
-    let old_head = json!({"format": old.format, "version": old.version});
-    let new_head = json!({"format": new.format, "version": new.version});
-    fields("", &old_head, &new_head, &mut store);
-
     let mut changes = Vec::new();
     items(
         Kind::Account,
@@ -117,9 +110,8 @@ pub fn plan(old: &Store, new: &Store) -> Plan {
     Plan {
         format: "mailcfg-plan",
         version: 1,
-        identical: changes.is_empty() && store.is_empty(),
+        identical: changes.is_empty(),
         summary,
-        store,
         changes,
     }
 }
@@ -349,14 +341,6 @@ fn title(c: &ItemChange) -> String {
 /// The plan as text for reviewers; the last line is the summary.
 pub fn render_human(plan: &Plan, old: &Store, new: &Store) -> String {
     let mut out = String::new();
-    for f in &plan.store {
-        out.push_str(&format!(
-            "! store {}: {} → {}\n",
-            f.path,
-            show(&f.old, false),
-            show(&f.new, false)
-        ));
-    }
     for c in &plan.changes {
         let (mark, at) = match c.action {
             Action::Added => ("+", c.new_source.as_ref().map(|s| format!(" ({s})"))),

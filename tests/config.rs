@@ -248,3 +248,38 @@ fn invalid_globs_and_syntax_errors_in_the_config_are_reported() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("syntax-error"), "{err}");
 }
+
+#[test]
+fn compile_uses_the_same_configuration_and_skips_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = account("a").replace(
+        "password \"not-a-real-secret\"",
+        "password env=\"A_PASSWORD\"",
+    );
+    write(dir.path(), "a.kdl", &clean);
+    write(dir.path(), "system.kdl", SYSTEM);
+    write(
+        dir.path(),
+        "mailcfg.kdl",
+        "rules {\n    auto-security \"warn\"\n}\n",
+    );
+    let compile = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+            .args(["compile", "--color", "never", ".", "--out", "store.json"])
+            .args(extra)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let o = compile(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(has(&stdout(&o), "auto-security", "warning", "a.kdl"));
+    write(
+        dir.path(),
+        "mailcfg.kdl",
+        "rules {\n    auto-security \"deny\"\n}\n",
+    );
+    let o = compile(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(has(&stdout(&o), "auto-security", "error", "a.kdl"));
+}

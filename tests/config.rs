@@ -283,3 +283,54 @@ fn compile_uses_the_same_configuration_and_skips_the_config_file() {
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(has(&stdout(&o), "auto-security", "error", "a.kdl"));
 }
+
+/// docs/configuration.md: its `mailcfg.kdl` is valid, and with it its suppression examples leave
+/// nothing to report (every comment is used, every suppressed finding gone).
+#[test]
+fn the_documented_configuration_and_suppressions_work() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/configuration.md"),
+    )
+    .unwrap();
+    let blocks: Vec<&str> = doc
+        .split("```kdl\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert_eq!(blocks.len(), 3);
+    assert!(blocks[0].starts_with("// mailcfg.kdl"));
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "mailcfg.kdl", blocks[0]);
+    write(dir.path(), "system.kdl", SYSTEM);
+    for (i, b) in blocks[1..].iter().enumerate() {
+        write(dir.path(), &format!("doc{i}.kdl"), b);
+    }
+    let o = mailcfg(dir.path(), &[]);
+    let r = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{r}");
+    assert_eq!(r, "no problems found in 3 files\n");
+    assert!(!r.contains("lab-only"));
+
+    // Without the comments, the suppressed rules do fire (at the configured levels).
+    for (i, b) in blocks[1..].iter().enumerate() {
+        let bare: String = b
+            .lines()
+            .filter(|l| !l.contains("mailcfg-ignore"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        write(dir.path(), &format!("doc{i}.kdl"), &bare);
+    }
+    let o = mailcfg(dir.path(), &[]);
+    let r = stdout(&o);
+    assert!(
+        has(&r, "google-password-auth", "warning", "doc0.kdl"),
+        "{r}"
+    );
+    assert!(
+        has(&r, "cleartext-credentials", "warning", "doc0.kdl"),
+        "{r}"
+    );
+    assert!(has(&r, "inline-secret", "error", "doc0.kdl"), "{r}");
+    assert!(has(&r, "auto-security", "warning", "doc1.kdl"), "{r}");
+    assert_eq!(o.status.code(), Some(1));
+}

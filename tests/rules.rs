@@ -65,6 +65,13 @@ fn every_rule_has_the_documented_sections() {
         for section in ["## What it checks\n", "## Why\n"] {
             assert!(m.docs.contains(section), "{}: no {section:?}", m.name);
         }
+        let why = m.docs.split("## Why\n").nth(1).unwrap_or("");
+        let why = why.split("\n## ").next().unwrap_or("");
+        assert!(
+            why.contains("Source:"),
+            "{}: `## Why` names no source",
+            m.name
+        );
         assert!(m.example("bad").is_some(), "{}: no ```kdl bad", m.name);
         assert!(m.example("good").is_some(), "{}: no ```kdl good", m.name);
     }

@@ -170,7 +170,8 @@ pub fn parse_config(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> 
                         "`rules` takes no arguments; list the rules in its block".into(),
                     ));
                 }
-                config.levels = levels(node, &mut errors);
+                // Several `rules` blocks add up; a rule named twice keeps its last level.
+                config.levels.extend(levels(node, &mut errors));
             }
             "override" => {
                 let mut builder = GlobSetBuilder::new();

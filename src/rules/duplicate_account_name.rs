@@ -14,7 +14,7 @@ Two `account` nodes anywhere in the checked tree whose names are equal ignoring 
 ## Why
 CSM identifies global accounts by name, case-insensitively; deploying two accounts with the
 same name overwrites one with the other. The second definition is reported, with a pointer to
-the first.
+the first. Source: CSM documentation, "Global Email Settings" (account names).
 
 ## Example
 ```kdl bad

@@ -321,3 +321,38 @@ pub fn run(cx: &Context<'_>) -> Vec<Diagnostic> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remove(text: &str, node: &str) -> String {
+        let start = text.find(node).unwrap();
+        let span = removal_span(text, Span::new(start, start + node.len()));
+        format!("{}{}", &text[..span.start], &text[span.end..])
+    }
+
+    #[test]
+    fn a_node_alone_on_its_line_takes_the_line_with_it() {
+        let t = "incoming {\n    server \"x\"\n    port 993\n    user \"u\"\n}\n";
+        assert_eq!(
+            remove(t, "port 993"),
+            "incoming {\n    server \"x\"\n    user \"u\"\n}\n"
+        );
+        let crlf = "a {\r\n    port 993;\r\n    b 1\r\n}";
+        assert_eq!(remove(crlf, "port 993"), "a {\r\n    b 1\r\n}");
+        let last = "a {\n}\nport 993";
+        assert_eq!(remove(last, "port 993"), "a {\n}\n");
+    }
+
+    #[test]
+    fn a_node_sharing_its_line_is_cut_out_with_its_semicolon_and_comments_stay() {
+        let t = "out { server \"x\"; port 465; auth \"none\"; }\n";
+        assert_eq!(
+            remove(t, "port 465"),
+            "out { server \"x\"; auth \"none\"; }\n"
+        );
+        let c = "    port 993 // the old port\n";
+        assert_eq!(remove(c, "port 993"), "    // the old port\n");
+    }
+}

@@ -87,7 +87,9 @@ fn describe(problem: &HostProblem, side: &Side<'_>) -> (String, String) {
         HostProblem::Scheme { scheme, host, port } => (
             format!("the {what} is a URL (`{scheme}://…`), not a host name"),
             match port {
-                Some(p) => format!("write `server \"{host}\"` and `port {p}`; security is set with `security`"),
+                Some(p) => format!(
+                    "write `server \"{host}\"` and `port {p}`; security is set with `security`"
+                ),
                 None => format!("write `server \"{host}\"`; security is set with `security`"),
             },
         ),
@@ -105,7 +107,11 @@ fn describe(problem: &HostProblem, side: &Side<'_>) -> (String, String) {
         ),
         HostProblem::Label(label) => (
             format!("the {what} is not a valid host name: {label:?} is not a valid label"),
-            "host name labels use letters, digits and hyphens (not at either end), 1–63 characters each; or give an IP address".into(),
+            if label.is_ascii() {
+                "host name labels use letters, digits and hyphens (not at either end), 1–63 characters each; or give an IP address".into()
+            } else {
+                "write an internationalised name in its ASCII (punycode, `xn--…`) form".into()
+            },
         ),
     }
 }

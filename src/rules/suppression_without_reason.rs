@@ -16,7 +16,7 @@ The suppression still takes effect.
 ## Why
 A suppression switches a check off for good; the next reader needs to know why that was right
 (an app password is in use, the domain has send-as rights, …) to tell whether it still is.
-See docs/configuration.md.
+Source: mailcfg, docs/configuration.md (suppression comments).
 
 ## Example
 ```kdl bad

@@ -13,7 +13,8 @@ in any checked file.
 
 ## Why
 The account cannot authenticate: CSM needs the credential record the account points to.
-References resolve across files, so the credential may live in its own file.
+References resolve across files, so the credential may live in its own file. Source: CSM
+documentation, "Credentials-based authentication".
 
 ## Example
 ```kdl bad

@@ -15,7 +15,8 @@ references.
 ## Why
 An unused credential is usually a leftover or a typo on the referencing side; either way it keeps
 a live secret (a private key, a client secret) deployed for nothing. Remove it, or fix the
-reference.
+reference. Source: CSM documentation, "Credentials-based authentication"; OWASP Secrets
+Management Cheat Sheet (remove unused secrets).
 
 ## Example
 ```kdl bad

@@ -16,7 +16,8 @@ did-you-mean is offered), or a `mailcfg-ignore-file` comment is not at the top o
 
 ## Why
 A stale suppression silently switches the rule off for whatever is written there next, so a
-new mistake at that place would go unreported.
+new mistake at that place would go unreported. Source: mailcfg, docs/configuration.md
+(suppression comments).
 
 ## Example
 ```kdl bad

@@ -282,3 +282,52 @@ fn node_ends_by_line(text: &str, spans: &SpanMap) -> HashMap<usize, usize> {
     }
     ends
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use crate::{check, fix, Input};
+
+    const FRAGMENTS: &[&str] = &[
+        "// mailcfg-ignore: redundant-port reason=\"r\"\n",
+        "// mailcfg-ignore: auto-security, inline-secret\n",
+        "// mailcfg-ignore-file: redundant-port reason=\"\n",
+        "//mailcfg-ignore:\n",
+        "// mailcfg-ignore: reason=\"only\"\r\n",
+        "account \"A\" {\n",
+        "account \"Ä😀\" {\r\n",
+        "protocol \"imap\"\n",
+        "incoming {\n",
+        "incoming { server \"x:993\"; port 993; }\n",
+        "server \"imap.example.com:993\"\n",
+        "security \"ssl\"\n",
+        "port 993\n",
+        "port 995 // old\n",
+        "password \"pw\"\n",
+        "}\n",
+        "}",
+        "\n",
+        "  ",
+        "\"",
+        "/*",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Arbitrary arrangements of comments, nodes and broken syntax never panic, and every
+        /// diagnostic and fix edit stays inside its file on character boundaries.
+        #[test]
+        fn suppressions_and_fixes_never_panic(parts in proptest::collection::vec(0..FRAGMENTS.len(), 0..40)) {
+            let text: String = parts.iter().map(|&i| FRAGMENTS[i]).collect();
+            let checked = check(vec![Input::text("p.kdl", text.clone())]);
+            for d in &checked.diagnostics {
+                for span in std::iter::once(d.primary.span).chain(d.fix.iter().flat_map(|f| f.edits.iter().map(|e| e.span))) {
+                    prop_assert!(span.start <= span.end && span.end <= text.len());
+                    prop_assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
+                }
+            }
+            let _ = fix::apply(&checked.diagnostics, &checked.sources);
+        }
+    }
+}

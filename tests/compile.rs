@@ -691,6 +691,14 @@ fn a_failing_compile_leaves_the_old_store_byte_identical() {
     );
     assert_eq!(fs::read(dir.path().join("store.json")).unwrap(), before);
 
+    // The target is a directory: the rename fails, and the temporary file goes with it.
+    fs::create_dir(dir.path().join("taken")).unwrap();
+    let o = mailcfg(dir.path(), &["compile", "accounts", "--out", "taken"], &[]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert_eq!(listing(dir.path()), ["accounts", "store.json", "taken"]);
+    assert!(listing(&dir.path().join("taken")).is_empty());
+    fs::remove_dir(dir.path().join("taken")).unwrap();
+
     // The target directory does not exist.
     let o = mailcfg(
         dir.path(),

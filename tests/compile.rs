@@ -202,7 +202,7 @@ const ACCOUNTS: &[(&str, &str)] = &[
     ),
     (
         "sub/c.kdl",
-        "// Two accounts in one file.\naccount \"Mike\" {\n    protocol \"imap\"\n    incoming { server \"m.example.com\"; }\n}\naccount \"Echo\" {\n    protocol \"imap\"\n    incoming { server \"e.example.com\"; }\n    conversation-id \"body\"\n}\n",
+        "// Two accounts in one file.\naccount \"Mike\" {\n    protocol \"imap\"\n    incoming { server \"m.example.com\"; user \"m\"; password env=\"MIKE_PW\"; }\n}\naccount \"Echo\" {\n    protocol \"imap\"\n    incoming { server \"e.example.com\"; user \"e\"; password env=\"ECHO_PW\"; }\n    conversation-id \"body\"\n}\n",
     ),
     ("system.kdl", "system {\n    conversation-prefix \"TKT\"\n}\n"),
 ];
@@ -310,9 +310,21 @@ fn every_default_is_resolved() {
     protocol "imap"
     incoming {
         server "imap.example.com"
+        user "bare@example.com"
+        password env="BARE_PW"
     }
     outgoing {
         server "smtp.example.com"
+    }
+}
+account "Users-Own-Login" {
+    protocol "imap"
+    available-to-users #true
+    incoming {
+        server "imap.example.com"
+    }
+    from {
+        allow-user-address #true
     }
 }
 account "Pop-Ssl" {
@@ -346,6 +358,9 @@ account "Imap-Ssl-Credential" {
         credential "g"
     }
     conversation-id "subject"
+    from {
+        address "s@example.com" default=#true
+    }
     trusted-agent group="Agents"
     lock server=#false
 }
@@ -373,8 +388,11 @@ system {
     assert_eq!(bare["incoming"]["security"], "auto");
     assert_eq!(bare["incoming"]["port"], 143);
     assert_eq!(bare["incoming"]["mailbox"], "INBOX");
-    assert_eq!(bare["incoming"]["authentication"], "none");
-    assert_eq!(bare["incoming"]["password"], Json::Null);
+    assert_eq!(bare["incoming"]["authentication"], "password");
+    assert_eq!(
+        bare["incoming"]["password"],
+        serde_json::json!({"env": "BARE_PW"})
+    );
     assert_eq!(bare["outgoing"]["security"], "auto");
     assert_eq!(bare["outgoing"]["port"], 25);
     assert_eq!(bare["outgoing"]["auth"], "none");
@@ -386,6 +404,14 @@ system {
     assert_eq!(bare["trusted_agent"], Json::Null);
     assert_eq!(bare["lock"]["server"], true);
     assert_eq!(bare["lock"]["credentials"], false);
+
+    let own = account(&store, "Users-Own-Login");
+    assert_eq!(own["incoming"]["authentication"], "none");
+    assert_eq!(own["incoming"]["user"], Json::Null);
+    assert_eq!(own["incoming"]["password"], Json::Null);
+    assert_eq!(own["incoming"]["credential"], Json::Null);
+    assert_eq!(own["from"]["allow_user_address"], true);
+    assert_eq!(own["outgoing"], Json::Null);
 
     let pop = account(&store, "Pop-Ssl");
     assert_eq!(pop["incoming"]["port"], 995);

@@ -430,11 +430,11 @@ mod tests {
     }
 
     const FILES: &[(&str, &str)] = &[
-        ("t/a.kdl", "account \"B\" {\n protocol \"imap\"\n incoming { server \"b\"; }\n}\n"),
-        ("t/b.kdl", "account \"A\" {\n protocol \"pop\"\n incoming { server \"a\"; }\n}\ncredential \"c\" {\n type \"google\"\n service-account \"s@x\"\n private-key env=\"K\"\n}\n"),
-        ("t/s/c.kdl", "account \"C\" {\n protocol \"imap\"\n incoming { server \"c\"; credential \"c\"; user \"u\"; }\n conversation-id \"body\"\n}\n"),
+        ("t/a.kdl", "account \"B\" {\n protocol \"imap\"\n incoming { server \"b.example.com\"; user \"b\"; password env=\"B\"; }\n}\n"),
+        ("t/b.kdl", "account \"A\" {\n protocol \"pop\"\n incoming { server \"a.example.com\"; user \"a\"; password env=\"A\"; }\n}\ncredential \"c\" {\n type \"google\"\n service-account \"s@x\"\n private-key env=\"K\"\n}\n"),
+        ("t/s/c.kdl", "account \"C\" {\n protocol \"imap\"\n incoming { server \"c.example.com\"; credential \"c\"; user \"u\"; }\n conversation-id \"body\"\n}\n"),
         ("t/d.kdl", "system { conversation-prefix \"AB\"; }\n"),
-        ("t/e.kdl", "account \"aa\" {\n protocol \"imap\"\n incoming { server \"lower\"; }\n}\n"),
+        ("t/e.kdl", "account \"aa\" {\n protocol \"imap\"\n incoming { server \"lower.example.com\"; user \"l\"; password env=\"L\"; }\n}\n"),
     ];
 
     fn compile_in(order: &[usize]) -> Vec<u8> {

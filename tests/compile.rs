@@ -891,7 +891,10 @@ fn diff_shows_added_removed_and_changed_accounts() {
     write(&new, "zz-new.kdl", ACCOUNTS[0].1);
     let sd = fs::read_to_string(new.join("servicedesk.kdl"))
         .unwrap()
-        .replace("port 993", "port 994")
+        .replace(
+            "server \"imap.example.com\"",
+            "server \"imap2.example.com\"",
+        )
         .replace("SERVICEDESK_IMAP_PASSWORD", "SD_IMAP_PASSWORD")
         .replace(
             "        address \"Service Desk <noreply@example.com>\"\n",
@@ -910,7 +913,7 @@ fn diff_shows_added_removed_and_changed_accounts() {
     from.addresses[1].address: \"Service Desk <noreply@example.com>\" → (none)
     from.addresses[1].default: false → (none)
     incoming.password: env=\"SERVICEDESK_IMAP_PASSWORD\" → env=\"SD_IMAP_PASSWORD\"
-    incoming.port: 993 → 994
+    incoming.server: \"imap.example.com\" → \"imap2.example.com\"
 + account \"Zulu\" (zz-new.kdl:1)
 ";
     assert!(t.starts_with(expected), "{t}");

@@ -185,6 +185,25 @@ fn examples_compile_into_a_store_that_matches_the_schema() {
             item["name"]
         );
     }
+    // The schema is strict: every key is required and no other key is allowed.
+    let schema: Json = serde_json::from_str(
+        &fs::read_to_string(Path::new(ROOT).join("schema/store.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut missing = store.clone();
+    missing["accounts"][0]["incoming"]
+        .as_object_mut()
+        .unwrap()
+        .remove("mailbox");
+    assert!(!validator.is_valid(&missing), "a missing key is rejected");
+    let mut extra = store.clone();
+    extra["accounts"][0]["lock"]["other"] = Json::Bool(true);
+    assert!(!validator.is_valid(&extra), "an unknown key is rejected");
+    let mut port = store.clone();
+    port["accounts"][0]["incoming"]["port"] = Json::from(0);
+    assert!(!validator.is_valid(&port), "port 0 is rejected");
+
     // The store round-trips: parsed and written again by `diff`, it equals itself.
     let o = mailcfg(dir.path(), &["diff", "store.json", "store.json"], &[]);
     assert_eq!(code(&o), 0, "{}", text(&o));

@@ -1,5 +1,7 @@
 //! The one diagnostic type that every stage produces and every renderer consumes.
 
+pub mod builtin;
+
 use std::fmt;
 
 use serde::Serialize;

@@ -1,3 +1,5 @@
 //! One module per subcommand; `main.rs` only parses arguments and dispatches.
 
 pub mod check;
+pub mod compile;
+pub mod diff;

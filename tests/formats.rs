@@ -671,7 +671,16 @@ fn exit_codes() {
     assert_eq!(code(&["check", "--output", "sarif", "clean"]), 2);
     assert_eq!(code(&["check", "--output", "pdf=x.pdf", "clean"]), 2);
     assert_eq!(code(&["check", "missing-dir"]), 2);
-    assert_eq!(code(&["check", "none"]), 2);
+    let out = run_in(d, &["check", "none", "--output", "sarif=none.sarif"], None);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("no .kdl files found in none"),
+        "{}",
+        out.stderr
+    );
+    // The report is still written (an upload step in CI finds it), and says how the run ended.
+    let log = sarif_log(&std::fs::read_to_string(d.join("none.sarif")).unwrap());
+    assert_eq!(log["runs"][0]["invocations"][0]["exitCode"], 2);
     assert_eq!(code(&["check", "bad", "missing.kdl", "--exit-zero"]), 2);
     assert_eq!(code(&["check", "-", "clean"]), 2);
     assert_eq!(code(&["check", "clean", "--stdin-filename", "x.kdl"]), 2);

@@ -122,6 +122,7 @@ pub fn run(args: CheckArgs) -> u8 {
     if args.stdin_filename.is_some() && !stdin_mode {
         return usage("--stdin-filename needs `-` as the path to check");
     }
+    let mut nothing_found = false;
     let plan = if stdin_mode {
         let mut bytes = Vec::new();
         if let Err(e) = std::io::stdin()
@@ -140,7 +141,9 @@ pub fn run(args: CheckArgs) -> u8 {
         };
         let plan = plan_paths(&paths);
         if !plan.reported.contains(&true) && plan.problems.is_empty() {
-            return usage(&format!("no .kdl files found in {}", show_paths(&paths)));
+            // Still write the (empty) reports below: a CI step uploading them should find them.
+            eprintln!("mailcfg: no .kdl files found in {}", show_paths(&paths));
+            nothing_found = true;
         }
         plan
     };
@@ -175,7 +178,11 @@ pub fn run(args: CheckArgs) -> u8 {
     } else {
         args.fail_on.level()
     };
-    let mut code = exit_code(&checked.diagnostics, threshold, args.exit_zero);
+    let mut code = if nothing_found {
+        2
+    } else {
+        exit_code(&checked.diagnostics, threshold, args.exit_zero)
+    };
     let report = Report {
         diagnostics: &checked.diagnostics,
         sources: &checked.sources,

@@ -912,6 +912,10 @@ fn explicit_files_load_the_project_but_report_only_themselves() {
         None,
     );
     assert!(!out.stdout.contains("unknown-credential"), "{}", out.stdout);
+    // ... and is not an account file itself when a directory is walked.
+    let out = run_in(lone.path(), &["check", ".", "--format", "concise"], None);
+    assert!(!out.stdout.contains("mailcfg.kdl"), "{}", out.stdout);
+    assert!(out.stdout.contains("in 2 files"), "{}", out.stdout);
 }
 
 fn copy_text(dir: &Path, rel: &str) -> String {

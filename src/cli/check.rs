@@ -318,7 +318,8 @@ fn ordered(
 }
 
 fn plan_paths(paths: &[PathBuf]) -> Plan {
-    let found = source::discover(paths, None);
+    // `mailcfg.kdl` marks the project; it is not an account file (unless named explicitly).
+    let found = source::discover(paths, Some(PROJECT_FILE));
     let explicit: Vec<PathBuf> = paths.iter().filter(|p| p.is_file()).cloned().collect();
     let mut skip = HashSet::new();
     let mut named = Vec::new();

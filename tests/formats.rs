@@ -986,3 +986,86 @@ fn docs_examples_are_real_output() {
     documented["tool"]["version"] = Value::Null;
     assert_eq!(actual, documented);
 }
+
+/// Every `mailcfg …` command line of the fenced `lang` blocks of a Markdown file (YAML `run:`
+/// steps and list items included), with trailing comments removed.
+fn doc_commands(markdown: &str, lang: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in markdown.lines() {
+        if line.starts_with("```") {
+            inside =
+                !inside && line.trim_start_matches('`').split_whitespace().next() == Some(lang);
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        let cmd = line
+            .trim_start()
+            .trim_start_matches("- ")
+            .trim_start_matches("run: ");
+        if cmd.starts_with("mailcfg ") {
+            out.push(cmd.split(" # ").next().unwrap().trim().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn docs_and_readme_commands_run() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &Path::new(ROOT).join("tests/data/formats/docs-example"),
+        dir.path(),
+    );
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::copy(
+        dir.path().join("accounts/support.kdl"),
+        dir.path().join("buffer.kdl"),
+    )
+    .unwrap();
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let docs = std::fs::read_to_string(Path::new(ROOT).join("docs/formats.md")).unwrap();
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let mut commands = doc_commands(&docs, "sh");
+    let ci = doc_commands(&readme, "yaml");
+    assert!(ci.len() >= 2, "README's CI snippets run mailcfg: {ci:?}");
+    commands.extend(ci);
+    assert!(commands.len() >= 8, "{commands:?}");
+    for cmd in &commands {
+        for f in ["mailcfg.sarif", "gl-code-quality-report.json"] {
+            let _ = std::fs::remove_file(dir.path().join(f));
+        }
+        let out = Command::new("bash")
+            .args(["-c", cmd])
+            .current_dir(dir.path())
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        // The example project has a finding: 1, never a usage error.
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "`{cmd}`: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if cmd.contains("sarif") {
+            sarif_log(&std::fs::read_to_string(dir.path().join("mailcfg.sarif")).unwrap());
+        }
+        if cmd.contains("--format json") {
+            json_report(&String::from_utf8(out.stdout).unwrap());
+        }
+        if cmd.contains("gitlab=") {
+            let text =
+                std::fs::read_to_string(dir.path().join("gl-code-quality-report.json")).unwrap();
+            let v: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v[0]["check_name"], "duplicate-account-name");
+        }
+    }
+}

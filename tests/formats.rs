@@ -1069,3 +1069,59 @@ fn docs_and_readme_commands_run() {
         }
     }
 }
+
+/// No rule offers a fix yet, so this one is built by hand: the renderers' part of the contract
+/// (fix edits located like everything else, valid against both schemas) is tested on its own.
+#[test]
+fn fixes_render_in_json_and_sarif() {
+    use mailcfg::diagnostics::{Diagnostic, Edit, Fix, Label, Level, Span};
+    use mailcfg::render::{render, Format, Report};
+    use mailcfg::source::{SourceFile, Sources};
+
+    let text = "account \"A\" {\n    protocol \"pop\"\n    incoming { server \"s\"; security \"tls\"; }\n}\n";
+    let mut sources = Sources::default();
+    let id = sources.add(SourceFile::new("accounts/a.kdl", text.to_string()));
+    let at = text.find("\"tls\"").unwrap();
+    let span = Span::new(at, at + 5);
+    let diag = Diagnostic::new(
+        "security-imap-only",
+        Level::Error,
+        Label::new(id, span),
+        "security \"tls\" is offered for IMAP accounts only",
+    )
+    .with_fix(Fix {
+        description: "use implicit TLS".into(),
+        edits: vec![Edit {
+            file: id,
+            span,
+            replacement: "\"ssl\"".into(),
+        }],
+    })
+    .with_path("account \"A\" › incoming › security");
+    let diags = [diag];
+    let report = Report {
+        diagnostics: &diags,
+        sources: &sources,
+        files: 1,
+        exit_code: 1,
+    };
+    let json = json_report(&render(Format::Json, &report, false));
+    let fix = &json["diagnostics"][0]["fix"];
+    assert_eq!(fix["description"], "use implicit TLS");
+    let edit = &fix["edits"][0];
+    assert_eq!(edit["replacement"], "\"ssl\"");
+    assert_eq!(edit["location"]["byte_start"], at);
+    assert_eq!(edit["location"]["line"], 3);
+    assert_eq!(
+        edit["location"]["column"].as_u64().unwrap() as usize,
+        line_col(text, at).1
+    );
+    let sarif = sarif_log(&render(Format::Sarif, &report, false));
+    let change = &sarif["runs"][0]["results"][0]["fixes"][0]["artifactChanges"][0];
+    assert_eq!(change["artifactLocation"]["uri"], "accounts/a.kdl");
+    let replacement = &change["replacements"][0];
+    assert_eq!(replacement["insertedContent"]["text"], "\"ssl\"");
+    assert_eq!(replacement["deletedRegion"]["byteOffset"], at);
+    assert_eq!(replacement["deletedRegion"]["byteLength"], 5);
+    assert_eq!(replacement["deletedRegion"]["startLine"], 3);
+}

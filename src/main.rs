@@ -9,7 +9,7 @@ Exit codes:
   0  no findings at or above the --fail-on level (default: error), or --exit-zero
   1  findings at or above the --fail-on level (--deny-warnings = --fail-on warning)
   2  usage or I/O problem: bad option, missing path, unreadable file or directory, no .kdl files
-     found, stdin or an --output file that cannot be read or written
+     found, stdin, stdout or an --output file that cannot be read or written
   3  internal error (a bug in mailcfg: please report it)";
 
 /// E-mail account configuration as code for Ivanti/Cherwell Service Management (CSM).

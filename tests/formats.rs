@@ -695,6 +695,17 @@ fn exit_codes() {
         "{}",
         out.stderr
     );
+    // Standard output that cannot be written (a full disk) is an I/O problem too.
+    if Path::new("/dev/full").exists() {
+        let out = Command::new(BIN)
+            .args(["check", "clean"])
+            .current_dir(d)
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write to stdout"));
+    }
     // 3: internal errors (a panic), through a hook that exists only for this test.
     let out = run_env(
         d,

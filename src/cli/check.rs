@@ -192,8 +192,19 @@ pub fn run(args: CheckArgs) -> u8 {
     let color = args.format == Format::Human && use_color(args.color);
     let out = render::render(args.format, &report, color);
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(out.as_bytes());
-    let _ = stdout.flush();
+    if let Err(e) = stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // A reader that stopped early (`| head`) is not an error; a full disk is.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!(
+                "mailcfg: cannot write to stdout: {}",
+                source::io_message(&e)
+            );
+            code = 2;
+        }
+    }
     for (format, path) in &args.outputs {
         let text = render::render(*format, &report, false);
         if let Err(e) = std::fs::write(path, text) {

@@ -8,8 +8,9 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0  no findings at or above the --fail-on level (default: error), or --exit-zero
   1  findings at or above the --fail-on level (--deny-warnings = --fail-on warning)
-  2  usage or I/O problem: bad option, missing path, unreadable file or directory, no .kdl files
-     found, stdin, stdout or an --output file that cannot be read or written
+  2  usage, configuration or I/O problem: bad option, invalid mailcfg.kdl, missing path,
+     unreadable file or directory, no .kdl files found, stdin, stdout or an --output file that
+     cannot be read or written
   3  internal error (a bug in mailcfg: please report it)";
 
 /// E-mail account configuration as code for Ivanti/Cherwell Service Management (CSM).
@@ -45,6 +46,10 @@ enum Command {
     Diff(cli::diff::DiffArgs),
     /// Print the JSON Schema of account files (as checked in under schema/).
     Schema(SchemaArgs),
+    /// List every rule: name, default level, whether it has a fix, summary.
+    Rules(cli::rules::RulesArgs),
+    /// Print a rule's documentation: what it checks, why, and a bad and a good example.
+    Explain(cli::rules::ExplainArgs),
 }
 
 #[derive(clap::Args)]
@@ -79,5 +84,7 @@ fn run(cli: Cli) -> u8 {
         Command::Check(args) => cli::check::run(args),
         Command::Compile(args) => cli::compile::run(args),
         Command::Diff(args) => cli::diff::run(args),
+        Command::Rules(args) => cli::rules::run(args),
+        Command::Explain(args) => cli::rules::explain(args),
     }
 }

@@ -95,6 +95,7 @@ fn snapshot_of_checkout(to: &Path) -> String {
 
 const SUPPORT: &str = r#"account "Support" {
     protocol "imap"
+    conversation-id "subject"
     incoming {
         server "imap.example.com"
         security "ssl"
@@ -177,7 +178,7 @@ fn pre_commit_hook_blocks_a_broken_account_and_passes_the_fix() {
     // hook reads because the whole project is loaded.
     std::fs::write(
         repo.join("accounts/support-pop.kdl"),
-        "account \"SUPPORT\" {\n    protocol \"pop\"\n    incoming {\n        server \"pop.example.com\"\n        security \"tls\"\n    }\n}\n",
+        "account \"SUPPORT\" {\n    protocol \"pop\"\n    conversation-id \"subject\"\n    incoming {\n        server \"pop.example.com\"\n        security \"tls\"\n    }\n}\n",
     )
     .unwrap();
     git_ok(&repo, &["add", "accounts/support-pop.kdl"]);
@@ -198,7 +199,7 @@ fn pre_commit_hook_blocks_a_broken_account_and_passes_the_fix() {
 
     std::fs::write(
         repo.join("accounts/support-pop.kdl"),
-        "account \"Support-POP\" {\n    protocol \"pop\"\n    incoming {\n        server \"pop.example.com\"\n        security \"ssl\"\n    }\n}\n",
+        "account \"Support-POP\" {\n    protocol \"pop\"\n    conversation-id \"subject\"\n    incoming {\n        server \"pop.example.com\"\n        security \"ssl\"\n        user \"support@example.com\"\n        password env=\"SUPPORT_POP_PASSWORD\"\n    }\n}\n",
     )
     .unwrap();
     git_ok(&repo, &["add", "accounts/support-pop.kdl"]);

@@ -7,13 +7,14 @@ use std::path::{Component, Path, PathBuf};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::ValueEnum;
 
+use mailcfg::diagnostics::config::{self, Config};
 use mailcfg::diagnostics::{Diagnostic, Level};
 use mailcfg::render::{self, Format, Report};
-use mailcfg::source;
-use mailcfg::{check, Input};
+use mailcfg::source::{self, Sources};
+use mailcfg::{check_with, Input};
 
-/// The file that marks a project root (as does `.git`); it is not an account file.
-pub const PROJECT_FILE: &str = "mailcfg.kdl";
+/// The file that marks a project root (as does `.git`): the configuration, never an account file.
+pub const PROJECT_FILE: &str = config::FILE_NAME;
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
@@ -47,6 +48,18 @@ pub struct CheckArgs {
     /// When to use colours in the human format: auto (a terminal without NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// The configuration file (rule levels, per-path overrides). Default: the first
+    /// `mailcfg.kdl` found walking up from the checked paths.
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Apply the safe fixes (e.g. remove a redundant port) to the files, then report what is left.
+    /// Comments and formatting are kept.
+    #[arg(long, conflicts_with = "diff")]
+    fix: bool,
+    /// Print what --fix would change as a unified diff, without writing; exit 1 if anything would
+    /// change, 0 otherwise.
+    #[arg(long)]
+    diff: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -122,6 +135,55 @@ pub fn run(args: CheckArgs) -> u8 {
     if args.stdin_filename.is_some() && !stdin_mode {
         return usage("--stdin-filename needs `-` as the path to check");
     }
+    if stdin_mode && (args.fix || args.diff) {
+        return usage("--fix and --diff change files; they cannot be used with `-` (stdin)");
+    }
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    // The configuration is looked for from where the checked document is (or stands for).
+    let config_from = match (&args.stdin_filename, stdin_mode) {
+        (Some(name), _) => vec![name.clone()],
+        (None, true) => vec![PathBuf::from(".")],
+        (None, false) => paths.clone(),
+    };
+    let config = match load_config(&config_from, args.config.as_deref(), use_color(args.color)) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if args.fix || args.diff {
+        let files = source::discover(&paths, Some(config::FILE_NAME)).files;
+        let fixed = mailcfg::fix::fix_files(&files, &config);
+        if args.diff {
+            let mut stdout = std::io::stdout().lock();
+            for f in &fixed {
+                let _ = stdout.write_all(mailcfg::fix::unified_diff(f).as_bytes());
+            }
+            return u8::from(!fixed.is_empty());
+        }
+        let mut n = 0;
+        for f in &fixed {
+            if let Err(e) = std::fs::write(&f.path, &f.fixed) {
+                eprintln!(
+                    "mailcfg: cannot write {}: {}",
+                    f.path.display(),
+                    source::io_message(&e)
+                );
+                return 2;
+            }
+            n += f.fixes;
+        }
+        if n > 0 {
+            eprintln!(
+                "mailcfg: applied {n} fix{} in {} file{}",
+                if n == 1 { "" } else { "es" },
+                fixed.len(),
+                if fixed.len() == 1 { "" } else { "s" }
+            );
+        }
+    }
     let mut nothing_found = false;
     let plan = if stdin_mode {
         let mut bytes = Vec::new();
@@ -134,11 +196,6 @@ pub fn run(args: CheckArgs) -> u8 {
         }
         plan_stdin(bytes, args.stdin_filename.as_deref())
     } else {
-        let paths = if args.paths.is_empty() {
-            vec![PathBuf::from(".")]
-        } else {
-            args.paths.clone()
-        };
         let plan = plan_paths(&paths);
         if !plan.reported.contains(&true) && plan.problems.is_empty() {
             // Still write the (empty) reports below: a CI step uploading them should find them.
@@ -152,7 +209,7 @@ pub fn run(args: CheckArgs) -> u8 {
         reported,
         problems,
     } = plan;
-    let mut checked = check(inputs);
+    let mut checked = check_with(inputs, &config);
     // Findings in files read only for context are dropped, unless they point into a reported
     // file: a new account named like an existing one must fail the check of the new file even
     // when the duplicate is flagged at the other definition.
@@ -218,6 +275,26 @@ pub fn run(args: CheckArgs) -> u8 {
         }
     }
     code
+}
+
+/// The configuration given with `--config`, or found walking up from `paths`. Problems in it are
+/// printed (with their location) and mean exit code 2.
+pub fn load_config(paths: &[PathBuf], explicit: Option<&Path>, color: bool) -> Result<Config, u8> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => match config::find(paths) {
+            Some(p) => p,
+            None => return Ok(Config::default()),
+        },
+    };
+    config::load(&path).map_err(|e| {
+        let mut sources = Sources::default();
+        sources.add(e.source);
+        let out = render::human::render(&e.diagnostics, &sources, color);
+        eprint!("{out}");
+        eprintln!("mailcfg: the configuration {} is invalid", path.display());
+        2
+    })
 }
 
 /// 2 for I/O problems; 1 for findings at or above `threshold` (unless `exit_zero`); else 0.

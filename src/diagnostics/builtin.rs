@@ -3,6 +3,7 @@
 //! rule names (SARIF lists them in `tool.driver.rules`), so they are as stable as rule names.
 //! docs/formats.md lists them; a test fails when a stage emits a name missing here.
 
+use crate::diagnostics::config;
 use crate::diagnostics::Level;
 use crate::{lower, parse, pipeline, schema, source};
 
@@ -39,6 +40,11 @@ pub static BUILTIN: &[Builtin] = &[
         name: pipeline::EMPTY_FILE,
         level: Level::Warning,
         summary: "the file defines no account, credential or system node",
+    },
+    Builtin {
+        name: pipeline::TOO_MANY_DIAGNOSTICS,
+        level: Level::Info,
+        summary: "more findings than the per-file limit (100); the rest are counted, not listed",
     },
     Builtin {
         name: parse::SYNTAX_ERROR,
@@ -94,6 +100,16 @@ pub static BUILTIN: &[Builtin] = &[
         name: schema::WRONG_TYPE,
         level: Level::Error,
         summary: "a value of the wrong type (e.g. a string where a number is expected)",
+    },
+    Builtin {
+        name: config::UNKNOWN_RULE,
+        level: Level::Error,
+        summary: "mailcfg.kdl names a rule that does not exist (the run stops with exit code 2)",
+    },
+    Builtin {
+        name: config::INVALID_CONFIG,
+        level: Level::Error,
+        summary: "mailcfg.kdl is not a valid configuration (the run stops with exit code 2)",
     },
 ];
 

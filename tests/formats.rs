@@ -711,6 +711,7 @@ fn exit_codes() {
     assert_eq!(log["runs"][0]["invocations"][0]["exitCode"], 2);
     assert_eq!(code(&["check", "bad", "missing.kdl", "--exit-zero"]), 2);
     assert_eq!(code(&["check", "-", "clean"]), 2);
+    assert_eq!(code(&["check", "-", "--fix"]), 2);
     assert_eq!(code(&["check", "clean", "--stdin-filename", "x.kdl"]), 2);
     let out = run_in(
         d,
@@ -844,6 +845,29 @@ fn stdin_alone_and_placed_in_its_project() {
         .collect();
     assert!(files.contains(&"accounts/support-copy.kdl"), "{files:?}");
     assert_eq!(r["summary"]["files"], 1);
+    // The project's mailcfg.kdl applies to the stdin document (found from --stdin-filename).
+    write(
+        d,
+        "mailcfg.kdl",
+        "rules {\n    duplicate-account-name \"warn\"\n}\n",
+    );
+    let out = run_in(
+        &d.join("shared"),
+        &[
+            "check",
+            "-",
+            "--stdin-filename",
+            "../accounts/support-copy.kdl",
+            "--format",
+            "json",
+        ],
+        Some(&copy),
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let r = json_report(&out.stdout);
+    assert_eq!(diags(&r)[0]["rule"], "duplicate-account-name");
+    assert_eq!(diags(&r)[0]["level"], "warning");
+    std::fs::remove_file(d.join("mailcfg.kdl")).unwrap();
     // The on-disk file is not read: a fixed buffer is clean although the disk copy is not.
     let fixed = copy.replace("\"SUPPORT\"", "\"Support-Google\"");
     let out = run_in(

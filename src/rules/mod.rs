@@ -3,7 +3,7 @@
 
 use crate::diagnostics::{Diagnostic, Edit, Label, Level, Span};
 use crate::lower::SpanMap;
-use crate::model::{Account, Located, Project, Security, Service};
+use crate::model::{Account, Located, Project, Secret, Security, Service};
 use crate::source::{FileId, Sources};
 
 pub mod catalogue;
@@ -259,7 +259,7 @@ fn join(base: &str, rel: &str) -> String {
     }
 }
 
-/// One server block of an account, with what rules about ports and security need.
+/// One server block of an account, with the fields both blocks have.
 #[derive(Debug, Clone, Copy)]
 pub struct Side<'a> {
     /// `incoming` or `outgoing`: the block's name and pointer segment.
@@ -268,6 +268,8 @@ pub struct Side<'a> {
     pub server: &'a str,
     pub security: Option<Security>,
     pub port: Option<u32>,
+    pub password: Option<&'a Secret>,
+    pub credential: Option<&'a str>,
 }
 
 impl Side<'_> {
@@ -292,6 +294,8 @@ pub fn sides(a: &Account) -> Vec<Side<'_>> {
         server: &a.incoming.server,
         security: a.incoming.security,
         port: a.incoming.port,
+        password: a.incoming.password.as_ref(),
+        credential: a.incoming.credential.as_deref(),
     }];
     if let Some(o) = &a.outgoing {
         v.push(Side {
@@ -300,6 +304,8 @@ pub fn sides(a: &Account) -> Vec<Side<'_>> {
             server: &o.server,
             security: o.security,
             port: o.port,
+            password: o.password.as_ref(),
+            credential: o.credential.as_deref(),
         });
     }
     v

@@ -46,6 +46,15 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// What rules see of this run; later stages locate model values through it too.
+    pub fn context(&self) -> rules::Context<'_> {
+        rules::Context {
+            project: &self.project,
+            spans: &self.spans,
+            sources: &self.sources,
+        }
+    }
+
     pub fn has_io_errors(&self) -> bool {
         self.diagnostics.iter().any(|d| d.rule == source::IO_ERROR)
     }

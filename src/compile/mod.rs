@@ -10,9 +10,10 @@ pub mod write;
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::diagnostics::{Diagnostic, Label, Level, Span};
+use crate::diagnostics::{Diagnostic, Label, Level};
 use crate::model::{self, Account, ConversationId, Credential, Located, Secret};
 use crate::pipeline::Checked;
+use crate::rules::Part;
 
 pub use store::Store;
 use store::*;
@@ -299,12 +300,7 @@ impl Cx<'_> {
 
     fn source_ref<T>(&self, item: &Located<T>) -> SourceRef {
         let file = self.checked.sources.get(item.file);
-        let start = self
-            .checked
-            .spans
-            .get(item.file.index())
-            .and_then(|m| m.get(&item.pointer))
-            .map_or(0, |e| e.node.start);
+        let start = self.checked.context().span(item, "", Part::Node).start;
         let (line, _) = file.line_col(start);
         SourceRef {
             file: relative_path(&file.path, &self.opts.base),
@@ -313,29 +309,11 @@ impl Cx<'_> {
     }
 
     fn label<T>(&self, item: &Located<T>, rel: &str) -> Label {
-        let span = self
-            .checked
-            .spans
-            .get(item.file.index())
-            .and_then(|m| m.nearest(&join(&item.pointer, rel)))
-            .map_or(Span::default(), |(_, e)| e.node);
-        Label::new(item.file, span)
+        self.checked.context().label(item, rel, Part::Node)
     }
 
     fn kdl_path<T>(&self, item: &Located<T>, rel: &str) -> String {
-        self.checked
-            .spans
-            .get(item.file.index())
-            .map(|m| m.kdl_path(&join(&item.pointer, rel)))
-            .unwrap_or_default()
-    }
-}
-
-fn join(base: &str, rel: &str) -> String {
-    if rel.is_empty() {
-        base.to_string()
-    } else {
-        format!("{base}/{rel}")
+        self.checked.context().kdl_path(item, rel)
     }
 }
 

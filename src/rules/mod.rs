@@ -197,6 +197,11 @@ impl Context<'_> {
         Label::new(item.file, self.span(item, rel, part))
     }
 
+    /// `account "X" › incoming › port` for `rel` = `incoming/port` under `item`.
+    pub fn kdl_path<T>(&self, item: &Located<T>, rel: &str) -> String {
+        self.span_map(item.file).kdl_path(&join(&item.pointer, rel))
+    }
+
     /// A diagnostic of `meta`'s rule at `rel` under `item`, with its KDL path filled in.
     pub fn diag<T>(
         &self,
@@ -206,9 +211,8 @@ impl Context<'_> {
         part: Part,
         message: impl Into<String>,
     ) -> Diagnostic {
-        let ptr = join(&item.pointer, rel);
         Diagnostic::new(meta.name, meta.level, self.label(item, rel, part), message)
-            .with_path(self.span_map(item.file).kdl_path(&ptr))
+            .with_path(self.kdl_path(item, rel))
     }
 
     /// An edit deleting the node at `rel`: its whole line when nothing else is on it (so no blank

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 use std::io::{IsTerminal, Read, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::ValueEnum;
@@ -316,29 +316,11 @@ fn show_paths(paths: &[PathBuf]) -> String {
 
 /// The directory holding `mailcfg.kdl` or `.git` nearest above `path`, if any.
 pub fn project_root(path: &Path) -> Option<PathBuf> {
-    let abs = absolute(path);
+    let abs = source::absolute(path);
     abs.ancestors()
         .skip(1)
         .find(|d| d.join(PROJECT_FILE).is_file() || d.join(".git").exists())
         .map(Path::to_path_buf)
-}
-
-/// `path` made absolute against the current directory, with `.` and `..` resolved lexically.
-fn absolute(path: &Path) -> PathBuf {
-    let joined = std::env::current_dir()
-        .map(|c| c.join(path))
-        .unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
-    for c in joined.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// What identifies a file across spellings (symlinks, `./`, `..`): its canonical path, or for a
@@ -347,7 +329,7 @@ fn identity(path: &Path) -> PathBuf {
     if let Ok(p) = std::fs::canonicalize(path) {
         return p;
     }
-    let abs = absolute(path);
+    let abs = source::absolute(path);
     match (abs.parent(), abs.file_name()) {
         (Some(dir), Some(name)) => std::fs::canonicalize(dir)
             .map(|d| d.join(name))

@@ -14,6 +14,7 @@ use crate::diagnostics::{Diagnostic, Label, Level};
 use crate::model::{self, Account, ConversationId, Credential, Located, Secret};
 use crate::pipeline::Checked;
 use crate::rules::Part;
+use crate::source;
 
 pub use store::Store;
 use store::*;
@@ -317,30 +318,13 @@ impl Cx<'_> {
     }
 }
 
-/// Absolute and lexically normalised (`.` and `..` removed) without touching the file system,
-/// so symbolic links keep the name they were given by.
-fn normalize(path: &Path) -> PathBuf {
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
-    for c in abs.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// The deepest directory containing every given path (a file counts by its directory). Source
 /// paths in the store are relative to it, so the store is the same whatever the working
 /// directory, the machine, or whether a tree was named as a directory or as its files.
 pub fn common_base(paths: &[PathBuf]) -> PathBuf {
     let mut base: Option<PathBuf> = None;
     for p in paths {
-        let n = normalize(p);
+        let n = source::absolute(p);
         let dir = if n.is_dir() {
             n
         } else {
@@ -365,7 +349,7 @@ pub fn common_base(paths: &[PathBuf]) -> PathBuf {
 
 /// `path` relative to `base`, with forward slashes.
 pub fn relative_path(path: &Path, base: &Path) -> String {
-    let n = normalize(path);
+    let n = source::absolute(path);
     let Ok(rel) = n.strip_prefix(base) else {
         return n.to_string_lossy().replace('\\', "/");
     };

@@ -8,7 +8,8 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::ValueEnum;
 
 use mailcfg::diagnostics::config::{self, Config};
-use mailcfg::diagnostics::{Diagnostic, Level};
+use mailcfg::diagnostics::Level;
+use mailcfg::pipeline::Checked;
 use mailcfg::render::{self, Format, Report};
 use mailcfg::source::{self, Sources};
 use mailcfg::{check_with, Input};
@@ -238,7 +239,7 @@ pub fn run(args: CheckArgs) -> u8 {
     let mut code = if nothing_found {
         2
     } else {
-        exit_code(&checked.diagnostics, threshold, args.exit_zero)
+        exit_code(&checked, threshold, args.exit_zero)
     };
     let report = Report {
         diagnostics: &checked.diagnostics,
@@ -298,15 +299,15 @@ pub fn load_config(paths: &[PathBuf], explicit: Option<&Path>, color: bool) -> R
 }
 
 /// 2 for I/O problems; 1 for findings at or above `threshold` (unless `exit_zero`); else 0.
-fn exit_code(diags: &[Diagnostic], threshold: Level, exit_zero: bool) -> u8 {
-    if diags.iter().any(|d| d.rule == source::IO_ERROR) {
+fn exit_code(checked: &Checked, threshold: Level, exit_zero: bool) -> u8 {
+    if checked.has_io_errors() {
         return 2;
     }
-    let failing = diags.iter().any(|d| d.level >= threshold);
+    let failing = checked.diagnostics.iter().any(|d| d.level >= threshold);
     u8::from(failing && !exit_zero)
 }
 
-fn show_paths(paths: &[PathBuf]) -> String {
+pub fn show_paths(paths: &[PathBuf]) -> String {
     paths
         .iter()
         .map(|p| p.display().to_string())

@@ -281,15 +281,11 @@ fn redact_secret(v: &Json) -> Json {
     }
 }
 
-/// Every secret value either store holds, longest first, for [`redact::scrub`].
+/// Every secret value either store holds, for [`redact::scrub`]: a last line of defence, as the
+/// plan never holds a value in the first place (fields are redacted structurally).
 fn secrets(old: &Store, new: &Store) -> Vec<String> {
     let mut all = old.secret_values();
     all.extend(new.secret_values());
-    // As in `redact::secret_values`: shorter strings would mangle unrelated text, and the plan
-    // never holds a value in the first place (fields are redacted structurally).
-    all.retain(|s| s.len() >= 3);
-    all.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    all.dedup();
     all
 }
 

@@ -385,10 +385,7 @@ pub fn digest_of<T: Serialize>(item: &T) -> String {
 
 /// The store's JSON Schema, as checked in under `schema/store.schema.json`.
 pub fn schema() -> Json {
-    let schema = schemars::generate::SchemaSettings::draft2020_12()
-        .into_generator()
-        .into_root_schema_for::<Store>();
-    let mut json = serde_json::to_value(schema).expect("a generated schema serializes");
+    let mut json = crate::schema::schema_of::<Store>();
     require_all(&mut json);
     json
 }
@@ -410,9 +407,7 @@ fn require_all(v: &mut Json) {
 }
 
 pub fn schema_pretty() -> String {
-    let mut s = serde_json::to_string_pretty(&schema()).expect("schema serializes");
-    s.push('\n');
-    s
+    crate::schema::pretty(&schema())
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use crate::diagnostics::{Diagnostic, Edit, Label, Level, Span};
 use crate::lower::SpanMap;
-use crate::model::{Account, Located, Project, Secret, Security, Service};
+use crate::model::{Account, Address, Located, Project, Secret, Security, Service};
 use crate::source::{FileId, Sources};
 
 pub mod catalogue;
@@ -313,6 +313,14 @@ pub fn sides(a: &Account) -> Vec<Side<'_>> {
         });
     }
     v
+}
+
+/// The `from` addresses of an account, each with the path of its text (`from/address/N/value`).
+pub fn from_addresses(a: &Account) -> impl Iterator<Item = (String, &Address)> {
+    a.from
+        .iter()
+        .flat_map(|f| f.address.iter().enumerate())
+        .map(|(i, addr)| (format!("from/address/{i}/value"), addr))
 }
 
 /// Whether the incoming server's login can ever be completed: shared credentials are given, or

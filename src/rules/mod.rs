@@ -280,10 +280,6 @@ impl Side<'_> {
     pub fn security(&self) -> Security {
         self.security.unwrap_or_default()
     }
-    pub fn effective_port(&self) -> u32 {
-        self.port
-            .unwrap_or_else(|| self.service.default_port(self.security()) as u32)
-    }
     /// `incoming/port` and the like.
     pub fn rel(&self, node: &str) -> String {
         format!("{}/{node}", self.block)

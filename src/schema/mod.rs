@@ -445,3 +445,36 @@ fn phrase(
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::redact::SECRET_NAMES;
+
+    /// The model's `Secret` fields and the names `redact` masks are the same list: a new secret
+    /// field cannot be added without its literal values being masked in every output.
+    #[test]
+    fn redact_masks_exactly_the_models_secret_fields() {
+        fn walk(v: &Json, found: &mut Vec<String>) {
+            if let Some(props) = v.get("properties").and_then(Json::as_object) {
+                for (k, p) in props {
+                    if p.to_string().contains("#/$defs/Secret\"") {
+                        found.push(k.clone());
+                    }
+                }
+            }
+            match v {
+                Json::Object(m) => m.values().for_each(|x| walk(x, found)),
+                Json::Array(a) => a.iter().for_each(|x| walk(x, found)),
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        walk(&generate(), &mut found);
+        found.sort();
+        found.dedup();
+        let mut names: Vec<&str> = SECRET_NAMES.to_vec();
+        names.sort_unstable();
+        assert_eq!(found, names);
+    }
+}

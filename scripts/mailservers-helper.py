@@ -1,0 +1,101 @@
+"""Tiny misbehaving servers for mailcfg's probe tests, started by scripts/mailservers.sh.
+
+Real Dovecot/Postfix cover every normal case; these cover what a correctly configured real
+server never does:
+  silent     accepts TCP connections and never says a word (a black-holed / wrong service)
+  imap-plain an IMAP server without STARTTLS (so "security tls" must fail, never fall back)
+  pop3-plain a POP3 server without STLS
+
+Usage: python3 mailservers-helper.py HOST SILENT_PORT IMAP_PLAIN_PORT POP3_PLAIN_PORT
+"""
+import socket
+import socketserver
+import sys
+import threading
+
+
+class Silent(socketserver.BaseRequestHandler):
+    def handle(self):
+        # Hold the connection open, read and discard, until the client gives up.
+        try:
+            while self.request.recv(4096):
+                pass
+        except OSError:
+            pass
+
+
+class Lines(socketserver.StreamRequestHandler):
+    def send(self, text):
+        self.wfile.write(text.encode() + b"\r\n")
+        self.wfile.flush()
+
+    def lines(self):
+        while True:
+            try:
+                line = self.rfile.readline(8192)
+            except OSError:
+                return
+            if not line:
+                return
+            yield line.decode("latin-1").rstrip("\r\n")
+
+
+class ImapPlain(Lines):
+    CAPS = "IMAP4rev1 AUTH=PLAIN"
+
+    def handle(self):
+        self.send(f"* OK [CAPABILITY {self.CAPS}] plaintext-only test IMAP server ready")
+        for line in self.lines():
+            tag, _, rest = line.partition(" ")
+            cmd = rest.split(" ", 1)[0].upper()
+            if cmd == "CAPABILITY":
+                self.send(f"* CAPABILITY {self.CAPS}")
+                self.send(f"{tag} OK CAPABILITY completed")
+            elif cmd == "LOGOUT":
+                self.send("* BYE logging out")
+                self.send(f"{tag} OK LOGOUT completed")
+                return
+            elif cmd == "NOOP":
+                self.send(f"{tag} OK NOOP completed")
+            elif cmd in ("LOGIN", "AUTHENTICATE"):
+                self.send(f"{tag} NO [AUTHENTICATIONFAILED] test server accepts no logins")
+            else:
+                self.send(f"{tag} BAD unknown command")
+
+
+class Pop3Plain(Lines):
+    def handle(self):
+        self.send("+OK plaintext-only test POP3 server ready")
+        for line in self.lines():
+            cmd = line.split(" ", 1)[0].upper()
+            if cmd == "CAPA":
+                self.send("+OK capability list follows")
+                self.send("USER")
+                self.send("UIDL")
+                self.send(".")
+            elif cmd == "QUIT":
+                self.send("+OK bye")
+                return
+            elif cmd == "NOOP":
+                self.send("+OK")
+            else:
+                self.send("-ERR unknown command")
+
+
+class Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    host, silent, imap, pop3 = sys.argv[1], *map(int, sys.argv[2:5])
+    servers = [Server((host, p), h) for p, h in ((silent, Silent), (imap, ImapPlain), (pop3, Pop3Plain))]
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
+    for t in threads:
+        t.start()
+    print(f"mailservers-helper ready on {host}: silent {silent}, imap-plain {imap}, pop3-plain {pop3}", flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

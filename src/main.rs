@@ -30,6 +30,14 @@ enum Command {
     /// files named explicitly are always checked.
     #[command(after_help = EXIT_CODES)]
     Check(cli::check::CheckArgs),
+    /// Test accounts against their live servers, stage by stage (never sends mail unless
+    /// --send-test-to is given; never deletes or marks anything read).
+    ///
+    /// For each account: resolve, connect, TLS per `security` (never downgrading), certificate,
+    /// capabilities, login, then EXAMINE the mailbox (IMAP), STAT (POP3), or MAIL FROM/RCPT TO
+    /// for each From address (SMTP). Each failure is reported on the KDL line that causes it.
+    #[command(after_help = cli::probe::EXIT_CODES)]
+    Probe(cli::probe::ProbeArgs),
     /// Print the JSON Schema of account files (as checked in under schema/).
     Schema,
 }
@@ -53,5 +61,6 @@ fn run(cli: Cli) -> u8 {
             0
         }
         Command::Check(args) => cli::check::run(args),
+        Command::Probe(args) => cli::probe::run(args),
     }
 }

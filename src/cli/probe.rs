@@ -1,0 +1,128 @@
+//! `mailcfg probe`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use mailcfg::diagnostics::Level;
+use mailcfg::probe::{self, Options};
+use mailcfg::source::{self, redact};
+use mailcfg::{check, render, Input};
+
+use super::check::{use_color, Color};
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  every stage of every probed account passed (warnings and infos allowed)
+  1  a stage failed, or an account was refused (fails `check`, lacks data)
+  2  usage or I/O problem: missing path, no .kdl files, unknown --account, bad --ca-file
+  3  internal error (a bug in mailcfg: please report it)
+  4  the probe could not run: no server name could be resolved (DNS unavailable?)";
+
+#[derive(clap::Args)]
+pub struct ProbeArgs {
+    /// Files or directories with account files.
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Probe only this account (repeatable; case-insensitive).
+    #[arg(long = "account", value_name = "NAME")]
+    accounts: Vec<String>,
+    /// Connect timeout and read timeout of every stage, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    timeout: f64,
+    /// Extra trusted CA certificates (PEM), e.g. a private CA; added to the public roots.
+    #[arg(long, value_name = "PATH")]
+    ca_file: Option<PathBuf>,
+    /// Warn when a server certificate expires within this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 21)]
+    cert_warn_days: i64,
+    /// How many accounts are probed at the same time.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    jobs: usize,
+    /// Really send a test message to ADDRESS through each account's outgoing server (like
+    /// CSM's Test Account); without it nothing is sent.
+    #[arg(long, value_name = "ADDRESS")]
+    send_test_to: Option<String>,
+    /// Probe accounts even when `mailcfg check` reports errors for them.
+    #[arg(long)]
+    allow_check_errors: bool,
+    /// When to use colours: auto (a terminal without NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    /// Exit with 1 when warnings are found, not only errors.
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+pub fn run(args: ProbeArgs) -> u8 {
+    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
+        eprintln!("mailcfg: --timeout must be between 0 and 3600 seconds");
+        return 2;
+    }
+    let found = source::discover(&args.paths, None);
+    for (p, msg) in &found.problems {
+        eprintln!("mailcfg: {}: {msg}", p.display());
+    }
+    if found.files.is_empty() {
+        if found.problems.is_empty() {
+            eprintln!("mailcfg: no .kdl files found");
+        }
+        return 2;
+    }
+    let checked = check(found.files.into_iter().map(Input::file).collect());
+    let selected = match probe::select(&checked, &args.accounts) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("mailcfg: {e}");
+            return 2;
+        }
+    };
+    let opts = Options {
+        timeout: Duration::from_secs_f64(args.timeout),
+        ca_file: args.ca_file.clone(),
+        cert_warn_days: args.cert_warn_days,
+        jobs: args.jobs.max(1),
+        send_test_to: args.send_test_to.clone(),
+        accounts: args.accounts.clone(),
+        allow_check_errors: args.allow_check_errors,
+    };
+    let report = match probe::probe(&checked, &opts, &selected) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mailcfg: {e}");
+            return 2;
+        }
+    };
+    // Check errors of the probed accounts' files explain why an account was refused.
+    let files: Vec<_> = selected
+        .iter()
+        .map(|&i| checked.project.accounts[i].file)
+        .collect();
+    let mut diags: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Error && files.contains(&d.primary.file))
+        .cloned()
+        .collect();
+    diags.extend(report.diagnostics.iter().cloned());
+    let color = use_color(args.color);
+    let mut out = probe::table::render(&report, &checked.sources);
+    out.push_str(&render::human::render(&diags, &checked.sources, color));
+    out.push_str(&format!(
+        "probed {} account{} in {:.1} s\n",
+        report.accounts.len(),
+        if report.accounts.len() == 1 { "" } else { "s" },
+        report.elapsed.as_secs_f64()
+    ));
+    let out = redact::scrub(&out, &report.secrets);
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
+    if report.could_not_run {
+        return 4;
+    }
+    let failing = diags
+        .iter()
+        .any(|d| d.level == Level::Error || (args.deny_warnings && d.level == Level::Warning));
+    u8::from(failing)
+}

@@ -41,6 +41,7 @@ SILENT_PORT=${SILENT_PORT:-10026}           # helper: accepts TCP, never speaks 
 IMAP_PLAIN_PORT=${IMAP_PLAIN_PORT:-10144}   # helper: IMAP without STARTTLS (127.0.0.1)
 POP3_PLAIN_PORT=${POP3_PLAIN_PORT:-10111}   # helper: POP3 without STLS (127.0.0.1)
 CLOSED_PORT=${CLOSED_PORT:-10009}           # nothing listens here (checked at start)
+REJECTED_SENDER=${REJECTED_SENDER:-blocked@example.test}  # postfix refuses this MAIL FROM
 MAIL_USER=${MAIL_USER:-testuser}
 MAIL_PASS=${MAIL_PASS:-testpass}
 MAIL_TOKEN=${MAIL_TOKEN:-testtoken-0123456789}   # XOAUTH2/OAUTHBEARER bearer token
@@ -284,6 +285,9 @@ smtpd_sasl_type = dovecot
 smtpd_sasl_path = $D/run/dovecot/auth-postfix
 smtpd_sasl_auth_enable = yes
 smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
+# one sender nobody may use, for "From address rejected" tests (reported at RCPT time,
+# as Postfix delays rejections by default)
+smtpd_sender_restrictions = check_sender_access inline:{ { $REJECTED_SENDER = REJECT this sender is not allowed here } }
 EOF
 
   local exp="-o smtpd_tls_cert_file=$D/certs/expired.crt -o smtpd_tls_key_file=$D/certs/expired.key"
@@ -432,6 +436,7 @@ MAILSRV_SILENT_PORT=$SILENT_PORT
 MAILSRV_IMAP_PLAIN_PORT=$IMAP_PLAIN_PORT
 MAILSRV_POP3_PLAIN_PORT=$POP3_PLAIN_PORT
 MAILSRV_CLOSED_PORT=$CLOSED_PORT
+MAILSRV_REJECTED_SENDER=$REJECTED_SENDER
 EOF
 }
 

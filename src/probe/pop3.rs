@@ -64,7 +64,8 @@ pub fn sasl_mechs(caps: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// AUTH with an initial response (RFC 5034); an error challenge is answered with `*` (cancel).
+/// AUTH with an initial response (RFC 5034); an error challenge is answered with an empty
+/// line so the server sends its verdict.
 pub fn auth(c: &mut Conn, mech: &str, initial: &[u8]) -> Result<Reply, NetError> {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(initial);
@@ -72,7 +73,7 @@ pub fn auth(c: &mut Conn, mech: &str, initial: &[u8]) -> Result<Reply, NetError>
     loop {
         let line = c.read_line()?;
         if line.starts_with('+') && !line.starts_with("+OK") {
-            c.send_line("*")?;
+            c.send_line("")?;
             continue;
         }
         return parse(&line);

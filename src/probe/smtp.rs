@@ -80,13 +80,16 @@ pub fn has_ext(exts: &[String], name: &str) -> bool {
     })
 }
 
-/// AUTH with an initial response; an error challenge (`334`) is answered with `*` (cancel).
+/// AUTH with an initial response. An error challenge (`334`, e.g. XOAUTH2's JSON status) is
+/// answered with an empty line, which makes the server send its real verdict (`535 …`).
 pub fn auth(c: &mut Conn, mech: &str, initial: &[u8]) -> Result<SmtpReply, NetError> {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(initial);
     let mut r = command(c, &format!("AUTH {mech} {b64}"))?;
-    while r.code == 334 {
-        r = command(c, "*")?;
+    let mut rounds = 0;
+    while r.code == 334 && rounds < 3 {
+        r = command(c, "")?;
+        rounds += 1;
     }
     Ok(r)
 }

@@ -30,6 +30,18 @@ enum Command {
     /// files named explicitly are always checked.
     #[command(after_help = EXIT_CODES)]
     Check(cli::check::CheckArgs),
+    /// Compile account files into one deterministic, deployable JSON store.
+    ///
+    /// Refuses to write when `check` finds errors. Secrets stay references unless
+    /// --allow-inline-secrets / --resolve-secrets; the store is replaced atomically.
+    /// See docs/compile.md.
+    #[command(after_help = cli::compile::EXIT_CODES)]
+    Compile(cli::compile::CompileArgs),
+    /// Show the plan between two stores: accounts added, removed and changed, field by field.
+    ///
+    /// Secret values are never shown, only their references. See docs/compile.md.
+    #[command(after_help = cli::diff::EXIT_CODES)]
+    Diff(cli::diff::DiffArgs),
     /// Test accounts against their live servers, stage by stage (never sends mail unless
     /// --send-test-to is given; never deletes or marks anything read).
     ///
@@ -39,7 +51,14 @@ enum Command {
     #[command(after_help = cli::probe::EXIT_CODES)]
     Probe(cli::probe::ProbeArgs),
     /// Print the JSON Schema of account files (as checked in under schema/).
-    Schema,
+    Schema(SchemaArgs),
+}
+
+#[derive(clap::Args)]
+struct SchemaArgs {
+    /// Print the schema of the compiled store instead (schema/store.schema.json).
+    #[arg(long)]
+    store: bool,
 }
 
 fn main() -> ExitCode {
@@ -56,11 +75,17 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> u8 {
     match cli.command {
-        Command::Schema => {
-            print!("{}", mailcfg::schema::generate_pretty());
+        Command::Schema(args) => {
+            if args.store {
+                print!("{}", mailcfg::compile::store::schema_pretty());
+            } else {
+                print!("{}", mailcfg::schema::generate_pretty());
+            }
             0
         }
         Command::Check(args) => cli::check::run(args),
+        Command::Compile(args) => cli::compile::run(args),
+        Command::Diff(args) => cli::diff::run(args),
         Command::Probe(args) => cli::probe::run(args),
     }
 }

@@ -1,4 +1,6 @@
 //! One module per subcommand; `main.rs` only parses arguments and dispatches.
 
 pub mod check;
+pub mod compile;
+pub mod diff;
 pub mod probe;

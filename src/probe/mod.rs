@@ -409,39 +409,14 @@ fn has_check_errors(checked: &Checked, item: &Located<Account>) -> usize {
         .count()
 }
 
-/// Resolves a secret reference; relative files are relative to the account file.
+/// Resolves a secret reference (relative files are relative to the account file), with the
+/// same resolver `compile --resolve-secrets` uses.
 pub fn resolve_secret(secret: &Secret, base: &Path) -> Result<String, String> {
+    use crate::compile::{secrets, store::SecretRef};
     match secret {
         Secret::Literal(v) => Ok(v.clone()),
-        Secret::Env { env } => match std::env::var(env) {
-            Ok(v) if !v.is_empty() => Ok(v),
-            Ok(_) => Err(format!("environment variable {env} is empty")),
-            Err(_) => Err(format!("environment variable {env} is not set")),
-        },
-        Secret::File { file } => {
-            let p = Path::new(file);
-            let p = if p.is_relative() {
-                base.join(p)
-            } else {
-                p.to_path_buf()
-            };
-            match std::fs::read_to_string(&p) {
-                Ok(v) => {
-                    let v = v.strip_suffix('\n').unwrap_or(&v);
-                    let v = v.strip_suffix('\r').unwrap_or(v);
-                    if v.is_empty() {
-                        Err(format!("secret file {} is empty", p.display()))
-                    } else {
-                        Ok(v.to_string())
-                    }
-                }
-                Err(e) => Err(format!(
-                    "secret file {} cannot be read: {}",
-                    p.display(),
-                    crate::source::io_message(&e)
-                )),
-            }
-        }
+        Secret::Env { env } => secrets::resolve(&SecretRef::Env { env: env.clone() }, base),
+        Secret::File { file } => secrets::resolve(&SecretRef::File { file: file.clone() }, base),
     }
 }
 

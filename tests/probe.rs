@@ -734,3 +734,54 @@ fn unresolvable_host_means_the_probe_could_not_run() {
     assert_eq!(out.diag_lines("probe-dns").len(), 2, "{}", out.stdout);
     out.assert_diag("probe-dns", "server \"no-such-host.invalid\"");
 }
+
+/// The fenced block of docs/probe.md whose info string is `tag`.
+fn doc_block(tag: &str) -> String {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/probe.md"))
+        .unwrap();
+    let start = doc
+        .find(&format!(" {tag}\n"))
+        .unwrap_or_else(|| panic!("no ``` block tagged {tag} in docs/probe.md"));
+    let body = &doc[start + tag.len() + 2..];
+    body[..body.find("```").unwrap()].to_string()
+}
+
+/// docs/probe.md's local example: its file and command, run as written against the servers;
+/// the stages its sample output shows must pass in the same order.
+#[test]
+fn documentation_example_runs_as_shown() {
+    let env = need_servers!();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("local.kdl"), doc_block("local.kdl")).unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_mailcfg")).parent().unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(doc_block("probe-local"))
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("NO_COLOR", "1");
+    for (k, v) in &env.0 {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let stages = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(str::trim_start)
+            .filter(|l| l.starts_with(['✓', '!', '✗', '-']))
+            .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    let expected = doc_block("probe-local-output");
+    assert_eq!(stages(&stdout), stages(&expected), "{stdout}");
+    for line in [
+        "probe-auto-resolved",
+        "help: write security \"tls\"",
+        "local.kdl:5:18",
+    ] {
+        assert!(stdout.contains(line), "{line:?} missing:\n{stdout}");
+        assert!(expected.contains(line), "{line:?} missing from the docs");
+    }
+}

@@ -785,3 +785,103 @@ fn documentation_example_runs_as_shown() {
         assert!(expected.contains(line), "{line:?} missing from the docs");
     }
 }
+
+#[test]
+fn pop3_without_stls_and_smtp_tls_on_implicit_port() {
+    let env = need_servers!();
+    let port = env.get("MAILSRV_POP3_PLAIN_PORT");
+    let kdl = account(
+        "pop",
+        &format!("server \"127.0.0.1\"\n        security \"tls\"\n        port {port}"),
+        Some("server \"localhost\"\n        security \"tls\"\n        port 10465\n        auth \"same-as-incoming\""),
+    );
+    let out = probe(&env, &kdl, &["--allow-check-errors", "--timeout", "1"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "tls", "STLS not offered");
+    let pop_security = out.line_of(&format!("port {port}")) - 1;
+    assert_eq!(
+        out.diag_lines("probe-starttls-missing"),
+        vec![pop_security],
+        "{}",
+        out.stdout
+    );
+    // the SMTP block: `tls` on Postfix's implicit-TLS port 10465
+    assert!(
+        out.stdout.contains("port 10465 expects implicit TLS"),
+        "{}",
+        out.stdout
+    );
+    let smtp_security = out.line_of("port 10465") - 1;
+    assert!(
+        out.diag_lines("probe-tls-mismatch")
+            .contains(&smtp_security),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn xoauth2_not_offered_is_a_mechanism_problem() {
+    let env = need_servers!();
+    let port = env.get("MAILSRV_IMAP_PLAIN_PORT");
+    let kdl = format!(
+        r#"credential "oauth" {{
+    type "google"
+    service-account "svc@example.iam.gserviceaccount.com"
+    private-key file="unused.json"
+    token env="{TOKEN_VAR}"
+}}
+account "Test" {{
+    protocol "imap"
+    incoming {{
+        server "127.0.0.1"
+        security "basic"
+        port {port}
+        user "testuser"
+        credential "oauth"
+    }}
+    outgoing {{
+        server "localhost"
+        security "ssl"
+        port 10465
+    }}
+}}
+"#
+    );
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "login", "AUTHENTICATE XOAUTH2 not offered");
+    out.assert_diag("probe-auth-mechanism", "        credential \"oauth\"");
+    // auth "none": SMTP has no login stage to fail
+    out.assert_stage("-", "login", "auth \"none\"");
+}
+
+#[test]
+fn certificate_expiring_soon_is_a_warning() {
+    let env = need_servers!();
+    let out = probe(
+        &env,
+        &imap("localhost", "ssl", "10993"),
+        &["--cert-warn-days", "100000"],
+    );
+    assert_eq!(out.code, 0, "warnings only\n{}", out.stdout);
+    out.assert_stage("!", "certificate", "days left");
+    out.assert_diag("probe-certificate-expiring", "server \"localhost\"");
+}
+
+#[test]
+fn expired_certificate_on_smtp_starttls() {
+    let env = need_servers!();
+    let host = env.get("MAILSRV_HOST_EXPIRED");
+    let kdl = account(
+        "imap",
+        "server \"localhost\"\n        security \"ssl\"\n        port 10993",
+        Some(&format!(
+            "server \"{host}\"\n        security \"tls\"\n        port 10587\n        auth \"same-as-incoming\""
+        )),
+    );
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "certificate", "EXPIRED");
+    out.assert_diag("probe-certificate", &format!("server \"{host}\""));
+}

@@ -182,7 +182,8 @@ impl Default for Imap {
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix))
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
         .then(|| &s[prefix.len()..])
 }
 
@@ -365,6 +366,15 @@ mod tests {
             Some("INBOX")
         );
         assert_eq!(list_name(r#"() NIL Archive"#).as_deref(), Some("Archive"));
+    }
+
+    #[test]
+    fn hostile_lines_do_not_panic() {
+        assert_eq!(strip_prefix_ci("* CAPABILITé", "* CAPABILITY "), None);
+        assert_eq!(strip_prefix_ci("é", "* LIST "), None);
+        assert_eq!(list_name("é"), None);
+        assert_eq!(literal_len("{é}"), None);
+        let _ = decode_mutf7("&é-&&-&");
     }
 
     #[test]

@@ -322,6 +322,8 @@ pub fn probe(checked: &Checked, opts: &Options, selected: &[usize]) -> Result<Re
                 .first()
                 .is_some_and(|st| st.name == "resolve" && st.outcome == Outcome::Fail)
         });
+    // Like redact::secret_values: shorter values would garble the output, not protect anything.
+    secrets.retain(|s| s.len() >= 3);
     secrets.sort_by_key(|s: &String| std::cmp::Reverse(s.len()));
     secrets.dedup();
     Ok(Report {
@@ -518,6 +520,14 @@ fn plan(checked: &Checked, index: usize, opts: &Options, secrets: &mut Vec<Strin
         if let Some(cred) = credential {
             let at = format!("{role}/credential");
             let Some(c) = checked.project.credential(cred) else {
+                findings.push(
+                    Finding::new(
+                        &rules::SECRET,
+                        &[&at],
+                        format!("credential {cred:?} is not defined (or has check errors)"),
+                    )
+                    .help("define `credential \"name\" { … token env=\"VAR\" }` in any file"),
+                );
                 return LoginPlan::Unavailable;
             };
             let Some(tok) = &c.value.token else {

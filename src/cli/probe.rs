@@ -83,7 +83,6 @@ pub fn run(args: ProbeArgs) -> u8 {
         cert_warn_days: args.cert_warn_days,
         jobs: args.jobs.max(1),
         send_test_to: args.send_test_to.clone(),
-        accounts: args.accounts.clone(),
         allow_check_errors: args.allow_check_errors,
     };
     let report = match probe::probe(&checked, &opts, &selected) {

@@ -485,10 +485,9 @@ impl Run<'_> {
                 self.no_greeting(t, may_confirm_tls);
                 return None;
             }
-            Err(NetError::Garbage(m))
+            Err(NetError::Garbage(_))
                 if !conn.is_tls() && net::looks_like_tls(&conn.first_bytes) =>
             {
-                let _ = m;
                 self.stage(
                     "greeting",
                     Outcome::Fail,
@@ -728,7 +727,8 @@ impl Run<'_> {
                 let plan = self.plan;
                 let fx = self.find(&r::TLS_MISMATCH, &["security", "port"], msg);
                 fx.help = Some(format!(
-                    "use security \"{mode}\" (STARTTLS) for port {port}, or the implicit-TLS port (usually {alt})"
+                    "use security \"{mode}\" (STARTTLS) for port {port}, or the implicit-TLS port \
+                     (usually {alt})"
                 ));
                 fx.fix_value = Some((
                     format!("{}/security", plan.role.key()),
@@ -771,20 +771,28 @@ impl Run<'_> {
                             format!(
                                 "the certificate on {host}:{port} is for {names}, not for {host:?}"
                             ),
-                            format!("set `server` to a name the certificate covers ({names}), or fix the server's certificate"),
+                            format!(
+                                "set `server` to a name the certificate covers ({names}), or \
+                                 fix the server's certificate"
+                            ),
                         )
                     }
                     TlsCause::UnknownIssuer => {
                         let ss = c.as_ref().is_some_and(|c| c.self_signed);
                         let issuer = c.as_ref().map(|c| c.issuer.clone()).unwrap_or_default();
                         (
-                            format!("UNKNOWN ISSUER{}: {info}", if ss { " (self-signed)" } else { "" }),
                             format!(
-                                "the certificate of {host}:{port} is issued by {issuer:?}, which is \
-                                 not a trusted authority{}",
+                                "UNKNOWN ISSUER{}: {info}",
+                                if ss { " (self-signed)" } else { "" }
+                            ),
+                            format!(
+                                "the certificate of {host}:{port} is issued by {issuer:?}, which \
+                                 is not a trusted authority{}",
                                 if ss { " (it is self-signed)" } else { "" }
                             ),
-                            "if this is a private CA, pass its certificate with --ca-file; else the server needs a certificate from a public CA".to_string(),
+                            "if this is a private CA, pass its certificate with --ca-file; else \
+                             the server needs a certificate from a public CA"
+                                .to_string(),
                         )
                     }
                     TlsCause::OtherCertificate(e) => (
@@ -888,7 +896,8 @@ impl Run<'_> {
             run.stage("login", Outcome::Fail, format!("{what} not offered"), t);
             if !tls && s.caps.starttls {
                 let msg = format!(
-                    "the {} offers no login before TLS (mechanisms: {offered}); it expects STARTTLS",
+                    "the {} offers no login before TLS (mechanisms: {offered}); it expects \
+                     STARTTLS",
                     run.who()
                 );
                 run.find(&r::LOGIN_DISABLED, &["security"], msg).help =
@@ -898,10 +907,8 @@ impl Run<'_> {
                     "the {} does not offer {what} (mechanisms: {offered})",
                     run.who()
                 );
-                let rel: Vec<&str> = vec![at.split('/').nth(1).unwrap_or("")];
                 let mut f = Finding::new(&r::MECHANISM, &[], msg);
-                f.at = vec![at.clone()];
-                f.at.extend(rel.iter().map(|x| run.rel(x)));
+                f.at = vec![at.clone(), run.rel("user"), run.plan.role.key().to_string()];
                 f.help = Some(if bearer {
                     "the server must support XOAUTH2 for credentials-based accounts".into()
                 } else {

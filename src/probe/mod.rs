@@ -39,8 +39,6 @@ pub struct Options {
     pub jobs: usize,
     /// Really send a test message to this address.
     pub send_test_to: Option<String>,
-    /// Only these accounts (case-insensitive names); empty = all.
-    pub accounts: Vec<String>,
     /// Probe accounts even when `check` reports errors for them.
     pub allow_check_errors: bool,
 }
@@ -53,7 +51,6 @@ impl Default for Options {
             cert_warn_days: 21,
             jobs: 8,
             send_test_to: None,
-            accounts: Vec::new(),
             allow_check_errors: false,
         }
     }

@@ -5,8 +5,9 @@ server never does:
   silent     accepts TCP connections and never says a word (a black-holed / wrong service)
   imap-plain an IMAP server without STARTTLS (so "security tls" must fail, never fall back)
   pop3-plain a POP3 server without STLS
+  http       an HTTP server's answer on a mail port (a different service listens there)
 
-Usage: python3 mailservers-helper.py HOST SILENT_PORT IMAP_PLAIN_PORT POP3_PLAIN_PORT
+Usage: python3 mailservers-helper.py HOST SILENT_PORT IMAP_PLAIN_PORT POP3_PLAIN_PORT HTTP_PORT
 """
 import socket
 import socketserver
@@ -82,18 +83,26 @@ class Pop3Plain(Lines):
                 self.send("-ERR unknown command")
 
 
+class Http(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.wfile.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        self.wfile.flush()
+
+
 class Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
 
 def main():
-    host, silent, imap, pop3 = sys.argv[1], *map(int, sys.argv[2:5])
-    servers = [Server((host, p), h) for p, h in ((silent, Silent), (imap, ImapPlain), (pop3, Pop3Plain))]
+    host, silent, imap, pop3, http = sys.argv[1], *map(int, sys.argv[2:6])
+    handlers = ((silent, Silent), (imap, ImapPlain), (pop3, Pop3Plain), (http, Http))
+    servers = [Server((host, p), h) for p, h in handlers]
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
     for t in threads:
         t.start()
-    print(f"mailservers-helper ready on {host}: silent {silent}, imap-plain {imap}, pop3-plain {pop3}", flush=True)
+    print(f"mailservers-helper ready on {host}: silent {silent}, imap-plain {imap}, "
+          f"pop3-plain {pop3}, http {http}", flush=True)
     threading.Event().wait()
 
 

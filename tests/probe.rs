@@ -109,6 +109,16 @@ impl Out {
         );
     }
 
+    fn assert_no_failed_stage_except(&self, name: &str) {
+        let failed: Vec<&str> = self
+            .stdout
+            .lines()
+            .map(str::trim_start)
+            .filter(|l| l.starts_with('✗') && !l.starts_with(&format!("✗ {name} ")))
+            .collect();
+        assert!(failed.is_empty(), "{failed:?}\n{}", self.stdout);
+    }
+
     fn assert_no_failed_stage(&self) {
         assert!(
             !self.stdout.lines().any(|l| l.trim_start().starts_with('✗')),
@@ -884,4 +894,83 @@ fn expired_certificate_on_smtp_starttls() {
     assert_eq!(out.code, 1, "{}", out.stdout);
     out.assert_stage("✗", "certificate", "EXPIRED");
     out.assert_diag("probe-certificate", &format!("server \"{host}\""));
+}
+
+#[test]
+fn capabilities_are_re_read_after_starttls() {
+    let env = need_servers!();
+    // 127.0.0.2 refuses cleartext logins: LOGINDISABLED before STARTTLS, AUTH=PLAIN after.
+    let host = env.get("MAILSRV_HOST_NOPLAINTEXT");
+    let kdl = account(
+        "imap",
+        &format!("server \"{host}\"\n        security \"tls\"\n        port 10143"),
+        None,
+    );
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    out.assert_stage("✓", "capabilities", "STARTTLS, LOGINDISABLED, AUTH: none");
+    out.assert_stage("✓", "capabilities", "after TLS: AUTH: PLAIN");
+    out.assert_stage("✓", "login", "AUTHENTICATE PLAIN");
+}
+
+#[test]
+fn pop3_xoauth2_login() {
+    let env = need_servers!();
+    let kdl = format!(
+        r#"credential "oauth" {{
+    type "office365"
+    tenant-id "11111111-2222-3333-4444-555555555555"
+    client-id "66666666-7777-8888-9999-000000000000"
+    client-secret env="UNUSED_SECRET"
+    token env="{TOKEN_VAR}"
+}}
+account "Test" {{
+    protocol "pop"
+    incoming {{
+        server "localhost"
+        security "ssl"
+        port 10995
+        user "testuser"
+        credential "oauth"
+    }}
+    outgoing {{
+        server "localhost"
+        security "ssl"
+        port 10465
+        auth "same-as-incoming"
+    }}
+}}
+"#
+    );
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    out.assert_stage("✓", "login", "AUTH XOAUTH2 as \"testuser\"");
+    out.assert_stage("✓", "stat", "STAT: ");
+}
+
+#[test]
+fn auto_on_a_silent_port_times_out_once_per_mode() {
+    let env = need_servers!();
+    let port = env.get("MAILSRV_SILENT_PORT");
+    let out = probe(&env, &imap("127.0.0.1", "auto", &port), &["--timeout", "1"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage(
+        "-",
+        "tls",
+        "implicit TLS (auto): no answer; trying STARTTLS",
+    );
+    out.assert_stage("✗", "greeting", "nothing within 1 s");
+    out.assert_diag("probe-timeout", &format!("port {port}"));
+    out.assert_no_failed_stage_except("greeting");
+}
+
+#[test]
+fn a_different_service_on_the_port() {
+    let env = need_servers!();
+    let port = env.get("MAILSRV_HTTP_PORT");
+    let out = probe(&env, &imap("127.0.0.1", "tls", &port), &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "greeting", "expected an IMAP greeting");
+    out.assert_diag("probe-protocol", &format!("port {port}"));
+    assert!(out.stdout.contains("HTTP/1.1 400"), "{}", out.stdout);
 }

@@ -974,3 +974,33 @@ fn a_different_service_on_the_port() {
     out.assert_diag("probe-protocol", &format!("port {port}"));
     assert!(out.stdout.contains("HTTP/1.1 400"), "{}", out.stdout);
 }
+
+#[test]
+fn bad_ca_file_and_timeout_are_usage_errors() {
+    let env = need_servers!();
+    let kdl = imap("localhost", "ssl", "10993");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.kdl");
+    std::fs::write(&file, &kdl).unwrap();
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+            .arg("probe")
+            .arg(&file)
+            .args(args)
+            .env(PW_VAR, env.get("MAILSRV_PASS"))
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&["--ca-file", "/nonexistent/ca.pem"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--ca-file /nonexistent/ca.pem"), "{err}");
+    let (code, err) = run(&["--ca-file", file.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no PEM certificate found"), "{err}");
+    let (code, err) = run(&["--timeout", "0"]);
+    assert_eq!(code, Some(2), "{err}");
+}

@@ -1004,3 +1004,21 @@ fn bad_ca_file_and_timeout_are_usage_errors() {
     let (code, err) = run(&["--timeout", "0"]);
     assert_eq!(code, Some(2), "{err}");
 }
+
+#[test]
+fn literal_password_is_used_but_never_shown() {
+    let env = need_servers!();
+    let pass = env.get("MAILSRV_PASS");
+    let kdl = imap("localhost", "ssl", "10993")
+        .replace(&format!("env=\"{PW_VAR}\""), &format!("\"{pass}\""));
+    // probe_with asserts that `pass` appears nowhere in stdout or stderr.
+    let out = probe_with(
+        &env,
+        &kdl,
+        &["--allow-check-errors"],
+        &pass,
+        &env.get("MAILSRV_TOKEN"),
+    );
+    out.assert_no_failed_stage();
+    out.assert_stage("✓", "login", "AUTHENTICATE PLAIN as \"testuser\"");
+}

@@ -338,10 +338,23 @@ fn run_plan(checked: &Checked, p: &Plan, cx: &flow::Ctx<'_>) -> AccountReport {
     let mut findings = p.findings.clone();
     let mut servers = Vec::new();
     if !p.refused {
-        for sp in &p.servers {
-            let (report, f) = flow::probe_server(sp, cx);
-            servers.push(report);
-            findings.extend(f);
+        // Incoming and outgoing at the same time: an account costs its slowest server.
+        let results: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = p
+                .servers
+                .iter()
+                .map(|sp| s.spawn(move || flow::probe_server(sp, cx)))
+                .collect();
+            handles.into_iter().map(|h| h.join()).collect()
+        });
+        for r in results {
+            match r {
+                Ok((report, f)) => {
+                    servers.push(report);
+                    findings.extend(f);
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
         }
     }
     AccountReport {

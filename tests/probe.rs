@@ -525,6 +525,14 @@ fn tls_on_an_implicit_tls_port() {
         "{}",
         out.stdout
     );
+
+    let out = probe(
+        &env,
+        &imap("localhost", "basic", "10993"),
+        &["--timeout", "1"],
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_diag("probe-tls-mismatch", "security \"basic\"");
 }
 
 #[test]

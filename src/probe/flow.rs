@@ -272,7 +272,7 @@ impl Run<'_> {
         );
         self.find(&r::CLEARTEXT, &["security"], msg).help =
             Some("use \"ssl\" or \"tls\" if the server supports them".into());
-        let s = self.greet_and_caps(Conn::plain(sock), false)?;
+        let s = self.greet_and_caps(Conn::plain(sock), true)?;
         Some(s)
     }
 

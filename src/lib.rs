@@ -4,6 +4,7 @@
 
 pub mod compile;
 pub mod diagnostics;
+pub mod fix;
 pub mod lower;
 pub mod model;
 pub mod parse;
@@ -14,4 +15,4 @@ pub mod rules;
 pub mod schema;
 pub mod source;
 
-pub use pipeline::{check, Checked, Input};
+pub use pipeline::{check, check_with, Checked, Input};

@@ -52,6 +52,10 @@ enum Command {
     Probe(cli::probe::ProbeArgs),
     /// Print the JSON Schema of account files (as checked in under schema/).
     Schema(SchemaArgs),
+    /// List every rule: name, default level, whether it has a fix, summary.
+    Rules(cli::rules::RulesArgs),
+    /// Print a rule's documentation: what it checks, why, and a bad and a good example.
+    Explain(cli::rules::ExplainArgs),
 }
 
 #[derive(clap::Args)]
@@ -86,6 +90,8 @@ fn run(cli: Cli) -> u8 {
         Command::Check(args) => cli::check::run(args),
         Command::Compile(args) => cli::compile::run(args),
         Command::Diff(args) => cli::diff::run(args),
+        Command::Rules(args) => cli::rules::run(args),
+        Command::Explain(args) => cli::rules::explain(args),
         Command::Probe(args) => cli::probe::run(args),
     }
 }

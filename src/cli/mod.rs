@@ -4,3 +4,4 @@ pub mod check;
 pub mod compile;
 pub mod diff;
 pub mod probe;
+pub mod rules;

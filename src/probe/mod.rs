@@ -304,6 +304,7 @@ pub fn probe(checked: &Checked, opts: &Options, selected: &[usize]) -> Result<Re
     let rcx = Context {
         project: &checked.project,
         spans: &checked.spans,
+        sources: &checked.sources,
     };
     let mut diagnostics = Vec::new();
     for a in &accounts {

@@ -10,6 +10,7 @@ macro_rules! probe_rule {
             name: $name,
             level: Level::$level,
             summary: $summary,
+            fixable: false,
             docs: $docs,
         };
     };

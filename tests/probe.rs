@@ -1030,3 +1030,34 @@ fn literal_password_is_used_but_never_shown() {
     out.assert_no_failed_stage();
     out.assert_stage("✓", "login", "AUTHENTICATE PLAIN as \"testuser\"");
 }
+
+/// Every probe rule is in docs/probe.md's table and `mailcfg explain` knows it; the docs name no
+/// rule that does not exist.
+#[test]
+fn probe_rules_are_documented_and_explained() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/probe.md"))
+        .unwrap();
+    let names: Vec<&str> = mailcfg::probe::rules::ALL.iter().map(|m| m.name).collect();
+    for name in &names {
+        assert!(
+            doc.contains(&format!("| `{name}` |")),
+            "{name} missing from the rules table of docs/probe.md"
+        );
+        let o = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+            .args(["explain", name])
+            .output()
+            .unwrap();
+        let out = String::from_utf8(o.stdout).unwrap();
+        assert_eq!(o.status.code(), Some(0), "{name}");
+        assert!(out.starts_with(&format!("# {name}\n")), "{out}");
+        assert!(out.contains("mailcfg probe"), "{out}");
+    }
+    for word in doc.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+        if word.starts_with("probe-") && word.len() > "probe-".len() {
+            assert!(
+                names.contains(&word) || word == "probe-local" || word == "probe-local-output",
+                "docs/probe.md names an unknown rule {word}"
+            );
+        }
+    }
+}

@@ -46,8 +46,21 @@ pub fn explain(args: ExplainArgs) -> u8 {
             print!("{}", catalogue::explain(rule.meta));
             0
         }
+        // Findings of `mailcfg probe` have rule names too (documented in docs/probe.md).
+        None if mailcfg::probe::rules::find(&args.name).is_some() => {
+            let meta = mailcfg::probe::rules::find(&args.name).expect("just found");
+            print!(
+                "{}\n\nReported by `mailcfg probe` (see docs/probe.md).\n",
+                catalogue::explain(meta)
+            );
+            0
+        }
         None => {
-            let hint = match did_you_mean(&args.name, rules::ALL.iter().map(|r| r.meta.name)) {
+            let names = rules::ALL
+                .iter()
+                .map(|r| r.meta.name)
+                .chain(mailcfg::probe::rules::ALL.iter().map(|m| m.name));
+            let hint = match did_you_mean(&args.name, names) {
                 Some(s) => format!("; did you mean `{s}`?"),
                 None => String::new(),
             };

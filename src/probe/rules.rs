@@ -194,3 +194,7 @@ pub static ALL: &[&RuleMeta] = &[
     &SEND,
     &PROTOCOL,
 ];
+
+pub fn find(name: &str) -> Option<&'static RuleMeta> {
+    ALL.iter().copied().find(|m| m.name == name)
+}

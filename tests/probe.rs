@@ -324,6 +324,24 @@ fn pop3_over_stls_is_refused_by_check_unless_allowed() {
     out.assert_no_failed_stage();
     out.assert_stage("✓", "tls", "(STARTTLS)");
     out.assert_stage("✓", "stat", "STAT: ");
+
+    // The same configuration as `mailcfg check`: a rule allowed there does not refuse the account.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.kdl"), &kdl).unwrap();
+    std::fs::write(
+        dir.path().join("mailcfg.kdl"),
+        "rules {\n    security-imap-only \"allow\"\n}\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        .args(["probe", dir.path().to_str().unwrap(), "--color", "never"])
+        .args(["--ca-file", &env.get("MAILSRV_CA")])
+        .env(PW_VAR, env.get("MAILSRV_PASS"))
+        .output()
+        .unwrap();
+    let s = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{s}");
+    assert!(s.contains("✓ stat"), "{s}");
 }
 
 #[test]

@@ -4,12 +4,14 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use mailcfg::diagnostics::config;
 use mailcfg::diagnostics::Level;
+use mailcfg::pipeline::check_with;
 use mailcfg::probe::{self, Options};
 use mailcfg::source::{self, redact};
-use mailcfg::{check, render, Input};
+use mailcfg::{render, Input};
 
-use super::check::{use_color, Color};
+use super::check::{load_config, use_color, Color};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -46,6 +48,10 @@ pub struct ProbeArgs {
     /// Probe accounts even when `mailcfg check` reports errors for them.
     #[arg(long)]
     allow_check_errors: bool,
+    /// The configuration file (rule levels, as for `mailcfg check`). Default: the first
+    /// mailcfg.kdl found walking up from the first path.
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
     /// When to use colours: auto (a terminal without NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -59,7 +65,12 @@ pub fn run(args: ProbeArgs) -> u8 {
         eprintln!("mailcfg: --timeout must be between 0 and 3600 seconds");
         return 2;
     }
-    let found = source::discover(&args.paths, None);
+    let color = use_color(args.color);
+    let config = match load_config(&args.paths, args.config.as_deref(), color) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let found = source::discover(&args.paths, Some(config::FILE_NAME));
     for (p, msg) in &found.problems {
         eprintln!("mailcfg: {}: {msg}", p.display());
     }
@@ -69,7 +80,8 @@ pub fn run(args: ProbeArgs) -> u8 {
         }
         return 2;
     }
-    let checked = check(found.files.into_iter().map(Input::file).collect());
+    // The same check (and configuration) as `mailcfg check`, so "fails check" means the same.
+    let checked = check_with(found.files.into_iter().map(Input::file).collect(), &config);
     let selected = match probe::select(&checked, &args.accounts) {
         Ok(s) => s,
         Err(e) => {
@@ -104,7 +116,6 @@ pub fn run(args: ProbeArgs) -> u8 {
         .cloned()
         .collect();
     diags.extend(report.diagnostics.iter().cloned());
-    let color = use_color(args.color);
     let mut out = probe::table::render(&report, &checked.sources);
     out.push_str(&render::human::render(&diags, &checked.sources, color));
     out.push_str(&format!(

@@ -250,7 +250,8 @@ pub fn select(checked: &Checked, names: &[String]) -> Result<Vec<usize>, String>
         if found.is_empty() {
             let known: Vec<&str> = accounts.iter().map(|a| a.value.name.as_str()).collect();
             return Err(format!(
-                "no account named {n:?} (accounts: {})",
+                "no account named {n:?} passed the schema check (accounts: {}); \
+                 `mailcfg check` shows why one is missing",
                 if known.is_empty() {
                     "none".to_string()
                 } else {

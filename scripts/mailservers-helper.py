@@ -6,8 +6,11 @@ server never does:
   imap-plain an IMAP server without STARTTLS (so "security tls" must fail, never fall back)
   pop3-plain a POP3 server without STLS
   http       an HTTP server's answer on a mail port (a different service listens there)
+  blackhole  a port whose SYNs go unanswered (its accept queue is full), like a firewall that
+             drops packets: connecting times out
 
 Usage: python3 mailservers-helper.py HOST SILENT_PORT IMAP_PLAIN_PORT POP3_PLAIN_PORT HTTP_PORT
+       BLACKHOLE_PORT
 """
 import socket
 import socketserver
@@ -94,15 +97,36 @@ class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
 
+def blackhole(host, port):
+    """A listener that never accepts, with its accept queue filled by our own connections:
+    Linux then drops further SYNs, so clients see a connect timeout."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, port))
+    s.listen(0)
+    fillers = []
+    for _ in range(3):
+        c = socket.socket()
+        c.setblocking(False)
+        try:
+            c.connect((host, port))
+        except BlockingIOError:
+            pass
+        fillers.append(c)
+    return s, fillers
+
+
 def main():
-    host, silent, imap, pop3, http = sys.argv[1], *map(int, sys.argv[2:6])
+    host, silent, imap, pop3, http, hole = sys.argv[1], *map(int, sys.argv[2:7])
+    # Set up first: the other ports answering means this one is ready too.
+    keep = blackhole(host, hole)  # noqa: F841 (kept open for the process's lifetime)
     handlers = ((silent, Silent), (imap, ImapPlain), (pop3, Pop3Plain), (http, Http))
     servers = [Server((host, p), h) for p, h in handlers]
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
     for t in threads:
         t.start()
     print(f"mailservers-helper ready on {host}: silent {silent}, imap-plain {imap}, "
-          f"pop3-plain {pop3}, http {http}", flush=True)
+          f"pop3-plain {pop3}, http {http}, blackhole {hole}", flush=True)
     threading.Event().wait()
 
 

@@ -1079,3 +1079,18 @@ fn probe_rules_are_documented_and_explained() {
         }
     }
 }
+
+#[test]
+fn black_holed_port_times_out_at_connect() {
+    let env = need_servers!();
+    let port = env.get("MAILSRV_BLACKHOLE_PORT");
+    let out = probe(&env, &imap("127.0.0.1", "ssl", &port), &["--timeout", "1"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "connect", "timed out after 1 s");
+    out.assert_diag("probe-connect", &format!("port {port}"));
+    assert!(
+        out.stdout.contains("a firewall drops the packets"),
+        "{}",
+        out.stdout
+    );
+}

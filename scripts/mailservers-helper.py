@@ -6,16 +6,19 @@ server never does:
   imap-plain an IMAP server without STARTTLS (so "security tls" must fail, never fall back)
   pop3-plain a POP3 server without STLS
   http       an HTTP server's answer on a mail port (a different service listens there)
+  trickle    sends one byte every 0.2 s forever and never a full line (per-read timeouts alone
+             would wait forever)
   blackhole  a port whose SYNs go unanswered (its accept queue is full), like a firewall that
              drops packets: connecting times out
 
 Usage: python3 mailservers-helper.py HOST SILENT_PORT IMAP_PLAIN_PORT POP3_PLAIN_PORT HTTP_PORT
-       BLACKHOLE_PORT
+       BLACKHOLE_PORT TRICKLE_PORT
 """
 import socket
 import socketserver
 import sys
 import threading
+import time
 
 
 class Silent(socketserver.BaseRequestHandler):
@@ -92,6 +95,16 @@ class Http(socketserver.StreamRequestHandler):
         self.wfile.flush()
 
 
+class Trickle(socketserver.BaseRequestHandler):
+    def handle(self):
+        try:
+            while True:
+                self.request.sendall(b"*")
+                time.sleep(0.2)
+        except OSError:
+            pass
+
+
 class Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -117,16 +130,17 @@ def blackhole(host, port):
 
 
 def main():
-    host, silent, imap, pop3, http, hole = sys.argv[1], *map(int, sys.argv[2:7])
+    host, silent, imap, pop3, http, hole, trickle = sys.argv[1], *map(int, sys.argv[2:8])
     # Set up first: the other ports answering means this one is ready too.
     keep = blackhole(host, hole)  # noqa: F841 (kept open for the process's lifetime)
-    handlers = ((silent, Silent), (imap, ImapPlain), (pop3, Pop3Plain), (http, Http))
+    handlers = ((silent, Silent), (imap, ImapPlain), (pop3, Pop3Plain), (http, Http),
+                (trickle, Trickle))
     servers = [Server((host, p), h) for p, h in handlers]
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
     for t in threads:
         t.start()
     print(f"mailservers-helper ready on {host}: silent {silent}, imap-plain {imap}, "
-          f"pop3-plain {pop3}, http {http}, blackhole {hole}", flush=True)
+          f"pop3-plain {pop3}, http {http}, blackhole {hole}, trickle {trickle}", flush=True)
     threading.Event().wait()
 
 

@@ -42,6 +42,7 @@ IMAP_PLAIN_PORT=${IMAP_PLAIN_PORT:-10144}   # helper: IMAP without STARTTLS (127
 POP3_PLAIN_PORT=${POP3_PLAIN_PORT:-10111}   # helper: POP3 without STLS (127.0.0.1)
 HTTP_PORT=${HTTP_PORT:-10080}               # helper: answers like an HTTP server (127.0.0.1)
 BLACKHOLE_PORT=${BLACKHOLE_PORT:-10082}     # helper: SYNs unanswered, connect times out (127.0.0.1)
+TRICKLE_PORT=${TRICKLE_PORT:-10083}         # helper: one byte every 0.2 s, never a line (127.0.0.1)
 CLOSED_PORT=${CLOSED_PORT:-10009}           # nothing listens here (checked at start)
 REJECTED_SENDER=${REJECTED_SENDER:-blocked@example.test}  # postfix refuses this MAIL FROM
 MAIL_USER=${MAIL_USER:-testuser}
@@ -368,7 +369,7 @@ ports_free() {
   for ip in $IPS; do
     for p in $IMAP_PORT $IMAPS_PORT $POP3_PORT $POP3S_PORT $LMTP_PORT $SMTP_PORT $SUBMISSION_PORT \
              $SUBMISSIONS_PORT $DC_SUBMISSION_PORT $DC_SUBMISSIONS_PORT $SILENT_PORT $IMAP_PLAIN_PORT \
-             $POP3_PLAIN_PORT $HTTP_PORT $BLACKHOLE_PORT $CLOSED_PORT; do
+             $POP3_PLAIN_PORT $HTTP_PORT $BLACKHOLE_PORT $TRICKLE_PORT $CLOSED_PORT; do
       rc=0
       if [ "$p" = "$BLACKHOLE_PORT" ]; then
         # a left-over black hole would make a plain connect hang: give up after 1 s (busy)
@@ -410,7 +411,7 @@ start_postfix() {
 start_helper() {
   # /usr/bin/python3, not a pyenv shim: $! must be the interpreter itself
   setsid /usr/bin/python3 "$HERE/mailservers-helper.py" 127.0.0.1 "$SILENT_PORT" "$IMAP_PLAIN_PORT" \
-    "$POP3_PLAIN_PORT" "$HTTP_PORT" "$BLACKHOLE_PORT" >>"$D/log/helper.log" 2>&1 </dev/null &
+    "$POP3_PLAIN_PORT" "$HTTP_PORT" "$BLACKHOLE_PORT" "$TRICKLE_PORT" >>"$D/log/helper.log" 2>&1 </dev/null &
   echo $! > "$D/run/helper.pid"; WATCH_PID=$!
   wait_until 10 "helper IMAP greeting" greets 127.0.0.1 "$IMAP_PLAIN_PORT" "* OK" || return 1
   wait_until 10 "helper POP3 greeting" greets 127.0.0.1 "$POP3_PLAIN_PORT" "+OK" || return 1
@@ -447,6 +448,7 @@ MAILSRV_IMAP_PLAIN_PORT=$IMAP_PLAIN_PORT
 MAILSRV_POP3_PLAIN_PORT=$POP3_PLAIN_PORT
 MAILSRV_HTTP_PORT=$HTTP_PORT
 MAILSRV_BLACKHOLE_PORT=$BLACKHOLE_PORT
+MAILSRV_TRICKLE_PORT=$TRICKLE_PORT
 MAILSRV_CLOSED_PORT=$CLOSED_PORT
 MAILSRV_REJECTED_SENDER=$REJECTED_SENDER
 EOF

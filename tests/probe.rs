@@ -1094,3 +1094,20 @@ fn black_holed_port_times_out_at_connect() {
         out.stdout
     );
 }
+
+/// A server that sends a byte every 0.2 s and never a whole line: the timeout bounds the whole
+/// exchange, not each read.
+#[test]
+fn trickling_server_is_cut_off_at_the_timeout() {
+    let env = need_servers!();
+    let port = env.get("MAILSRV_TRICKLE_PORT");
+    let out = probe(&env, &imap("127.0.0.1", "tls", &port), &["--timeout", "1"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "greeting", "nothing within 1 s");
+    out.assert_diag("probe-timeout", &format!("port {port}"));
+    assert!(
+        out.elapsed < Duration::from_secs(8),
+        "took {:?}",
+        out.elapsed
+    );
+}

@@ -247,7 +247,7 @@ impl Run<'_> {
 
     fn implicit(&mut self, verify: bool) -> Option<Session> {
         let sock = self.dial(true)?;
-        let mut conn = Conn::plain(sock);
+        let mut conn = Conn::plain(sock, self.cx.timeout);
         let t = Instant::now();
         match conn.upgrade(self.cx.trust, &self.plan.host, verify) {
             Ok(info) => {
@@ -272,13 +272,13 @@ impl Run<'_> {
         );
         self.find(&r::CLEARTEXT, &["security"], msg).help =
             Some("use \"ssl\" or \"tls\" if the server supports them".into());
-        let s = self.greet_and_caps(Conn::plain(sock), true)?;
+        let s = self.greet_and_caps(Conn::plain(sock, self.cx.timeout), true)?;
         Some(s)
     }
 
     fn auto(&mut self) -> Option<Session> {
         let sock = self.dial(true)?;
-        let mut conn = Conn::plain(sock);
+        let mut conn = Conn::plain(sock, self.cx.timeout);
         let t = Instant::now();
         match conn.upgrade(self.cx.trust, &self.plan.host, true) {
             Ok(info) => {
@@ -344,7 +344,7 @@ impl Run<'_> {
         auto: bool,
         implicit_timed_out: bool,
     ) -> Option<Session> {
-        let conn = Conn::plain(sock);
+        let conn = Conn::plain(sock, self.cx.timeout);
         let mut s = self.greet_and_caps(conn, !implicit_timed_out)?;
         let t = Instant::now();
         if !s.caps.starttls {
@@ -612,7 +612,7 @@ impl Run<'_> {
         let Some(sock) = self.dial(false) else {
             return false;
         };
-        let mut conn = Conn::plain(sock);
+        let mut conn = Conn::plain(sock, self.cx.timeout);
         let ok = conn.upgrade(self.cx.trust, &self.plan.host, false).is_ok();
         conn.close();
         ok

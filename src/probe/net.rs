@@ -7,7 +7,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -411,19 +411,44 @@ fn server_name(host: &str) -> Result<ServerName<'static>, NetError> {
 }
 
 /// One connection to a server: buffered line reads over plain TCP or TLS.
+///
+/// Every exchange (the greeting, each command and its reply, the TLS handshake) must finish
+/// within `timeout` in total, so a server that trickles bytes or streams endless lines cannot
+/// stretch a stage beyond it.
 pub struct Conn {
     stream: Stream,
     buf: Vec<u8>,
     /// Everything received, for diagnosing what a server that spoke the wrong protocol said.
     pub first_bytes: Vec<u8>,
+    timeout: Duration,
+    deadline: Instant,
+}
+
+/// The socket's read timeout for what is left until `deadline` (never zero: that means "none").
+fn arm(sock: &TcpStream, deadline: Instant) -> io::Result<()> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(io::ErrorKind::TimedOut.into());
+    }
+    sock.set_read_timeout(Some(left.max(Duration::from_millis(1))))
 }
 
 impl Conn {
-    pub fn plain(s: TcpStream) -> Conn {
+    pub fn plain(s: TcpStream, timeout: Duration) -> Conn {
         Conn {
             stream: Stream::Plain(s),
             buf: Vec::new(),
             first_bytes: Vec::new(),
+            timeout,
+            deadline: Instant::now() + timeout,
+        }
+    }
+
+    fn sock(&self) -> Option<&TcpStream> {
+        match &self.stream {
+            Stream::Plain(s) => Some(s),
+            Stream::Tls(s) => Some(&s.sock),
+            Stream::Gone => None,
         }
     }
 
@@ -471,12 +496,14 @@ impl Conn {
                 .ok()
                 .and_then(|s| s.as_ref().and_then(|d| CertInfo::parse(d)))
         };
+        let deadline = Instant::now() + self.timeout;
         let mut io = Tee {
             sock: &mut sock,
             seen: Vec::new(),
         };
         while conn.is_handshaking() {
-            let err = match conn.complete_io(&mut io) {
+            let step = arm(io.sock, deadline).and_then(|_| conn.complete_io(&mut io));
+            let err = match step {
                 Ok((0, 0)) if conn.is_handshaking() => NetError::Closed,
                 Ok(_) => continue,
                 Err(e) => classify_io(e),
@@ -506,10 +533,15 @@ impl Conn {
             verified: verify,
         };
         self.stream = Stream::Tls(Box::new(rustls::StreamOwned::new(conn, sock)));
+        // What follows the handshake (a greeting, for implicit TLS) gets its own timeout.
+        self.deadline = Instant::now() + self.timeout;
         Ok(info)
     }
 
     fn fill(&mut self) -> Result<(), NetError> {
+        if let Some(sock) = self.sock() {
+            arm(sock, self.deadline)?;
+        }
         let mut chunk = [0u8; 8192];
         let n = self.stream.read(&mut chunk)?;
         if n == 0 {
@@ -556,7 +588,9 @@ impl Conn {
         Ok(self.buf.drain(..n).collect())
     }
 
+    /// Sends a command; its reply gets a fresh `timeout`.
     pub fn send(&mut self, bytes: &[u8]) -> Result<(), NetError> {
+        self.deadline = Instant::now() + self.timeout;
         self.stream.write_all(bytes)?;
         self.stream.flush()?;
         Ok(())

@@ -472,7 +472,12 @@ impl Run<'_> {
         };
         match greeting {
             Ok(g) if g.ok => {
-                let first: String = g.text.chars().take(80).collect();
+                // `[CAPABILITY …] Dovecot ready.`: the capabilities get their own stage.
+                let text = match g.text.strip_prefix('[').and_then(|r| r.split_once(']')) {
+                    Some((_, rest)) if !rest.trim().is_empty() => rest.trim(),
+                    _ => g.text.as_str(),
+                };
+                let first: String = text.chars().take(80).collect();
                 self.stage("greeting", Outcome::Ok, first, t);
             }
             Ok(g) => {

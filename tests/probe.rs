@@ -1111,3 +1111,62 @@ fn trickling_server_is_cut_off_at_the_timeout() {
         out.elapsed
     );
 }
+
+/// The machine formats of `check` carry the probe findings with their rule and location.
+#[test]
+fn machine_formats() {
+    let env = need_servers!();
+    let kdl = imap("localhost", "ssl", "10993");
+    let out = probe_with(
+        &env,
+        &kdl,
+        &["--format", "json"],
+        "Wrong-Secret-4711",
+        &env.get("MAILSRV_TOKEN"),
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("valid JSON");
+    let line = out.line_of(&format!("password env=\"{PW_VAR}\"")) as u64;
+    let found = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["rule"] == "probe-login" && d["location"]["line"] == line);
+    assert!(found, "{}", out.stdout);
+    assert!(
+        !out.stdout.contains("✓"),
+        "no table in JSON:\n{}",
+        out.stdout
+    );
+
+    let out = probe_with(
+        &env,
+        &kdl,
+        &["--format", "sarif"],
+        "Wrong-Secret-4711",
+        &env.get("MAILSRV_TOKEN"),
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&out.stdout).expect("valid SARIF");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(
+        results.iter().any(|r| r["ruleId"] == "probe-login"
+            && r["locations"][0]["physicalLocation"]["region"]["startLine"] == line),
+        "{}",
+        out.stdout
+    );
+
+    let out = probe_with(
+        &env,
+        &kdl,
+        &["--format", "github"],
+        "Wrong-Secret-4711",
+        &env.get("MAILSRV_TOKEN"),
+    );
+    assert!(
+        out.stdout.lines().any(|l| l.starts_with("::error ")
+            && l.contains(&format!("line={line}"))
+            && l.contains("probe-login")),
+        "{}",
+        out.stdout
+    );
+}

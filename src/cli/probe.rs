@@ -4,12 +4,15 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+
 use mailcfg::diagnostics::config;
 use mailcfg::diagnostics::Level;
 use mailcfg::pipeline::check_with;
 use mailcfg::probe::{self, Options};
+use mailcfg::render::{self, Format, Report};
 use mailcfg::source::{self, redact};
-use mailcfg::{render, Input};
+use mailcfg::Input;
 
 use super::check::{load_config, use_color, Color};
 
@@ -52,7 +55,12 @@ pub struct ProbeArgs {
     /// mailcfg.kdl found walking up from the first path.
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
-    /// When to use colours: auto (a terminal without NO_COLOR), always, never.
+    /// Output format on stdout: human (the per-stage table, then the findings), or one of
+    /// check's machine formats for the findings: concise, json, sarif, github, gitlab.
+    #[arg(long, value_name = "FORMAT", default_value = "human",
+          value_parser = PossibleValuesParser::new(Format::NAMES).map(|s| s.parse::<Format>().expect("listed format")))]
+    format: Format,
+    /// When to use colours in the human format: auto (a terminal without NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
     /// Exit with 1 when warnings are found, not only errors.
@@ -65,7 +73,7 @@ pub fn run(args: ProbeArgs) -> u8 {
         eprintln!("mailcfg: --timeout must be between 0 and 3600 seconds");
         return 2;
     }
-    let color = use_color(args.color);
+    let color = args.format == Format::Human && use_color(args.color);
     let config = match load_config(&args.paths, args.config.as_deref(), color) {
         Ok(c) => c,
         Err(code) => return code,
@@ -116,23 +124,44 @@ pub fn run(args: ProbeArgs) -> u8 {
         .cloned()
         .collect();
     diags.extend(report.diagnostics.iter().cloned());
-    let mut out = probe::table::render(&report, &checked.sources);
-    out.push_str(&render::human::render(&diags, &checked.sources, color));
-    out.push_str(&format!(
-        "probed {} account{} in {:.1} s\n",
-        report.accounts.len(),
-        if report.accounts.len() == 1 { "" } else { "s" },
-        report.elapsed.as_secs_f64()
-    ));
+    // Resolved passwords and tokens are unknown to the renderers: scrub them field by field
+    // (before an encoder could escape them) and again over the finished output below.
+    for d in &mut diags {
+        d.message = redact::scrub(&d.message, &report.secrets);
+        d.help = d.help.as_ref().map(|h| redact::scrub(h, &report.secrets));
+    }
+    let code =
+        if report.could_not_run {
+            4
+        } else {
+            u8::from(diags.iter().any(|d| {
+                d.level == Level::Error || (args.deny_warnings && d.level == Level::Warning)
+            }))
+        };
+    let files: std::collections::HashSet<_> = files.into_iter().collect();
+    let rendered = Report {
+        diagnostics: &diags,
+        sources: &checked.sources,
+        files: files.len(),
+        exit_code: code,
+    };
+    let out = if args.format == Format::Human {
+        let mut out = probe::table::render(&report, &checked.sources);
+        out.push_str(&render::render(Format::Human, &rendered, color));
+        out.push_str(&format!(
+            "probed {} account{} in {:.1} s\n",
+            report.accounts.len(),
+            if report.accounts.len() == 1 { "" } else { "s" },
+            report.elapsed.as_secs_f64()
+        ));
+        out
+    } else {
+        render::render(args.format, &rendered, false)
+    };
+    // Resolved passwords and tokens, which no renderer knows about.
     let out = redact::scrub(&out, &report.secrets);
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes());
     let _ = stdout.flush();
-    if report.could_not_run {
-        return 4;
-    }
-    let failing = diags
-        .iter()
-        .any(|d| d.level == Level::Error || (args.deny_warnings && d.level == Level::Warning));
-    u8::from(failing)
+    code
 }

@@ -55,10 +55,20 @@ pub fn explain(args: ExplainArgs) -> u8 {
             );
             0
         }
+        None if catalogue::builtin(&args.name).is_some() => {
+            let what = catalogue::builtin(&args.name).unwrap_or_default();
+            print!(
+                "# {}\n\nA built-in check, not a catalogue rule: it cannot be configured or suppressed.\n\n{}.\n",
+                args.name,
+                capitalize(what)
+            );
+            0
+        }
         None => {
             let names = rules::ALL
                 .iter()
                 .map(|r| r.meta.name)
+                .chain(catalogue::BUILTIN.iter().map(|(n, _)| *n))
                 .chain(mailcfg::probe::rules::ALL.iter().map(|m| m.name));
             let hint = match did_you_mean(&args.name, names) {
                 Some(s) => format!("; did you mean `{s}`?"),
@@ -71,4 +81,11 @@ pub fn explain(args: ExplainArgs) -> u8 {
             2
         }
     }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }

@@ -409,8 +409,10 @@ start_postfix() {
 }
 
 start_helper() {
-  # /usr/bin/python3, not a pyenv shim: $! must be the interpreter itself
-  setsid /usr/bin/python3 "$HERE/mailservers-helper.py" 127.0.0.1 "$SILENT_PORT" "$IMAP_PLAIN_PORT" \
+  # the interpreter itself, not a pyenv shim: $! must be the server's PID
+  local py=/usr/bin/python3
+  [ -x "$py" ] || py=$(python3 -c 'import sys; print(sys.executable)') || return 1
+  setsid "$py" "$HERE/mailservers-helper.py" 127.0.0.1 "$SILENT_PORT" "$IMAP_PLAIN_PORT" \
     "$POP3_PLAIN_PORT" "$HTTP_PORT" "$BLACKHOLE_PORT" "$TRICKLE_PORT" >>"$D/log/helper.log" 2>&1 </dev/null &
   echo $! > "$D/run/helper.pid"; WATCH_PID=$!
   wait_until 10 "helper IMAP greeting" greets 127.0.0.1 "$IMAP_PLAIN_PORT" "* OK" || return 1

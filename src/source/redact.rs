@@ -94,9 +94,36 @@ pub fn secret_values(text: &str) -> Vec<String> {
     secret_ranges(text)
         .into_iter()
         .filter(|(s, e)| e > s)
-        .filter_map(|(s, e)| text.get(s..e).map(str::to_string))
+        .filter_map(|(s, e)| text.get(s..e))
+        // Both the spelling in the file and the decoded value: either could reach an output.
+        .flat_map(|raw| [raw.to_string(), unescape(raw)])
         .filter(|v| v.len() >= 3)
-        .collect()
+        .fold(Vec::new(), |mut all, v| {
+            if !all.contains(&v) {
+                all.push(v);
+            }
+            all
+        })
+}
+
+/// The common KDL string escapes, decoded (enough to recognise a secret's value).
+fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// Replaces every occurrence of any secret in `output`.
@@ -122,9 +149,11 @@ mod tests {
         assert!(!masked.contains("abc\"def"));
         assert!(masked.contains("env=\"PW\""));
         assert_eq!(masked.len(), text.len());
-        assert_eq!(
-            secret_values(text),
-            vec!["hunter2".to_string(), "abc\"def".to_string()]
-        );
+        let values = secret_values(text);
+        assert_eq!(values, vec!["hunter2".to_string(), "abc\"def".to_string()]);
+        // An escaped quote inside a secret: the decoded value is scrubbed too.
+        let escaped = secret_values("password \"pa\\\"ss\"\n");
+        assert!(escaped.contains(&"pa\"ss".to_string()), "{escaped:?}");
+        assert_eq!(scrub("x pa\"ss y", &escaped), "x ******** y");
     }
 }

@@ -9,6 +9,7 @@ pub mod lower;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
+pub mod probe;
 pub mod render;
 pub mod rules;
 pub mod schema;

@@ -3,4 +3,5 @@
 pub mod check;
 pub mod compile;
 pub mod diff;
+pub mod probe;
 pub mod rules;

@@ -46,6 +46,14 @@ pub fn explain(args: ExplainArgs) -> u8 {
         print!("{}", catalogue::explain(rule.meta));
         return 0;
     }
+    // Findings of `mailcfg probe` have rule names too (documented in docs/probe.md).
+    if let Some(meta) = mailcfg::probe::rules::find(&args.name) {
+        print!(
+            "{}\n\nReported by `mailcfg probe` (see docs/probe.md).\n",
+            catalogue::explain(meta)
+        );
+        return 0;
+    }
     if let Some(b) = builtin::find(&args.name) {
         print!(
             "# {}\n\nA built-in check, not a catalogue rule: it cannot be configured or suppressed.\n\n{}.\n",
@@ -57,7 +65,8 @@ pub fn explain(args: ExplainArgs) -> u8 {
     let names = rules::ALL
         .iter()
         .map(|r| r.meta.name)
-        .chain(builtin::BUILTIN.iter().map(|b| b.name));
+        .chain(builtin::BUILTIN.iter().map(|b| b.name))
+        .chain(mailcfg::probe::rules::ALL.iter().map(|m| m.name));
     let hint = match did_you_mean(&args.name, names) {
         Some(s) => format!("; did you mean `{s}`?"),
         None => String::new(),

@@ -4,7 +4,7 @@
 //! can never disagree about what an account means.
 
 pub mod diff;
-mod secrets;
+pub(crate) mod secrets;
 pub mod store;
 pub mod write;
 

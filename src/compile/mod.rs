@@ -277,16 +277,12 @@ impl Cx<'_> {
                 resolved_from: reference,
             }),
             Err(problem) => {
-                let shown = match &reference {
-                    SecretRef::Env { env } => format!("env={env:?}"),
-                    SecretRef::File { file } => format!("file={file:?}"),
-                };
                 self.diagnostics.push(
                     Diagnostic::new(
                         SECRET_UNRESOLVED,
                         Level::Error,
                         self.label(item, rel).with_text("cannot be resolved"),
-                        format!("cannot resolve {what} ({shown}): {problem}"),
+                        format!("cannot resolve {what} ({}): {problem}", secret.redacted()),
                     )
                     .with_help(match reference {
                         SecretRef::Env { .. } => "set the variable in the environment that runs `mailcfg compile --resolve-secrets`",

@@ -55,11 +55,7 @@ pub fn explain(args: ExplainArgs) -> u8 {
         return 0;
     }
     if let Some(b) = builtin::find(&args.name) {
-        print!(
-            "# {}\n\nA built-in check, not a catalogue rule: it cannot be configured or suppressed.\n\n{}.\n",
-            b.name,
-            capitalize(b.summary)
-        );
+        print!("{}", catalogue::explain_builtin(b));
         return 0;
     }
     let names = rules::ALL
@@ -76,11 +72,4 @@ pub fn explain(args: ExplainArgs) -> u8 {
         args.name
     );
     2
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }

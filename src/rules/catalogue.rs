@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::{RuleMeta, ALL};
-use crate::diagnostics::builtin::BUILTIN;
+use crate::diagnostics::builtin::{Builtin, BUILTIN};
 use crate::diagnostics::Level;
 
 /// One row of `mailcfg rules --format json`.
@@ -55,6 +55,15 @@ pub fn explain(meta: &RuleMeta) -> String {
         },
         capitalized(meta.summary),
         meta.docs
+    )
+}
+
+/// What `mailcfg explain NAME` prints for a built-in check.
+pub fn explain_builtin(b: &Builtin) -> String {
+    format!(
+        "# {}\n\nA built-in check, not a catalogue rule: it cannot be configured or suppressed.\n\n{}\n",
+        b.name,
+        capitalized(b.summary)
     )
 }
 

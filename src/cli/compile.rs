@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use mailcfg::compile::{self, diff, write, Store};
-use mailcfg::diagnostics::{config, Diagnostic, Level};
+use mailcfg::diagnostics::{config, plural, Diagnostic, Level};
 use mailcfg::{check_with, render, source, Input};
 
 use super::check::{load_config, show_paths, use_color, Color};
@@ -174,12 +174,4 @@ fn check_drift(path: &Path, store: &Store, bytes: &[u8], out: &mut impl Write) -
         path.display()
     );
     1
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }

@@ -173,15 +173,17 @@ impl Summary {
     }
 }
 
+/// `1 file`, `2 files`: a count and a noun that takes a plain `s`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fn plural(n: usize, word: &str) -> String {
-            if n == 1 {
-                format!("{n} {word}")
-            } else {
-                format!("{n} {word}s")
-            }
-        }
         let files = plural(self.files, "file");
         if self.errors + self.warnings + self.infos == 0 {
             return write!(f, "no problems found in {files}");

@@ -1,6 +1,5 @@
-use super::{sides, Context, Part, RuleMeta};
+use super::{password_logins, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
-use crate::model::{Account, AuthMode, Located};
 
 pub static META: RuleMeta = RuleMeta {
     name: "google-password-auth",
@@ -75,33 +74,4 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             .with_help("use credentials-based authentication: `credential \"name\"` with a `credential { type \"google\" … }`; an app password also works (suppress this rule with a reason)"),
         );
     }
-}
-
-/// Servers among `hosts` that log in with a password: (account, block, host).
-pub fn password_logins<'a>(
-    cx: &Context<'a>,
-    hosts: &[&str],
-) -> Vec<(&'a Located<Account>, &'static str, String)> {
-    let mut found = Vec::new();
-    for acc in &cx.project.accounts {
-        let a = &acc.value;
-        for side in sides(a) {
-            let host = side.server.trim_end_matches('.').to_ascii_lowercase();
-            if !hosts.contains(&host.as_str()) {
-                continue;
-            }
-            let password = match side.block {
-                "incoming" => a.incoming.credential.is_none(),
-                _ => a.outgoing.as_ref().is_some_and(|o| match o.auth() {
-                    AuthMode::None => false,
-                    AuthMode::LogOn => o.credential.is_none(),
-                    AuthMode::SameAsIncoming => a.incoming.credential.is_none(),
-                }),
-            };
-            if password {
-                found.push((acc, side.block, host));
-            }
-        }
-    }
-    found
 }

@@ -1,4 +1,4 @@
-use super::{Context, Part, RuleMeta};
+use super::{missing_login, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 
 pub static META: RuleMeta = RuleMeta {
@@ -64,23 +64,11 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 format!(
                     "account {:?} locks the credentials but gives {}: nobody can ever log in",
                     a.name,
-                    missing(&a.incoming)
+                    missing_login(&a.incoming)
                 ),
             )
             .with_related(cx.label(acc, "incoming", Part::Key).with_text("no complete login here"))
             .with_help("add `user` and `password env=\"…\"` (or `credential`) to `incoming`, or unlock the padlock so users supply their own"),
         );
-    }
-}
-
-/// "no user", "no password or credential", or both.
-pub fn missing(inc: &crate::model::Incoming) -> &'static str {
-    match (
-        inc.user.is_some(),
-        inc.password.is_some() || inc.credential.is_some(),
-    ) {
-        (false, false) => "no user and no password or credential",
-        (false, true) => "no user",
-        _ => "no password or credential",
     }
 }

@@ -1,5 +1,4 @@
-use super::google_password_auth::password_logins;
-use super::{Context, Part, RuleMeta};
+use super::{password_logins, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 
 pub static META: RuleMeta = RuleMeta {

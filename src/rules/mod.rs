@@ -3,7 +3,9 @@
 
 use crate::diagnostics::{Diagnostic, Edit, Label, Level, Span};
 use crate::lower::SpanMap;
-use crate::model::{Account, Address, Located, Project, Secret, Security, Service};
+use crate::model::{
+    Account, Address, AuthMode, Incoming, Located, Project, Secret, Security, Service,
+};
 use crate::source::{FileId, Sources};
 
 pub mod catalogue;
@@ -323,6 +325,47 @@ pub fn from_addresses(a: &Account) -> impl Iterator<Item = (String, &Address)> {
 /// users can type their own (the account is offered to them with the credentials padlock open).
 pub fn users_supply_credentials(a: &Account) -> bool {
     a.available_to_users && !a.lock().credentials()
+}
+
+/// Servers among `hosts` that log in with a password: (account, block, host).
+pub fn password_logins<'a>(
+    cx: &Context<'a>,
+    hosts: &[&str],
+) -> Vec<(&'a Located<Account>, &'static str, String)> {
+    let mut found = Vec::new();
+    for acc in &cx.project.accounts {
+        let a = &acc.value;
+        for side in sides(a) {
+            let host = side.server.trim_end_matches('.').to_ascii_lowercase();
+            if !hosts.contains(&host.as_str()) {
+                continue;
+            }
+            let password = match side.block {
+                "incoming" => a.incoming.credential.is_none(),
+                _ => a.outgoing.as_ref().is_some_and(|o| match o.auth() {
+                    AuthMode::None => false,
+                    AuthMode::LogOn => o.credential.is_none(),
+                    AuthMode::SameAsIncoming => a.incoming.credential.is_none(),
+                }),
+            };
+            if password {
+                found.push((acc, side.block, host));
+            }
+        }
+    }
+    found
+}
+
+/// What the incoming login lacks: "no user", "no password or credential", or both.
+pub fn missing_login(inc: &Incoming) -> &'static str {
+    match (
+        inc.user.is_some(),
+        inc.password.is_some() || inc.credential.is_some(),
+    ) {
+        (false, false) => "no user and no password or credential",
+        (false, true) => "no user",
+        _ => "no password or credential",
+    }
 }
 
 /// Runs every rule over the project.

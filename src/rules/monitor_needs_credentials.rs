@@ -1,5 +1,4 @@
-use super::locked_blank_credentials::missing;
-use super::{Context, Part, RuleMeta};
+use super::{missing_login, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 
 pub static META: RuleMeta = RuleMeta {
@@ -67,7 +66,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 format!(
                     "account {:?} is used only by the E-mail and Event Monitor but its incoming server has {}",
                     a.name,
-                    missing(&a.incoming)
+                    missing_login(&a.incoming)
                 ),
             )
             .with_help("give `user` and `password env=\"…\"` (or `credential`), or set `available-to-users #true` if agents log in with their own credentials"),

@@ -3,6 +3,7 @@
 //! One pipeline: source → parse → lower → schema → model → rules → diagnostics → render.
 
 pub mod diagnostics;
+pub mod fmt;
 pub mod lower;
 pub mod model;
 pub mod parse;

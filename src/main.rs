@@ -11,6 +11,13 @@ Exit codes:
   2  usage or I/O problem: missing path, unreadable file or directory, no .kdl files found
   3  internal error (a bug in mailcfg: please report it)";
 
+const FMT_EXIT_CODES: &str = "\
+Exit codes:
+  0  formatted (or, with --check/--diff, nothing to change)
+  1  with --check or --diff: some files are not formatted
+  2  usage or I/O problem: missing path, unreadable or unwritable file, no .kdl files found
+  3  internal error (a bug in mailcfg: please report it)";
+
 /// E-mail account configuration as code for Ivanti/Cherwell Service Management (CSM).
 ///
 /// Accounts are written as KDL files; mailcfg checks them against the schema and every rule the
@@ -32,6 +39,13 @@ enum Command {
     Check(cli::check::CheckArgs),
     /// Print the JSON Schema of account files (as checked in under schema/).
     Schema,
+    /// Format account files canonically (4-space indentation, one node per line, comments kept).
+    ///
+    /// Directories are walked for `*.kdl` files like `check` does. Files that do not parse are
+    /// reported on stderr and left alone (they do not change the exit code: `check` reports
+    /// syntax errors). KDL v1 files are rewritten as KDL v2.
+    #[command(after_help = FMT_EXIT_CODES)]
+    Fmt(cli::fmt::FmtArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,5 +67,6 @@ fn run(cli: Cli) -> u8 {
             0
         }
         Command::Check(args) => cli::check::run(args),
+        Command::Fmt(args) => cli::fmt::run(args),
     }
 }

@@ -1,3 +1,4 @@
 //! One module per subcommand; `main.rs` only parses arguments and dispatches.
 
 pub mod check;
+pub mod fmt;

@@ -464,6 +464,12 @@ impl Printer {
     }
 
     fn trivia(&mut self, s: &str) {
+        self.trivia_after(s, false);
+    }
+
+    /// `in_entries`: the trivia ends a node's entries, so a slash-dashed item in it is an
+    /// entry and stays on the node's line.
+    fn trivia_after(&mut self, s: &str, in_entries: bool) {
         for t in trivia(s) {
             match t {
                 Tok::Newline => self.newlines += 1,
@@ -476,7 +482,7 @@ impl Printer {
                     let closed =
                         c.starts_with("//") || c.lines().last().is_some_and(has_line_comment);
                     // A slash-dashed node appended to a node line would turn into entries.
-                    let verbatim = matches!(t, Tok::Verbatim(..));
+                    let verbatim = matches!(t, Tok::Verbatim(..)) && !in_entries;
                     if self.newlines == 0 && !verbatim && self.append(&text, closed, false) {
                         continue;
                     }
@@ -690,7 +696,7 @@ fn print_doc(doc: &KdlDocument, p: &mut Printer) {
             p.close();
         }
         if let Some(f) = n.format() {
-            p.trivia(&f.before_terminator);
+            p.trivia_after(&f.before_terminator, true);
             p.trivia(&f.terminator);
             p.trivia(&f.trailing);
         }
@@ -900,6 +906,7 @@ account "X" { // after brace
                         ";\n\n",
                         "\r\n",
                         " /* t */\n",
+                        " /-\"gone\"\n",
                     ]));
                 }
             }

@@ -5,6 +5,7 @@
 pub mod diagnostics;
 pub mod fmt;
 pub mod lower;
+pub mod lsp;
 pub mod model;
 pub mod parse;
 pub mod pipeline;

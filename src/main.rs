@@ -46,6 +46,9 @@ enum Command {
     /// syntax errors). KDL v1 files are rewritten as KDL v2.
     #[command(after_help = FMT_EXIT_CODES)]
     Fmt(cli::fmt::FmtArgs),
+    /// Run the language server (LSP over stdio) for editors: diagnostics, hover, completion,
+    /// quick fixes and formatting. See docs/editors.md.
+    Lsp(cli::lsp::LspArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,5 +71,6 @@ fn run(cli: Cli) -> u8 {
         }
         Command::Check(args) => cli::check::run(args),
         Command::Fmt(args) => cli::fmt::run(args),
+        Command::Lsp(args) => cli::lsp::run(args),
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! One pipeline: source → parse → lower → schema → model → rules → diagnostics → render.
 
+pub mod compile;
 pub mod diagnostics;
 pub mod fmt;
 pub mod lower;

@@ -37,8 +37,20 @@ enum Command {
     /// files named explicitly are always checked.
     #[command(after_help = EXIT_CODES)]
     Check(cli::check::CheckArgs),
+    /// Compile account files into one deterministic, deployable JSON store.
+    ///
+    /// Refuses to write when `check` finds errors. Secrets stay references unless
+    /// --allow-inline-secrets / --resolve-secrets; the store is replaced atomically.
+    /// See docs/compile.md.
+    #[command(after_help = cli::compile::EXIT_CODES)]
+    Compile(cli::compile::CompileArgs),
+    /// Show the plan between two stores: accounts added, removed and changed, field by field.
+    ///
+    /// Secret values are never shown, only their references. See docs/compile.md.
+    #[command(after_help = cli::diff::EXIT_CODES)]
+    Diff(cli::diff::DiffArgs),
     /// Print the JSON Schema of account files (as checked in under schema/).
-    Schema,
+    Schema(SchemaArgs),
     /// Format account files canonically (4-space indentation, one node per line, comments kept).
     ///
     /// Directories are walked for `*.kdl` files like `check` does. Files that do not parse are
@@ -49,6 +61,13 @@ enum Command {
     /// Run the language server (LSP over stdio) for editors: diagnostics, hover, completion,
     /// quick fixes and formatting. See docs/editors.md.
     Lsp(cli::lsp::LspArgs),
+}
+
+#[derive(clap::Args)]
+struct SchemaArgs {
+    /// Print the schema of the compiled store instead (schema/store.schema.json).
+    #[arg(long)]
+    store: bool,
 }
 
 fn main() -> ExitCode {
@@ -65,11 +84,17 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> u8 {
     match cli.command {
-        Command::Schema => {
-            print!("{}", mailcfg::schema::generate_pretty());
+        Command::Schema(args) => {
+            if args.store {
+                print!("{}", mailcfg::compile::store::schema_pretty());
+            } else {
+                print!("{}", mailcfg::schema::generate_pretty());
+            }
             0
         }
         Command::Check(args) => cli::check::run(args),
+        Command::Compile(args) => cli::compile::run(args),
+        Command::Diff(args) => cli::diff::run(args),
         Command::Fmt(args) => cli::fmt::run(args),
         Command::Lsp(args) => cli::lsp::run(args),
     }

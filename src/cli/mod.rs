@@ -1,5 +1,7 @@
 //! One module per subcommand; `main.rs` only parses arguments and dispatches.
 
 pub mod check;
+pub mod compile;
+pub mod diff;
 pub mod fmt;
 pub mod lsp;

@@ -74,3 +74,79 @@ impl Node<'_> {
         self.entries.iter().filter(|e| e.name.is_some())
     }
 }
+
+impl Document<'_> {
+    /// The document's data with spans and formatting dropped, one node per line: names, types,
+    /// arguments in order, properties deduplicated (rightmost wins) and sorted, non-empty
+    /// children. Two readings of a text mean the same when their canonical forms are equal
+    /// (the KDL specification's test suite compares documents this way).
+    pub fn canonical(&self) -> String {
+        let mut out = String::new();
+        // Explicit stack: documents can be deep.
+        let mut stack: Vec<(std::slice::Iter<'_, Node<'_>>, usize)> = vec![(self.nodes.iter(), 0)];
+        while let Some((iter, depth)) = stack.last_mut() {
+            let depth = *depth;
+            let Some(node) = iter.next() else {
+                stack.pop();
+                if depth > 0 {
+                    out.push_str(&"    ".repeat(depth - 1));
+                    out.push_str("}\n");
+                }
+                continue;
+            };
+            out.push_str(&"    ".repeat(depth));
+            if let Some(ty) = &node.ty {
+                out.push_str(&format!("({:?})", ty.value));
+            }
+            out.push_str(&format!("{:?}", node.name.value));
+            for arg in node.args() {
+                out.push(' ');
+                canonical_value(&mut out, arg);
+            }
+            let mut props: Vec<&Entry<'_>> = Vec::new();
+            for p in node.props() {
+                let key = &p.name.as_ref().map(|n| &n.value);
+                props.retain(|q| &q.name.as_ref().map(|n| &n.value) != key);
+                props.push(p);
+            }
+            props.sort_by(|a, b| {
+                a.name
+                    .as_ref()
+                    .map(|n| &n.value)
+                    .cmp(&b.name.as_ref().map(|n| &n.value))
+            });
+            for p in props {
+                out.push_str(&format!(
+                    " {:?}=",
+                    p.name
+                        .as_ref()
+                        .map(|n| &n.value)
+                        .unwrap_or(&Cow::Borrowed(""))
+                ));
+                canonical_value(&mut out, p);
+            }
+            match &node.children {
+                Some(c) if !c.nodes.is_empty() => {
+                    out.push_str(" {\n");
+                    stack.push((c.nodes.iter(), depth + 1));
+                }
+                _ => out.push('\n'),
+            }
+        }
+        out
+    }
+}
+
+fn canonical_value(out: &mut String, e: &Entry<'_>) {
+    if let Some(ty) = &e.ty {
+        out.push_str(&format!("({:?})", ty.value));
+    }
+    match &e.value {
+        Value::String(s) => out.push_str(&format!("{s:?}")),
+        Value::Integer(i) => out.push_str(&i.to_string()),
+        Value::Float(f) if f.is_nan() => out.push_str("#nan"),
+        Value::Float(f) => out.push_str(&format!("{f:?}f")),
+        Value::Bool(b) => out.push_str(if *b { "#true" } else { "#false" }),
+        Value::Null => out.push_str("#null"),
+    }
+}

@@ -71,11 +71,21 @@ pub(crate) fn value_span(e: &KdlEntry, span: Span, text: &str) -> Span {
             start = start.max(close);
         }
     }
-    let rest = &slice[start.min(slice.len())..];
-    let lead = rest.len() - rest.trim_start().len();
-    let trimmed = rest.trim();
-    let s = span.start + start + lead;
-    Span::new(s, s + trimmed.len())
+    let mut rest = &slice[start.min(slice.len())..];
+    // Space, block comments and line continuations may sit between `=` or `)` and the value.
+    loop {
+        let t = rest.trim_start();
+        if let Some(body) = t.strip_prefix("/*") {
+            rest = skip_block_comment(body);
+        } else if let Some(after) = t.strip_prefix('\\') {
+            rest = after.find('\n').map_or("", |i| &after[i + 1..]);
+        } else {
+            rest = t;
+            break;
+        }
+    }
+    let s = span.end - rest.len();
+    Span::new(s, s + rest.trim_end().len())
 }
 
 fn value<'a>(v: &KdlValue) -> Value<'a> {
@@ -86,4 +96,23 @@ fn value<'a>(v: &KdlValue) -> Value<'a> {
         KdlValue::Bool(b) => Value::Bool(*b),
         KdlValue::Null => Value::Null,
     }
+}
+
+/// The text after a (nested) block comment whose opening `/*` was already removed.
+fn skip_block_comment(mut s: &str) -> &str {
+    let mut level = 1;
+    while level > 0 {
+        match (s.find("/*"), s.find("*/")) {
+            (Some(o), Some(c)) if o < c => {
+                level += 1;
+                s = &s[o + 2..];
+            }
+            (_, Some(c)) => {
+                level -= 1;
+                s = &s[c + 2..];
+            }
+            _ => return "",
+        }
+    }
+    s
 }

@@ -1,11 +1,12 @@
 //! KDL text → [`Document`] with spans, plus every syntax problem as a diagnostic.
 //!
-//! The kdl crate's parser recurses once per nesting level, so nesting is measured with a cheap
-//! scan first and documents deeper than [`MAX_DEPTH`] are rejected before parsing; parsing also
-//! runs on threads with a large stack (see `crate::pipeline`).
+//! KDL v2 is read by the project's own reader ([`reader`]): one pass, no recursion, every syntax
+//! error located. Only when that fails is the kdl crate's KDL v1 parser tried, so v1 files are
+//! accepted with a migration hint.
 
 pub mod ast;
 mod from_kdl;
+pub mod reader;
 
 pub use ast::{Children, Document, Entry, Ident, Node, Value};
 
@@ -27,86 +28,54 @@ pub struct Parsed<'a> {
 }
 
 pub fn parse(file: FileId, text: &str) -> Parsed<'_> {
-    if let Some(at) = too_deep(text, MAX_DEPTH) {
+    let read = reader::read(file, text);
+    if read.diagnostics.is_empty() {
         return Parsed {
-            document: None,
-            diagnostics: vec![Diagnostic::new(
-                NESTING_TOO_DEEP,
-                Level::Error,
-                Label::new(file, Span::new(at, at + 1)).with_text("too deep"),
-                format!(
-                    "blocks are nested more than {MAX_DEPTH} levels deep; the file is not parsed"
-                ),
-            )
-            .with_help("account files need at most three levels (account › from › address)")],
+            document: Some(read.document),
+            diagnostics: Vec::new(),
         };
     }
-    match kdl::KdlDocument::parse_v2(text) {
-        Ok(doc) => Parsed {
-            document: Some(from_kdl::convert(&doc, text)),
-            diagnostics: Vec::new(),
-        },
-        Err(v2_error) => {
-            // KDL v1 is still common; accept it with a hint instead of a wall of errors.
-            if let Ok(doc) = kdl::KdlDocument::parse_v1(text) {
-                let first = doc.nodes().first().map(|n| n.span().offset()).unwrap_or(0);
-                let first_len = doc
-                    .nodes()
-                    .first()
-                    .map(|n| n.name().span().len())
-                    .unwrap_or(0);
-                return Parsed {
-                    document: Some(from_kdl::convert(&doc, text)),
-                    diagnostics: vec![Diagnostic::new(
-                        KDL_V1,
-                        Level::Warning,
-                        Label::new(file, Span::new(first, first + first_len)),
-                        "this file uses KDL v1 syntax; it was read with the v1 parser",
-                    )
-                    .with_help(
-                        "migrate to KDL v2: write #true/#false/#null instead of true/false/null and quote strings that are not plain identifiers",
-                    )],
-                };
-            }
-            let mut diagnostics: Vec<Diagnostic> = v2_error
-                .diagnostics
-                .iter()
-                .map(|d| {
-                    let start = d.span.offset().min(text.len());
-                    let end = (start + d.span.len()).min(text.len());
-                    let message = d
-                        .message
-                        .clone()
-                        .or_else(|| d.label.clone())
-                        .unwrap_or_else(|| "invalid KDL syntax".into());
-                    let mut diag = Diagnostic::new(
-                        SYNTAX_ERROR,
-                        Level::Error,
-                        Label::new(file, Span::new(start, end))
-                            .with_text(d.label.clone().unwrap_or_else(|| "here".into())),
-                        message,
-                    );
-                    if let Some(h) = &d.help {
-                        diag = diag.with_help(h.clone());
-                    }
-                    diag
-                })
-                .collect();
-            diagnostics.dedup_by(|a, b| a.primary.span == b.primary.span && a.message == b.message);
-            if diagnostics.is_empty() {
-                diagnostics.push(Diagnostic::new(
-                    SYNTAX_ERROR,
-                    Level::Error,
-                    Label::new(file, Span::default()),
-                    "invalid KDL syntax",
-                ));
-            }
-            Parsed {
-                document: None,
-                diagnostics,
-            }
+    if read.too_deep {
+        return Parsed {
+            document: None,
+            diagnostics: read.diagnostics,
+        };
+    }
+    // KDL v1 is still common; accept it with a hint instead of a wall of errors. The kdl
+    // crate's v1 parser recurses per nesting level, but the v2 reader has already checked
+    // the nesting against MAX_DEPTH (v1 and v2 share the block syntax).
+    if too_deep(text, MAX_DEPTH).is_none() {
+        if let Ok(doc) = kdl::KdlDocument::parse_v1(text) {
+            let first = doc.nodes().first().map(|n| n.span().offset()).unwrap_or(0);
+            let first_len = doc
+                .nodes()
+                .first()
+                .map(|n| n.name().span().len())
+                .unwrap_or(0);
+            return Parsed {
+                document: Some(from_kdl::convert(&doc, text)),
+                diagnostics: vec![Diagnostic::new(
+                    KDL_V1,
+                    Level::Warning,
+                    Label::new(file, Span::new(first, first + first_len)),
+                    "this file uses KDL v1 syntax; it was read with the v1 parser",
+                )
+                .with_help(
+                    "migrate to KDL v2: write #true/#false/#null instead of true/false/null and quote strings that are not plain identifiers",
+                )],
+            };
         }
     }
+    Parsed {
+        document: None,
+        diagnostics: read.diagnostics,
+    }
+}
+
+/// The kdl crate's reading of a KDL v2 text, converted to our AST: the oracle the reader is
+/// tested against.
+pub fn parse_with_kdl_crate(text: &str) -> Result<Document<'_>, kdl::KdlError> {
+    kdl::KdlDocument::parse_v2(text).map(|doc| from_kdl::convert(&doc, text))
 }
 
 /// Byte offset of the first `{` that opens a block deeper than `limit`, skipping strings and

@@ -94,8 +94,34 @@ pub fn validate(file: FileId, value: &Json, spans: &SpanMap) -> (Vec<Diagnostic>
     }
     let mut diags = Vec::new();
     let mut pointers = Vec::new();
-    for error in compiled.validator.iter_errors(value) {
+    let errors: Vec<_> = compiled.validator.iter_errors(value).collect();
+    // A misspelt required node is reported once, as the misspelling ("did you mean `server`?"),
+    // not also as "`server` is required".
+    let misspelt: Vec<(String, String)> = errors
+        .iter()
+        .filter_map(|e| match e.kind() {
+            jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => Some(
+                unexpected
+                    .iter()
+                    .map(|k| (e.instance_path().as_str().to_string(), k.clone()))
+                    .collect::<Vec<_>>(),
+            ),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    for error in errors {
         let ptr = error.instance_path().as_str().to_string();
+        if let jsonschema::error::ValidationErrorKind::Required { property } = error.kind() {
+            let prop = property.as_str().unwrap_or_default();
+            if misspelt
+                .iter()
+                .any(|(p, k)| *p == ptr && did_you_mean(k, [prop]).is_some())
+            {
+                pointers.push(ptr);
+                continue;
+            }
+        }
         let schema_path = error.schema_path().as_str().to_string();
         let d = phrase(
             file,

@@ -1,0 +1,423 @@
+//! `mailcfg check` end to end: the examples, every broken example, schema-error spans, bad input.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mailcfg(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run mailcfg")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// (rule, its rendered block) for each finding in the human output: a finding starts with its
+/// rule name alone on a line.
+fn findings(out: &str) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = Vec::new();
+    for line in out.lines() {
+        let is_header = !line.is_empty()
+            && line
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if is_header {
+            v.push((line.to_string(), String::new()));
+        } else if let Some(last) = v.last_mut() {
+            last.1.push_str(line);
+            last.1.push('\n');
+        }
+    }
+    v
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn check_text(dir: &Path, name: &str, text: &str) -> Output {
+    let p = dir.join(name);
+    fs::write(&p, text).unwrap();
+    mailcfg(&["check", "--color", "never", p.to_str().unwrap()])
+}
+
+#[test]
+fn example_accounts_are_clean() {
+    let o = mailcfg(&[
+        "check",
+        "--color",
+        "never",
+        root().join("examples/accounts").to_str().unwrap(),
+    ]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.starts_with("no problems found in"), "{out}");
+}
+
+/// Each broken example names its rule in its first comment line, and fails with it.
+#[test]
+fn every_broken_example_fails_with_its_documented_rule() {
+    let dir = root().join("examples/broken");
+    let mut n = 0;
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = fs::read_to_string(&path).unwrap();
+        let rule = text
+            .strip_prefix("// ")
+            .and_then(|t| t.split(':').next())
+            .unwrap_or_else(|| panic!("{} must start with `// rule-name:`", path.display()))
+            .to_string();
+        // Cross-file rules need the sibling file; check the whole folder and filter by file.
+        let o = mailcfg(&["check", "--color", "never", dir.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1));
+        let out = stdout(&o);
+        let file_name = path.file_name().unwrap().to_str().unwrap();
+        let found = findings(&out)
+            .iter()
+            .any(|(r, block)| *r == rule && block.contains(file_name));
+        assert!(found, "{file_name}: expected rule {rule} in:\n{out}");
+        n += 1;
+    }
+    assert!(n >= 10, "only {n} broken examples");
+}
+
+/// Line:column and the snippet text of the primary label for each kind of schema error.
+#[test]
+fn schema_errors_point_at_the_exact_span() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = [
+        // (source, expected rule, expected "file:line:col", text under the label)
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        sever \"x\"\n        server \"x\"\n    }\n}\n", "unknown-node", ":4:9", "sever"),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        security \"sll\"\n    }\n}\n", "invalid-value", ":5:18", "\"sll\""),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        port \"993\"\n    }\n}\n", "wrong-type", ":5:14", "\"993\""),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        security \"ssl\"\n    }\n}\n", "missing-node", ":3:5", "incoming"),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        port 0\n    }\n}\n", "invalid-value", ":5:14", "0"),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n    }\n    lock server=#true sever=#true\n}\n", "unknown-property", ":6:23", "sever"),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming \"x\" {\n        server \"x\"\n    }\n}\n", "unexpected-argument", ":3:14", "\"x\""),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server\n    }\n}\n", "wrong-type", ":4:9", "server"),
+    ];
+    for (i, (src, rule, loc, text)) in cases.iter().enumerate() {
+        let name = format!("case{i}.kdl");
+        let o = check_text(tmp.path(), &name, src);
+        let out = stdout(&o);
+        assert_eq!(o.status.code(), Some(1), "{out}");
+        let all = findings(&out);
+        let block = all
+            .iter()
+            .find(|(r, _)| r == rule)
+            .map(|(_, b)| b)
+            .unwrap_or_else(|| panic!("case {i}: no {rule} in:\n{out}"));
+        assert!(
+            block.contains(&format!("{name}{loc}]")),
+            "case {i}: expected {loc} in:\n{block}"
+        );
+        // The label underlines exactly the expected text: find the line, then the underline.
+        let (line, col) = {
+            let mut parts = loc.trim_start_matches(':').split(':');
+            let l: usize = parts.next().unwrap().parse().unwrap();
+            let c: usize = parts.next().unwrap().parse().unwrap();
+            (l, c)
+        };
+        let src_line = src.lines().nth(line - 1).unwrap();
+        assert_eq!(&src_line[col - 1..col - 1 + text.len()], *text, "case {i}");
+    }
+}
+
+#[test]
+fn did_you_mean_and_expected_lists_are_offered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = check_text(
+        tmp.path(),
+        "a.kdl",
+        "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        securty \"ssl\"\n    }\n    conversation-id \"subjet\"\n}\n",
+    );
+    let out = stdout(&o);
+    assert!(out.contains("did you mean `security`?"), "{out}");
+    assert!(out.contains("did you mean \"subject\"?"), "{out}");
+    assert!(out.contains("expected one of: subject, body"), "{out}");
+    assert!(out.contains("account \"A\" › incoming"), "{out}");
+    assert!(
+        !out.contains("oneOf") && !out.contains("anyOf") && !out.contains("additionalProperties"),
+        "{out}"
+    );
+}
+
+#[test]
+fn every_syntax_error_is_reported_with_its_location() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = check_text(
+        tmp.path(),
+        "bad.kdl",
+        "account \"A\" {\n    protocol \"imap\n    incoming {\n}\n",
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1));
+    let n = findings(&out)
+        .iter()
+        .filter(|(r, _)| r == "syntax-error")
+        .count();
+    assert!(n >= 2, "expected several syntax errors:\n{out}");
+    assert!(out.contains("bad.kdl:2:14"), "{out}");
+}
+
+#[test]
+fn kdl_v1_files_are_accepted_with_a_migration_hint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = check_text(
+        tmp.path(),
+        "v1.kdl",
+        "account \"A\" {\n    protocol \"imap\"\n    available-to-users false\n    incoming {\n        server \"x\"\n    }\n}\n",
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("kdl-v1-syntax") && out.contains("migrate to KDL v2"),
+        "{out}"
+    );
+}
+
+#[test]
+fn duplicate_nodes_and_properties_are_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = check_text(
+        tmp.path(),
+        "d.kdl",
+        "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        server \"y\"\n    }\n    lock server=#true server=#false\n}\n",
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("duplicate-node") && out.contains("d.kdl:5:9"),
+        "{out}"
+    );
+    assert!(
+        out.contains("duplicate-property") && out.contains("d.kdl:7:23"),
+        "{out}"
+    );
+    assert!(out.contains("first given here"), "{out}");
+}
+
+#[test]
+fn deep_nesting_is_reported_not_fatal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let deep = "a {".repeat(100_000) + &"}".repeat(100_000);
+    fs::write(tmp.path().join("deep.kdl"), deep).unwrap();
+    fs::write(
+        tmp.path().join("ok.kdl"),
+        "account \"A\" {\n    protocol \"pop\"\n    incoming {\n        server \"x\"\n        security \"tls\"\n    }\n}\n",
+    )
+    .unwrap();
+    let o = mailcfg(&["check", "--color", "never", tmp.path().to_str().unwrap()]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("nesting-too-deep"), "{out}");
+    // The other file was still checked.
+    assert!(out.contains("security-imap-only"), "{out}");
+}
+
+#[test]
+fn bad_input_is_reported_once_and_other_files_are_still_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    fs::write(d.join("latin1.kdl"), b"account \"Caf\xe9\" {}\n").unwrap();
+    fs::write(d.join("empty.kdl"), b"").unwrap();
+    fs::write(d.join("binary.kdl"), b"\x00\x01\x02\x03binary").unwrap();
+    let big = vec![b' '; (mailcfg::source::MAX_FILE_BYTES + 1) as usize];
+    fs::write(d.join("huge.kdl"), big).unwrap();
+    fs::create_dir(d.join("loop")).unwrap();
+    std::os::unix::fs::symlink("..", d.join("loop/back")).unwrap();
+    fs::write(
+        d.join("good.kdl"),
+        "account \"A\" {\n    protocol \"pop\"\n    incoming {\n        server \"x\"\n        security \"tls\"\n    }\n}\n",
+    )
+    .unwrap();
+    let o = mailcfg(&["check", "--color", "never", d.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(2), "I/O problems exit 2:\n{out}");
+    for (rule, file) in [
+        ("invalid-utf8", "latin1.kdl"),
+        ("empty-file", "empty.kdl"),
+        ("binary-file", "binary.kdl"),
+        ("file-too-large", "huge.kdl"),
+        ("io-error", "back"),
+        ("security-imap-only", "good.kdl"),
+    ] {
+        let all = findings(&out);
+        let blocks: Vec<&String> = all
+            .iter()
+            .filter(|(r, _)| r == rule)
+            .map(|(_, b)| b)
+            .collect();
+        assert_eq!(blocks.len(), 1, "{rule} once:\n{out}");
+        assert!(blocks[0].contains(file), "{rule} on {file}:\n{out}");
+    }
+    assert!(out.contains("byte offset 12"), "{out}");
+    assert!(out.contains("symbolic link loop"), "{out}");
+}
+
+#[test]
+fn missing_path_and_no_kdl_files_exit_2() {
+    let o = mailcfg(&["check", "/nonexistent/accounts"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("no such file or directory"));
+    let tmp = tempfile::tempdir().unwrap();
+    let o = mailcfg(&["check", tmp.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no .kdl files found"));
+}
+
+#[test]
+fn hidden_and_target_folders_are_skipped_but_explicit_files_are_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = "account \"A\" {\n    protocol \"imap\"\n}\n";
+    for dir in [".git", "target"] {
+        fs::create_dir(tmp.path().join(dir)).unwrap();
+        fs::write(tmp.path().join(dir).join("x.kdl"), bad).unwrap();
+    }
+    fs::write(
+        tmp.path().join("ok.kdl"),
+        "system {\n    conversation-prefix \"AB\"\n}\n",
+    )
+    .unwrap();
+    let o = mailcfg(&["check", tmp.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let explicit = tmp.path().join("target/x.kdl");
+    let o = mailcfg(&["check", explicit.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn deny_warnings_turns_warnings_into_failure() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("empty.kdl"), "// nothing yet\n").unwrap();
+    let p = tmp.path().to_str().unwrap();
+    assert_eq!(mailcfg(&["check", p]).status.code(), Some(0));
+    assert_eq!(
+        mailcfg(&["check", "--deny-warnings", p]).status.code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn literal_secrets_never_appear_in_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = check_text(
+        tmp.path(),
+        "s.kdl",
+        "account \"A\" {\n    protocol \"pop\"\n    incoming {\n        server \"x\"\n        security \"tls\"\n        password \"Sup3rSecret!\"\n        credential \"nope\"\n    }\n}\n",
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out.contains("password-with-credential"), "{out}");
+    assert!(!out.contains("Sup3rSecret!"), "{out}");
+}
+
+#[test]
+fn color_follows_flag_and_no_color() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("a.kdl");
+    fs::write(&p, "account \"A\" {\n    protocol \"imap\"\n}\n").unwrap();
+    let p = p.to_str().unwrap();
+    let always = stdout(&mailcfg(&["check", "--color", "always", p]));
+    assert!(always.contains('\u{1b}'), "{always}");
+    let never = stdout(&mailcfg(&["check", "--color", "never", p]));
+    assert!(!never.contains('\u{1b}'));
+    let auto_no_color = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        .args(["check", p])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!stdout(&auto_no_color).contains('\u{1b}'));
+}
+
+#[test]
+fn summary_line_counts_errors_warnings_and_files() {
+    let o = mailcfg(&[
+        "check",
+        "--color",
+        "never",
+        root().join("examples/broken").to_str().unwrap(),
+    ]);
+    let out = stdout(&o);
+    let last = out.lines().last().unwrap();
+    let files = fs::read_dir(root().join("examples/broken"))
+        .unwrap()
+        .count();
+    assert!(last.ends_with(&format!("in {files} files")), "{last}");
+    assert!(last.contains(" errors,"), "{last}");
+}
+
+/// Every ```kdl block in the user docs is a valid, clean account file.
+#[test]
+fn documentation_examples_are_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    for doc in ["README.md", "docs/format.md"] {
+        let text = fs::read_to_string(root().join(doc)).unwrap();
+        for (i, block) in text.split("```kdl\n").skip(1).enumerate() {
+            let code = block.split("```").next().unwrap();
+            let o = check_text(tmp.path(), &format!("doc{i}.kdl"), code);
+            assert_eq!(o.status.code(), Some(0), "{doc} block {i}:\n{}", stdout(&o));
+        }
+    }
+}
+
+#[test]
+fn schema_command_prints_the_checked_in_schema() {
+    let o = mailcfg(&["schema"]);
+    let checked_in = fs::read_to_string(root().join("schema/mailcfg.schema.json")).unwrap();
+    assert_eq!(
+        stdout(&o),
+        checked_in,
+        "schema/mailcfg.schema.json is stale: run `cargo run -- schema > schema/mailcfg.schema.json`"
+    );
+}
+
+/// Every registered rule's documented bad example fires that rule, and its good example is clean.
+#[test]
+fn every_rule_fires_on_its_bad_example_and_not_on_its_good_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    for rule in mailcfg::rules::ALL {
+        let docs = rule.meta.docs;
+        let example = |tag: &str| {
+            docs.split(&format!("```kdl {tag}\n"))
+                .nth(1)
+                .and_then(|b| b.split("```").next())
+                .unwrap_or_else(|| panic!("{}: no ```kdl {tag} example", rule.meta.name))
+                .to_string()
+        };
+        let name = rule.meta.name;
+        let o = check_text(tmp.path(), &format!("{name}-bad.kdl"), &example("bad"));
+        let fired: Vec<String> = findings(&stdout(&o)).into_iter().map(|(r, _)| r).collect();
+        assert!(
+            fired.iter().any(|r| r == name),
+            "{name}: bad example gave {fired:?}"
+        );
+        let o = check_text(tmp.path(), &format!("{name}-good.kdl"), &example("good"));
+        let fired: Vec<String> = findings(&stdout(&o)).into_iter().map(|(r, _)| r).collect();
+        assert!(fired.is_empty(), "{name}: good example gave {fired:?}");
+    }
+}
+
+/// The README's sample output is what `check examples/broken` really prints.
+#[test]
+fn readme_sample_output_is_real() {
+    let readme = fs::read_to_string(root().join("README.md")).unwrap();
+    let sample = readme
+        .split("```text\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("README has a ```text sample");
+    let o = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        .current_dir(root())
+        .args(["check", "--color", "never", "examples/broken"])
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert!(
+        out.contains(sample.trim_end()),
+        "README sample not found in:\n{out}"
+    );
+}

@@ -650,3 +650,69 @@ fn hostile_buffers_and_panics_do_not_stop_the_server() {
         "{err}"
     );
 }
+
+/// A real editor: Neovim (from Debian, installed by scripts/setup-neovim.sh), headless, with
+/// its built-in LSP client attached to `mailcfg lsp` on a broken account file.
+#[test]
+fn neovim_shows_the_rule_at_the_right_line() {
+    let nvim = Command::new("nvim").arg("--version").output();
+    assert!(
+        nvim.is_ok_and(|o| o.status.success()),
+        "Neovim is needed: run scripts/setup-neovim.sh (scripts/test.sh does)"
+    );
+    let (_dir, root) = workspace();
+    let file = root.join("helpdesk.kdl");
+    std::fs::write(&file, POP_TLS).unwrap();
+    let out = root.join("diagnostics.json");
+    let script = root.join("attach.lua");
+    std::fs::write(
+        &script,
+        r#"
+local file, bin, root, out = os.getenv("T_FILE"), os.getenv("T_BIN"), os.getenv("T_ROOT"), os.getenv("T_OUT")
+vim.cmd("edit " .. vim.fn.fnameescape(file))
+local client = vim.lsp.start_client({
+  name = "mailcfg",
+  cmd = { bin, "lsp" },
+  root_dir = root,
+  workspace_folders = { { uri = vim.uri_from_fname(root), name = "ws" } },
+})
+vim.lsp.buf_attach_client(0, client)
+vim.wait(20000, function() return #vim.diagnostic.get(0) > 0 end, 50)
+local result = {}
+for _, d in ipairs(vim.diagnostic.get(0)) do
+  local code = d.code
+  if code == nil and d.user_data and d.user_data.lsp then code = d.user_data.lsp.code end
+  table.insert(result, { code = code, lnum = d.lnum, col = d.col, severity = d.severity, source = d.source })
+end
+local f = io.open(out, "w")
+f:write(vim.fn.json_encode(result))
+f:close()
+vim.lsp.stop_client(client)
+vim.cmd("qa!")
+"#,
+    )
+    .unwrap();
+    let status = Command::new("nvim")
+        .args(["--headless", "--clean", "-n", "-c"])
+        .arg(format!("luafile {}", script.display()))
+        .env("T_FILE", &file)
+        .env("T_BIN", env!("CARGO_BIN_EXE_mailcfg"))
+        .env("T_ROOT", &root)
+        .env("T_OUT", &out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run nvim");
+    assert!(status.success(), "nvim exited with {status}");
+    let diags: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("nvim wrote the result"))
+            .expect("JSON");
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0]["code"], "security-imap-only");
+    // 0-based: line 5 of the file, the `"tls"` value.
+    assert_eq!(diags[0]["lnum"], 4);
+    assert_eq!(diags[0]["col"], 17);
+    assert_eq!(diags[0]["severity"], 1, "vim.diagnostic.severity.ERROR");
+    assert_eq!(diags[0]["source"], "mailcfg");
+}

@@ -250,6 +250,13 @@ fn diagnostics_follow_open_and_change() {
     // Fixed in the buffer (not on disk): the diagnostic goes away.
     c.change(&uri, 2, &POP_TLS.replace("\"tls\"", "\"ssl\""));
     assert_eq!(c.diagnostics(&uri), Vec::<Value>::new());
+    // An edit that changes no diagnostic is still answered (for the buffer's new version).
+    c.change(
+        &uri,
+        3,
+        &format!("// note\n{}", POP_TLS.replace("\"tls\"", "\"ssl\"")),
+    );
+    assert_eq!(c.diagnostics(&uri), Vec::<Value>::new());
     // Broken differently: a new diagnostic at the new place.
     c.change(
         &uri,

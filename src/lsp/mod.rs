@@ -66,6 +66,9 @@ struct Server {
     due: Option<Instant>,
     debounce: Duration,
     published: HashMap<PathBuf, Vec<lsp::Diagnostic>>,
+    /// Buffers edited since their diagnostics were last published: they get a publish (for
+    /// their new version) even when the set did not change.
+    edited: Vec<PathBuf>,
     outbox: Vec<Message>,
 }
 
@@ -195,6 +198,7 @@ impl Server {
             due: None,
             debounce,
             published: HashMap::new(),
+            edited: Vec::new(),
             outbox: Vec::new(),
         }
     }
@@ -313,12 +317,15 @@ impl Server {
             .collect()
     }
 
-    /// Publishes the diagnostics of every open buffer whose set changed (always for `force`).
+    /// Publishes the diagnostics of every open buffer whose set changed (always for `force`
+    /// and edited buffers).
     fn publish(&mut self, force: Option<&PathBuf>) {
         let paths: Vec<PathBuf> = self.open.keys().cloned().collect();
+        let edited = std::mem::take(&mut self.edited);
         for path in paths {
             let diags = self.diagnostics_for(&path);
-            if Some(&path) != force && self.published.get(&path) == Some(&diags) {
+            let forced = Some(&path) == force || edited.contains(&path);
+            if !forced && self.published.get(&path) == Some(&diags) {
                 continue;
             }
             let version = self.open.get(&path).map(|d| d.version);
@@ -373,6 +380,9 @@ impl Server {
                     apply_change(&mut doc.text, change);
                 }
                 doc.version = p.text_document.version;
+                if !self.edited.contains(&path) {
+                    self.edited.push(path);
+                }
                 self.due = Some(Instant::now() + self.debounce);
             }
             DidSaveTextDocument::METHOD => {

@@ -658,8 +658,8 @@ fn hostile_buffers_and_panics_do_not_stop_the_server() {
     );
 }
 
-/// A real editor: Neovim (from Debian, installed by scripts/setup-neovim.sh), headless, with
-/// its built-in LSP client attached to `mailcfg lsp` on a broken account file.
+/// A real editor: Neovim (from Debian, installed by scripts/setup-neovim.sh), headless, set up
+/// with the Neovim 0.7 configuration from docs/editors.md, opening a broken account file.
 #[test]
 fn neovim_shows_the_rule_at_the_right_line() {
     let nvim = Command::new("nvim").arg("--version").output();
@@ -667,23 +667,25 @@ fn neovim_shows_the_rule_at_the_right_line() {
         nvim.is_ok_and(|o| o.status.success()),
         "Neovim is needed: run scripts/setup-neovim.sh (scripts/test.sh does)"
     );
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/editors.md"))
+            .expect("docs/editors.md");
+    let config = docs
+        .split("```lua\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap_or_default())
+        .find(|b| b.contains("vim.lsp.start_client"))
+        .expect("the Neovim 0.7 configuration in docs/editors.md");
     let (_dir, root) = workspace();
     let file = root.join("helpdesk.kdl");
     std::fs::write(&file, POP_TLS).unwrap();
+    let init = root.join("init.lua");
+    std::fs::write(&init, config).unwrap();
     let out = root.join("diagnostics.json");
-    let script = root.join("attach.lua");
+    let script = root.join("report.lua");
     std::fs::write(
         &script,
         r#"
-local file, bin, root, out = os.getenv("T_FILE"), os.getenv("T_BIN"), os.getenv("T_ROOT"), os.getenv("T_OUT")
-vim.cmd("edit " .. vim.fn.fnameescape(file))
-local client = vim.lsp.start_client({
-  name = "mailcfg",
-  cmd = { bin, "lsp" },
-  root_dir = root,
-  workspace_folders = { { uri = vim.uri_from_fname(root), name = "ws" } },
-})
-vim.lsp.buf_attach_client(0, client)
 vim.wait(20000, function() return #vim.diagnostic.get(0) > 0 end, 50)
 local result = {}
 for _, d in ipairs(vim.diagnostic.get(0)) do
@@ -691,21 +693,33 @@ for _, d in ipairs(vim.diagnostic.get(0)) do
   if code == nil and d.user_data and d.user_data.lsp then code = d.user_data.lsp.code end
   table.insert(result, { code = code, lnum = d.lnum, col = d.col, severity = d.severity, source = d.source })
 end
-local f = io.open(out, "w")
+local f = io.open(os.getenv("T_OUT"), "w")
 f:write(vim.fn.json_encode(result))
 f:close()
-vim.lsp.stop_client(client)
+for _, c in ipairs(vim.lsp.get_active_clients()) do c.stop() end
 vim.cmd("qa!")
 "#,
     )
     .unwrap();
+    // `mailcfg` on PATH, as the documented configuration expects.
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_mailcfg")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let status = Command::new("nvim")
-        .args(["--headless", "--clean", "-n", "-c"])
+        .args(["--headless", "-n", "-i", "NONE", "-u"])
+        .arg(&init)
+        .arg(&file)
+        .arg("-c")
         .arg(format!("luafile {}", script.display()))
-        .env("T_FILE", &file)
-        .env("T_BIN", env!("CARGO_BIN_EXE_mailcfg"))
-        .env("T_ROOT", &root)
+        .current_dir(&root)
+        .env("PATH", path)
         .env("T_OUT", &out)
+        .env("XDG_CONFIG_HOME", root.join("config"))
+        .env("XDG_DATA_HOME", root.join("data"))
+        .env("XDG_STATE_HOME", root.join("state"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -358,3 +358,106 @@ pub fn formatting(text: &str) -> Result<Vec<lsp::TextEdit>, String> {
         Err(e) => Err(e.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::{Edit, Fix, Label, Level, Span};
+    use crate::lsp::Analysis;
+
+    fn analysis_of(text: &str) -> (SourceFile, Analysis) {
+        let path = std::path::PathBuf::from("/ws/a.kdl");
+        let checked = crate::check(vec![crate::Input::text(&path, text)]);
+        let mut files = std::collections::HashMap::new();
+        files.insert(path.clone(), 0);
+        let by_file = vec![(0..checked.diagnostics.len()).collect()];
+        (
+            SourceFile::new(path, text.to_string()),
+            Analysis {
+                checked,
+                files,
+                by_file,
+            },
+        )
+    }
+
+    #[test]
+    fn every_autofix_becomes_a_quick_fix_with_its_edits() {
+        let text = "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        security \"ssl\"\n        port 993\n    }\n}\n";
+        let (file, mut a) = analysis_of(text);
+        assert!(a.checked.diagnostics.is_empty());
+        // A finding with a fix, as a rule produces it: remove the `port 993` line.
+        let start = text.find("        port 993").unwrap();
+        let end = start + "        port 993\n".len();
+        let port = text.find("993").unwrap();
+        let d = Diagnostic::new(
+            "redundant-port",
+            Level::Info,
+            Label::new(crate::source::FileId(0), Span::new(port, port + 3)),
+            "port 993 is the default",
+        )
+        .with_fix(Fix {
+            description: "remove the redundant port".into(),
+            edits: vec![Edit {
+                file: crate::source::FileId(0),
+                span: Span::new(start, end),
+                replacement: String::new(),
+            }],
+        });
+        a.checked.diagnostics.push(d);
+        a.by_file[0].push(0);
+        let range = lsp::Range::new(lsp::Position::new(5, 13), lsp::Position::new(5, 13));
+        let actions = code_actions(&file, &a, 0, range);
+        let titles: Vec<String> = actions
+            .iter()
+            .map(|a| match a {
+                lsp::CodeActionOrCommand::CodeAction(a) => a.title.clone(),
+                lsp::CodeActionOrCommand::Command(c) => c.title.clone(),
+            })
+            .collect();
+        assert_eq!(
+            titles,
+            vec![
+                "remove the redundant port",
+                "Suppress `redundant-port` here"
+            ]
+        );
+        let lsp::CodeActionOrCommand::CodeAction(fix) = &actions[0] else {
+            panic!("a code action");
+        };
+        assert_eq!(fix.is_preferred, Some(true));
+        let edit = fix.edit.as_ref().unwrap();
+        let edits = edit
+            .changes
+            .as_ref()
+            .and_then(|c| c.values().next())
+            .unwrap();
+        assert_eq!(
+            edits[0].range,
+            lsp::Range::new(lsp::Position::new(5, 0), lsp::Position::new(6, 0))
+        );
+        assert_eq!(edits[0].new_text, "");
+        // Outside the diagnostic's range: nothing.
+        let elsewhere = lsp::Range::new(lsp::Position::new(0, 0), lsp::Position::new(0, 3));
+        assert!(code_actions(&file, &a, 0, elsewhere).is_empty());
+    }
+
+    proptest::proptest! {
+        /// Whatever the buffer and the cursor, completion and hover answer without panicking.
+        #[test]
+        fn any_buffer_any_cursor(
+            text in "[a-z\"{}=#;/*\\ \n\té😀-]{0,80}",
+            line in 0u32..6,
+            col in 0u32..40,
+        ) {
+            let file = SourceFile::new("/ws/x.kdl", text.clone());
+            let pos = lsp::Position::new(line, col);
+            let _ = completion(&file, None, pos);
+            let _ = hover(&file, None, pos);
+            let (file, a) = analysis_of(&text);
+            let _ = hover(&file, Some((&a, 0)), pos);
+            let _ = completion(&file, Some(&a), pos);
+            let _ = code_actions(&file, &a, 0, lsp::Range::new(lsp::Position::new(0, 0), pos));
+        }
+    }
+}

@@ -33,6 +33,10 @@ fn file_uri(p: &Path) -> String {
 
 impl Client {
     fn start(root: &Path, env: &[(&str, &str)]) -> Client {
+        Self::start_with(root, env, json!({}))
+    }
+
+    fn start_with(root: &Path, env: &[(&str, &str)], capabilities: Value) -> Client {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailcfg"));
         cmd.arg("lsp")
             .stdin(Stdio::piped())
@@ -85,7 +89,7 @@ impl Client {
                 "processId": null,
                 "rootUri": file_uri(root),
                 "workspaceFolders": [{"uri": file_uri(root), "name": "ws"}],
-                "capabilities": {},
+                "capabilities": capabilities,
                 "initializationOptions": {"debounceMs": 10}
             }),
         );
@@ -736,4 +740,51 @@ vim.cmd("qa!")
     assert_eq!(diags[0]["col"], 17);
     assert_eq!(diags[0]["severity"], 1, "vim.diagnostic.severity.ERROR");
     assert_eq!(diags[0]["source"], "mailcfg");
+}
+
+#[test]
+fn files_changed_outside_the_editor_are_picked_up() {
+    let (_dir, root) = workspace();
+    let acc = root.join("support.kdl");
+    let text = "account \"Support\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.gmail.com\"\n        security \"ssl\"\n        user \"s@example.com\"\n        credential \"google-support\"\n    }\n}\n";
+    std::fs::write(&acc, text).unwrap();
+    let uri = file_uri(&acc);
+    let caps = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    let mut c = Client::start_with(&root, &[], caps);
+    c.open(&uri, text);
+    assert_eq!(rules(&c.diagnostics(&uri)), vec!["unknown-credential"]);
+    // The server asked to be told about *.kdl changes.
+    let reg = c
+        .backlog
+        .iter()
+        .find(|m| m["method"] == "client/registerCapability")
+        .cloned()
+        .expect("a registerCapability request");
+    assert_eq!(
+        reg["params"]["registrations"][0]["registerOptions"]["watchers"][0]["globPattern"],
+        "**/*.kdl"
+    );
+    // Another tool writes the credential; the buffer's diagnostics follow.
+    let cred = root.join("credentials.kdl");
+    std::fs::write(&cred, "credential \"google-support\" {\n    type \"google\"\n    service-account \"m@p.iam.gserviceaccount.com\"\n    private-key file=\"k.json\"\n}\n").unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&cred), "type": 1}]}),
+    );
+    assert_eq!(c.diagnostics(&uri), Vec::<Value>::new());
+    // Files in hidden folders are not account files (as for `mailcfg check`).
+    std::fs::remove_file(&cred).unwrap();
+    std::fs::create_dir(root.join(".git")).unwrap();
+    let hidden = root.join(".git").join("credentials.kdl");
+    std::fs::write(
+        &hidden,
+        "credential \"google-support\" {\n    type \"google\"\n}\n",
+    )
+    .unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&cred), "type": 3}, {"uri": file_uri(&hidden), "type": 1}]}),
+    );
+    assert_eq!(rules(&c.diagnostics(&uri)), vec!["unknown-credential"]);
+    c.shutdown();
 }

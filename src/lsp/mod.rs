@@ -124,6 +124,35 @@ pub fn run(connection: &Connection) -> anyhow::Result<()> {
     let init = connection.initialize(caps)?;
     let params: lsp::InitializeParams = serde_json::from_value(init).unwrap_or_default();
     let mut server = Server::new(&params);
+    let watch = params
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|w| w.did_change_watched_files.as_ref())
+        .and_then(|d| d.dynamic_registration)
+        .unwrap_or(false);
+    if watch {
+        // Files changed outside the editor (a `git pull`, another tool) count too.
+        server.outbox.push(Message::Request(Request::new(
+            lsp_server::RequestId::from("mailcfg/watch".to_string()),
+            lsp::request::RegisterCapability::METHOD.into(),
+            lsp::RegistrationParams {
+                registrations: vec![lsp::Registration {
+                    id: "mailcfg/watch".into(),
+                    method: lsp::notification::DidChangeWatchedFiles::METHOD.into(),
+                    register_options: serde_json::to_value(
+                        lsp::DidChangeWatchedFilesRegistrationOptions {
+                            watchers: vec![lsp::FileSystemWatcher {
+                                glob_pattern: lsp::GlobPattern::String("**/*.kdl".into()),
+                                kind: None,
+                            }],
+                        },
+                    )
+                    .ok(),
+                }],
+            },
+        )));
+    }
     server.load_workspace();
     server.analyze();
     server.flush(connection);
@@ -260,8 +289,17 @@ impl Server {
         }
     }
 
+    /// Under a workspace folder and not in a folder `check` skips (hidden ones, `target/`).
     fn in_workspace(&self, path: &std::path::Path) -> bool {
-        self.roots.iter().any(|r| path.starts_with(r))
+        self.roots.iter().any(|r| {
+            path.strip_prefix(r).is_ok_and(|rel| {
+                let mut dirs = rel.components().rev().skip(1);
+                !dirs.any(|c| {
+                    let c = c.as_os_str().to_string_lossy();
+                    c.starts_with('.') || c == "target"
+                })
+            })
+        })
     }
 
     /// Checks the workspace: files on disk, with open buffers in place of their files.
@@ -429,12 +467,16 @@ impl Server {
                     return;
                 };
                 for change in p.changes {
-                    if let Some(path) = uri_to_path(&change.uri) {
-                        if change.typ == lsp::FileChangeType::DELETED {
-                            self.disk.remove(&path);
-                        } else if self.in_workspace(&path) {
-                            self.reload(path);
-                        }
+                    let Some(path) = uri_to_path(&change.uri) else {
+                        continue;
+                    };
+                    let wanted = path.extension().is_some_and(|e| e == "kdl")
+                        && path.file_name().is_some_and(|n| n != CONFIG_FILE)
+                        && self.in_workspace(&path);
+                    if change.typ == lsp::FileChangeType::DELETED || !wanted {
+                        self.disk.remove(&path);
+                    } else {
+                        self.reload(path);
                     }
                 }
                 self.analyze();

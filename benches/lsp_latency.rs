@@ -136,6 +136,19 @@ fn main() {
     // In process: the whole check of the file, and the parse stage alone.
     let mut checks = Vec::new();
     let mut parses = Vec::new();
+    let (mut lowers, mut schemas) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let id = mailcfg::source::FileId(0);
+        let parsed = mailcfg::parse::parse(id, &text);
+        let doc = parsed.document.expect("parses");
+        let t0 = Instant::now();
+        let lowered = mailcfg::lower::lower(id, &doc);
+        lowers.push(t0.elapsed());
+        let t0 = Instant::now();
+        let (diags, _) = mailcfg::schema::validate(id, &lowered.value, &lowered.spans);
+        schemas.push(t0.elapsed());
+        assert!(diags.is_empty());
+    }
     for _ in 0..rounds {
         let t0 = Instant::now();
         let checked = mailcfg::check(vec![mailcfg::Input::text(&path, text.clone())]);
@@ -169,6 +182,11 @@ fn main() {
         ms(parse),
         100.0 * parse.as_secs_f64() / check.as_secs_f64(),
         100.0 * parse.as_secs_f64() / lat.as_secs_f64()
+    );
+    println!(
+        "  other stages: lower to JSON {}, schema validation {}",
+        ms(median(&mut lowers)),
+        ms(median(&mut schemas))
     );
     if full {
         println!(

@@ -4,6 +4,7 @@
 
 pub mod compile;
 pub mod diagnostics;
+pub mod fix;
 pub mod fmt;
 pub mod lower;
 pub mod lsp;
@@ -15,4 +16,4 @@ pub mod rules;
 pub mod schema;
 pub mod source;
 
-pub use pipeline::{check, Checked, Input};
+pub use pipeline::{check, check_with, Checked, Input};

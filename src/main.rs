@@ -51,6 +51,10 @@ enum Command {
     Diff(cli::diff::DiffArgs),
     /// Print the JSON Schema of account files (as checked in under schema/).
     Schema(SchemaArgs),
+    /// List every rule: name, default level, whether it has a fix, summary.
+    Rules(cli::rules::RulesArgs),
+    /// Print a rule's documentation: what it checks, why, and a bad and a good example.
+    Explain(cli::rules::ExplainArgs),
     /// Format account files canonically (4-space indentation, one node per line, comments kept).
     ///
     /// Directories are walked for `*.kdl` files like `check` does. Files that do not parse are
@@ -95,6 +99,8 @@ fn run(cli: Cli) -> u8 {
         Command::Check(args) => cli::check::run(args),
         Command::Compile(args) => cli::compile::run(args),
         Command::Diff(args) => cli::diff::run(args),
+        Command::Rules(args) => cli::rules::run(args),
+        Command::Explain(args) => cli::rules::explain(args),
         Command::Fmt(args) => cli::fmt::run(args),
         Command::Lsp(args) => cli::lsp::run(args),
     }

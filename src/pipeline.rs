@@ -7,7 +7,8 @@ use std::sync::LazyLock;
 use rayon::prelude::*;
 use serde_json::Value as Json;
 
-use crate::diagnostics::{Diagnostic, Label, Level, Span};
+use crate::diagnostics::config::Config;
+use crate::diagnostics::{suppress, Diagnostic, Label, Level, Span};
 use crate::lower::SpanMap;
 use crate::model::{Account, Credential, Located, Project, System};
 use crate::source::{self, FileId, SourceFile, Sources};
@@ -59,7 +60,8 @@ struct FileResult {
     systems: Vec<Located<System>>,
 }
 
-/// The kdl parser recurses per nesting level; give it room. Depth is also capped before parsing.
+/// The kdl crate's v1 parser (the fallback for KDL v1 files) recurses per nesting level; give
+/// it room. Depth is also capped before it runs.
 static POOL: LazyLock<rayon::ThreadPool> = LazyLock::new(|| {
     rayon::ThreadPoolBuilder::new()
         .stack_size(64 * 1024 * 1024)
@@ -68,7 +70,14 @@ static POOL: LazyLock<rayon::ThreadPool> = LazyLock::new(|| {
         .expect("thread pool")
 });
 
+/// Checks without a configuration file: every rule at its default level.
 pub fn check(inputs: Vec<Input>) -> Checked {
+    check_with(inputs, &Config::default())
+}
+
+/// Checks, then applies suppression comments and `config` (levels, per-path overrides), so every
+/// consumer (every output format, the language server) sees the same findings.
+pub fn check_with(inputs: Vec<Input>, config: &Config) -> Checked {
     let results: Vec<FileResult> = POOL.install(|| {
         inputs
             .into_par_iter()
@@ -91,8 +100,14 @@ pub fn check(inputs: Vec<Input>) -> Checked {
     let cx = rules::Context {
         project: &project,
         spans: &spans,
+        sources: &sources,
     };
     diagnostics.extend(rules::run(&cx));
+    // Allowed rules go first, so a comment suppressing only them is reported as unused; the
+    // second pass sets the levels of the suppression findings themselves.
+    config.apply(&mut diagnostics, &sources);
+    suppress::apply(&mut diagnostics, &sources, &spans);
+    config.apply(&mut diagnostics, &sources);
     diagnostics.sort_by(|a, b| {
         (a.primary.file, a.primary.span, a.rule).cmp(&(b.primary.file, b.primary.span, b.rule))
     });
@@ -105,8 +120,40 @@ pub fn check(inputs: Vec<Input>) -> Checked {
 }
 
 pub const EMPTY_FILE: &str = "empty-file";
+pub const TOO_MANY_DIAGNOSTICS: &str = "too-many-diagnostics";
+
+/// Findings reported per file before the rest are summarised in one note: a generated or
+/// damaged file can otherwise produce millions, which help nobody and cost time to render.
+pub const MAX_DIAGNOSTICS_PER_FILE: usize = 100;
 
 fn analyze(id: FileId, input: Input) -> FileResult {
+    let mut result = analyze_file(id, input);
+    cap(id, &mut result.diagnostics);
+    result
+}
+
+/// Keeps the first [`MAX_DIAGNOSTICS_PER_FILE`] findings (by position) and says how many more
+/// there were.
+fn cap(id: FileId, diagnostics: &mut Vec<Diagnostic>) {
+    if diagnostics.len() <= MAX_DIAGNOSTICS_PER_FILE {
+        return;
+    }
+    diagnostics.sort_by(|a, b| (a.primary.span, a.rule).cmp(&(b.primary.span, b.rule)));
+    let more = diagnostics.len() - MAX_DIAGNOSTICS_PER_FILE;
+    diagnostics.truncate(MAX_DIAGNOSTICS_PER_FILE);
+    let last = diagnostics.last().map_or(0, |d| d.primary.span.end);
+    diagnostics.push(
+        Diagnostic::new(
+            TOO_MANY_DIAGNOSTICS,
+            Level::Info,
+            Label::new(id, Span::new(last, last)),
+            format!("{more} more problems in this file are not shown (the limit is {MAX_DIAGNOSTICS_PER_FILE} per file)"),
+        )
+        .with_help("fix the problems above and check again"),
+    );
+}
+
+fn analyze_file(id: FileId, input: Input) -> FileResult {
     let (source, problem) = match input.content {
         Some(bytes) => source::from_bytes(&input.path, bytes),
         None => source::read_file(&input.path),

@@ -170,7 +170,7 @@ fn kdl_v1_files_are_accepted_with_a_migration_hint() {
     let o = check_text(
         tmp.path(),
         "v1.kdl",
-        "account \"A\" {\n    protocol \"imap\"\n    available-to-users false\n    incoming {\n        server \"x\"\n    }\n}\n",
+        "account \"A\" {\n    protocol \"imap\"\n    available-to-users false\n    incoming {\n        server \"x\"\n        user \"a\"\n        password env=\"A_PASSWORD\"\n    }\n}\n",
     );
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");

@@ -185,6 +185,25 @@ fn examples_compile_into_a_store_that_matches_the_schema() {
             item["name"]
         );
     }
+    // The schema is strict: every key is required and no other key is allowed.
+    let schema: Json = serde_json::from_str(
+        &fs::read_to_string(Path::new(ROOT).join("schema/store.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut missing = store.clone();
+    missing["accounts"][0]["incoming"]
+        .as_object_mut()
+        .unwrap()
+        .remove("mailbox");
+    assert!(!validator.is_valid(&missing), "a missing key is rejected");
+    let mut extra = store.clone();
+    extra["accounts"][0]["lock"]["other"] = Json::Bool(true);
+    assert!(!validator.is_valid(&extra), "an unknown key is rejected");
+    let mut port = store.clone();
+    port["accounts"][0]["incoming"]["port"] = Json::from(0);
+    assert!(!validator.is_valid(&port), "port 0 is rejected");
+
     // The store round-trips: parsed and written again by `diff`, it equals itself.
     let o = mailcfg(dir.path(), &["diff", "store.json", "store.json"], &[]);
     assert_eq!(code(&o), 0, "{}", text(&o));
@@ -202,7 +221,7 @@ const ACCOUNTS: &[(&str, &str)] = &[
     ),
     (
         "sub/c.kdl",
-        "// Two accounts in one file.\naccount \"Mike\" {\n    protocol \"imap\"\n    incoming { server \"m.example.com\"; }\n}\naccount \"Echo\" {\n    protocol \"imap\"\n    incoming { server \"e.example.com\"; }\n    conversation-id \"body\"\n}\n",
+        "// Two accounts in one file.\naccount \"Mike\" {\n    protocol \"imap\"\n    incoming { server \"m.example.com\"; user \"m\"; password env=\"MIKE_PW\"; }\n}\naccount \"Echo\" {\n    protocol \"imap\"\n    incoming { server \"e.example.com\"; user \"e\"; password env=\"ECHO_PW\"; }\n    conversation-id \"body\"\n}\n",
     ),
     ("system.kdl", "system {\n    conversation-prefix \"TKT\"\n}\n"),
 ];
@@ -310,9 +329,21 @@ fn every_default_is_resolved() {
     protocol "imap"
     incoming {
         server "imap.example.com"
+        user "bare@example.com"
+        password env="BARE_PW"
     }
     outgoing {
         server "smtp.example.com"
+    }
+}
+account "Users-Own-Login" {
+    protocol "imap"
+    available-to-users #true
+    incoming {
+        server "imap.example.com"
+    }
+    from {
+        allow-user-address #true
     }
 }
 account "Pop-Ssl" {
@@ -346,6 +377,9 @@ account "Imap-Ssl-Credential" {
         credential "g"
     }
     conversation-id "subject"
+    from {
+        address "s@example.com" default=#true
+    }
     trusted-agent group="Agents"
     lock server=#false
 }
@@ -373,8 +407,11 @@ system {
     assert_eq!(bare["incoming"]["security"], "auto");
     assert_eq!(bare["incoming"]["port"], 143);
     assert_eq!(bare["incoming"]["mailbox"], "INBOX");
-    assert_eq!(bare["incoming"]["authentication"], "none");
-    assert_eq!(bare["incoming"]["password"], Json::Null);
+    assert_eq!(bare["incoming"]["authentication"], "password");
+    assert_eq!(
+        bare["incoming"]["password"],
+        serde_json::json!({"env": "BARE_PW"})
+    );
     assert_eq!(bare["outgoing"]["security"], "auto");
     assert_eq!(bare["outgoing"]["port"], 25);
     assert_eq!(bare["outgoing"]["auth"], "none");
@@ -386,6 +423,14 @@ system {
     assert_eq!(bare["trusted_agent"], Json::Null);
     assert_eq!(bare["lock"]["server"], true);
     assert_eq!(bare["lock"]["credentials"], false);
+
+    let own = account(&store, "Users-Own-Login");
+    assert_eq!(own["incoming"]["authentication"], "none");
+    assert_eq!(own["incoming"]["user"], Json::Null);
+    assert_eq!(own["incoming"]["password"], Json::Null);
+    assert_eq!(own["incoming"]["credential"], Json::Null);
+    assert_eq!(own["from"]["allow_user_address"], true);
+    assert_eq!(own["outgoing"], Json::Null);
 
     let pop = account(&store, "Pop-Ssl");
     assert_eq!(pop["incoming"]["port"], 995);
@@ -691,6 +736,14 @@ fn a_failing_compile_leaves_the_old_store_byte_identical() {
     );
     assert_eq!(fs::read(dir.path().join("store.json")).unwrap(), before);
 
+    // The target is a directory: the rename fails, and the temporary file goes with it.
+    fs::create_dir(dir.path().join("taken")).unwrap();
+    let o = mailcfg(dir.path(), &["compile", "accounts", "--out", "taken"], &[]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert_eq!(listing(dir.path()), ["accounts", "store.json", "taken"]);
+    assert!(listing(&dir.path().join("taken")).is_empty());
+    fs::remove_dir(dir.path().join("taken")).unwrap();
+
     // The target directory does not exist.
     let o = mailcfg(
         dir.path(),
@@ -857,7 +910,10 @@ fn diff_shows_added_removed_and_changed_accounts() {
     write(&new, "zz-new.kdl", ACCOUNTS[0].1);
     let sd = fs::read_to_string(new.join("servicedesk.kdl"))
         .unwrap()
-        .replace("port 993", "port 994")
+        .replace(
+            "server \"imap.example.com\"",
+            "server \"imap2.example.com\"",
+        )
         .replace("SERVICEDESK_IMAP_PASSWORD", "SD_IMAP_PASSWORD")
         .replace(
             "        address \"Service Desk <noreply@example.com>\"\n",
@@ -876,7 +932,7 @@ fn diff_shows_added_removed_and_changed_accounts() {
     from.addresses[1].address: \"Service Desk <noreply@example.com>\" → (none)
     from.addresses[1].default: false → (none)
     incoming.password: env=\"SERVICEDESK_IMAP_PASSWORD\" → env=\"SD_IMAP_PASSWORD\"
-    incoming.port: 993 → 994
+    incoming.server: \"imap.example.com\" → \"imap2.example.com\"
 + account \"Zulu\" (zz-new.kdl:1)
 ";
     assert!(t.starts_with(expected), "{t}");

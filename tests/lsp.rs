@@ -196,7 +196,8 @@ fn workspace() -> (tempfile::TempDir, PathBuf) {
     (dir, root)
 }
 
-const POP_TLS: &str = "account \"Helpdesk\" {\n    protocol \"pop\"\n    incoming {\n        server \"pop.example.com\"\n        security \"tls\"\n    }\n}\n";
+/// A POP account whose only finding is `security-imap-only` on line 5 (`"tls"`).
+const POP_TLS: &str = "account \"Helpdesk\" {\n    protocol \"pop\"\n    incoming {\n        server \"pop.example.com\"\n        security \"tls\"\n        user \"helpdesk@example.com\"\n        password env=\"HELPDESK_PASSWORD\"\n    }\n    conversation-id \"subject\"\n}\nsystem {\n    conversation-prefix \"HD\"\n}\n";
 
 /// Applies LSP text edits (UTF-16 positions) to `text`.
 fn apply(text: &str, edits: &[Value]) -> String {
@@ -296,7 +297,7 @@ fn positions_are_utf16_with_non_ascii_and_emoji() {
     let (_dir, root) = workspace();
     let path = root.join("emoji.kdl");
     // 😀 is 2 UTF-16 units and 4 bytes, é is 1 unit and 2 bytes.
-    let text = "account \"Café 😀\" {\n    protocol \"pop\"\n    incoming {\n        server \"pop.example.com\" /* ☕😀 */; security \"tls\"\n    }\n}\n";
+    let text = "account \"Café 😀\" {\n    protocol \"pop\"\n    incoming {\n        server \"pop.example.com\" /* ☕😀 */; security \"tls\"\n        user \"café@example.com\"; password env=\"CAFE\"\n    }\n    conversation-id \"body\"\n}\nsystem { conversation-prefix \"CAFE\"; }\n";
     std::fs::write(&path, text).unwrap();
     let uri = file_uri(&path);
     let mut c = Client::start(&root, &[]);
@@ -347,8 +348,8 @@ fn cross_file_rules_see_unsaved_buffers_and_other_open_files_update() {
     let (_dir, root) = workspace();
     let acc = root.join("support.kdl");
     let cred = root.join("credentials.kdl");
-    let acc_text = "account \"Support\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.gmail.com\"\n        security \"ssl\"\n        user \"support@example.com\"\n        credential \"google-support\"\n    }\n}\n";
-    let cred_text = "credential \"google-support\" {\n    type \"google\"\n    service-account \"mail@project.iam.gserviceaccount.com\"\n    private-key file=\"secrets/key.json\"\n}\n";
+    let acc_text = "account \"Support\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.gmail.com\"\n        security \"ssl\"\n        user \"support@example.com\"\n        credential \"google-support\"\n    }\n    conversation-id \"subject\"\n}\n";
+    let cred_text = "credential \"google-support\" {\n    type \"google\"\n    service-account \"mail@project.iam.gserviceaccount.com\"\n    private-key file=\"secrets/key.json\"\n}\nsystem {\n    conversation-prefix \"SUP\"\n}\n";
     std::fs::write(&acc, acc_text).unwrap();
     std::fs::write(&cred, cred_text).unwrap();
     let (acc_uri, cred_uri) = (file_uri(&acc), file_uri(&cred));
@@ -376,7 +377,8 @@ fn cross_file_rules_see_unsaved_buffers_and_other_open_files_update() {
         &dup_uri,
         &acc_text
             .replace("\"Support\"", "\"SUPPORT\"")
-            .replace("google-support", "google-helpdesk"),
+            .replace("google-support", "google-helpdesk")
+            .replace("support@", "other@"),
     );
     // It uses the renamed credential, which the unsaved buffer defines.
     assert_eq!(rules(&c.diagnostics(&dup_uri)), Vec::<String>::new());
@@ -548,17 +550,31 @@ fn code_actions_fix_and_suppress_and_the_result_is_rechecked() {
         ),
         "{new_text}"
     );
-    // Every autofix the engine offers becomes a quick fix with the engine's edits.
-    for a in &actions {
-        assert!(a["edit"]["changes"][&uri].is_array(), "{a}");
-    }
-    // The edited text is checked again: still a valid document, diagnostics republished.
+    // Applied, the buffer is checked again: the finding is suppressed.
     c.change(&uri, 2, &new_text);
-    let again = c.diagnostics(&uri);
-    assert!(
-        !rules(&again).iter().any(|r| r == "syntax-error"),
-        "{again:?}"
+    assert_eq!(c.diagnostics(&uri), Vec::<Value>::new());
+
+    // An autofix: `port 995` is the default for POP3 with ssl (redundant-port).
+    let text = POP_TLS.replace("security \"tls\"", "security \"ssl\"\n        port 995");
+    c.change(&uri, 3, &text);
+    let d = c.diagnostics(&uri);
+    assert_eq!(rules(&d), vec!["redundant-port"]);
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": d[0]["range"], "context": {"diagnostics": d}}),
     );
+    let actions = r["result"].as_array().cloned().unwrap_or_default();
+    let fix = actions
+        .iter()
+        .find(|a| a["isPreferred"] == true)
+        .unwrap_or_else(|| panic!("no quick fix in {r}"));
+    assert_eq!(fix["kind"], "quickfix");
+    assert_eq!(fix["diagnostics"][0]["code"], "redundant-port");
+    let fixed = apply(&text, fix["edit"]["changes"][&uri].as_array().unwrap());
+    assert!(!fixed.contains("port 995"), "{fixed}");
+    assert_eq!(fixed, POP_TLS.replace("\"tls\"", "\"ssl\""));
+    c.change(&uri, 4, &fixed);
+    assert_eq!(c.diagnostics(&uri), Vec::<Value>::new());
     c.shutdown();
 }
 
@@ -746,7 +762,7 @@ vim.cmd("qa!")
 fn files_changed_outside_the_editor_are_picked_up() {
     let (_dir, root) = workspace();
     let acc = root.join("support.kdl");
-    let text = "account \"Support\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.gmail.com\"\n        security \"ssl\"\n        user \"s@example.com\"\n        credential \"google-support\"\n    }\n}\n";
+    let text = "account \"Support\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.gmail.com\"\n        security \"ssl\"\n        user \"s@example.com\"\n        credential \"google-support\"\n    }\n    conversation-id \"subject\"\n}\nsystem {\n    conversation-prefix \"SUP\"\n}\n";
     std::fs::write(&acc, text).unwrap();
     let uri = file_uri(&acc);
     let caps = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
@@ -786,5 +802,35 @@ fn files_changed_outside_the_editor_are_picked_up() {
         json!({"changes": [{"uri": file_uri(&cred), "type": 3}, {"uri": file_uri(&hidden), "type": 1}]}),
     );
     assert_eq!(rules(&c.diagnostics(&uri)), vec!["unknown-credential"]);
+    c.shutdown();
+}
+
+#[test]
+fn the_workspace_configuration_sets_levels_and_its_own_errors_are_shown() {
+    let (_dir, root) = workspace();
+    let acc = root.join("helpdesk.kdl");
+    std::fs::write(&acc, POP_TLS).unwrap();
+    let config = root.join("mailcfg.kdl");
+    std::fs::write(&config, "rules {\n    security-imap-only \"warn\"\n}\n").unwrap();
+    let (uri, config_uri) = (file_uri(&acc), file_uri(&config));
+    let mut c = Client::start(&root, &[]);
+    c.open(&uri, POP_TLS);
+    let d = c.diagnostics(&uri);
+    assert_eq!(rules(&d), vec!["security-imap-only"]);
+    assert_eq!(d[0]["severity"], 2, "lowered to a warning by mailcfg.kdl");
+    // Editing the configuration (unsaved) applies at once; a mistake in it is shown in it.
+    let bad = "rules {\n    security-imap-onyl \"allow\"\n}\n";
+    c.open(&config_uri, bad);
+    let d = c.diagnostics(&config_uri);
+    assert!(!d.is_empty(), "the unknown rule name is reported");
+    assert_eq!(d[0]["range"]["start"]["line"], 1);
+    // Meanwhile the account is checked with the default levels.
+    assert_eq!(c.diagnostics(&uri)[0]["severity"], 1);
+    c.change(&config_uri, 2, &bad.replace("onyl", "only"));
+    assert_eq!(
+        c.diagnostics(&uri),
+        Vec::<Value>::new(),
+        "allowed: not reported"
+    );
     c.shutdown();
 }

@@ -4,10 +4,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use mailcfg::compile::{self, diff, write, Store};
-use mailcfg::diagnostics::{Diagnostic, Level};
-use mailcfg::{check, render, source, Input};
+use mailcfg::diagnostics::{config, Diagnostic, Level};
+use mailcfg::{check_with, render, source, Input};
 
-use super::check::{use_color, Color};
+use super::check::{load_config, use_color, Color};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -40,10 +40,18 @@ pub struct CompileArgs {
     /// When to use colours in diagnostics: auto, always, never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// The rule configuration, as for `check` (default: the first `mailcfg.kdl` found walking
+    /// up from the paths).
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
 }
 
 pub fn run(args: CompileArgs) -> u8 {
-    let found = source::discover(&args.paths, None);
+    let config = match load_config(&args.paths, args.config.as_deref(), use_color(args.color)) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let found = source::discover(&args.paths, Some(config::FILE_NAME));
     if found.files.is_empty() && found.problems.is_empty() {
         eprintln!(
             "mailcfg: no .kdl files found in {}",
@@ -60,7 +68,7 @@ pub fn run(args: CompileArgs) -> u8 {
         eprintln!("mailcfg: store not written");
         return 2;
     }
-    let checked = check(found.files.into_iter().map(Input::file).collect());
+    let checked = check_with(found.files.into_iter().map(Input::file).collect(), &config);
     let failing = |d: &Diagnostic| {
         d.level == Level::Error || (args.deny_warnings && d.level == Level::Warning)
     };

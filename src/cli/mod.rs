@@ -5,3 +5,4 @@ pub mod compile;
 pub mod diff;
 pub mod fmt;
 pub mod lsp;
+pub mod rules;

@@ -400,3 +400,68 @@ pub fn relative_path(path: &Path, base: &Path) -> String {
         .collect();
     parts.join("/")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{check, Input};
+    use proptest::prelude::*;
+
+    #[test]
+    fn paths_are_relative_to_the_common_base_with_forward_slashes() {
+        let base = common_base(&[
+            PathBuf::from("/repo/accounts/team/a.kdl"),
+            PathBuf::from("/repo/accounts/./other/../b.kdl"),
+        ]);
+        assert_eq!(base, PathBuf::from("/repo/accounts"));
+        assert_eq!(
+            relative_path(Path::new("/repo/accounts/team/a.kdl"), &base),
+            "team/a.kdl"
+        );
+        assert_eq!(
+            relative_path(Path::new("/repo/accounts/other/../b.kdl"), &base),
+            "b.kdl"
+        );
+        // Outside the base (not reachable from the CLI): kept whole rather than mangled.
+        assert_eq!(
+            relative_path(Path::new("/elsewhere/c.kdl"), &base),
+            "/elsewhere/c.kdl"
+        );
+    }
+
+    const FILES: &[(&str, &str)] = &[
+        ("t/a.kdl", "account \"B\" {\n protocol \"imap\"\n incoming { server \"b.example.com\"; user \"b\"; password env=\"B\"; }\n}\n"),
+        ("t/b.kdl", "account \"A\" {\n protocol \"pop\"\n incoming { server \"a.example.com\"; user \"a\"; password env=\"A\"; }\n}\ncredential \"c\" {\n type \"google\"\n service-account \"s@x\"\n private-key env=\"K\"\n}\n"),
+        ("t/s/c.kdl", "account \"C\" {\n protocol \"imap\"\n incoming { server \"c.example.com\"; credential \"c\"; user \"u\"; }\n conversation-id \"body\"\n}\n"),
+        ("t/d.kdl", "system { conversation-prefix \"AB\"; }\n"),
+        ("t/e.kdl", "account \"aa\" {\n protocol \"imap\"\n incoming { server \"lower.example.com\"; user \"l\"; password env=\"L\"; }\n}\n"),
+    ];
+
+    fn compile_in(order: &[usize]) -> Vec<u8> {
+        let inputs = order
+            .iter()
+            .map(|&i| Input::text(FILES[i].0, FILES[i].1))
+            .collect();
+        let checked = check(inputs);
+        assert!(
+            !checked.diagnostics.iter().any(|d| d.level == Level::Error),
+            "{:?}",
+            checked.diagnostics
+        );
+        let opts = Options {
+            base: common_base(&[PathBuf::from("t")]),
+            ..Options::default()
+        };
+        compile(&checked, &opts).expect("compiles").to_bytes()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_input_order_gives_the_same_bytes(
+            order in Just((0..FILES.len()).collect::<Vec<_>>()).prop_shuffle()
+        ) {
+            prop_assert_eq!(compile_in(&order), compile_in(&[0, 1, 2, 3, 4]));
+        }
+    }
+}

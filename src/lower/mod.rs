@@ -83,6 +83,11 @@ impl SpanMap {
         parts.join(" › ")
     }
 
+    /// Every (pointer, entry), in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &SpanEntry)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
     fn insert(&mut self, pointer: String, entry: SpanEntry) {
         self.entries.insert(pointer, entry);
     }

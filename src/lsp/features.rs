@@ -362,7 +362,6 @@ pub fn formatting(text: &str) -> Result<Vec<lsp::TextEdit>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::{Edit, Fix, Label, Level, Span};
     use crate::lsp::Analysis;
 
     fn analysis_of(text: &str) -> (SourceFile, Analysis) {
@@ -375,6 +374,9 @@ mod tests {
             SourceFile::new(path, text.to_string()),
             Analysis {
                 checked,
+                config_diagnostics: Vec::new(),
+                config_sources: Default::default(),
+                config_path: None,
                 files,
                 by_file,
             },
@@ -384,61 +386,41 @@ mod tests {
     #[test]
     fn every_autofix_becomes_a_quick_fix_with_its_edits() {
         let text = "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        security \"ssl\"\n        port 993\n    }\n}\n";
-        let (file, mut a) = analysis_of(text);
-        assert!(a.checked.diagnostics.is_empty());
-        // A finding with a fix, as a rule produces it: remove the `port 993` line.
-        let start = text.find("        port 993").unwrap();
-        let end = start + "        port 993\n".len();
-        let port = text.find("993").unwrap();
-        let d = Diagnostic::new(
-            "redundant-port",
-            Level::Info,
-            Label::new(crate::source::FileId(0), Span::new(port, port + 3)),
-            "port 993 is the default",
-        )
-        .with_fix(Fix {
-            description: "remove the redundant port".into(),
-            edits: vec![Edit {
-                file: crate::source::FileId(0),
-                span: Span::new(start, end),
-                replacement: String::new(),
-            }],
-        });
-        a.checked.diagnostics.push(d);
-        a.by_file[0].push(0);
-        let range = lsp::Range::new(lsp::Position::new(5, 13), lsp::Position::new(5, 13));
-        let actions = code_actions(&file, &a, 0, range);
-        let titles: Vec<String> = actions
+        let (file, a) = analysis_of(text);
+        let d = a
+            .checked
+            .diagnostics
             .iter()
-            .map(|a| match a {
-                lsp::CodeActionOrCommand::CodeAction(a) => a.title.clone(),
-                lsp::CodeActionOrCommand::Command(c) => c.title.clone(),
+            .find(|d| d.rule == "redundant-port")
+            .expect("port 993 is the IMAP default with ssl");
+        let fix = d.fix.as_ref().expect("redundant-port has a fix");
+        let range = lsp::Range::new(lsp::Position::new(5, 13), lsp::Position::new(5, 13));
+        let actions: Vec<lsp::CodeAction> = code_actions(&file, &a, 0, range)
+            .into_iter()
+            .filter_map(|a| match a {
+                lsp::CodeActionOrCommand::CodeAction(a) => Some(a),
+                lsp::CodeActionOrCommand::Command(_) => None,
             })
             .collect();
+        let titles: Vec<&str> = actions.iter().map(|a| a.title.as_str()).collect();
         assert_eq!(
             titles,
-            vec![
-                "remove the redundant port",
-                "Suppress `redundant-port` here"
-            ]
+            vec![fix.description.as_str(), "Suppress `redundant-port` here"]
         );
-        let lsp::CodeActionOrCommand::CodeAction(fix) = &actions[0] else {
-            panic!("a code action");
-        };
-        assert_eq!(fix.is_preferred, Some(true));
-        let edit = fix.edit.as_ref().unwrap();
+        assert_eq!(actions[0].is_preferred, Some(true));
+        let edit = actions[0].edit.as_ref().unwrap();
         let edits = edit
             .changes
             .as_ref()
             .and_then(|c| c.values().next())
             .unwrap();
-        assert_eq!(
-            edits[0].range,
-            lsp::Range::new(lsp::Position::new(5, 0), lsp::Position::new(6, 0))
-        );
-        assert_eq!(edits[0].new_text, "");
-        // Outside the diagnostic's range: nothing.
-        let elsewhere = lsp::Range::new(lsp::Position::new(0, 0), lsp::Position::new(0, 3));
+        assert_eq!(edits.len(), fix.edits.len());
+        for (lsp_edit, e) in edits.iter().zip(&fix.edits) {
+            assert_eq!(lsp_edit.range, convert::range(&file, e.span));
+            assert_eq!(lsp_edit.new_text, e.replacement);
+        }
+        // Outside every diagnostic's range: nothing.
+        let elsewhere = lsp::Range::new(lsp::Position::new(7, 0), lsp::Position::new(7, 1));
         assert!(code_actions(&file, &a, 0, elsewhere).is_empty());
     }
 

@@ -19,9 +19,10 @@ use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
 use serde_json::Value as Json;
 
+use crate::diagnostics::config::{self, Config};
 use crate::diagnostics::Diagnostic;
-use crate::source::{self, SourceFile};
-use crate::{check, Checked, Input};
+use crate::source::{self, SourceFile, Sources};
+use crate::{check_with, Checked, Input};
 
 pub use convert::{path_to_uri, uri_to_path};
 
@@ -29,12 +30,16 @@ pub use convert::{path_to_uri, uri_to_path};
 /// `debounceMs` initialization option).
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(25);
 
-/// The configuration file is not an account file.
-const CONFIG_FILE: &str = "mailcfg.kdl";
+/// The configuration file (rule levels, overrides) is not an account file.
+const CONFIG_FILE: &str = config::FILE_NAME;
 
 /// One check of the workspace.
 pub struct Analysis {
     pub checked: Checked,
+    /// The configuration's own problems (its file is `FileId(0)` of `config_sources`).
+    config_diagnostics: Vec<Diagnostic>,
+    config_sources: Sources,
+    config_path: Option<PathBuf>,
     /// Input path → file index.
     pub files: HashMap<PathBuf, usize>,
     /// Diagnostics per file index.
@@ -60,6 +65,8 @@ struct Server {
     roots: Vec<PathBuf>,
     /// Workspace files as last read from disk.
     disk: BTreeMap<PathBuf, String>,
+    /// `mailcfg.kdl` of the workspace and its text on disk.
+    config: Option<(PathBuf, String)>,
     open: BTreeMap<PathBuf, Doc>,
     analysis: Option<Analysis>,
     /// The edit-time analysis is due at this instant.
@@ -222,6 +229,7 @@ impl Server {
         Server {
             roots,
             disk: BTreeMap::new(),
+            config: None,
             open: BTreeMap::new(),
             analysis: None,
             due: None,
@@ -278,6 +286,46 @@ impl Server {
         for path in found.files {
             self.reload(path);
         }
+        if let Some(p) = config::find(&self.roots) {
+            let p = std::path::absolute(&p).unwrap_or(p);
+            self.reload_config(p);
+        }
+    }
+
+    fn reload_config(&mut self, path: PathBuf) {
+        let (file, _) = source::read_file(&path);
+        self.config = Some((path, file.text));
+    }
+
+    fn is_config(&self, path: &std::path::Path) -> bool {
+        path.file_name().is_some_and(|n| n == CONFIG_FILE)
+    }
+
+    /// The configuration to check with (an open buffer wins over the disk), and its problems.
+    fn current_config(&self) -> (Config, Vec<Diagnostic>, Sources, Option<PathBuf>) {
+        let from_buffer = self.open.iter().find(|(p, _)| {
+            self.is_config(p)
+                && match &self.config {
+                    Some((c, _)) => *p == c,
+                    None => self.in_workspace(p),
+                }
+        });
+        let (path, text) = match (from_buffer, &self.config) {
+            (Some((p, d)), _) => (p.clone(), d.text.clone()),
+            (None, Some((p, t))) => (p.clone(), t.clone()),
+            (None, None) => return (Config::default(), Vec::new(), Sources::default(), None),
+        };
+        let mut sources = Sources::default();
+        match config::parse_config(&path, &text) {
+            Ok(c) => {
+                sources.add(SourceFile::new(&path, text));
+                (c, Vec::new(), sources, Some(path))
+            }
+            Err(diags) => {
+                sources.add(SourceFile::new(&path, text));
+                (Config::default(), diags, sources, Some(path))
+            }
+        }
     }
 
     fn reload(&mut self, path: PathBuf) {
@@ -308,7 +356,7 @@ impl Server {
         let mut texts: BTreeMap<&PathBuf, &str> =
             self.disk.iter().map(|(p, t)| (p, t.as_str())).collect();
         for (p, d) in &self.open {
-            if p.file_name().is_some_and(|n| n == CONFIG_FILE) {
+            if self.is_config(p) {
                 continue;
             }
             texts.insert(p, d.text.as_str());
@@ -322,7 +370,8 @@ impl Server {
             .enumerate()
             .map(|(i, p)| ((*p).clone(), i))
             .collect();
-        let checked = check(inputs);
+        let (config, config_diagnostics, config_sources, config_path) = self.current_config();
+        let checked = check_with(inputs, &config);
         let mut by_file = vec![Vec::new(); files.len()];
         for (i, d) in checked.diagnostics.iter().enumerate() {
             if let Some(v) = by_file.get_mut(d.primary.file.index()) {
@@ -331,6 +380,9 @@ impl Server {
         }
         self.analysis = Some(Analysis {
             checked,
+            config_diagnostics,
+            config_sources,
+            config_path,
             files,
             by_file,
         });
@@ -347,6 +399,13 @@ impl Server {
         let Some(a) = &self.analysis else {
             return Vec::new();
         };
+        if a.config_path.as_ref() == Some(path) {
+            return a
+                .config_diagnostics
+                .iter()
+                .map(|d| convert::diagnostic(d, &a.config_sources))
+                .collect();
+        }
         let Some(&id) = a.files.get(path) else {
             return Vec::new();
         };
@@ -429,7 +488,11 @@ impl Server {
                     return;
                 };
                 if let Some(path) = uri_to_path(&p.text_document.uri) {
-                    if self.in_workspace(&path) && path.extension().is_some_and(|e| e == "kdl") {
+                    if self.is_config(&path) && self.in_workspace(&path) {
+                        self.reload_config(path.clone());
+                    } else if self.in_workspace(&path)
+                        && path.extension().is_some_and(|e| e == "kdl")
+                    {
                         self.reload(path.clone());
                     }
                     self.analyze();
@@ -470,9 +533,16 @@ impl Server {
                     let Some(path) = uri_to_path(&change.uri) else {
                         continue;
                     };
-                    let wanted = path.extension().is_some_and(|e| e == "kdl")
-                        && path.file_name().is_some_and(|n| n != CONFIG_FILE)
-                        && self.in_workspace(&path);
+                    if self.is_config(&path) && self.in_workspace(&path) {
+                        if change.typ == lsp::FileChangeType::DELETED {
+                            self.config = None;
+                        } else {
+                            self.reload_config(path);
+                        }
+                        continue;
+                    }
+                    let wanted =
+                        path.extension().is_some_and(|e| e == "kdl") && self.in_workspace(&path);
                     if change.typ == lsp::FileChangeType::DELETED || !wanted {
                         self.disk.remove(&path);
                     } else {

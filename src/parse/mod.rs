@@ -35,7 +35,8 @@ pub fn parse(file: FileId, text: &str) -> Parsed<'_> {
             diagnostics: Vec::new(),
         };
     }
-    if read.too_deep {
+    // Limits are not syntax: the v1 parser must not "accept" what the reader refused.
+    if read.too_deep || read.diagnostics.iter().any(|d| d.rule != SYNTAX_ERROR) {
         return Parsed {
             document: None,
             diagnostics: read.diagnostics,

@@ -22,6 +22,13 @@ use crate::source::FileId;
 /// After this many syntax errors in one file the reader stops: the rest is noise.
 pub const MAX_SYNTAX_ERRORS: usize = 50;
 
+/// Longest string (name or value) accepted, in bytes of source. Account settings are short;
+/// the limit keeps a runaway string (a missing closing quote in a generated file) from being
+/// carried through every later stage.
+pub const MAX_STRING_BYTES: usize = 64 * 1024;
+
+pub const STRING_TOO_LONG: &str = "string-too-long";
+
 pub struct Read<'a> {
     pub document: Document<'a>,
     /// Syntax errors (rule `syntax-error`) or one `nesting-too-deep`; empty when the text is
@@ -49,6 +56,7 @@ pub fn read(file: FileId, text: &str) -> Read<'_> {
 }
 
 struct Error {
+    rule: &'static str,
     span: Span,
     message: Cow<'static, str>,
     label: &'static str,
@@ -59,6 +67,7 @@ type R<T> = Result<T, Error>;
 
 fn err(span: Span, message: impl Into<Cow<'static, str>>, label: &'static str) -> Error {
     Error {
+        rule: SYNTAX_ERROR,
         span,
         message: message.into(),
         label,
@@ -167,7 +176,7 @@ impl<'a> Reader<'a> {
             return;
         }
         let mut d = Diagnostic::new(
-            SYNTAX_ERROR,
+            e.rule,
             Level::Error,
             Label::new(self.file, e.span).with_text(e.label),
             e.message,
@@ -802,6 +811,18 @@ impl<'a> Reader<'a> {
             }
         };
         let span = Span::new(start, self.pos);
+        if string && span.len() > MAX_STRING_BYTES {
+            let mut e = err(
+                Span::new(start, start + 1),
+                format!(
+                    "string is {} bytes long; the limit is {MAX_STRING_BYTES}",
+                    span.len()
+                ),
+                "string starts here",
+            );
+            e.rule = STRING_TOO_LONG;
+            return Err(e);
+        }
         self.check_value_end(start)?;
         Ok((value, span, string))
     }

@@ -5,6 +5,7 @@ pub static META: RuleMeta = RuleMeta {
     name: "password-with-credential",
     level: Level::Error,
     summary: "a server block has both a password and a credential",
+    fixable: false,
     docs: r#"## What it checks
 An `incoming` or `outgoing` block that sets both `password` and `credential`.
 
@@ -25,6 +26,10 @@ account "Support" {
         password env="SUPPORT_PASSWORD"
         credential "google-support"
     }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 credential "google-support" {
     type "google"
@@ -42,6 +47,10 @@ account "Support" {
         user "support@example.com"
         credential "google-support"
     }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 credential "google-support" {
     type "google"

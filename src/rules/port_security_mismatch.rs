@@ -6,6 +6,7 @@ pub static META: RuleMeta = RuleMeta {
     name: "port-security-mismatch",
     level: Level::Error,
     summary: "the port expects implicit TLS but security is basic/STARTTLS, or the reverse",
+    fixable: false,
     docs: r#"## What it checks
 A custom `port` whose well-known meaning contradicts `security`:
 - implicit-TLS security (`ssl`, `ssl-no-auth`) on a cleartext/STARTTLS port: 110 (POP3),
@@ -24,9 +25,20 @@ account "Sales" {
     protocol "imap"
     incoming {
         server "imap.example.com"
-        security "tls"
-        port 993
+        security "ssl"
+        user "sales@example.com"
+        password env="SALES_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        port 587
+        auth "same-as-incoming"
+    }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 ```
 
@@ -36,8 +48,19 @@ account "Sales" {
     incoming {
         server "imap.example.com"
         security "ssl"
-        port 993
+        user "sales@example.com"
+        password env="SALES_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "tls"
+        port 587
+        auth "same-as-incoming"
+    }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 ```
 "#,

@@ -6,13 +6,15 @@ pub static META: RuleMeta = RuleMeta {
     name: "unknown-credential",
     level: Level::Error,
     summary: "a `credential` reference names no defined credential",
+    fixable: false,
     docs: r#"## What it checks
 `credential "name"` inside `incoming` or `outgoing` when no top-level `credential "name"` exists
 in any checked file.
 
 ## Why
 The account cannot authenticate: CSM needs the credential record the account points to.
-References resolve across files, so the credential may live in its own file.
+References resolve across files, so the credential may live in its own file. Source: CSM
+documentation, "Credentials-based authentication".
 
 ## Example
 ```kdl bad
@@ -24,6 +26,10 @@ account "Support" {
         user "support@example.com"
         credential "google-suport"
     }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 credential "google-support" {
     type "google"
@@ -41,6 +47,10 @@ account "Support" {
         user "support@example.com"
         credential "google-support"
     }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 credential "google-support" {
     type "google"

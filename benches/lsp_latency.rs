@@ -1,8 +1,8 @@
 //! Edit-to-diagnostics latency of `mailcfg lsp` on a 1 000-account file, and the parse share.
 //!
 //! `cargo bench --bench lsp_latency` drives the real server binary over stdio: each iteration
-//! sends one incremental `didChange` (toggling one account's `security`, which adds or removes
-//! a `port-security-mismatch` diagnostic) and times until `publishDiagnostics` for it arrives,
+//! sends one incremental `didChange` (toggling one account's `port` between 1993 and 143, which
+//! adds or removes a `port-security-mismatch` diagnostic) and times until `publishDiagnostics` for it arrives,
 //! default debounce included. It then times, in process, the whole check of that file and the
 //! parse stage alone. Target: median under 100 ms.
 //!
@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 fn account(i: usize) -> String {
     format!(
-        "account \"Account-{i:04}\" {{\n    protocol \"imap\"\n    available-to-users #true\n    incoming {{\n        server \"imap{i}.example.com\"\n        security \"ssl\"\n        port 993\n        user \"desk{i}@example.com\"\n        password env=\"DESK_{i}_PASSWORD\"\n        mailbox \"INBOX\"\n    }}\n    outgoing {{\n        server \"smtp{i}.example.com\"\n        security \"tls\"\n        port 587\n        auth \"same-as-incoming\"\n    }}\n    conversation-id \"subject\"\n    from {{\n        allow-user-address #false\n        address \"desk{i}@example.com\" default=#true\n        address \"Desk {i} <noreply{i}@example.com>\"\n    }}\n    lock server=#true credentials=#false\n}}\n"
+        "account \"Account-{i:04}\" {{\n    protocol \"imap\"\n    available-to-users #true\n    incoming {{\n        server \"imap{i}.example.com\"\n        security \"ssl\"\n        port 1993\n        user \"desk{i}@example.com\"\n        password env=\"DESK_{i}_PASSWORD\"\n        mailbox \"INBOX\"\n    }}\n    outgoing {{\n        server \"smtp{i}.example.com\"\n        security \"tls\"\n        port 587\n        auth \"same-as-incoming\"\n    }}\n    conversation-id \"subject\"\n    from {{\n        allow-user-address #false\n        address \"desk{i}@example.com\" default=#true\n        address \"Desk {i} <noreply{i}@example.com>\"\n    }}\n    lock server=#true credentials=#true\n}}\n"
     )
 }
 
@@ -33,7 +33,8 @@ fn ms(d: Duration) -> String {
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let (accounts, rounds) = if full { (1000, 41) } else { (20, 3) };
-    let text: String = (0..accounts).map(account).collect();
+    let mut text: String = (0..accounts).map(account).collect();
+    text.push_str("system {\n    conversation-prefix \"BENCH\"\n}\n");
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().canonicalize().expect("canonical tempdir");
     let path = root.join("accounts.kdl");
@@ -103,21 +104,22 @@ fn main() {
     );
     wait_for(&|m| m["method"] == "textDocument/publishDiagnostics");
 
-    // The `security "ssl"` line of the middle account's incoming block.
+    // The `port 1993` line of the middle account's incoming block.
     let middle = accounts / 2;
     let line = text[..text
         .find(&format!("imap{middle}.example.com"))
         .expect("middle account")]
         .matches('\n')
         .count()
-        + 1;
+        + 2;
     let mut latencies = Vec::new();
-    let mut current = "ssl";
+    // 1993 is a custom port; 143 is IMAP's STARTTLS port, wrong with "ssl".
+    let mut current = "1993";
     for version in 2..2 + rounds {
-        let next = if current == "ssl" { "tls" } else { "ssl" };
+        let next = if current == "1993" { "143" } else { "1993" };
         let change = json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
             "textDocument": {"uri": uri, "version": version},
-            "contentChanges": [{"range": {"start": {"line": line, "character": 18}, "end": {"line": line, "character": 18 + current.len()}}, "text": next}]}});
+            "contentChanges": [{"range": {"start": {"line": line, "character": 13}, "end": {"line": line, "character": 13 + current.len()}}, "text": next}]}});
         let t0 = Instant::now();
         send(change);
         let m = wait_for(&|m| {
@@ -125,7 +127,7 @@ fn main() {
         });
         latencies.push(t0.elapsed());
         let n = m["params"]["diagnostics"].as_array().map_or(0, Vec::len);
-        assert_eq!(n, usize::from(next == "tls"), "the toggled diagnostic: {m}");
+        assert_eq!(n, usize::from(next == "143"), "the toggled diagnostic: {m}");
         current = next;
     }
     send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}));

@@ -6,9 +6,11 @@ use clap::{Parser, Subcommand};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
-  0  no errors (warnings and infos allowed)
-  1  errors found (or warnings, with --deny-warnings)
-  2  usage or I/O problem: missing path, unreadable file or directory, no .kdl files found
+  0  no findings at or above the --fail-on level (default: error), or --exit-zero
+  1  findings at or above the --fail-on level (--deny-warnings = --fail-on warning)
+  2  usage, configuration or I/O problem: bad option, invalid mailcfg.kdl, missing path,
+     unreadable file or directory, no .kdl files found, stdin, stdout or an --output file that
+     cannot be read or written
   3  internal error (a bug in mailcfg: please report it)";
 
 const FMT_EXIT_CODES: &str = "\

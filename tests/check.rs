@@ -359,7 +359,12 @@ fn documentation_examples_are_clean() {
         for (i, block) in text.split("```kdl\n").skip(1).enumerate() {
             let code = block.split("```").next().unwrap();
             let o = check_text(tmp.path(), &format!("doc{i}.kdl"), code);
-            assert_eq!(o.status.code(), Some(0), "{doc} block {i}:\n{}", stdout(&o));
+            let out = stdout(&o);
+            assert_eq!(o.status.code(), Some(0), "{doc} block {i}:\n{out}");
+            assert!(
+                findings(&out).is_empty(),
+                "{doc} block {i} is not clean:\n{out}"
+            );
         }
     }
 }

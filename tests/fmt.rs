@@ -267,3 +267,39 @@ fn missing_paths_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no such file or directory"));
 }
+
+/// The `mailcfg-fmt` hook of `.pre-commit-hooks.yaml`: its `entry`, run the way pre-commit runs
+/// it (with the staged file names), formats what is not formatted and leaves the rest alone.
+#[test]
+fn the_pre_commit_hook_entry_formats_the_named_files() {
+    let hooks = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .expect(".pre-commit-hooks.yaml");
+    let hook = hooks
+        .split("- id: ")
+        .find(|h| h.starts_with("mailcfg-fmt\n"))
+        .expect("a mailcfg-fmt hook");
+    let entry = hook
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("entry: "))
+        .expect("its entry");
+    assert!(hook.contains("files: '\\.kdl$'"), "{hook}");
+    let mut words = entry.split_whitespace();
+    assert_eq!(words.next(), Some("mailcfg"));
+    let args: Vec<&str> = words.collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ugly = dir.path().join("ugly.kdl");
+    let pretty = dir.path().join("pretty.kdl");
+    std::fs::write(&ugly, "system {conversation-prefix \"HD\"}\n").unwrap();
+    std::fs::write(&pretty, "system {\n    conversation-prefix \"HD\"\n}\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        .args(&args)
+        .arg(&ugly)
+        .arg(&pretty)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let formatted = std::fs::read_to_string(&ugly).unwrap();
+    assert_eq!(formatted, std::fs::read_to_string(&pretty).unwrap());
+}

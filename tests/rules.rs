@@ -77,6 +77,12 @@ fn every_rule_has_the_documented_sections() {
     }
     let names: BTreeSet<&str> = ALL.iter().map(|r| r.meta.name).collect();
     assert_eq!(names.len(), ALL.len(), "rule names are unique");
+    for (b, _) in catalogue::BUILTIN {
+        assert!(
+            !names.contains(b),
+            "{b} is both a rule and a built-in check"
+        );
+    }
 }
 
 #[test]
@@ -151,6 +157,12 @@ fn explain_prints_the_docs_and_rejects_unknown_names() {
         assert!(text.contains(r.meta.docs));
         assert!(text.contains(&format!("Default level: {}", r.meta.level)));
     }
+    let o = run(&["explain", "unknown-node"], &root());
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("cannot be configured or suppressed"));
+    let o = run(&["explain", "unknown-nod"], &root());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `unknown-node`?"));
     let o = run(&["explain", "redundant-prot"], &root());
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);

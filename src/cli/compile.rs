@@ -14,7 +14,8 @@ Exit codes:
   0  store written (with --check: the store is up to date)
   1  errors found (or warnings, with --deny-warnings), a secret could not be resolved, or
      (with --check) the store is out of date; nothing was written
-  2  usage or I/O problem: missing path, unreadable input, no .kdl files found, store not writable
+  2  usage or I/O problem: missing path, unreadable input, no .kdl files found, invalid
+     configuration, store not writable
   3  internal error (a bug in mailcfg: please report it)";
 
 #[derive(clap::Args)]

@@ -46,8 +46,21 @@ pub fn explain(args: ExplainArgs) -> u8 {
             print!("{}", catalogue::explain(rule.meta));
             0
         }
+        None if catalogue::builtin(&args.name).is_some() => {
+            let what = catalogue::builtin(&args.name).unwrap_or_default();
+            print!(
+                "# {}\n\nA built-in check, not a catalogue rule: it cannot be configured or suppressed.\n\n{}.\n",
+                args.name,
+                capitalize(what)
+            );
+            0
+        }
         None => {
-            let hint = match did_you_mean(&args.name, rules::ALL.iter().map(|r| r.meta.name)) {
+            let names = rules::ALL
+                .iter()
+                .map(|r| r.meta.name)
+                .chain(catalogue::BUILTIN.iter().map(|(n, _)| *n));
+            let hint = match did_you_mean(&args.name, names) {
                 Some(s) => format!("; did you mean `{s}`?"),
                 None => String::new(),
             };
@@ -58,4 +71,11 @@ pub fn explain(args: ExplainArgs) -> u8 {
             2
         }
     }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }

@@ -10,6 +10,8 @@
 //! without a reason still works but is reported; one that suppresses nothing is reported with a
 //! fix that deletes it.
 
+use std::collections::HashMap;
+
 use crate::diagnostics::{Diagnostic, Edit, Fix, Label, Span};
 use crate::lower::{Origin, SpanMap};
 use crate::rules::{self, suppression_without_reason, unused_suppression};
@@ -50,14 +52,14 @@ impl Directive {
 
 /// Removes suppressed diagnostics and adds `suppression-without-reason` / `unused-suppression`.
 pub fn apply(diags: &mut Vec<Diagnostic>, sources: &Sources, spans: &[SpanMap]) {
-    let mut all: Vec<(FileId, Vec<Directive>)> = Vec::new();
+    let mut all: HashMap<FileId, Vec<Directive>> = HashMap::new();
     for (id, file) in sources.iter() {
         if !file.text.contains("mailcfg-ignore") {
             continue;
         }
         let directives = parse(file, spans.get(id.index()));
         if !directives.is_empty() {
-            all.push((id, directives));
+            all.insert(id, directives);
         }
     }
     if all.is_empty() {
@@ -67,7 +69,7 @@ pub fn apply(diags: &mut Vec<Diagnostic>, sources: &Sources, spans: &[SpanMap]) 
         if rules::find(d.rule).is_none() {
             return true;
         }
-        let Some((_, directives)) = all.iter_mut().find(|(f, _)| *f == d.primary.file) else {
+        let Some(directives) = all.get_mut(&d.primary.file) else {
             return true;
         };
         let mut suppressed = false;
@@ -84,7 +86,9 @@ pub fn apply(diags: &mut Vec<Diagnostic>, sources: &Sources, spans: &[SpanMap]) 
         }
         !suppressed
     });
-    for (file, directives) in all {
+    let mut files: Vec<_> = all.into_iter().collect();
+    files.sort_by_key(|(f, _)| *f);
+    for (file, directives) in files {
         for dir in directives {
             report(file, &dir, diags);
         }
@@ -183,6 +187,7 @@ fn parse(file: &SourceFile, spans: Option<&SpanMap>) -> Vec<Directive> {
         .position(|(_, l)| !is_comment(l) && !is_blank(l))
         .unwrap_or(lines.len());
     let mut out = Vec::new();
+    let mut node_ends: Option<HashMap<usize, usize>> = None;
     for (idx, &(start, line)) in lines.iter().enumerate() {
         let trimmed = line.trim_start();
         let Some(body) = trimmed.strip_prefix("//") else {
@@ -221,7 +226,14 @@ fn parse(file: &SourceFile, spans: Option<&SpanMap>) -> Vec<Directive> {
             let next = lines[idx + 1..]
                 .iter()
                 .find(|(_, l)| !is_comment(l) && !is_blank(l));
-            next.and_then(|&(ls, l)| node_on_line(spans?, ls, ls + l.len()))
+            next.and_then(|&(ls, _)| {
+                let ends = node_ends.get_or_insert_with(|| {
+                    spans
+                        .map(|m| node_ends_by_line(text, m))
+                        .unwrap_or_default()
+                });
+                ends.get(&ls).map(|&end| Span::new(ls, end))
+            })
         };
         out.push(Directive {
             line: Span::new(start, start + line.len()),
@@ -255,13 +267,67 @@ fn parse_reason(s: &str) -> Option<String> {
     Some(out)
 }
 
-/// The outermost node whose name starts on the line `[start, end)`: from the line's start to the
-/// node's end.
-fn node_on_line(spans: &SpanMap, start: usize, end: usize) -> Option<Span> {
-    spans
-        .iter()
-        .filter(|(_, e)| e.origin == Origin::Node && e.key.start >= start && e.key.start < end)
-        .map(|(_, e)| e.node)
-        .max_by_key(|s| (s.end, std::cmp::Reverse(s.start)))
-        .map(|n| Span::new(start, n.end))
+/// For each line start (byte offset), the end of the outermost node whose name starts on that
+/// line. Built once per file with suppressions, so matching comments to nodes stays linear.
+fn node_ends_by_line(text: &str, spans: &SpanMap) -> HashMap<usize, usize> {
+    let mut ends: HashMap<usize, usize> = HashMap::new();
+    for (_, e) in spans.iter() {
+        if e.origin != Origin::Node {
+            continue;
+        }
+        let at = e.key.start.min(text.len());
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let end = ends.entry(line_start).or_insert(e.node.end);
+        *end = (*end).max(e.node.end);
+    }
+    ends
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use crate::{check, fix, Input};
+
+    const FRAGMENTS: &[&str] = &[
+        "// mailcfg-ignore: redundant-port reason=\"r\"\n",
+        "// mailcfg-ignore: auto-security, inline-secret\n",
+        "// mailcfg-ignore-file: redundant-port reason=\"\n",
+        "//mailcfg-ignore:\n",
+        "// mailcfg-ignore: reason=\"only\"\r\n",
+        "account \"A\" {\n",
+        "account \"Ä😀\" {\r\n",
+        "protocol \"imap\"\n",
+        "incoming {\n",
+        "incoming { server \"x:993\"; port 993; }\n",
+        "server \"imap.example.com:993\"\n",
+        "security \"ssl\"\n",
+        "port 993\n",
+        "port 995 // old\n",
+        "password \"pw\"\n",
+        "}\n",
+        "}",
+        "\n",
+        "  ",
+        "\"",
+        "/*",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Arbitrary arrangements of comments, nodes and broken syntax never panic, and every
+        /// diagnostic and fix edit stays inside its file on character boundaries.
+        #[test]
+        fn suppressions_and_fixes_never_panic(parts in proptest::collection::vec(0..FRAGMENTS.len(), 0..40)) {
+            let text: String = parts.iter().map(|&i| FRAGMENTS[i]).collect();
+            let checked = check(vec![Input::text("p.kdl", text.clone())]);
+            for d in &checked.diagnostics {
+                for span in std::iter::once(d.primary.span).chain(d.fix.iter().flat_map(|f| f.edits.iter().map(|e| e.span))) {
+                    prop_assert!(span.start <= span.end && span.end <= text.len());
+                    prop_assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
+                }
+            }
+            let _ = fix::apply(&checked.diagnostics, &checked.sources);
+        }
+    }
 }

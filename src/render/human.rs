@@ -142,6 +142,11 @@ fn report(d: &Diagnostic, masker: &mut Masker<'_>) -> Report {
 
 /// Renders all diagnostics and the summary line. `color` selects ANSI styling.
 pub fn render(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    render_files(diags, sources, color, sources.len())
+}
+
+/// [`render`], with the summary counting `files` files (a partial run reads more than it reports).
+pub fn render_files(diags: &[Diagnostic], sources: &Sources, color: bool, files: usize) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -170,7 +175,7 @@ pub fn render(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
         }
         out.push('\n');
     }
-    out.push_str(&Summary::of(diags, sources.len()).to_string());
+    out.push_str(&Summary::of(diags, files).to_string());
     out.push('\n');
     redact::scrub(&out, &super::secrets(sources))
 }

@@ -68,6 +68,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         .iter()
         .map(|c| c.value.name.as_str())
         .collect();
+    let known: std::collections::HashSet<&str> = names.iter().copied().collect();
     for acc in &cx.project.accounts {
         let a = &acc.value;
         let refs = [
@@ -79,7 +80,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         ];
         for (block, name) in refs {
             let Some(name) = name else { continue };
-            if names.contains(&name) {
+            if known.contains(name) {
                 continue;
             }
             let mut d = cx.diag(

@@ -484,31 +484,24 @@ fn completion_offers_nodes_properties_and_values_valid_here() {
         labels(&complete(9, 17)),
         vec!["auto", "basic", "ssl", "tls"]
     );
-    // Node names inside `incoming`.
-    let nodes = labels(&complete(4, 8));
-    for n in [
-        "server",
-        "security",
-        "port",
-        "user",
-        "password",
-        "credential",
-        "mailbox",
-    ] {
-        assert!(nodes.contains(&n.to_string()), "{n} missing from {nodes:?}");
-    }
-    assert!(!nodes.contains(&"protocol".to_string()));
-    // Inside `account`: its children.
+    // Node names inside `incoming`: those not given yet.
+    assert_eq!(
+        labels(&complete(4, 8)),
+        vec!["mailbox", "port", "server", "user"]
+    );
+    // Inside `account`: its children, less protocol/incoming/outgoing.
     let nodes = labels(&complete(11, 4));
     for n in [
-        "protocol",
-        "incoming",
-        "outgoing",
         "from",
         "lock",
         "conversation-id",
+        "available-to-users",
+        "trusted-agent",
     ] {
         assert!(nodes.contains(&n.to_string()), "{n} missing from {nodes:?}");
+    }
+    for n in ["protocol", "incoming", "outgoing", "server"] {
+        assert!(!nodes.contains(&n.to_string()), "{n} offered in {nodes:?}");
     }
     // Properties of `password`.
     let props = labels(&complete(5, 17));

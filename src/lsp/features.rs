@@ -174,8 +174,17 @@ pub fn completion(
     let typing = scan.touching;
     // Still writing the node name (or nothing yet): which nodes may go here.
     if tokens.is_empty() || (tokens.len() == 1 && typing && !tokens[0].quoted) {
+        // Nodes that may appear once and already do are not offered again.
+        let present: Vec<String> =
+            cursor::block_statements(text, scan.frames.last().map(|f| f.open))
+                .into_iter()
+                .filter_map(|st| st.tokens.into_iter().next())
+                .filter(|t| !(t.start <= offset && offset <= t.end))
+                .map(|t| t.text)
+                .collect();
         return schema::children(&path)
             .into_iter()
+            .filter(|(name, _)| crate::model::is_list_node(&path, name) || !present.contains(name))
             .map(|(name, doc)| item(name, lsp::CompletionItemKind::FIELD, doc))
             .collect();
     }

@@ -160,8 +160,10 @@ pub fn run(connection: &Connection) -> anyhow::Result<()> {
             },
         )));
     }
-    server.load_workspace();
-    server.analyze();
+    server.guarded("loading the workspace", |s| {
+        s.load_workspace();
+        s.analyze();
+    });
     server.flush(connection);
     loop {
         let msg = match server.due {

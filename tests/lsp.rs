@@ -618,6 +618,10 @@ fn formatting_uses_mailcfg_fmt() {
 fn hostile_buffers_and_panics_do_not_stop_the_server() {
     let (_dir, root) = workspace();
     let uri = file_uri(&root.join("bad.kdl"));
+    // Hostile files in the workspace itself are loaded at start-up without harm.
+    std::fs::write(root.join("deep.kdl"), "a {".repeat(100_000)).unwrap();
+    std::fs::write(root.join("binary.kdl"), b"\x00\x01\xff\xfe account").unwrap();
+    std::fs::write(root.join("latin1.kdl"), b"account \"caf\xe9\" {}").unwrap();
     let mut c = Client::start(&root, &[("MAILCFG_LSP_DEBUG_PANIC", "1")]);
     let deep = "account {".repeat(100_000);
     c.open(&uri, &deep);

@@ -26,8 +26,9 @@ use crate::{check_with, Checked, Input};
 
 pub use convert::{path_to_uri, uri_to_path};
 
-/// How long edits must pause before the workspace is checked again (override with the
-/// `debounceMs` initialization option).
+/// While edits keep coming, the workspace is checked at most once per this interval, after they
+/// pause for it (override with the `debounceMs` initialization option); an edit that follows a
+/// quiet period is checked at once.
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(25);
 
 /// The configuration file (rule levels, overrides) is not an account file.
@@ -71,6 +72,8 @@ struct Server {
     analysis: Option<Analysis>,
     /// The edit-time analysis is due at this instant.
     due: Option<Instant>,
+    /// When the last check finished: edits are checked at most once per debounce interval.
+    last_check: Option<Instant>,
     debounce: Duration,
     published: HashMap<PathBuf, Vec<lsp::Diagnostic>>,
     /// Buffers edited since their diagnostics were last published: they get a publish (for
@@ -235,6 +238,7 @@ impl Server {
             open: BTreeMap::new(),
             analysis: None,
             due: None,
+            last_check: None,
             debounce,
             published: HashMap::new(),
             edited: Vec::new(),
@@ -373,6 +377,11 @@ impl Server {
             .map(|(i, p)| ((*p).clone(), i))
             .collect();
         let (config, config_diagnostics, config_sources, config_path) = self.current_config();
+        // The previous result is large (span maps, JSON); free it off the latency path, and
+        // before the new one is built so the two do not compete for memory.
+        if let Some(old) = self.analysis.take() {
+            std::thread::spawn(move || drop(old));
+        }
         let checked = check_with(inputs, &config);
         let mut by_file = vec![Vec::new(); files.len()];
         for (i, d) in checked.diagnostics.iter().enumerate() {
@@ -388,6 +397,7 @@ impl Server {
             files,
             by_file,
         });
+        self.last_check = Some(Instant::now());
     }
 
     fn fresh(&mut self) {
@@ -482,7 +492,15 @@ impl Server {
                 if !self.edited.contains(&path) {
                     self.edited.push(path);
                 }
-                self.due = Some(Instant::now() + self.debounce);
+                // An isolated edit is checked at once; a burst of edits (typing faster than the
+                // debounce interval, or while a check runs) is checked once it pauses.
+                let now = Instant::now();
+                let earliest = self.last_check.map_or(now, |t| t + self.debounce);
+                if self.due.is_none() {
+                    self.due = Some(earliest.max(now));
+                } else {
+                    self.due = Some((now + self.debounce).max(earliest));
+                }
             }
             DidSaveTextDocument::METHOD => {
                 let Ok(p) = serde_json::from_value::<lsp::DidSaveTextDocumentParams>(n.params)

@@ -11,6 +11,7 @@ pub mod lsp;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
+pub mod probe;
 pub mod render;
 pub mod rules;
 pub mod schema;

@@ -51,6 +51,14 @@ enum Command {
     /// Secret values are never shown, only their references. See docs/compile.md.
     #[command(after_help = cli::diff::EXIT_CODES)]
     Diff(cli::diff::DiffArgs),
+    /// Test accounts against their live servers, stage by stage (never sends mail unless
+    /// --send-test-to is given; never deletes or marks anything read).
+    ///
+    /// For each account: resolve, connect, TLS per `security` (never downgrading), certificate,
+    /// capabilities, login, then EXAMINE the mailbox (IMAP), STAT (POP3), or MAIL FROM/RCPT TO
+    /// for each From address (SMTP). Each failure is reported on the KDL line that causes it.
+    #[command(after_help = cli::probe::EXIT_CODES)]
+    Probe(cli::probe::ProbeArgs),
     /// Print the JSON Schema of account files (as checked in under schema/).
     Schema(SchemaArgs),
     /// List every rule: name, default level, whether it has a fix, summary.
@@ -103,6 +111,7 @@ fn run(cli: Cli) -> u8 {
         Command::Diff(args) => cli::diff::run(args),
         Command::Rules(args) => cli::rules::run(args),
         Command::Explain(args) => cli::rules::explain(args),
+        Command::Probe(args) => cli::probe::run(args),
         Command::Fmt(args) => cli::fmt::run(args),
         Command::Lsp(args) => cli::lsp::run(args),
     }

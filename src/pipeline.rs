@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use rayon::prelude::*;
+use serde::Deserialize;
 use serde_json::Value as Json;
 
 use crate::diagnostics::config::Config;
@@ -46,6 +47,15 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// What rules see of this run; later stages locate model values through it too.
+    pub fn context(&self) -> rules::Context<'_> {
+        rules::Context {
+            project: &self.project,
+            spans: &self.spans,
+            sources: &self.sources,
+        }
+    }
+
     pub fn has_io_errors(&self) -> bool {
         self.diagnostics.iter().any(|d| d.rule == source::IO_ERROR)
     }
@@ -209,7 +219,7 @@ fn analyze_file(id: FileId, input: Input) -> FileResult {
     result.credentials = items(id, root, "credential", &clean);
     if let Some(sys) = root.get("system") {
         if clean("/system") {
-            if let Ok(value) = serde_json::from_value(sys.clone()) {
+            if let Ok(value) = System::deserialize(sys) {
                 result.systems.push(Located {
                     file: id,
                     pointer: "/system".into(),
@@ -239,7 +249,7 @@ fn items<T: serde::de::DeserializeOwned>(
             if !clean(&pointer) {
                 return None;
             }
-            let value = serde_json::from_value(v.clone()).ok()?;
+            let value = T::deserialize(v).ok()?;
             Some(Located {
                 file,
                 pointer,

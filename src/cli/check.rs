@@ -2,13 +2,14 @@
 
 use std::collections::HashSet;
 use std::io::{IsTerminal, Read, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::ValueEnum;
 
 use mailcfg::diagnostics::config::{self, Config};
-use mailcfg::diagnostics::{Diagnostic, Level};
+use mailcfg::diagnostics::Level;
+use mailcfg::pipeline::Checked;
 use mailcfg::render::{self, Format, Report};
 use mailcfg::source::{self, Sources};
 use mailcfg::{check_with, Input};
@@ -238,7 +239,7 @@ pub fn run(args: CheckArgs) -> u8 {
     let mut code = if nothing_found {
         2
     } else {
-        exit_code(&checked.diagnostics, threshold, args.exit_zero)
+        exit_code(&checked, threshold, args.exit_zero)
     };
     let report = Report {
         diagnostics: &checked.diagnostics,
@@ -298,15 +299,15 @@ pub fn load_config(paths: &[PathBuf], explicit: Option<&Path>, color: bool) -> R
 }
 
 /// 2 for I/O problems; 1 for findings at or above `threshold` (unless `exit_zero`); else 0.
-fn exit_code(diags: &[Diagnostic], threshold: Level, exit_zero: bool) -> u8 {
-    if diags.iter().any(|d| d.rule == source::IO_ERROR) {
+fn exit_code(checked: &Checked, threshold: Level, exit_zero: bool) -> u8 {
+    if checked.has_io_errors() {
         return 2;
     }
-    let failing = diags.iter().any(|d| d.level >= threshold);
+    let failing = checked.diagnostics.iter().any(|d| d.level >= threshold);
     u8::from(failing && !exit_zero)
 }
 
-fn show_paths(paths: &[PathBuf]) -> String {
+pub fn show_paths(paths: &[PathBuf]) -> String {
     paths
         .iter()
         .map(|p| p.display().to_string())
@@ -316,29 +317,11 @@ fn show_paths(paths: &[PathBuf]) -> String {
 
 /// The directory holding `mailcfg.kdl` or `.git` nearest above `path`, if any.
 pub fn project_root(path: &Path) -> Option<PathBuf> {
-    let abs = absolute(path);
+    let abs = source::absolute(path);
     abs.ancestors()
         .skip(1)
         .find(|d| d.join(PROJECT_FILE).is_file() || d.join(".git").exists())
         .map(Path::to_path_buf)
-}
-
-/// `path` made absolute against the current directory, with `.` and `..` resolved lexically.
-fn absolute(path: &Path) -> PathBuf {
-    let joined = std::env::current_dir()
-        .map(|c| c.join(path))
-        .unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
-    for c in joined.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// What identifies a file across spellings (symlinks, `./`, `..`): its canonical path, or for a
@@ -347,7 +330,7 @@ fn identity(path: &Path) -> PathBuf {
     if let Ok(p) = std::fs::canonicalize(path) {
         return p;
     }
-    let abs = absolute(path);
+    let abs = source::absolute(path);
     match (abs.parent(), abs.file_name()) {
         (Some(dir), Some(name)) => std::fs::canonicalize(dir)
             .map(|d| d.join(name))

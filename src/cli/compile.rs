@@ -7,7 +7,7 @@ use mailcfg::compile::{self, diff, write, Store};
 use mailcfg::diagnostics::{config, Diagnostic, Level};
 use mailcfg::{check_with, render, source, Input};
 
-use super::check::{load_config, use_color, Color};
+use super::check::{load_config, show_paths, use_color, Color};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -48,7 +48,8 @@ pub struct CompileArgs {
 }
 
 pub fn run(args: CompileArgs) -> u8 {
-    let config = match load_config(&args.paths, args.config.as_deref(), use_color(args.color)) {
+    let color = use_color(args.color);
+    let config = match load_config(&args.paths, args.config.as_deref(), color) {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -60,7 +61,6 @@ pub fn run(args: CompileArgs) -> u8 {
         );
         return 2;
     }
-    let color = use_color(args.color);
     let mut stdout = std::io::stdout().lock();
     if !found.problems.is_empty() {
         for (path, msg) in &found.problems {
@@ -174,14 +174,6 @@ fn check_drift(path: &Path, store: &Store, bytes: &[u8], out: &mut impl Write) -
         path.display()
     );
     1
-}
-
-fn show_paths(paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -5,4 +5,5 @@ pub mod compile;
 pub mod diff;
 pub mod fmt;
 pub mod lsp;
+pub mod probe;
 pub mod rules;

@@ -2,6 +2,7 @@
 
 use clap::ValueEnum;
 
+use mailcfg::diagnostics::builtin;
 use mailcfg::rules::{self, catalogue};
 use mailcfg::schema::did_you_mean;
 
@@ -41,36 +42,40 @@ pub struct ExplainArgs {
 }
 
 pub fn explain(args: ExplainArgs) -> u8 {
-    match rules::find(&args.name) {
-        Some(rule) => {
-            print!("{}", catalogue::explain(rule.meta));
-            0
-        }
-        None if catalogue::builtin(&args.name).is_some() => {
-            let what = catalogue::builtin(&args.name).unwrap_or_default();
-            print!(
-                "# {}\n\nA built-in check, not a catalogue rule: it cannot be configured or suppressed.\n\n{}.\n",
-                args.name,
-                capitalize(what)
-            );
-            0
-        }
-        None => {
-            let names = rules::ALL
-                .iter()
-                .map(|r| r.meta.name)
-                .chain(catalogue::BUILTIN.iter().map(|(n, _)| *n));
-            let hint = match did_you_mean(&args.name, names) {
-                Some(s) => format!("; did you mean `{s}`?"),
-                None => String::new(),
-            };
-            eprintln!(
-                "mailcfg: unknown rule `{}`{hint}\n`mailcfg rules` lists every rule",
-                args.name
-            );
-            2
-        }
+    if let Some(rule) = rules::find(&args.name) {
+        print!("{}", catalogue::explain(rule.meta));
+        return 0;
     }
+    // Findings of `mailcfg probe` have rule names too (documented in docs/probe.md).
+    if let Some(meta) = mailcfg::probe::rules::find(&args.name) {
+        print!(
+            "{}\n\nReported by `mailcfg probe` (see docs/probe.md).\n",
+            catalogue::explain(meta)
+        );
+        return 0;
+    }
+    if let Some(b) = builtin::find(&args.name) {
+        print!(
+            "# {}\n\nA built-in check, not a catalogue rule: it cannot be configured or suppressed.\n\n{}.\n",
+            b.name,
+            capitalize(b.summary)
+        );
+        return 0;
+    }
+    let names = rules::ALL
+        .iter()
+        .map(|r| r.meta.name)
+        .chain(builtin::BUILTIN.iter().map(|b| b.name))
+        .chain(mailcfg::probe::rules::ALL.iter().map(|m| m.name));
+    let hint = match did_you_mean(&args.name, names) {
+        Some(s) => format!("; did you mean `{s}`?"),
+        None => String::new(),
+    };
+    eprintln!(
+        "mailcfg: unknown rule `{}`{hint}\n`mailcfg rules` lists every rule",
+        args.name
+    );
+    2
 }
 
 fn capitalize(s: &str) -> String {

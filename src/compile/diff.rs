@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::store::{SourceRef, Store, SECRET_FIELDS};
+use super::store::{is_secret_field, SourceRef, Store};
 use crate::source::redact;
 
 /// What `--format json` prints: `{"format": "mailcfg-plan", "version": 1, ...}`.
@@ -205,10 +205,7 @@ fn join(prefix: &str, key: &str) -> String {
 /// The leaf differences between two values. Missing values count as null, so a whole block
 /// appearing (an added account, a new `outgoing`) lists each of its fields.
 fn fields(path: &str, old: &Json, new: &Json, out: &mut Vec<FieldChange>) {
-    let is_secret = path
-        .rsplit('.')
-        .next()
-        .is_some_and(|last| SECRET_FIELDS.contains(&last));
+    let is_secret = path.rsplit('.').next().is_some_and(is_secret_field);
     if is_secret {
         if old != new {
             out.push(FieldChange {
@@ -284,15 +281,11 @@ fn redact_secret(v: &Json) -> Json {
     }
 }
 
-/// Every secret value either store holds, longest first, for [`redact::scrub`].
+/// Every secret value either store holds, for [`redact::scrub`]: a last line of defence, as the
+/// plan never holds a value in the first place (fields are redacted structurally).
 fn secrets(old: &Store, new: &Store) -> Vec<String> {
     let mut all = old.secret_values();
     all.extend(new.secret_values());
-    // As in `redact::secret_values`: shorter strings would mangle unrelated text, and the plan
-    // never holds a value in the first place (fields are redacted structurally).
-    all.retain(|s| s.len() >= 3);
-    all.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    all.dedup();
     all
 }
 

@@ -4,15 +4,17 @@
 //! can never disagree about what an account means.
 
 pub mod diff;
-mod secrets;
+pub(crate) mod secrets;
 pub mod store;
 pub mod write;
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::diagnostics::{Diagnostic, Label, Level, Span};
+use crate::diagnostics::{Diagnostic, Label, Level};
 use crate::model::{self, Account, ConversationId, Credential, Located, Secret};
 use crate::pipeline::Checked;
+use crate::rules::Part;
+use crate::source;
 
 pub use store::Store;
 use store::*;
@@ -299,12 +301,7 @@ impl Cx<'_> {
 
     fn source_ref<T>(&self, item: &Located<T>) -> SourceRef {
         let file = self.checked.sources.get(item.file);
-        let start = self
-            .checked
-            .spans
-            .get(item.file.index())
-            .and_then(|m| m.get(&item.pointer))
-            .map_or(0, |e| e.node.start);
+        let start = self.checked.context().span(item, "", Part::Node).start;
         let (line, _) = file.line_col(start);
         SourceRef {
             file: relative_path(&file.path, &self.opts.base),
@@ -313,47 +310,12 @@ impl Cx<'_> {
     }
 
     fn label<T>(&self, item: &Located<T>, rel: &str) -> Label {
-        let span = self
-            .checked
-            .spans
-            .get(item.file.index())
-            .and_then(|m| m.nearest(&join(&item.pointer, rel)))
-            .map_or(Span::default(), |(_, e)| e.node);
-        Label::new(item.file, span)
+        self.checked.context().label(item, rel, Part::Node)
     }
 
     fn kdl_path<T>(&self, item: &Located<T>, rel: &str) -> String {
-        self.checked
-            .spans
-            .get(item.file.index())
-            .map(|m| m.kdl_path(&join(&item.pointer, rel)))
-            .unwrap_or_default()
+        self.checked.context().kdl_path(item, rel)
     }
-}
-
-fn join(base: &str, rel: &str) -> String {
-    if rel.is_empty() {
-        base.to_string()
-    } else {
-        format!("{base}/{rel}")
-    }
-}
-
-/// Absolute and lexically normalised (`.` and `..` removed) without touching the file system,
-/// so symbolic links keep the name they were given by.
-fn normalize(path: &Path) -> PathBuf {
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
-    for c in abs.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// The deepest directory containing every given path (a file counts by its directory). Source
@@ -362,7 +324,7 @@ fn normalize(path: &Path) -> PathBuf {
 pub fn common_base(paths: &[PathBuf]) -> PathBuf {
     let mut base: Option<PathBuf> = None;
     for p in paths {
-        let n = normalize(p);
+        let n = source::absolute(p);
         let dir = if n.is_dir() {
             n
         } else {
@@ -387,7 +349,7 @@ pub fn common_base(paths: &[PathBuf]) -> PathBuf {
 
 /// `path` relative to `base`, with forward slashes.
 pub fn relative_path(path: &Path, base: &Path) -> String {
-    let n = normalize(path);
+    let n = source::absolute(path);
     let Ok(rel) = n.strip_prefix(base) else {
         return n.to_string_lossy().replace('\\', "/");
     };

@@ -8,15 +8,19 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::model::{AuthMode, CredentialType, Protocol, Security};
+use crate::source::redact::SECRET_NAMES;
 
 /// The value of `format`.
 pub const FORMAT: &str = "mailcfg-store";
 /// The value of `version` this mailcfg writes and reads.
 pub const VERSION: u32 = 1;
 
-/// Store fields whose value is a [`StoreSecret`]. The diff treats them as opaque: it shows the
-/// reference (`env`, `file`), never a value. A test keeps this list in sync with the schema.
-pub const SECRET_FIELDS: &[&str] = &["password", "private_key", "certificate", "client_secret"];
+/// Whether a store field holds a [`StoreSecret`]: the diff treats it as opaque and shows the
+/// reference (`env`, `file`), never a value. Store keys are the snake_case spelling of the
+/// file's node names, so this is [`SECRET_NAMES`]; a test checks it against the schema.
+pub fn is_secret_field(key: &str) -> bool {
+    SECRET_NAMES.contains(&key.replace('_', "-").as_str())
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -381,10 +385,7 @@ pub fn digest_of<T: Serialize>(item: &T) -> String {
 
 /// The store's JSON Schema, as checked in under `schema/store.schema.json`.
 pub fn schema() -> Json {
-    let schema = schemars::generate::SchemaSettings::draft2020_12()
-        .into_generator()
-        .into_root_schema_for::<Store>();
-    let mut json = serde_json::to_value(schema).expect("a generated schema serializes");
+    let mut json = crate::schema::schema_of::<Store>();
     require_all(&mut json);
     json
 }
@@ -406,39 +407,43 @@ fn require_all(v: &mut Json) {
 }
 
 pub fn schema_pretty() -> String {
-    let mut s = serde_json::to_string_pretty(&schema()).expect("schema serializes");
-    s.push('\n');
-    s
+    crate::schema::pretty(&schema())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Every property whose schema is a StoreSecret is in SECRET_FIELDS, and nothing else is.
+    /// Every property whose schema is a StoreSecret is a secret field, and nothing else is.
     #[test]
     fn secret_fields_match_the_schema() {
-        fn walk(v: &Json, found: &mut Vec<String>) {
+        fn walk(v: &Json, found: &mut Vec<String>, all: &mut Vec<String>) {
             if let Some(props) = v.get("properties").and_then(Json::as_object) {
                 for (k, p) in props {
+                    all.push(k.clone());
                     if p.to_string().contains("#/$defs/StoreSecret") {
                         found.push(k.clone());
                     }
                 }
             }
             match v {
-                Json::Object(m) => m.values().for_each(|x| walk(x, found)),
-                Json::Array(a) => a.iter().for_each(|x| walk(x, found)),
+                Json::Object(m) => m.values().for_each(|x| walk(x, found, all)),
+                Json::Array(a) => a.iter().for_each(|x| walk(x, found, all)),
                 _ => {}
             }
         }
-        let mut found = Vec::new();
-        walk(&schema(), &mut found);
+        let (mut found, mut all) = (Vec::new(), Vec::new());
+        walk(&schema(), &mut found, &mut all);
         found.sort();
         found.dedup();
-        let mut expected: Vec<String> = SECRET_FIELDS.iter().map(|s| s.to_string()).collect();
+        let mut expected: Vec<String> = all.into_iter().filter(|k| is_secret_field(k)).collect();
         expected.sort();
+        expected.dedup();
         assert_eq!(found, expected);
+        assert_eq!(
+            found,
+            ["certificate", "client_secret", "password", "private_key"]
+        );
     }
 
     #[test]

@@ -21,13 +21,10 @@ use crate::source::{redact, Sources};
 
 /// Literal secrets of every file, for [`redact::scrub`] on anything printed.
 pub fn secrets(sources: &Sources) -> Vec<String> {
-    let mut all: Vec<String> = sources
+    sources
         .iter()
         .flat_map(|(_, f)| redact::secret_values(&f.text))
-        .collect();
-    all.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    all.dedup();
-    all
+        .collect()
 }
 
 /// Diagnostics in the order users read them: by file path, then position.

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use super::text::parse_mailbox;
-use super::{Context, Part, RuleMeta};
+use super::{from_addresses, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 
 pub static META: RuleMeta = RuleMeta {
@@ -58,31 +58,28 @@ account "HR" {
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
-        let Some(from) = &acc.value.from else {
-            continue;
-        };
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for (i, addr) in from.address.iter().enumerate() {
+        let mut seen: HashMap<String, String> = HashMap::new();
+        for (rel, addr) in from_addresses(&acc.value) {
             let key = parse_mailbox(&addr.value)
                 .map(|m| m.key().to_lowercase())
                 .unwrap_or_else(|_| addr.value.trim().to_lowercase());
-            if let Some(&first) = seen.get(&key) {
+            if let Some(first) = seen.get(&key) {
                 out.push(
                     cx.diag(
                         &META,
                         acc,
-                        &format!("from/address/{i}/value"),
+                        &rel,
                         Part::Value,
                         format!("From address {:?} is already listed", addr.value),
                     )
                     .with_related(
-                        cx.label(acc, &format!("from/address/{first}/value"), Part::Value)
+                        cx.label(acc, first, Part::Value)
                             .with_text("first listed here"),
                     )
                     .with_help("remove one of the two entries"),
                 );
             } else {
-                seen.insert(key, i);
+                seen.insert(key, rel);
             }
         }
     }

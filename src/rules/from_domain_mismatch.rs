@@ -1,5 +1,5 @@
 use super::text::parse_mailbox;
-use super::{Context, Part, RuleMeta};
+use super::{from_addresses, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 use crate::model::AuthMode;
 
@@ -60,7 +60,6 @@ account "HR" {
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
         let a = &acc.value;
-        let Some(from) = &a.from else { continue };
         let (login, login_rel) = match &a.outgoing {
             Some(o) if o.auth() == AuthMode::LogOn && o.user.is_some() => {
                 (o.user.as_deref(), "outgoing/user")
@@ -73,7 +72,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         else {
             continue;
         };
-        for (i, addr) in from.address.iter().enumerate() {
+        for (rel, addr) in from_addresses(a) {
             let Ok(m) = parse_mailbox(&addr.value) else {
                 continue;
             };
@@ -84,7 +83,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 cx.diag(
                     &META,
                     acc,
-                    &format!("from/address/{i}/value"),
+                    &rel,
                     Part::Value,
                     format!(
                         "From domain {:?} differs from the login's domain {login_domain:?}; the server may reject it",

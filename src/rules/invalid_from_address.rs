@@ -1,5 +1,5 @@
 use super::text::parse_mailbox;
-use super::{Context, Part, RuleMeta};
+use super::{from_addresses, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 
 pub static META: RuleMeta = RuleMeta {
@@ -56,16 +56,13 @@ account "HR" {
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
-        let Some(from) = &acc.value.from else {
-            continue;
-        };
-        for (i, addr) in from.address.iter().enumerate() {
+        for (rel, addr) in from_addresses(&acc.value) {
             if let Err(why) = parse_mailbox(&addr.value) {
                 out.push(
                     cx.diag(
                         &META,
                         acc,
-                        &format!("from/address/{i}/value"),
+                        &rel,
                         Part::Value,
                         format!("{:?} is not a valid e-mail address: {why}", addr.value),
                     )

@@ -3,7 +3,7 @@
 
 use crate::diagnostics::{Diagnostic, Edit, Label, Level, Span};
 use crate::lower::SpanMap;
-use crate::model::{Account, Located, Project, Security, Service};
+use crate::model::{Account, Address, Located, Project, Secret, Security, Service};
 use crate::source::{FileId, Sources};
 
 pub mod catalogue;
@@ -197,6 +197,11 @@ impl Context<'_> {
         Label::new(item.file, self.span(item, rel, part))
     }
 
+    /// `account "X" › incoming › port` for `rel` = `incoming/port` under `item`.
+    pub fn kdl_path<T>(&self, item: &Located<T>, rel: &str) -> String {
+        self.span_map(item.file).kdl_path(&join(&item.pointer, rel))
+    }
+
     /// A diagnostic of `meta`'s rule at `rel` under `item`, with its KDL path filled in.
     pub fn diag<T>(
         &self,
@@ -206,9 +211,8 @@ impl Context<'_> {
         part: Part,
         message: impl Into<String>,
     ) -> Diagnostic {
-        let ptr = join(&item.pointer, rel);
         Diagnostic::new(meta.name, meta.level, self.label(item, rel, part), message)
-            .with_path(self.span_map(item.file).kdl_path(&ptr))
+            .with_path(self.kdl_path(item, rel))
     }
 
     /// An edit deleting the node at `rel`: its whole line when nothing else is on it (so no blank
@@ -259,7 +263,7 @@ fn join(base: &str, rel: &str) -> String {
     }
 }
 
-/// One server block of an account, with what rules about ports and security need.
+/// One server block of an account, with the fields both blocks have.
 #[derive(Debug, Clone, Copy)]
 pub struct Side<'a> {
     /// `incoming` or `outgoing`: the block's name and pointer segment.
@@ -268,15 +272,13 @@ pub struct Side<'a> {
     pub server: &'a str,
     pub security: Option<Security>,
     pub port: Option<u32>,
+    pub password: Option<&'a Secret>,
+    pub credential: Option<&'a str>,
 }
 
 impl Side<'_> {
     pub fn security(&self) -> Security {
         self.security.unwrap_or_default()
-    }
-    pub fn effective_port(&self) -> u32 {
-        self.port
-            .unwrap_or_else(|| self.service.default_port(self.security()) as u32)
     }
     /// `incoming/port` and the like.
     pub fn rel(&self, node: &str) -> String {
@@ -292,6 +294,8 @@ pub fn sides(a: &Account) -> Vec<Side<'_>> {
         server: &a.incoming.server,
         security: a.incoming.security,
         port: a.incoming.port,
+        password: a.incoming.password.as_ref(),
+        credential: a.incoming.credential.as_deref(),
     }];
     if let Some(o) = &a.outgoing {
         v.push(Side {
@@ -300,9 +304,19 @@ pub fn sides(a: &Account) -> Vec<Side<'_>> {
             server: &o.server,
             security: o.security,
             port: o.port,
+            password: o.password.as_ref(),
+            credential: o.credential.as_deref(),
         });
     }
     v
+}
+
+/// The `from` addresses of an account, each with the path of its text (`from/address/N/value`).
+pub fn from_addresses(a: &Account) -> impl Iterator<Item = (String, &Address)> {
+    a.from
+        .iter()
+        .flat_map(|f| f.address.iter().enumerate())
+        .map(|(i, addr)| (format!("from/address/{i}/value"), addr))
 }
 
 /// Whether the incoming server's login can ever be completed: shared credentials are given, or

@@ -1,4 +1,4 @@
-use super::{Context, Part, RuleMeta};
+use super::{sides, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 use crate::model::{well_known_port, Security, Service};
 
@@ -82,13 +82,8 @@ fn expectation(port: u32, implicit: bool, service: Service) -> String {
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
-        let a = &acc.value;
-        let mut sides = vec![("incoming", a.incoming.port, a.incoming.security)];
-        if let Some(o) = &a.outgoing {
-            sides.push(("outgoing", o.port, o.security));
-        }
-        for (block, port, security) in sides {
-            let (Some(port), Some(security)) = (port, security) else {
+        for side in sides(&acc.value) {
+            let (Some(port), Some(security)) = (side.port, side.security) else {
                 continue;
             };
             let Some(known) = well_known_port(port) else {
@@ -113,7 +108,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 cx.diag(
                     &META,
                     acc,
-                    &format!("{block}/port"),
+                    &side.rel("port"),
                     Part::Value,
                     format!(
                         "security \"{security}\" uses {what}, but port {port} expects {}",
@@ -125,7 +120,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .with_related(
-                    cx.label(acc, &format!("{block}/security"), Part::Value)
+                    cx.label(acc, &side.rel("security"), Part::Value)
                         .with_text(format!("security \"{security}\"")),
                 )
                 .with_help(expectation(port, known.implicit_tls, known.service)),

@@ -1,4 +1,4 @@
-use super::{Context, Part, RuleMeta};
+use super::{sides, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 use crate::schema::did_you_mean;
 
@@ -70,23 +70,17 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         .collect();
     let known: std::collections::HashSet<&str> = names.iter().copied().collect();
     for acc in &cx.project.accounts {
-        let a = &acc.value;
-        let refs = [
-            ("incoming", a.incoming.credential.as_deref()),
-            (
-                "outgoing",
-                a.outgoing.as_ref().and_then(|o| o.credential.as_deref()),
-            ),
-        ];
-        for (block, name) in refs {
-            let Some(name) = name else { continue };
+        for side in sides(&acc.value) {
+            let Some(name) = side.credential else {
+                continue;
+            };
             if known.contains(name) {
                 continue;
             }
             let mut d = cx.diag(
                 &META,
                 acc,
-                &format!("{block}/credential"),
+                &side.rel("credential"),
                 Part::Value,
                 format!("credential {name:?} is not defined in any checked file"),
             );

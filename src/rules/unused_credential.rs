@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use super::{Context, Part, RuleMeta};
+use super::{sides, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 
 pub static META: RuleMeta = RuleMeta {
@@ -63,14 +63,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         .project
         .accounts
         .iter()
-        .flat_map(|acc| {
-            let a = &acc.value;
-            [
-                a.incoming.credential.as_deref(),
-                a.outgoing.as_ref().and_then(|o| o.credential.as_deref()),
-            ]
-        })
-        .flatten()
+        .flat_map(|acc| sides(&acc.value))
+        .filter_map(|side| side.credential)
         .collect();
     for cred in &cx.project.credentials {
         if used.contains(cred.value.name.as_str()) {

@@ -1,0 +1,77 @@
+//! CI's smoke pass over the fuzzing corpus: every checked-in seed (fuzz/seeds) and every input
+//! that once crashed (fuzz/regressions) goes through the reader's invariants and, as `.kdl`
+//! files, through the real `mailcfg check`, which must finish with a report and exit 0 or 1.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use mailcfg::parse::{self, reader};
+use mailcfg::source::FileId;
+
+fn inputs() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let mut v = Vec::new();
+    for dir in ["seeds", "regressions"] {
+        for e in fs::read_dir(root.join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() && p.file_name().is_some_and(|n| n != "README.md") {
+                v.push(p);
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn reader_invariants_hold_on_the_corpus() {
+    let files = inputs();
+    assert!(files.len() >= 20, "corpus has {} files", files.len());
+    for f in &files {
+        let bytes = fs::read(f).unwrap();
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            continue;
+        };
+        let read = reader::read(FileId(0), text);
+        for d in &read.diagnostics {
+            assert!(d.primary.span.end <= text.len(), "{}", f.display());
+        }
+        if read.diagnostics.is_empty() {
+            if let Ok(theirs) = parse::parse_with_kdl_crate(text) {
+                assert_eq!(
+                    read.document.canonical(),
+                    theirs.canonical(),
+                    "{}",
+                    f.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn check_reports_on_every_corpus_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = inputs();
+    for (i, f) in files.iter().enumerate() {
+        fs::copy(f, tmp.path().join(format!("input-{i:04}.kdl"))).unwrap();
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        .args(["check", "--color", "never", tmp.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "exit {:?}: {err}",
+        o.status
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    let summary = out.lines().last().unwrap_or("");
+    assert!(
+        summary.ends_with(&format!("in {} files", files.len())),
+        "{summary}"
+    );
+}

@@ -28,7 +28,7 @@ pub struct Frame {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Statement {
     pub tokens: Vec<Token>,
-    /// Names of the enclosing blocks.
+    /// How many blocks enclose it.
     pub depth: usize,
 }
 

@@ -5,7 +5,9 @@
 pub mod compile;
 pub mod diagnostics;
 pub mod fix;
+pub mod fmt;
 pub mod lower;
+pub mod lsp;
 pub mod model;
 pub mod parse;
 pub mod pipeline;

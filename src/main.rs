@@ -13,6 +13,13 @@ Exit codes:
      cannot be read or written
   3  internal error (a bug in mailcfg: please report it)";
 
+const FMT_EXIT_CODES: &str = "\
+Exit codes:
+  0  formatted (or, with --check/--diff, nothing to change)
+  1  with --check or --diff: some files are not formatted
+  2  usage or I/O problem: missing path, unreadable or unwritable file, no .kdl files found
+  3  internal error (a bug in mailcfg: please report it)";
+
 /// E-mail account configuration as code for Ivanti/Cherwell Service Management (CSM).
 ///
 /// Accounts are written as KDL files; mailcfg checks them against the schema and every rule the
@@ -58,6 +65,16 @@ enum Command {
     Rules(cli::rules::RulesArgs),
     /// Print a rule's documentation: what it checks, why, and a bad and a good example.
     Explain(cli::rules::ExplainArgs),
+    /// Format account files canonically (4-space indentation, one node per line, comments kept).
+    ///
+    /// Directories are walked for `*.kdl` files like `check` does. Files that do not parse are
+    /// reported on stderr and left alone (they do not change the exit code: `check` reports
+    /// syntax errors). KDL v1 files are rewritten as KDL v2.
+    #[command(after_help = FMT_EXIT_CODES)]
+    Fmt(cli::fmt::FmtArgs),
+    /// Run the language server (LSP over stdio) for editors: diagnostics, hover, completion,
+    /// quick fixes and formatting. See docs/editors.md.
+    Lsp(cli::lsp::LspArgs),
 }
 
 #[derive(clap::Args)]
@@ -95,5 +112,7 @@ fn run(cli: Cli) -> u8 {
         Command::Rules(args) => cli::rules::run(args),
         Command::Explain(args) => cli::rules::explain(args),
         Command::Probe(args) => cli::probe::run(args),
+        Command::Fmt(args) => cli::fmt::run(args),
+        Command::Lsp(args) => cli::lsp::run(args),
     }
 }

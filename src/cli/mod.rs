@@ -3,5 +3,7 @@
 pub mod check;
 pub mod compile;
 pub mod diff;
+pub mod fmt;
+pub mod lsp;
 pub mod probe;
 pub mod rules;

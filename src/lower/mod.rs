@@ -41,9 +41,48 @@ pub struct SpanEntry {
     pub origin: Origin,
 }
 
+/// FxHash: the pointer table is built for every node of every file, and SipHash's DoS
+/// resistance buys nothing for keys taken from the user's own files.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(buf));
+        }
+    }
+    fn write_u8(&mut self, b: u8) {
+        self.add(b as u64);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+pub type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
 #[derive(Debug, Clone, Default)]
 pub struct SpanMap {
-    entries: HashMap<String, SpanEntry>,
+    entries: FastMap<String, SpanEntry>,
 }
 
 impl SpanMap {
@@ -108,7 +147,7 @@ pub fn lower(file: FileId, doc: &Document<'_>) -> Lowered {
         file,
         spans: SpanMap::default(),
         diagnostics: Vec::new(),
-        first_seen: HashMap::new(),
+        first_seen: FastMap::default(),
     };
     let mut root = Map::new();
     let mut names = Vec::new();
@@ -124,8 +163,9 @@ struct Lowerer {
     file: FileId,
     spans: SpanMap,
     diagnostics: Vec<Diagnostic>,
-    /// pointer → span of the first definition, for duplicate reports.
-    first_seen: HashMap<String, Span>,
+    /// pointer → span of the first definition, kept only for repeated pointers (the span table
+    /// knows every other one, and its entry is replaced by the repetition).
+    first_seen: FastMap<String, Span>,
 }
 
 fn scalar(v: &Value<'_>) -> Json {
@@ -203,19 +243,22 @@ impl Lowerer {
         what: &str,
         name: &str,
     ) {
-        if let Some(first) = self.first_seen.get(ptr) {
+        let first = match self.first_seen.get(ptr) {
+            Some(first) => Some(*first),
+            None => self.spans.get(ptr).map(|e| e.key),
+        };
+        if let Some(first) = first {
+            self.first_seen.entry(ptr.to_string()).or_insert(first);
             let d = Diagnostic::new(
                 rule,
                 Level::Error,
                 Label::new(self.file, span).with_text("repeated here"),
                 format!("`{name}` is given more than once; KDL would silently keep only the last {what}"),
             )
-            .with_related(Label::new(self.file, *first).with_text("first given here"))
+            .with_related(Label::new(self.file, first).with_text("first given here"))
             .with_help(format!("keep one `{name}` {what}"))
             .with_path(self.spans.kdl_path(ptr));
             self.diagnostics.push(d);
-        } else {
-            self.first_seen.insert(ptr.to_string(), span);
         }
     }
 

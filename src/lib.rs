@@ -2,14 +2,19 @@
 //!
 //! One pipeline: source → parse → lower → schema → model → rules → diagnostics → render.
 
+pub mod compile;
 pub mod diagnostics;
+pub mod fix;
+pub mod fmt;
 pub mod lower;
+pub mod lsp;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
+pub mod probe;
 pub mod render;
 pub mod rules;
 pub mod schema;
 pub mod source;
 
-pub use pipeline::{check, Checked, Input};
+pub use pipeline::{check, check_with, Checked, Input};

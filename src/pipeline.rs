@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use rayon::prelude::*;
+use serde::Deserialize;
 use serde_json::Value as Json;
 
-use crate::diagnostics::{Diagnostic, Label, Level, Span};
+use crate::diagnostics::config::Config;
+use crate::diagnostics::{suppress, Diagnostic, Label, Level, Span};
 use crate::lower::SpanMap;
 use crate::model::{Account, Credential, Located, Project, System};
 use crate::source::{self, FileId, SourceFile, Sources};
@@ -45,6 +47,15 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// What rules see of this run; later stages locate model values through it too.
+    pub fn context(&self) -> rules::Context<'_> {
+        rules::Context {
+            project: &self.project,
+            spans: &self.spans,
+            sources: &self.sources,
+        }
+    }
+
     pub fn has_io_errors(&self) -> bool {
         self.diagnostics.iter().any(|d| d.rule == source::IO_ERROR)
     }
@@ -69,7 +80,14 @@ static POOL: LazyLock<rayon::ThreadPool> = LazyLock::new(|| {
         .expect("thread pool")
 });
 
+/// Checks without a configuration file: every rule at its default level.
 pub fn check(inputs: Vec<Input>) -> Checked {
+    check_with(inputs, &Config::default())
+}
+
+/// Checks, then applies suppression comments and `config` (levels, per-path overrides), so every
+/// consumer (every output format, the language server) sees the same findings.
+pub fn check_with(inputs: Vec<Input>, config: &Config) -> Checked {
     let results: Vec<FileResult> = POOL.install(|| {
         inputs
             .into_par_iter()
@@ -92,8 +110,14 @@ pub fn check(inputs: Vec<Input>) -> Checked {
     let cx = rules::Context {
         project: &project,
         spans: &spans,
+        sources: &sources,
     };
     diagnostics.extend(rules::run(&cx));
+    // Allowed rules go first, so a comment suppressing only them is reported as unused; the
+    // second pass sets the levels of the suppression findings themselves.
+    config.apply(&mut diagnostics, &sources);
+    suppress::apply(&mut diagnostics, &sources, &spans);
+    config.apply(&mut diagnostics, &sources);
     diagnostics.sort_by(|a, b| {
         (a.primary.file, a.primary.span, a.rule).cmp(&(b.primary.file, b.primary.span, b.rule))
     });
@@ -195,7 +219,7 @@ fn analyze_file(id: FileId, input: Input) -> FileResult {
     result.credentials = items(id, root, "credential", &clean);
     if let Some(sys) = root.get("system") {
         if clean("/system") {
-            if let Ok(value) = serde_json::from_value(sys.clone()) {
+            if let Ok(value) = System::deserialize(sys) {
                 result.systems.push(Located {
                     file: id,
                     pointer: "/system".into(),
@@ -225,7 +249,7 @@ fn items<T: serde::de::DeserializeOwned>(
             if !clean(&pointer) {
                 return None;
             }
-            let value = serde_json::from_value(v.clone()).ok()?;
+            let value = T::deserialize(v).ok()?;
             Some(Located {
                 file,
                 pointer,

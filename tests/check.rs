@@ -170,7 +170,7 @@ fn kdl_v1_files_are_accepted_with_a_migration_hint() {
     let o = check_text(
         tmp.path(),
         "v1.kdl",
-        "account \"A\" {\n    protocol \"imap\"\n    available-to-users false\n    incoming {\n        server \"x\"\n    }\n}\n",
+        "account \"A\" {\n    protocol \"imap\"\n    available-to-users false\n    incoming {\n        server \"x\"\n        user \"a\"\n        password env=\"A_PASSWORD\"\n    }\n}\n",
     );
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
@@ -359,7 +359,12 @@ fn documentation_examples_are_clean() {
         for (i, block) in text.split("```kdl\n").skip(1).enumerate() {
             let code = block.split("```").next().unwrap();
             let o = check_text(tmp.path(), &format!("doc{i}.kdl"), code);
-            assert_eq!(o.status.code(), Some(0), "{doc} block {i}:\n{}", stdout(&o));
+            let out = stdout(&o);
+            assert_eq!(o.status.code(), Some(0), "{doc} block {i}:\n{out}");
+            assert!(
+                findings(&out).is_empty(),
+                "{doc} block {i} is not clean:\n{out}"
+            );
         }
     }
 }

@@ -1,5 +1,9 @@
 //! The one diagnostic type that every stage produces and every renderer consumes.
 
+pub mod builtin;
+pub mod config;
+pub mod suppress;
+
 use std::fmt;
 
 use serde::Serialize;

@@ -83,6 +83,11 @@ impl SpanMap {
         parts.join(" › ")
     }
 
+    /// Every (pointer, entry), in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &SpanEntry)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
     fn insert(&mut self, pointer: String, entry: SpanEntry) {
         self.entries.insert(pointer, entry);
     }
@@ -242,15 +247,7 @@ impl Lowerer {
             return match args.len() {
                 0 => Json::Null,
                 1 => scalar(&args[0].value),
-                _ => Json::Array(
-                    args.iter()
-                        .enumerate()
-                        .map(|(i, a)| {
-                            self.arg_span(format!("{ptr}/{i}"), a);
-                            scalar(&a.value)
-                        })
-                        .collect(),
-                ),
+                _ => self.arg_list(ptr, &args),
             };
         }
         let mut obj = Map::new();
@@ -266,19 +263,8 @@ impl Lowerer {
                 obj.insert(arg_key.into(), scalar(&args[0].value));
             }
             _ => {
-                let p = format!("{ptr}/{arg_key}");
-                obj.insert(
-                    arg_key.into(),
-                    Json::Array(
-                        args.iter()
-                            .enumerate()
-                            .map(|(i, a)| {
-                                self.arg_span(format!("{p}/{i}"), a);
-                                scalar(&a.value)
-                            })
-                            .collect(),
-                    ),
-                );
+                let list = self.arg_list(&format!("{ptr}/{arg_key}"), &args);
+                obj.insert(arg_key.into(), list);
             }
         }
         for prop in node.props() {
@@ -301,6 +287,19 @@ impl Lowerer {
             self.nodes(&children.nodes, ptr, names, &mut obj);
         }
         Json::Object(obj)
+    }
+
+    /// Several arguments: an array at `ptr`, each item with its own span.
+    fn arg_list(&mut self, ptr: &str, args: &[&Entry<'_>]) -> Json {
+        Json::Array(
+            args.iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    self.arg_span(format!("{ptr}/{i}"), a);
+                    scalar(&a.value)
+                })
+                .collect(),
+        )
     }
 
     fn arg_span(&mut self, ptr: String, a: &Entry<'_>) {

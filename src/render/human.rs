@@ -1,6 +1,8 @@
 //! The human view: miette snippets with labels, help and the rule name, then a summary line.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, NamedSource, Severity,
@@ -10,9 +12,10 @@ use miette::{
 use crate::diagnostics::{Diagnostic, Label, Level, Summary};
 use crate::source::{redact, FileId, Sources};
 
-/// A source with secrets masked: what snippets are cut from.
+/// A source with secrets masked: what snippets are cut from. Shared, so a file with many
+/// findings is masked and held once.
 #[derive(Debug)]
-struct Masked(NamedSource<String>);
+struct Masked(NamedSource<Arc<str>>);
 
 impl SourceCode for Masked {
     fn read_span<'a>(
@@ -87,7 +90,7 @@ fn severity(level: Level) -> Severity {
 
 struct Masker<'a> {
     sources: &'a Sources,
-    cache: std::collections::HashMap<FileId, String>,
+    cache: HashMap<FileId, Arc<str>>,
 }
 
 impl Masker<'_> {
@@ -96,7 +99,7 @@ impl Masker<'_> {
         let text = self
             .cache
             .entry(file)
-            .or_insert_with(|| redact::mask(&f.text))
+            .or_insert_with(|| redact::mask(&f.text).into())
             .clone();
         Masked(NamedSource::new(f.display_path(), text).with_language("kdl"))
     }
@@ -142,6 +145,18 @@ fn report(d: &Diagnostic, masker: &mut Masker<'_>) -> Report {
 
 /// Renders all diagnostics and the summary line. `color` selects ANSI styling.
 pub fn render(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    let out = render_files(diags, sources, color, sources.len());
+    redact::scrub(&out, &super::secrets(sources))
+}
+
+/// [`render`] before scrubbing, with the summary counting `files` files (a partial run reads more
+/// than it reports). The caller scrubs the result.
+pub(super) fn render_files(
+    diags: &[Diagnostic],
+    sources: &Sources,
+    color: bool,
+    files: usize,
+) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -158,19 +173,15 @@ pub fn render(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
     for d in super::sorted(diags, sources) {
         let r = report(d, &mut masker);
         if handler.render_report(&mut out, &r).is_err() {
-            let f = sources.get(d.primary.file);
-            let (line, col) = f.line_col(d.primary.span.start);
+            let p = super::place(sources, &d.primary);
             out.push_str(&format!(
-                "{}:{line}:{col}: {}[{}] {}\n",
-                f.display_path(),
-                d.level,
-                d.rule,
-                d.message
+                "{}:{}:{}: {}[{}] {}\n",
+                p.path, p.line, p.column, d.level, d.rule, d.message
             ));
         }
         out.push('\n');
     }
-    out.push_str(&Summary::of(diags, sources.len()).to_string());
+    out.push_str(&Summary::of(diags, files).to_string());
     out.push('\n');
-    redact::scrub(&out, &super::secrets(sources))
+    out
 }

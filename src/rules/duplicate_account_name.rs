@@ -7,34 +7,65 @@ pub static META: RuleMeta = RuleMeta {
     name: "duplicate-account-name",
     level: Level::Error,
     summary: "two accounts have the same name (case-insensitive, across all files)",
+    fixable: false,
     docs: r#"## What it checks
 Two `account` nodes anywhere in the checked tree whose names are equal ignoring case.
 
 ## Why
 CSM identifies global accounts by name, case-insensitively; deploying two accounts with the
 same name overwrites one with the other. The second definition is reported, with a pointer to
-the first.
+the first. Source: CSM documentation, "Global Email Settings" (account names).
 
 ## Example
 ```kdl bad
 account "Support" {
     protocol "imap"
-    incoming { server "imap.example.com"; }
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "support@example.com"
+        password env="SUPPORT_PASSWORD"
+    }
+    conversation-id "subject"
 }
 account "support" {
     protocol "pop"
-    incoming { server "pop.example.com"; }
+    incoming {
+        server "pop.example.com"
+        security "ssl"
+        user "support@example.com"
+        password env="SUPPORT_PASSWORD"
+    }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 ```
 
 ```kdl good
 account "Support" {
     protocol "imap"
-    incoming { server "imap.example.com"; }
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "support@example.com"
+        password env="SUPPORT_PASSWORD"
+    }
+    conversation-id "subject"
 }
 account "Support-POP" {
     protocol "pop"
-    incoming { server "pop.example.com"; }
+    incoming {
+        server "pop.example.com"
+        security "ssl"
+        user "support@example.com"
+        password env="SUPPORT_PASSWORD"
+    }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 ```
 "#,

@@ -1,54 +1,142 @@
 //! The rule registry. Each rule lives in its own file with its documentation; adding a rule is
 //! one new file plus one line in [`ALL`].
 
-use crate::diagnostics::{Diagnostic, Label, Level, Span};
+use crate::diagnostics::{Diagnostic, Edit, Label, Level, Span};
 use crate::lower::SpanMap;
-use crate::model::{Located, Project};
-use crate::source::FileId;
+use crate::model::{Account, Address, Located, Project, Secret, Security, Service};
+use crate::source::{FileId, Sources};
 
+pub mod catalogue;
+pub mod text;
+
+mod arbitrary_from_allowed;
+mod auto_security;
+mod certificate_not_verified;
+mod cleartext_credentials;
+mod conversation_id_off_for_monitor;
+mod conversation_prefix_format;
+mod conversation_prefix_missing;
+mod credential_incomplete;
 mod duplicate_account_name;
+mod duplicate_from_address;
+mod duplicate_mailbox_watch;
+mod from_domain_mismatch;
+mod google_password_auth;
+mod inline_secret;
+mod invalid_from_address;
+mod locked_blank_credentials;
+mod mailbox_imap_only;
+mod microsoft_basic_auth;
+mod monitor_needs_credentials;
+mod multiple_default_from;
+mod no_from_address;
 mod password_with_credential;
+mod port_protocol_mismatch;
 mod port_security_mismatch;
+mod redundant_port;
 mod security_imap_only;
+mod server_not_hostname;
+mod server_settings_unlocked;
+mod shared_credentials_unlocked;
+mod smtp_auth_on_relay_port;
+mod smtp_log_on_incomplete;
+mod smtp_same_as_incoming_empty;
+mod smtp_security_unsupported;
+mod smtp_submission_without_auth;
+pub mod suppression_without_reason;
 mod unknown_credential;
+mod unused_credential;
+pub mod unused_suppression;
 
-/// What users see of a rule: its stable name, default level and documentation (Markdown with a
-/// ```` ```kdl bad ```` and a ```` ```kdl good ```` example, both executed by the tests).
+/// What users see of a rule: its stable name, default level and documentation (Markdown with
+/// "## What it checks", "## Why" and a ```` ```kdl bad ```` and a ```` ```kdl good ```` example,
+/// both executed by the tests).
 #[derive(Debug)]
 pub struct RuleMeta {
     pub name: &'static str,
     pub level: Level,
     pub summary: &'static str,
+    /// Whether the rule attaches a fix that `mailcfg check --fix` applies.
+    pub fixable: bool,
     pub docs: &'static str,
+}
+
+impl RuleMeta {
+    /// The ```` ```kdl bad ```` (`kind = "bad"`) or ```` ```kdl good ```` example of the docs.
+    pub fn example(&self, kind: &str) -> Option<&'static str> {
+        let fence = format!("```kdl {kind}\n");
+        let start = self.docs.find(&fence)? + fence.len();
+        let len = self.docs[start..].find("```")?;
+        Some(&self.docs[start..start + len])
+    }
 }
 
 pub type CheckFn = fn(&Context<'_>, &mut Vec<Diagnostic>);
 
 pub struct Rule {
     pub meta: &'static RuleMeta,
-    pub check: CheckFn,
+    /// `None` for rules reported by a later stage (suppression comments), not over the model.
+    pub check: Option<CheckFn>,
 }
 
+macro_rules! rule {
+    ($m:ident) => {
+        Rule {
+            meta: &$m::META,
+            check: Some($m::check),
+        }
+    };
+}
+
+/// Every rule, in the order `mailcfg rules` and docs/rules.md list them.
 pub static ALL: &[Rule] = &[
+    // Incoming and outgoing servers.
+    rule!(security_imap_only),
+    rule!(mailbox_imap_only),
+    rule!(smtp_security_unsupported),
+    rule!(port_security_mismatch),
+    rule!(port_protocol_mismatch),
+    rule!(redundant_port),
+    rule!(server_not_hostname),
+    rule!(cleartext_credentials),
+    rule!(certificate_not_verified),
+    rule!(auto_security),
+    rule!(smtp_auth_on_relay_port),
+    rule!(smtp_submission_without_auth),
+    // Credentials and authentication.
+    rule!(password_with_credential),
+    rule!(unknown_credential),
+    rule!(unused_credential),
+    rule!(credential_incomplete),
+    rule!(inline_secret),
+    rule!(locked_blank_credentials),
+    rule!(monitor_needs_credentials),
+    rule!(smtp_same_as_incoming_empty),
+    rule!(smtp_log_on_incomplete),
+    rule!(google_password_auth),
+    rule!(microsoft_basic_auth),
+    // Conversation IDs, From addresses, padlocks, duplicates.
+    rule!(conversation_prefix_format),
+    rule!(conversation_prefix_missing),
+    rule!(conversation_id_off_for_monitor),
+    rule!(invalid_from_address),
+    rule!(duplicate_from_address),
+    rule!(multiple_default_from),
+    rule!(no_from_address),
+    rule!(arbitrary_from_allowed),
+    rule!(from_domain_mismatch),
+    rule!(server_settings_unlocked),
+    rule!(shared_credentials_unlocked),
+    rule!(duplicate_account_name),
+    rule!(duplicate_mailbox_watch),
+    // Suppression comments (reported by `diagnostics::suppress`).
     Rule {
-        meta: &duplicate_account_name::META,
-        check: duplicate_account_name::check,
+        meta: &suppression_without_reason::META,
+        check: None,
     },
     Rule {
-        meta: &password_with_credential::META,
-        check: password_with_credential::check,
-    },
-    Rule {
-        meta: &port_security_mismatch::META,
-        check: port_security_mismatch::check,
-    },
-    Rule {
-        meta: &security_imap_only::META,
-        check: security_imap_only::check,
-    },
-    Rule {
-        meta: &unknown_credential::META,
-        check: unknown_credential::check,
+        meta: &unused_suppression::META,
+        check: None,
     },
 ];
 
@@ -56,10 +144,17 @@ pub fn find(name: &str) -> Option<&'static Rule> {
     ALL.iter().find(|r| r.meta.name == name)
 }
 
+/// The canonical `&'static` name of a rule, for diagnostics built from user text.
+pub fn static_name(name: &str) -> Option<&'static str> {
+    find(name).map(|r| r.meta.name)
+}
+
 /// What a rule sees: the typed model of the whole tree and, per file, where each value came from.
 pub struct Context<'a> {
     pub project: &'a Project,
     pub spans: &'a [SpanMap],
+    /// The text of every file, for fixes that need to see lines.
+    pub sources: &'a Sources,
 }
 
 /// Which part of a value's source to point at.
@@ -91,8 +186,20 @@ impl Context<'_> {
         }
     }
 
+    /// Whether `rel` under `item` was written in the file (not just defaulted).
+    pub fn written<T>(&self, item: &Located<T>, rel: &str) -> bool {
+        self.span_map(item.file)
+            .get(&join(&item.pointer, rel))
+            .is_some()
+    }
+
     pub fn label<T>(&self, item: &Located<T>, rel: &str, part: Part) -> Label {
         Label::new(item.file, self.span(item, rel, part))
+    }
+
+    /// `account "X" › incoming › port` for `rel` = `incoming/port` under `item`.
+    pub fn kdl_path<T>(&self, item: &Located<T>, rel: &str) -> String {
+        self.span_map(item.file).kdl_path(&join(&item.pointer, rel))
     }
 
     /// A diagnostic of `meta`'s rule at `rel` under `item`, with its KDL path filled in.
@@ -104,10 +211,48 @@ impl Context<'_> {
         part: Part,
         message: impl Into<String>,
     ) -> Diagnostic {
-        let ptr = join(&item.pointer, rel);
         Diagnostic::new(meta.name, meta.level, self.label(item, rel, part), message)
-            .with_path(self.span_map(item.file).kdl_path(&ptr))
+            .with_path(self.kdl_path(item, rel))
     }
+
+    /// An edit deleting the node at `rel`: its whole line when nothing else is on it (so no blank
+    /// line is left), otherwise just the node and a following `;`.
+    pub fn remove_node<T>(&self, item: &Located<T>, rel: &str) -> Option<Edit> {
+        let entry = self.span_map(item.file).get(&join(&item.pointer, rel))?;
+        let text = &self.sources.get(item.file).text;
+        Some(Edit {
+            file: item.file,
+            span: removal_span(text, entry.node),
+            replacement: String::new(),
+        })
+    }
+}
+
+/// The bytes to delete to remove the node at `node`, as described at [`Context::remove_node`].
+pub fn removal_span(text: &str, node: Span) -> Span {
+    let b = text.as_bytes();
+    let line_start = text[..node.start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[node.end..]
+        .find('\n')
+        .map_or(text.len(), |i| node.end + i + 1);
+    let blank = |s: &str| {
+        s.bytes()
+            .all(|c| matches!(c, b' ' | b'\t' | b';' | b'\r' | b'\n'))
+    };
+    if blank(&text[line_start..node.start]) && blank(&text[node.end..line_end]) {
+        return Span::new(line_start, line_end);
+    }
+    let mut end = node.end;
+    while end < b.len() && matches!(b[end], b' ' | b'\t') {
+        end += 1;
+    }
+    if b.get(end) == Some(&b';') {
+        end += 1;
+        while end < b.len() && matches!(b[end], b' ' | b'\t') {
+            end += 1;
+        }
+    }
+    Span::new(node.start, end)
 }
 
 fn join(base: &str, rel: &str) -> String {
@@ -118,11 +263,110 @@ fn join(base: &str, rel: &str) -> String {
     }
 }
 
+/// One server block of an account, with the fields both blocks have.
+#[derive(Debug, Clone, Copy)]
+pub struct Side<'a> {
+    /// `incoming` or `outgoing`: the block's name and pointer segment.
+    pub block: &'static str,
+    pub service: Service,
+    pub server: &'a str,
+    pub security: Option<Security>,
+    pub port: Option<u32>,
+    pub password: Option<&'a Secret>,
+    pub credential: Option<&'a str>,
+}
+
+impl Side<'_> {
+    pub fn security(&self) -> Security {
+        self.security.unwrap_or_default()
+    }
+    /// `incoming/port` and the like.
+    pub fn rel(&self, node: &str) -> String {
+        format!("{}/{node}", self.block)
+    }
+}
+
+/// The incoming and (if any) outgoing server of an account.
+pub fn sides(a: &Account) -> Vec<Side<'_>> {
+    let mut v = vec![Side {
+        block: "incoming",
+        service: Service::from(a.protocol),
+        server: &a.incoming.server,
+        security: a.incoming.security,
+        port: a.incoming.port,
+        password: a.incoming.password.as_ref(),
+        credential: a.incoming.credential.as_deref(),
+    }];
+    if let Some(o) = &a.outgoing {
+        v.push(Side {
+            block: "outgoing",
+            service: Service::Smtp,
+            server: &o.server,
+            security: o.security,
+            port: o.port,
+            password: o.password.as_ref(),
+            credential: o.credential.as_deref(),
+        });
+    }
+    v
+}
+
+/// The `from` addresses of an account, each with the path of its text (`from/address/N/value`).
+pub fn from_addresses(a: &Account) -> impl Iterator<Item = (String, &Address)> {
+    a.from
+        .iter()
+        .flat_map(|f| f.address.iter().enumerate())
+        .map(|(i, addr)| (format!("from/address/{i}/value"), addr))
+}
+
+/// Whether the incoming server's login can ever be completed: shared credentials are given, or
+/// users can type their own (the account is offered to them with the credentials padlock open).
+pub fn users_supply_credentials(a: &Account) -> bool {
+    a.available_to_users && !a.lock().credentials()
+}
+
 /// Runs every rule over the project.
 pub fn run(cx: &Context<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for rule in ALL {
-        (rule.check)(cx, &mut out);
+        if let Some(check) = rule.check {
+            check(cx, &mut out);
+        }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remove(text: &str, node: &str) -> String {
+        let start = text.find(node).unwrap();
+        let span = removal_span(text, Span::new(start, start + node.len()));
+        format!("{}{}", &text[..span.start], &text[span.end..])
+    }
+
+    #[test]
+    fn a_node_alone_on_its_line_takes_the_line_with_it() {
+        let t = "incoming {\n    server \"x\"\n    port 993\n    user \"u\"\n}\n";
+        assert_eq!(
+            remove(t, "port 993"),
+            "incoming {\n    server \"x\"\n    user \"u\"\n}\n"
+        );
+        let crlf = "a {\r\n    port 993;\r\n    b 1\r\n}";
+        assert_eq!(remove(crlf, "port 993"), "a {\r\n    b 1\r\n}");
+        let last = "a {\n}\nport 993";
+        assert_eq!(remove(last, "port 993"), "a {\n}\n");
+    }
+
+    #[test]
+    fn a_node_sharing_its_line_is_cut_out_with_its_semicolon_and_comments_stay() {
+        let t = "out { server \"x\"; port 465; auth \"none\"; }\n";
+        assert_eq!(
+            remove(t, "port 465"),
+            "out { server \"x\"; auth \"none\"; }\n"
+        );
+        let c = "    port 993 // the old port\n";
+        assert_eq!(remove(c, "port 993"), "    // the old port\n");
+    }
 }

@@ -1,10 +1,11 @@
-use super::{Context, Part, RuleMeta};
+use super::{sides, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 
 pub static META: RuleMeta = RuleMeta {
     name: "password-with-credential",
     level: Level::Error,
     summary: "a server block has both a password and a credential",
+    fixable: false,
     docs: r#"## What it checks
 An `incoming` or `outgoing` block that sets both `password` and `credential`.
 
@@ -25,6 +26,10 @@ account "Support" {
         password env="SUPPORT_PASSWORD"
         credential "google-support"
     }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 credential "google-support" {
     type "google"
@@ -42,6 +47,10 @@ account "Support" {
         user "support@example.com"
         credential "google-support"
     }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 credential "google-support" {
     type "google"
@@ -55,32 +64,20 @@ credential "google-support" {
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
         let a = &acc.value;
-        let blocks = [
-            (
-                "incoming",
-                a.incoming.password.is_some() && a.incoming.credential.is_some(),
-            ),
-            (
-                "outgoing",
-                a.outgoing
-                    .as_ref()
-                    .is_some_and(|o| o.password.is_some() && o.credential.is_some()),
-            ),
-        ];
-        for (block, both) in blocks {
-            if !both {
+        for side in sides(a) {
+            if side.password.is_none() || side.credential.is_none() {
                 continue;
             }
             out.push(
                 cx.diag(
                     &META,
                     acc,
-                    &format!("{block}/password"),
+                    &side.rel("password"),
                     Part::Node,
-                    format!("`{block}` of account {:?} has both a password and a credential", a.name),
+                    format!("`{}` of account {:?} has both a password and a credential", side.block, a.name),
                 )
                 .with_related(
-                    cx.label(acc, &format!("{block}/credential"), Part::Node)
+                    cx.label(acc, &side.rel("credential"), Part::Node)
                         .with_text("credential given here"),
                 )
                 .with_help("credentials-based authentication replaces the password: remove `password`, or remove `credential` to log in with the password"),

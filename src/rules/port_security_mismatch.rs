@@ -1,4 +1,4 @@
-use super::{Context, Part, RuleMeta};
+use super::{sides, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 use crate::model::{well_known_port, Security, Service};
 
@@ -6,6 +6,7 @@ pub static META: RuleMeta = RuleMeta {
     name: "port-security-mismatch",
     level: Level::Error,
     summary: "the port expects implicit TLS but security is basic/STARTTLS, or the reverse",
+    fixable: false,
     docs: r#"## What it checks
 A custom `port` whose well-known meaning contradicts `security`:
 - implicit-TLS security (`ssl`, `ssl-no-auth`) on a cleartext/STARTTLS port: 110 (POP3),
@@ -24,9 +25,20 @@ account "Sales" {
     protocol "imap"
     incoming {
         server "imap.example.com"
-        security "tls"
-        port 993
+        security "ssl"
+        user "sales@example.com"
+        password env="SALES_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        port 587
+        auth "same-as-incoming"
+    }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 ```
 
@@ -36,8 +48,19 @@ account "Sales" {
     incoming {
         server "imap.example.com"
         security "ssl"
-        port 993
+        user "sales@example.com"
+        password env="SALES_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "tls"
+        port 587
+        auth "same-as-incoming"
+    }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 ```
 "#,
@@ -59,13 +82,8 @@ fn expectation(port: u32, implicit: bool, service: Service) -> String {
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
-        let a = &acc.value;
-        let mut sides = vec![("incoming", a.incoming.port, a.incoming.security)];
-        if let Some(o) = &a.outgoing {
-            sides.push(("outgoing", o.port, o.security));
-        }
-        for (block, port, security) in sides {
-            let (Some(port), Some(security)) = (port, security) else {
+        for side in sides(&acc.value) {
+            let (Some(port), Some(security)) = (side.port, side.security) else {
                 continue;
             };
             let Some(known) = well_known_port(port) else {
@@ -90,7 +108,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 cx.diag(
                     &META,
                     acc,
-                    &format!("{block}/port"),
+                    &side.rel("port"),
                     Part::Value,
                     format!(
                         "security \"{security}\" uses {what}, but port {port} expects {}",
@@ -102,7 +120,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .with_related(
-                    cx.label(acc, &format!("{block}/security"), Part::Value)
+                    cx.label(acc, &side.rel("security"), Part::Value)
                         .with_text(format!("security \"{security}\"")),
                 )
                 .with_help(expectation(port, known.implicit_tls, known.service)),

@@ -6,6 +6,7 @@ pub static META: RuleMeta = RuleMeta {
     name: "security-imap-only",
     level: Level::Error,
     summary: "POP3 accounts cannot use `tls` (STARTTLS) or `ssl-no-auth` security",
+    fixable: false,
     docs: r#"## What it checks
 A POP account whose incoming `security` is `tls` or `ssl-no-auth`.
 
@@ -36,6 +37,10 @@ account "Helpdesk" {
         user "helpdesk@example.com"
         password env="HELPDESK_PASSWORD"
     }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 ```
 "#,

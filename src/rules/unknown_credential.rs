@@ -1,4 +1,4 @@
-use super::{Context, Part, RuleMeta};
+use super::{sides, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 use crate::schema::did_you_mean;
 
@@ -6,13 +6,15 @@ pub static META: RuleMeta = RuleMeta {
     name: "unknown-credential",
     level: Level::Error,
     summary: "a `credential` reference names no defined credential",
+    fixable: false,
     docs: r#"## What it checks
 `credential "name"` inside `incoming` or `outgoing` when no top-level `credential "name"` exists
 in any checked file.
 
 ## Why
 The account cannot authenticate: CSM needs the credential record the account points to.
-References resolve across files, so the credential may live in its own file.
+References resolve across files, so the credential may live in its own file. Source: CSM
+documentation, "Credentials-based authentication".
 
 ## Example
 ```kdl bad
@@ -24,6 +26,10 @@ account "Support" {
         user "support@example.com"
         credential "google-suport"
     }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 credential "google-support" {
     type "google"
@@ -41,6 +47,10 @@ account "Support" {
         user "support@example.com"
         credential "google-support"
     }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
 }
 credential "google-support" {
     type "google"
@@ -58,24 +68,19 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         .iter()
         .map(|c| c.value.name.as_str())
         .collect();
+    let known: std::collections::HashSet<&str> = names.iter().copied().collect();
     for acc in &cx.project.accounts {
-        let a = &acc.value;
-        let refs = [
-            ("incoming", a.incoming.credential.as_deref()),
-            (
-                "outgoing",
-                a.outgoing.as_ref().and_then(|o| o.credential.as_deref()),
-            ),
-        ];
-        for (block, name) in refs {
-            let Some(name) = name else { continue };
-            if names.contains(&name) {
+        for side in sides(&acc.value) {
+            let Some(name) = side.credential else {
+                continue;
+            };
+            if known.contains(name) {
                 continue;
             }
             let mut d = cx.diag(
                 &META,
                 acc,
-                &format!("{block}/credential"),
+                &side.rel("credential"),
                 Part::Value,
                 format!("credential {name:?} is not defined in any checked file"),
             );

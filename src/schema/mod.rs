@@ -16,21 +16,30 @@ pub const MISSING_NODE: &str = "missing-node";
 pub const INVALID_VALUE: &str = "invalid-value";
 pub const WRONG_TYPE: &str = "wrong-type";
 
-/// The schema of one account file, as checked in under `schema/mailcfg.schema.json`.
-pub fn generate() -> Json {
+/// The JSON Schema (draft 2020-12) of `T`, as schemars generates it.
+pub fn schema_of<T: schemars::JsonSchema>() -> Json {
     let schema = schemars::generate::SchemaSettings::draft2020_12()
         .into_generator()
-        .into_root_schema_for::<crate::model::File>();
-    let mut json = serde_json::to_value(schema).expect("a generated schema serializes");
+        .into_root_schema_for::<T>();
+    serde_json::to_value(schema).expect("a generated schema serializes")
+}
+
+/// The checked-in form of a schema: pretty JSON with a trailing newline.
+pub fn pretty(schema: &Json) -> String {
+    let mut s = serde_json::to_string_pretty(schema).expect("schema serializes");
+    s.push('\n');
+    s
+}
+
+/// The schema of one account file, as checked in under `schema/mailcfg.schema.json`.
+pub fn generate() -> Json {
+    let mut json = schema_of::<crate::model::File>();
     strip_null(&mut json);
     json
 }
 
-/// The checked-in form: pretty JSON with a trailing newline.
 pub fn generate_pretty() -> String {
-    let mut s = serde_json::to_string_pretty(&generate()).expect("schema serializes");
-    s.push('\n');
-    s
+    pretty(&generate())
 }
 
 /// `Option<T>` means "the node may be absent", never "the node may be null": a KDL node without
@@ -138,11 +147,6 @@ pub fn validate(file: FileId, value: &Json, spans: &SpanMap) -> (Vec<Diagnostic>
     diags.sort_by_key(|d| d.primary.span);
     diags.dedup_by(|a, b| a.primary.span == b.primary.span && a.message == b.message);
     (diags, pointers)
-}
-
-/// The schema node at a keyword location such as `/$defs/Incoming/properties/port/maximum`.
-fn schema_at<'s>(schema: &'s Json, pointer: &str) -> Option<&'s Json> {
-    schema.pointer(pointer)
 }
 
 fn parent_pointer(p: &str) -> &str {
@@ -275,7 +279,9 @@ fn phrase(
             let child = format!("{ptr}/{}", crate::lower::escape_pointer(key));
             let entry = spans.get(&child);
             let span = entry.map(|e| e.key).unwrap_or(key_span);
-            let object_schema = schema_at(schema, parent_pointer(schema_path)).unwrap_or(schema);
+            let object_schema = schema
+                .pointer(parent_pointer(schema_path))
+                .unwrap_or(schema);
             let allowed = property_names(schema, object_schema);
             let origin = entry.map(|e| e.origin).unwrap_or(Origin::Node);
             if origin == Origin::Argument || key == "name" || key == "value" {
@@ -366,7 +372,8 @@ fn phrase(
             .with_help(format!("{help}expected one of: {}", opts.join(", ")))
         }
         K::Type { .. } => {
-            let expected = schema_at(schema, schema_path)
+            let expected = schema
+                .pointer(schema_path)
                 .map(expected_type_phrase)
                 .unwrap_or_else(|| "another kind of value".into());
             if instance.is_null() {
@@ -418,7 +425,7 @@ fn phrase(
             format!("`{name}` must be at most {limit} characters long {at}"),
         ),
         K::AnyOf { .. } | K::OneOfNotValid { .. } | K::OneOfMultipleValid { .. } => {
-            let node = schema_at(schema, parent_pointer(schema_path));
+            let node = schema.pointer(parent_pointer(schema_path));
             let expected = node
                 .and_then(|n| n.get("x-expected"))
                 .and_then(Json::as_str)
@@ -436,5 +443,38 @@ fn phrase(
             "invalid value",
             format!("invalid value {} for `{name}` {at}", show_value(instance)),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::redact::SECRET_NAMES;
+
+    /// The model's `Secret` fields and the names `redact` masks are the same list: a new secret
+    /// field cannot be added without its literal values being masked in every output.
+    #[test]
+    fn redact_masks_exactly_the_models_secret_fields() {
+        fn walk(v: &Json, found: &mut Vec<String>) {
+            if let Some(props) = v.get("properties").and_then(Json::as_object) {
+                for (k, p) in props {
+                    if p.to_string().contains("#/$defs/Secret\"") {
+                        found.push(k.clone());
+                    }
+                }
+            }
+            match v {
+                Json::Object(m) => m.values().for_each(|x| walk(x, found)),
+                Json::Array(a) => a.iter().for_each(|x| walk(x, found)),
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        walk(&generate(), &mut found);
+        found.sort();
+        found.dedup();
+        let mut names: Vec<&str> = SECRET_NAMES.to_vec();
+        names.sort_unstable();
+        assert_eq!(found, names);
     }
 }

@@ -4,7 +4,7 @@ pub mod redact;
 
 use std::fs;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::diagnostics::{Diagnostic, Label, Level, Span};
 
@@ -200,6 +200,23 @@ pub fn discover(paths: &[PathBuf], exclude_name: Option<&str>) -> Discovered {
                     out.problems.push((path, msg));
                 }
             }
+        }
+    }
+    out
+}
+
+/// `path` made absolute against the current directory, with `.` and `..` resolved lexically
+/// (without touching the file system, so symbolic links keep the name they were given by).
+pub fn absolute(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
         }
     }
     out

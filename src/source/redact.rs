@@ -94,17 +94,55 @@ pub fn secret_values(text: &str) -> Vec<String> {
     secret_ranges(text)
         .into_iter()
         .filter(|(s, e)| e > s)
-        .filter_map(|(s, e)| text.get(s..e).map(str::to_string))
-        .filter(|v| v.len() >= 3)
-        .collect()
+        .filter_map(|(s, e)| text.get(s..e))
+        // Both the spelling in the file and the decoded value: either could reach an output.
+        .flat_map(|raw| [raw.to_string(), unescape(raw)])
+        .filter(|v| v.len() >= MIN_SECRET_LEN)
+        .fold(Vec::new(), |mut all, v| {
+            if !all.contains(&v) {
+                all.push(v);
+            }
+            all
+        })
 }
 
-/// Replaces every occurrence of any secret in `output`.
+/// The common KDL string escapes, decoded (enough to recognise a secret's value).
+fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// Shorter strings are not treated as secrets: scrubbing them would mangle unrelated text.
+const MIN_SECRET_LEN: usize = 3;
+
+/// Replaces every occurrence of any secret in `output`, longest first (so a secret that contains
+/// another is replaced whole). Callers may pass secrets in any order, with repeats.
 pub fn scrub(output: &str, secrets: &[String]) -> String {
+    let mut order: Vec<&str> = secrets
+        .iter()
+        .map(String::as_str)
+        .filter(|s| s.len() >= MIN_SECRET_LEN)
+        .collect();
+    order.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    order.dedup();
     let mut out = output.to_string();
-    for s in secrets {
-        if out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), "********");
+    for s in order {
+        if out.contains(s) {
+            out = out.replace(s, "********");
         }
     }
     out
@@ -122,9 +160,14 @@ mod tests {
         assert!(!masked.contains("abc\"def"));
         assert!(masked.contains("env=\"PW\""));
         assert_eq!(masked.len(), text.len());
-        assert_eq!(
-            secret_values(text),
-            vec!["hunter2".to_string(), "abc\"def".to_string()]
-        );
+        let values = secret_values(text);
+        assert_eq!(values, vec!["hunter2".to_string(), "abc\"def".to_string()]);
+        // An escaped quote inside a secret: the decoded value is scrubbed too.
+        let escaped = secret_values("password \"pa\\\"ss\"\n");
+        assert!(escaped.contains(&"pa\"ss".to_string()), "{escaped:?}");
+        assert_eq!(scrub("x pa\"ss y", &escaped), "x ******** y");
+        // A secret containing another is replaced whole, whatever order they come in.
+        let nested = ["abc".to_string(), "abcdef".to_string()];
+        assert_eq!(scrub("k=abcdef", &nested), "k=********");
     }
 }

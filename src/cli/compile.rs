@@ -1,0 +1,185 @@
+//! `mailcfg compile`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use mailcfg::compile::{self, diff, write, Store};
+use mailcfg::diagnostics::{config, Diagnostic, Level};
+use mailcfg::{check_with, render, source, Input};
+
+use super::check::{load_config, show_paths, use_color, Color};
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  store written (with --check: the store is up to date)
+  1  errors found (or warnings, with --deny-warnings), a secret could not be resolved, or
+     (with --check) the store is out of date; nothing was written
+  2  usage or I/O problem: missing path, unreadable input, no .kdl files found, invalid
+     configuration, store not writable
+  3  internal error (a bug in mailcfg: please report it)";
+
+#[derive(clap::Args)]
+pub struct CompileArgs {
+    /// Files or directories to compile.
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// The store file to write (replaced atomically).
+    #[arg(long, short, value_name = "STORE")]
+    out: PathBuf,
+    /// Write nothing: compile in memory, compare with STORE, exit 1 with the plan if it differs.
+    #[arg(long)]
+    check: bool,
+    /// Copy literal secrets from the files into the store (they are refused otherwise).
+    #[arg(long)]
+    allow_inline_secrets: bool,
+    /// Read env= and file= secrets now and store their values; the store is then created 0600.
+    #[arg(long)]
+    resolve_secrets: bool,
+    /// Refuse to compile when warnings are found, not only errors.
+    #[arg(long)]
+    deny_warnings: bool,
+    /// When to use colours in diagnostics: auto, always, never.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    /// The rule configuration, as for `check` (default: the first `mailcfg.kdl` found walking
+    /// up from the paths).
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+}
+
+pub fn run(args: CompileArgs) -> u8 {
+    let color = use_color(args.color);
+    let config = match load_config(&args.paths, args.config.as_deref(), color) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let found = source::discover(&args.paths, Some(config::FILE_NAME));
+    if found.files.is_empty() && found.problems.is_empty() {
+        eprintln!(
+            "mailcfg: no .kdl files found in {}",
+            show_paths(&args.paths)
+        );
+        return 2;
+    }
+    let mut stdout = std::io::stdout().lock();
+    if !found.problems.is_empty() {
+        for (path, msg) in &found.problems {
+            eprintln!("mailcfg: {}: {msg}", path.display());
+        }
+        eprintln!("mailcfg: store not written");
+        return 2;
+    }
+    let checked = check_with(found.files.into_iter().map(Input::file).collect(), &config);
+    let failing = |d: &Diagnostic| {
+        d.level == Level::Error || (args.deny_warnings && d.level == Level::Warning)
+    };
+    let blocked = checked.has_io_errors() || checked.diagnostics.iter().any(failing);
+    // Only a clean tree is compiled, so compile's own findings never repeat a check error.
+    let compiled = if blocked {
+        None
+    } else {
+        let opts = compile::Options {
+            allow_inline_secrets: args.allow_inline_secrets,
+            resolve_secrets: args.resolve_secrets,
+            base: compile::common_base(&args.paths),
+        };
+        Some(compile::compile(&checked, &opts))
+    };
+    let mut diagnostics = checked.diagnostics.clone();
+    if let Some(Err(more)) = &compiled {
+        diagnostics.extend(more.iter().cloned());
+    }
+    if !diagnostics.is_empty() {
+        let out = render::human::render(&diagnostics, &checked.sources, color);
+        let _ = stdout.write_all(out.as_bytes());
+        let _ = stdout.flush();
+    }
+    if checked.has_io_errors() {
+        eprintln!("mailcfg: store not written: some files could not be read");
+        return 2;
+    }
+    let store = match compiled {
+        Some(Ok(store)) => store,
+        Some(Err(_)) => {
+            eprintln!("mailcfg: store not written");
+            return 1;
+        }
+        None => {
+            eprintln!("mailcfg: store not written: fix the problems above first");
+            return 1;
+        }
+    };
+    let bytes = store.to_bytes();
+    if args.check {
+        return check_drift(&args.out, &store, &bytes, &mut stdout);
+    }
+    let mode = write::store_mode(&args.out, store.holds_secret_values());
+    match write::write_atomic(&args.out, &bytes, mode) {
+        Ok(()) => {
+            eprintln!(
+                "mailcfg: wrote {} ({}, {})",
+                args.out.display(),
+                plural(store.accounts.len(), "account"),
+                plural(store.credentials.len(), "credential")
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!(
+                "mailcfg: cannot write {}: {}; the previous store is unchanged",
+                args.out.display(),
+                source::io_message(&e)
+            );
+            2
+        }
+    }
+}
+
+/// `--check`: 0 when the store on disk is exactly what would be written, else 1 and the plan.
+fn check_drift(path: &Path, store: &Store, bytes: &[u8], out: &mut impl Write) -> u8 {
+    let existing = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!(
+                "mailcfg: {} is out of date: cannot read it: {}",
+                path.display(),
+                source::io_message(&e)
+            );
+            return 1;
+        }
+    };
+    if existing == bytes {
+        eprintln!("mailcfg: {} is up to date", path.display());
+        return 0;
+    }
+    let old = match Store::parse(&existing) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("mailcfg: {} is out of date: {e}", path.display());
+            return 1;
+        }
+    };
+    let plan = diff::plan(&old, store);
+    let mut text = diff::render_human(&plan, &old, store);
+    if plan.identical {
+        text =
+            "The content is the same but the bytes differ (edited by hand, or written by another \
+                mailcfg version).\n"
+                .into();
+    }
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    eprintln!(
+        "mailcfg: {} is out of date: run `mailcfg compile` and commit the result",
+        path.display()
+    );
+    1
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}

@@ -1,0 +1,709 @@
+//! `mailcfg lsp`: a language server over stdio. Diagnostics come from the same engine as
+//! `mailcfg check` ([`crate::check`]), run over the whole workspace with open buffers overriding
+//! the files on disk, so cross-file rules see what the editor shows.
+
+mod convert;
+mod cursor;
+mod features;
+mod schema;
+
+use std::collections::{BTreeMap, HashMap};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::RecvTimeoutError;
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use lsp_types as lsp;
+use lsp_types::notification::Notification as _;
+use lsp_types::request::Request as _;
+use serde_json::Value as Json;
+
+use crate::diagnostics::config::{self, Config};
+use crate::diagnostics::Diagnostic;
+use crate::source::{self, SourceFile, Sources};
+use crate::{check_with, Checked, Input};
+
+pub use convert::{path_to_uri, uri_to_path};
+
+/// While edits keep coming, the workspace is checked at most once per this interval, after they
+/// pause for it (override with the `debounceMs` initialization option); an edit that follows a
+/// quiet period is checked at once.
+pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(25);
+
+/// The configuration file (rule levels, overrides) is not an account file.
+const CONFIG_FILE: &str = config::FILE_NAME;
+
+/// One check of the workspace.
+pub struct Analysis {
+    pub checked: Checked,
+    /// The configuration's own problems (its file is `FileId(0)` of `config_sources`).
+    config_diagnostics: Vec<Diagnostic>,
+    config_sources: Sources,
+    config_path: Option<PathBuf>,
+    /// Input path → file index.
+    pub files: HashMap<PathBuf, usize>,
+    /// Diagnostics per file index.
+    by_file: Vec<Vec<usize>>,
+}
+
+impl Analysis {
+    pub fn diagnostics_of(&self, id: usize) -> impl Iterator<Item = &Diagnostic> {
+        self.by_file
+            .get(id)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.checked.diagnostics[i])
+    }
+}
+
+struct Doc {
+    text: String,
+    version: i32,
+}
+
+struct Server {
+    roots: Vec<PathBuf>,
+    /// Workspace files as last read from disk.
+    disk: BTreeMap<PathBuf, String>,
+    /// `mailcfg.kdl` of the workspace and its text on disk.
+    config: Option<(PathBuf, String)>,
+    open: BTreeMap<PathBuf, Doc>,
+    analysis: Option<Analysis>,
+    /// The edit-time analysis is due at this instant.
+    due: Option<Instant>,
+    /// When the last check finished: edits are checked at most once per debounce interval.
+    last_check: Option<Instant>,
+    debounce: Duration,
+    published: HashMap<PathBuf, Vec<lsp::Diagnostic>>,
+    /// Buffers edited since their diagnostics were last published: they get a publish (for
+    /// their new version) even when the set did not change.
+    edited: Vec<PathBuf>,
+    outbox: Vec<Message>,
+}
+
+/// Runs the server on stdin/stdout until the client says `exit`.
+pub fn run_stdio() -> anyhow::Result<()> {
+    let (connection, io_threads) = Connection::stdio();
+    run(&connection)?;
+    drop(connection);
+    io_threads.join()?;
+    Ok(())
+}
+
+pub fn capabilities() -> lsp::ServerCapabilities {
+    lsp::ServerCapabilities {
+        text_document_sync: Some(lsp::TextDocumentSyncCapability::Options(
+            lsp::TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(lsp::TextDocumentSyncKind::INCREMENTAL),
+                save: Some(lsp::TextDocumentSyncSaveOptions::SaveOptions(
+                    lsp::SaveOptions {
+                        include_text: Some(false),
+                    },
+                )),
+                ..Default::default()
+            },
+        )),
+        hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+        completion_provider: Some(lsp::CompletionOptions {
+            trigger_characters: Some(vec!["\"".into(), " ".into(), "=".into()]),
+            ..Default::default()
+        }),
+        code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
+            lsp::CodeActionOptions {
+                code_action_kinds: Some(vec![lsp::CodeActionKind::QUICKFIX]),
+                ..Default::default()
+            },
+        )),
+        document_formatting_provider: Some(lsp::OneOf::Left(true)),
+        diagnostic_provider: Some(lsp::DiagnosticServerCapabilities::Options(
+            lsp::DiagnosticOptions {
+                identifier: Some("mailcfg".into()),
+                inter_file_dependencies: true,
+                workspace_diagnostics: false,
+                ..Default::default()
+            },
+        )),
+        ..Default::default()
+    }
+}
+
+pub fn run(connection: &Connection) -> anyhow::Result<()> {
+    let caps = serde_json::to_value(capabilities())?;
+    let init = connection.initialize(caps)?;
+    let params: lsp::InitializeParams = serde_json::from_value(init).unwrap_or_default();
+    let mut server = Server::new(&params);
+    let watch = params
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|w| w.did_change_watched_files.as_ref())
+        .and_then(|d| d.dynamic_registration)
+        .unwrap_or(false);
+    if watch {
+        // Files changed outside the editor (a `git pull`, another tool) count too.
+        server.outbox.push(Message::Request(Request::new(
+            lsp_server::RequestId::from("mailcfg/watch".to_string()),
+            lsp::request::RegisterCapability::METHOD.into(),
+            lsp::RegistrationParams {
+                registrations: vec![lsp::Registration {
+                    id: "mailcfg/watch".into(),
+                    method: lsp::notification::DidChangeWatchedFiles::METHOD.into(),
+                    register_options: serde_json::to_value(
+                        lsp::DidChangeWatchedFilesRegistrationOptions {
+                            watchers: vec![lsp::FileSystemWatcher {
+                                glob_pattern: lsp::GlobPattern::String("**/*.kdl".into()),
+                                kind: None,
+                            }],
+                        },
+                    )
+                    .ok(),
+                }],
+            },
+        )));
+    }
+    server.guarded("loading the workspace", |s| {
+        s.load_workspace();
+        s.analyze();
+    });
+    server.flush(connection);
+    loop {
+        let msg = match server.due {
+            Some(due) => {
+                match connection
+                    .receiver
+                    .recv_timeout(due.saturating_duration_since(Instant::now()))
+                {
+                    Ok(m) => m,
+                    Err(RecvTimeoutError::Timeout) => {
+                        server.guarded("analysis", |s| {
+                            s.analyze();
+                            s.publish(None);
+                        });
+                        server.flush(connection);
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
+            None => match connection.receiver.recv() {
+                Ok(m) => m,
+                Err(_) => break,
+            },
+        };
+        match msg {
+            Message::Request(req) => {
+                if connection.handle_shutdown(&req)? {
+                    return Ok(());
+                }
+                let resp = server.request(req);
+                server.outbox.push(Message::Response(resp));
+            }
+            Message::Notification(n) => {
+                let method = n.method.clone();
+                server.guarded(&method, |s| s.notification(n));
+            }
+            Message::Response(_) => {}
+        }
+        server.flush(connection);
+    }
+    Ok(())
+}
+
+impl Server {
+    fn new(params: &lsp::InitializeParams) -> Self {
+        let mut roots: Vec<PathBuf> = params
+            .workspace_folders
+            .iter()
+            .flatten()
+            .filter_map(|f| uri_to_path(&f.uri))
+            .collect();
+        #[allow(deprecated)]
+        if roots.is_empty() {
+            if let Some(p) = params.root_uri.as_ref().and_then(uri_to_path) {
+                roots.push(p);
+            }
+        }
+        let debounce = params
+            .initialization_options
+            .as_ref()
+            .and_then(|o| o.get("debounceMs"))
+            .and_then(Json::as_u64)
+            .map_or(DEFAULT_DEBOUNCE, Duration::from_millis);
+        Server {
+            roots,
+            disk: BTreeMap::new(),
+            config: None,
+            open: BTreeMap::new(),
+            analysis: None,
+            due: None,
+            last_check: None,
+            debounce,
+            published: HashMap::new(),
+            edited: Vec::new(),
+            outbox: Vec::new(),
+        }
+    }
+
+    fn log(&mut self, message: String) {
+        eprintln!("mailcfg lsp: {message}");
+        self.outbox.push(Message::Notification(Notification::new(
+            lsp::notification::LogMessage::METHOD.into(),
+            lsp::LogMessageParams {
+                typ: lsp::MessageType::LOG,
+                message,
+            },
+        )));
+    }
+
+    /// Runs `f`; a panic is logged and the server goes on (with the state it had).
+    fn guarded<T>(&mut self, what: &str, f: impl FnOnce(&mut Self) -> T) -> Option<T> {
+        match catch_unwind(AssertUnwindSafe(|| f(self))) {
+            Ok(v) => Some(v),
+            Err(p) => {
+                let why = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                self.log(format!(
+                    "internal error in {what} (a bug; please report it): {why}"
+                ));
+                None
+            }
+        }
+    }
+
+    fn flush(&mut self, connection: &Connection) {
+        for m in self.outbox.drain(..) {
+            if connection.sender.send(m).is_err() {
+                break;
+            }
+        }
+    }
+
+    /// Every `*.kdl` under the workspace folders (what `mailcfg check` would find there).
+    fn load_workspace(&mut self) {
+        if self.roots.is_empty() {
+            return;
+        }
+        let found = source::discover(&self.roots, Some(CONFIG_FILE));
+        for path in found.files {
+            self.reload(path);
+        }
+        if let Some(p) = config::find(&self.roots) {
+            let p = std::path::absolute(&p).unwrap_or(p);
+            self.reload_config(p);
+        }
+    }
+
+    fn reload_config(&mut self, path: PathBuf) {
+        let (file, _) = source::read_file(&path);
+        self.config = Some((path, file.text));
+    }
+
+    fn is_config(&self, path: &std::path::Path) -> bool {
+        path.file_name().is_some_and(|n| n == CONFIG_FILE)
+    }
+
+    /// The configuration to check with (an open buffer wins over the disk), and its problems.
+    fn current_config(&self) -> (Config, Vec<Diagnostic>, Sources, Option<PathBuf>) {
+        let from_buffer = self.open.iter().find(|(p, _)| {
+            self.is_config(p)
+                && match &self.config {
+                    Some((c, _)) => *p == c,
+                    None => self.in_workspace(p),
+                }
+        });
+        let (path, text) = match (from_buffer, &self.config) {
+            (Some((p, d)), _) => (p.clone(), d.text.clone()),
+            (None, Some((p, t))) => (p.clone(), t.clone()),
+            (None, None) => return (Config::default(), Vec::new(), Sources::default(), None),
+        };
+        let mut sources = Sources::default();
+        match config::parse_config(&path, &text) {
+            Ok(c) => {
+                sources.add(SourceFile::new(&path, text));
+                (c, Vec::new(), sources, Some(path))
+            }
+            Err(diags) => {
+                sources.add(SourceFile::new(&path, text));
+                (Config::default(), diags, sources, Some(path))
+            }
+        }
+    }
+
+    fn reload(&mut self, path: PathBuf) {
+        let (file, problem) = source::read_file(&path);
+        if problem.is_none() {
+            self.disk.insert(path, file.text);
+        } else {
+            self.disk.remove(&path);
+        }
+    }
+
+    /// Under a workspace folder and not in a folder `check` skips (hidden ones, `target/`).
+    fn in_workspace(&self, path: &std::path::Path) -> bool {
+        self.roots.iter().any(|r| {
+            path.strip_prefix(r).is_ok_and(|rel| {
+                let mut dirs = rel.components().rev().skip(1);
+                !dirs.any(|c| {
+                    let c = c.as_os_str().to_string_lossy();
+                    c.starts_with('.') || c == "target"
+                })
+            })
+        })
+    }
+
+    /// Checks the workspace: files on disk, with open buffers in place of their files.
+    fn analyze(&mut self) {
+        self.due = None;
+        let mut texts: BTreeMap<&PathBuf, &str> =
+            self.disk.iter().map(|(p, t)| (p, t.as_str())).collect();
+        for (p, d) in &self.open {
+            if self.is_config(p) {
+                continue;
+            }
+            texts.insert(p, d.text.as_str());
+        }
+        let inputs: Vec<Input> = texts
+            .iter()
+            .map(|(p, t)| Input::text((*p).clone(), (*t).to_string()))
+            .collect();
+        let files: HashMap<PathBuf, usize> = texts
+            .keys()
+            .enumerate()
+            .map(|(i, p)| ((*p).clone(), i))
+            .collect();
+        let (config, config_diagnostics, config_sources, config_path) = self.current_config();
+        // The previous result is large (span maps, JSON); free it off the latency path, and
+        // before the new one is built so the two do not compete for memory.
+        if let Some(old) = self.analysis.take() {
+            std::thread::spawn(move || drop(old));
+        }
+        let checked = check_with(inputs, &config);
+        let mut by_file = vec![Vec::new(); files.len()];
+        for (i, d) in checked.diagnostics.iter().enumerate() {
+            if let Some(v) = by_file.get_mut(d.primary.file.index()) {
+                v.push(i);
+            }
+        }
+        self.analysis = Some(Analysis {
+            checked,
+            config_diagnostics,
+            config_sources,
+            config_path,
+            files,
+            by_file,
+        });
+        self.last_check = Some(Instant::now());
+    }
+
+    fn fresh(&mut self) {
+        if self.due.is_some() || self.analysis.is_none() {
+            self.analyze();
+            self.publish(None);
+        }
+    }
+
+    fn diagnostics_for(&self, path: &PathBuf) -> Vec<lsp::Diagnostic> {
+        let Some(a) = &self.analysis else {
+            return Vec::new();
+        };
+        if a.config_path.as_ref() == Some(path) {
+            return a
+                .config_diagnostics
+                .iter()
+                .map(|d| convert::diagnostic(d, &a.config_sources))
+                .collect();
+        }
+        let Some(&id) = a.files.get(path) else {
+            return Vec::new();
+        };
+        a.diagnostics_of(id)
+            .map(|d| convert::diagnostic(d, &a.checked.sources))
+            .collect()
+    }
+
+    /// Publishes the diagnostics of every open buffer whose set changed (always for `force`
+    /// and edited buffers).
+    fn publish(&mut self, force: Option<&PathBuf>) {
+        let paths: Vec<PathBuf> = self.open.keys().cloned().collect();
+        let edited = std::mem::take(&mut self.edited);
+        for path in paths {
+            let diags = self.diagnostics_for(&path);
+            let forced = Some(&path) == force || edited.contains(&path);
+            if !forced && self.published.get(&path) == Some(&diags) {
+                continue;
+            }
+            let version = self.open.get(&path).map(|d| d.version);
+            self.published.insert(path.clone(), diags.clone());
+            self.outbox.push(Message::Notification(Notification::new(
+                lsp::notification::PublishDiagnostics::METHOD.into(),
+                lsp::PublishDiagnosticsParams {
+                    uri: path_to_uri(&path),
+                    diagnostics: diags,
+                    version,
+                },
+            )));
+        }
+    }
+
+    fn notification(&mut self, n: Notification) {
+        use lsp::notification::{
+            DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument,
+            DidOpenTextDocument, DidSaveTextDocument, PublishDiagnostics,
+        };
+        match n.method.as_str() {
+            DidOpenTextDocument::METHOD => {
+                let Ok(p) = serde_json::from_value::<lsp::DidOpenTextDocumentParams>(n.params)
+                else {
+                    return;
+                };
+                let Some(path) = uri_to_path(&p.text_document.uri) else {
+                    return;
+                };
+                self.open.insert(
+                    path.clone(),
+                    Doc {
+                        text: p.text_document.text,
+                        version: p.text_document.version,
+                    },
+                );
+                self.analyze();
+                self.publish(Some(&path));
+            }
+            DidChangeTextDocument::METHOD => {
+                let Ok(p) = serde_json::from_value::<lsp::DidChangeTextDocumentParams>(n.params)
+                else {
+                    return;
+                };
+                let Some(path) = uri_to_path(&p.text_document.uri) else {
+                    return;
+                };
+                let Some(doc) = self.open.get_mut(&path) else {
+                    return;
+                };
+                for change in p.content_changes {
+                    apply_change(&mut doc.text, change);
+                }
+                doc.version = p.text_document.version;
+                if !self.edited.contains(&path) {
+                    self.edited.push(path);
+                }
+                // An isolated edit is checked at once; a burst of edits (typing faster than the
+                // debounce interval, or while a check runs) is checked once it pauses.
+                let now = Instant::now();
+                let earliest = self.last_check.map_or(now, |t| t + self.debounce);
+                if self.due.is_none() {
+                    self.due = Some(earliest.max(now));
+                } else {
+                    self.due = Some((now + self.debounce).max(earliest));
+                }
+            }
+            DidSaveTextDocument::METHOD => {
+                let Ok(p) = serde_json::from_value::<lsp::DidSaveTextDocumentParams>(n.params)
+                else {
+                    return;
+                };
+                if let Some(path) = uri_to_path(&p.text_document.uri) {
+                    if self.is_config(&path) && self.in_workspace(&path) {
+                        self.reload_config(path.clone());
+                    } else if self.in_workspace(&path)
+                        && path.extension().is_some_and(|e| e == "kdl")
+                    {
+                        self.reload(path.clone());
+                    }
+                    self.analyze();
+                    self.publish(Some(&path));
+                }
+            }
+            DidCloseTextDocument::METHOD => {
+                let Ok(p) = serde_json::from_value::<lsp::DidCloseTextDocumentParams>(n.params)
+                else {
+                    return;
+                };
+                let Some(path) = uri_to_path(&p.text_document.uri) else {
+                    return;
+                };
+                self.open.remove(&path);
+                // Unsaved edits are gone: the file on disk counts again.
+                if self.disk.contains_key(&path) {
+                    self.reload(path.clone());
+                }
+                self.published.remove(&path);
+                self.outbox.push(Message::Notification(Notification::new(
+                    PublishDiagnostics::METHOD.into(),
+                    lsp::PublishDiagnosticsParams {
+                        uri: p.text_document.uri,
+                        diagnostics: Vec::new(),
+                        version: None,
+                    },
+                )));
+                self.analyze();
+                self.publish(None);
+            }
+            DidChangeWatchedFiles::METHOD => {
+                let Ok(p) = serde_json::from_value::<lsp::DidChangeWatchedFilesParams>(n.params)
+                else {
+                    return;
+                };
+                for change in p.changes {
+                    let Some(path) = uri_to_path(&change.uri) else {
+                        continue;
+                    };
+                    if self.is_config(&path) && self.in_workspace(&path) {
+                        if change.typ == lsp::FileChangeType::DELETED {
+                            self.config = None;
+                        } else {
+                            self.reload_config(path);
+                        }
+                        continue;
+                    }
+                    let wanted =
+                        path.extension().is_some_and(|e| e == "kdl") && self.in_workspace(&path);
+                    if change.typ == lsp::FileChangeType::DELETED || !wanted {
+                        self.disk.remove(&path);
+                    } else {
+                        self.reload(path);
+                    }
+                }
+                self.analyze();
+                self.publish(None);
+            }
+            _ => {}
+        }
+    }
+
+    fn request(&mut self, req: Request) -> Response {
+        let id = req.id.clone();
+        let method = req.method.clone();
+        match self.guarded(&method, |s| s.dispatch(req)) {
+            Some(Ok(value)) => Response::new_ok(id, value),
+            Some(Err((code, message))) => Response::new_err(id, code as i32, message),
+            None => Response::new_err(
+                id,
+                ErrorCode::InternalError as i32,
+                format!("internal error in {method} (a bug; the server keeps running)"),
+            ),
+        }
+    }
+
+    fn doc_file(&self, uri: &lsp::Uri) -> Result<(PathBuf, SourceFile), (ErrorCode, String)> {
+        let path = uri_to_path(uri).ok_or_else(|| {
+            (
+                ErrorCode::InvalidParams,
+                format!("not a file URI: {}", uri.as_str()),
+            )
+        })?;
+        let text =
+            match self.open.get(&path) {
+                Some(d) => d.text.clone(),
+                None => self.disk.get(&path).cloned().ok_or_else(|| {
+                    (ErrorCode::InvalidParams, "document is not open".to_string())
+                })?,
+            };
+        Ok((path.clone(), SourceFile::new(path, text)))
+    }
+
+    fn dispatch(&mut self, req: Request) -> Result<Json, (ErrorCode, String)> {
+        use lsp::request::{
+            CodeActionRequest, Completion, DocumentDiagnosticRequest, Formatting, HoverRequest,
+        };
+        fn params<P: serde::de::DeserializeOwned>(v: Json) -> Result<P, (ErrorCode, String)> {
+            serde_json::from_value(v).map_err(|e| (ErrorCode::InvalidParams, e.to_string()))
+        }
+        let to_json =
+            |v: serde_json::Result<Json>| v.map_err(|e| (ErrorCode::InternalError, e.to_string()));
+        match req.method.as_str() {
+            HoverRequest::METHOD => {
+                let p: lsp::HoverParams = params(req.params)?;
+                let pp = p.text_document_position_params;
+                let (path, file) = self.doc_file(&pp.text_document.uri)?;
+                self.fresh();
+                let a = self.analysis.as_ref();
+                let id = a.and_then(|a| a.files.get(&path).map(|&i| (a, i)));
+                to_json(serde_json::to_value(features::hover(
+                    &file,
+                    id,
+                    pp.position,
+                )))
+            }
+            Completion::METHOD => {
+                let p: lsp::CompletionParams = params(req.params)?;
+                let pp = p.text_document_position;
+                let (_, file) = self.doc_file(&pp.text_document.uri)?;
+                let items = features::completion(&file, self.analysis.as_ref(), pp.position);
+                to_json(serde_json::to_value(lsp::CompletionResponse::Array(items)))
+            }
+            CodeActionRequest::METHOD => {
+                let p: lsp::CodeActionParams = params(req.params)?;
+                let (path, file) = self.doc_file(&p.text_document.uri)?;
+                self.fresh();
+                let actions = match &self.analysis {
+                    Some(a) => match a.files.get(&path) {
+                        Some(&id) => features::code_actions(&file, a, id, p.range),
+                        None => Vec::new(),
+                    },
+                    None => Vec::new(),
+                };
+                to_json(serde_json::to_value(actions))
+            }
+            Formatting::METHOD => {
+                let p: lsp::DocumentFormattingParams = params(req.params)?;
+                let (_, file) = self.doc_file(&p.text_document.uri)?;
+                match features::formatting(&file.text) {
+                    Ok(edits) => to_json(serde_json::to_value(edits)),
+                    Err(why) => {
+                        self.log(format!("{}: {why}", file.display_path()));
+                        Ok(Json::Null)
+                    }
+                }
+            }
+            DocumentDiagnosticRequest::METHOD => {
+                let p: lsp::DocumentDiagnosticParams = params(req.params)?;
+                let path = uri_to_path(&p.text_document.uri)
+                    .ok_or_else(|| (ErrorCode::InvalidParams, "not a file URI".to_string()))?;
+                self.fresh();
+                let items = self.diagnostics_for(&path);
+                to_json(serde_json::to_value(
+                    lsp::DocumentDiagnosticReportResult::Report(
+                        lsp::DocumentDiagnosticReport::Full(
+                            lsp::RelatedFullDocumentDiagnosticReport {
+                                related_documents: None,
+                                full_document_diagnostic_report:
+                                    lsp::FullDocumentDiagnosticReport {
+                                        result_id: None,
+                                        items,
+                                    },
+                            },
+                        ),
+                    ),
+                ))
+            }
+            // Lets the test suite prove that a panicking request does not stop the server.
+            "mailcfg/debugPanic" if std::env::var_os("MAILCFG_LSP_DEBUG_PANIC").is_some() => {
+                panic!("requested by mailcfg/debugPanic")
+            }
+            _ => Err((
+                ErrorCode::MethodNotFound,
+                format!("unsupported request {}", req.method),
+            )),
+        }
+    }
+}
+
+fn apply_change(text: &mut String, change: lsp::TextDocumentContentChangeEvent) {
+    match change.range {
+        None => *text = change.text,
+        Some(r) => {
+            let file = SourceFile::new("", std::mem::take(text));
+            let start = convert::offset(&file, r.start);
+            let end = convert::offset(&file, r.end).max(start);
+            let mut t = file.text;
+            t.replace_range(start..end, &change.text);
+            *text = t;
+        }
+    }
+}

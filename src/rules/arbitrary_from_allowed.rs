@@ -1,0 +1,79 @@
+use super::{Context, Part, RuleMeta};
+use crate::diagnostics::{Diagnostic, Level};
+
+pub static META: RuleMeta = RuleMeta {
+    name: "arbitrary-from-allowed",
+    level: Level::Warning,
+    summary: "users may type any From address (`allow-arbitrary #true`)",
+    fixable: false,
+    docs: r#"## What it checks
+`from { allow-arbitrary #true }`.
+
+## Why
+Any user can send mail that claims to come from anyone (the CEO, another company), which is
+an invitation to impersonation and phishing. Most SMTP servers also reject a From address the
+authenticated user does not own, and receivers checking SPF/DKIM/DMARC drop it. List the
+addresses instead, or allow the user's own address. Source: CSM documentation, "Define a
+global POP/IMAP account", From addresses; RFC 7489 (DMARC).
+
+## Example
+```kdl bad
+account "HR" {
+    protocol "imap"
+    available-to-users #true
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "hr@example.com"
+        password env="HR_PASSWORD"
+    }
+    from {
+        allow-arbitrary #true
+        address "Human Resources <hr@example.com>" default=#true
+    }
+    lock credentials=#true
+}
+```
+
+```kdl good
+account "HR" {
+    protocol "imap"
+    available-to-users #true
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "hr@example.com"
+        password env="HR_PASSWORD"
+    }
+    from {
+        allow-user-address #true
+        address "Human Resources <hr@example.com>" default=#true
+    }
+    lock credentials=#true
+}
+```
+"#,
+};
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for acc in &cx.project.accounts {
+        if !acc.value.from.as_ref().is_some_and(|f| f.allow_arbitrary) {
+            continue;
+        }
+        out.push(
+            cx.diag(
+                &META,
+                acc,
+                "from/allow-arbitrary",
+                Part::Node,
+                format!(
+                    "account {:?} lets users send from any address",
+                    acc.value.name
+                ),
+            )
+            .with_help(
+                "list the allowed addresses with `address`, or use `allow-user-address #true`",
+            ),
+        );
+    }
+}

@@ -1,0 +1,79 @@
+use super::{sides, Context, Part, RuleMeta};
+use crate::diagnostics::{Diagnostic, Level};
+use crate::model::Security;
+
+pub static META: RuleMeta = RuleMeta {
+    name: "auto-security",
+    level: Level::Info,
+    summary: "security is `auto` (or not given), which may fall back to cleartext",
+    fixable: false,
+    docs: r#"## What it checks
+An `incoming` or `outgoing` block whose `security` is `"auto"` or absent (absent means `auto`).
+
+## Why
+With `auto` the client uses TLS when the server offers it and otherwise continues without: an
+attacker who strips the STARTTLS offer downgrades the connection to cleartext without anyone
+noticing. Pinning `ssl` (implicit TLS) or `tls` (STARTTLS) makes a missing TLS a visible error
+instead. Source: RFC 8314 §4.1, RFC 3207 §6 (STARTTLS stripping).
+
+## Example
+```kdl bad
+account "Support" {
+    protocol "imap"
+    incoming {
+        server "imap.example.com"
+        user "support@example.com"
+        password env="SUPPORT_PASSWORD"
+    }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
+}
+```
+
+```kdl good
+account "Support" {
+    protocol "imap"
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "support@example.com"
+        password env="SUPPORT_PASSWORD"
+    }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
+}
+```
+"#,
+};
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for acc in &cx.project.accounts {
+        for side in sides(&acc.value) {
+            let d = match side.security {
+                Some(Security::Auto) => cx.diag(
+                    &META,
+                    acc,
+                    &side.rel("security"),
+                    Part::Value,
+                    format!("security \"auto\" on the {} server may fall back to cleartext", side.block),
+                ),
+                None => cx.diag(
+                    &META,
+                    acc,
+                    &side.rel("server"),
+                    Part::Key,
+                    format!(
+                        "no `security` on the {} server: it defaults to \"auto\", which may fall back to cleartext",
+                        side.block
+                    ),
+                ),
+                Some(_) => continue,
+            };
+            out.push(d.with_help("pin security \"ssl\" (implicit TLS) or \"tls\" (STARTTLS)"));
+        }
+    }
+}

@@ -1,0 +1,86 @@
+use std::collections::HashMap;
+
+use super::text::parse_mailbox;
+use super::{from_addresses, Context, Part, RuleMeta};
+use crate::diagnostics::{Diagnostic, Level};
+
+pub static META: RuleMeta = RuleMeta {
+    name: "duplicate-from-address",
+    level: Level::Warning,
+    summary: "the same From address is listed twice in one account (ignoring case)",
+    fixable: false,
+    docs: r#"## What it checks
+Two `address` entries of one account's `from` block with the same e-mail address, comparing
+the domain case-insensitively and ignoring display names.
+
+## Why
+Users see the address twice in the From picker and cannot tell which entry (and which display
+name) they are choosing; usually one of the two is a leftover of an edit. Source: CSM
+documentation, "Define a global POP/IMAP account", From addresses.
+
+## Example
+```kdl bad
+account "HR" {
+    protocol "imap"
+    available-to-users #true
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "hr@example.com"
+        password env="HR_PASSWORD"
+    }
+    from {
+        address "Human Resources <hr@example.com>" default=#true
+        address "hr@EXAMPLE.com"
+    }
+    lock credentials=#true
+}
+```
+
+```kdl good
+account "HR" {
+    protocol "imap"
+    available-to-users #true
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "hr@example.com"
+        password env="HR_PASSWORD"
+    }
+    from {
+        address "Human Resources <hr@example.com>" default=#true
+    }
+    lock credentials=#true
+}
+```
+"#,
+};
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for acc in &cx.project.accounts {
+        let mut seen: HashMap<String, String> = HashMap::new();
+        for (rel, addr) in from_addresses(&acc.value) {
+            let key = parse_mailbox(&addr.value)
+                .map(|m| m.key().to_lowercase())
+                .unwrap_or_else(|_| addr.value.trim().to_lowercase());
+            if let Some(first) = seen.get(&key) {
+                out.push(
+                    cx.diag(
+                        &META,
+                        acc,
+                        &rel,
+                        Part::Value,
+                        format!("From address {:?} is already listed", addr.value),
+                    )
+                    .with_related(
+                        cx.label(acc, first, Part::Value)
+                            .with_text("first listed here"),
+                    )
+                    .with_help("remove one of the two entries"),
+                );
+            } else {
+                seen.insert(key, rel);
+            }
+        }
+    }
+}

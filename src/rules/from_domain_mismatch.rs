@@ -1,0 +1,98 @@
+use super::text::parse_mailbox;
+use super::{from_addresses, Context, Part, RuleMeta};
+use crate::diagnostics::{Diagnostic, Level};
+use crate::model::AuthMode;
+
+pub static META: RuleMeta = RuleMeta {
+    name: "from-domain-mismatch",
+    level: Level::Info,
+    summary: "a From address's domain differs from the login's domain",
+    fixable: false,
+    docs: r#"## What it checks
+A From `address` whose domain differs (ignoring case) from the domain of the login used to send:
+the outgoing `user` with `auth "log-on"`, otherwise the incoming `user`. Only logins that are
+e-mail addresses are compared.
+
+## Why
+Mail providers (Exchange Online, Google Workspace) reject or rewrite a From address the
+authenticated mailbox is not allowed to send as, and receivers check the From domain against
+SPF/DKIM/DMARC. A different domain is sometimes intended (a shared domain, send-as rights) —
+then keep it and suppress the finding with a reason. Source: RFC 7489 §3.1 (identifier
+alignment); RFC 6409 §6.1.
+
+## Example
+```kdl bad
+account "HR" {
+    protocol "imap"
+    available-to-users #true
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "hr@example.com"
+        password env="HR_PASSWORD"
+    }
+    from {
+        address "Human Resources <hr@example.org>" default=#true
+    }
+    lock credentials=#true
+}
+```
+
+```kdl good
+account "HR" {
+    protocol "imap"
+    available-to-users #true
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "hr@example.com"
+        password env="HR_PASSWORD"
+    }
+    from {
+        address "Human Resources <hr@example.com>" default=#true
+    }
+    lock credentials=#true
+}
+```
+"#,
+};
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for acc in &cx.project.accounts {
+        let a = &acc.value;
+        let (login, login_rel) = match &a.outgoing {
+            Some(o) if o.auth() == AuthMode::LogOn && o.user.is_some() => {
+                (o.user.as_deref(), "outgoing/user")
+            }
+            _ => (a.incoming.user.as_deref(), "incoming/user"),
+        };
+        let Some(login_domain) = login
+            .and_then(|u| u.rsplit_once('@'))
+            .map(|(_, d)| d.to_ascii_lowercase())
+        else {
+            continue;
+        };
+        for (rel, addr) in from_addresses(a) {
+            let Ok(m) = parse_mailbox(&addr.value) else {
+                continue;
+            };
+            if m.domain.eq_ignore_ascii_case(&login_domain) {
+                continue;
+            }
+            out.push(
+                cx.diag(
+                    &META,
+                    acc,
+                    &rel,
+                    Part::Value,
+                    format!(
+                        "From domain {:?} differs from the login's domain {login_domain:?}; the server may reject it",
+                        m.domain
+                    ),
+                )
+                .with_related(cx.label(acc, login_rel, Part::Value).with_text("login"))
+                .with_help("use an address of the login's domain, or make sure the mailbox may send as this address"),
+            );
+        }
+    }
+}

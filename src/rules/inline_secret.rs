@@ -1,0 +1,107 @@
+use super::{Context, Part, RuleMeta};
+use crate::diagnostics::{Diagnostic, Level};
+use crate::model::{Located, Secret};
+
+pub static META: RuleMeta = RuleMeta {
+    name: "inline-secret",
+    level: Level::Warning,
+    summary: "a password, key or secret is written literally in the file",
+    fixable: false,
+    docs: r#"## What it checks
+A `password`, `private-key`, `certificate`, `client-secret` or `token` given as a literal string
+instead of `env="VARIABLE"` or `file="path"`.
+
+## Why
+Account files live in git: a literal secret is readable by everyone with access to the
+repository, stays in its history forever, and ends up in CI logs and review tools. mailcfg
+never prints it (output shows `*`), but the file itself still contains it. Reference it from
+the environment or a secrets file instead, and rotate the secret if it was ever committed. Source: OWASP Secrets Management Cheat Sheet;
+CWE-798 (use of hard-coded credentials).
+
+## Example
+```kdl bad
+account "Support" {
+    protocol "imap"
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "support@example.com"
+        password "correct horse battery staple"
+    }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
+}
+```
+
+```kdl good
+account "Support" {
+    protocol "imap"
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "support@example.com"
+        password env="SUPPORT_PASSWORD"
+    }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
+}
+```
+"#,
+};
+
+fn literal(s: &Option<Secret>) -> bool {
+    s.as_ref().is_some_and(Secret::is_literal)
+}
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for acc in &cx.project.accounts {
+        let a = &acc.value;
+        let mut found = vec![("incoming/password", literal(&a.incoming.password))];
+        if let Some(o) = &a.outgoing {
+            found.push(("outgoing/password", literal(&o.password)));
+        }
+        report(cx, acc, &found, &format!("account {:?}", a.name), out);
+    }
+    for cred in &cx.project.credentials {
+        let c = &cred.value;
+        let found = [
+            ("private-key", literal(&c.private_key)),
+            ("certificate", literal(&c.certificate)),
+            ("client-secret", literal(&c.client_secret)),
+            ("token", literal(&c.token)),
+        ];
+        report(cx, cred, &found, &format!("credential {:?}", c.name), out);
+    }
+}
+
+fn report<T>(
+    cx: &Context<'_>,
+    item: &Located<T>,
+    found: &[(&str, bool)],
+    owner: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (rel, is_literal) in found {
+        if !is_literal {
+            continue;
+        }
+        let node = rel.rsplit('/').next().unwrap_or(rel);
+        // The message names the node only: the value itself must never be printed.
+        out.push(
+            cx.diag(
+                &META,
+                item,
+                rel,
+                Part::Value,
+                format!("`{node}` of {owner} is written literally in the file"),
+            )
+            .with_help(format!(
+                "use `{node} env=\"VARIABLE\"` or `{node} file=\"path\"`, and rotate the secret if it was committed"
+            )),
+        );
+    }
+}

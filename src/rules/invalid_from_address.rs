@@ -1,0 +1,74 @@
+use super::text::parse_mailbox;
+use super::{from_addresses, Context, Part, RuleMeta};
+use crate::diagnostics::{Diagnostic, Level};
+
+pub static META: RuleMeta = RuleMeta {
+    name: "invalid-from-address",
+    level: Level::Error,
+    summary: "a From address is not a valid RFC 5322 mailbox (`a@b` or `Name <a@b>`)",
+    fixable: false,
+    docs: r#"## What it checks
+Every `address` in `from`: it must be `local@domain` or `Display Name <local@domain>`, with a
+valid local part, a valid domain, and a display name that is quoted if it contains special
+characters such as `,` or `@`.
+
+## Why
+CSM puts the address into the `From:` header as written. An invalid address makes the SMTP
+server reject the message, or worse, the mail leaves with a From the recipient cannot reply to.
+Source: RFC 5322 §3.4 (mailbox, name-addr, addr-spec), RFC 6532 (UTF-8 display names).
+
+## Example
+```kdl bad
+account "HR" {
+    protocol "imap"
+    available-to-users #true
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "hr@example.com"
+        password env="HR_PASSWORD"
+    }
+    from {
+        address "Human Resources, Head Office <hr@example.com>" default=#true
+    }
+    lock credentials=#true
+}
+```
+
+```kdl good
+account "HR" {
+    protocol "imap"
+    available-to-users #true
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "hr@example.com"
+        password env="HR_PASSWORD"
+    }
+    from {
+        address "\"Human Resources, Head Office\" <hr@example.com>" default=#true
+    }
+    lock credentials=#true
+}
+```
+"#,
+};
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for acc in &cx.project.accounts {
+        for (rel, addr) in from_addresses(&acc.value) {
+            if let Err(why) = parse_mailbox(&addr.value) {
+                out.push(
+                    cx.diag(
+                        &META,
+                        acc,
+                        &rel,
+                        Part::Value,
+                        format!("{:?} is not a valid e-mail address: {why}", addr.value),
+                    )
+                    .with_help("write `name@example.com` or `Display Name <name@example.com>`"),
+                );
+            }
+        }
+    }
+}

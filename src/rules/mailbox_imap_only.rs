@@ -1,0 +1,80 @@
+use super::{Context, Part, RuleMeta};
+use crate::diagnostics::{Diagnostic, Level};
+use crate::model::Protocol;
+
+pub static META: RuleMeta = RuleMeta {
+    name: "mailbox-imap-only",
+    level: Level::Error,
+    summary: "`mailbox` is set on a POP3 account",
+    fixable: false,
+    docs: r#"## What it checks
+A POP account whose `incoming` block sets `mailbox`.
+
+## Why
+POP3 has no folders: the server hands out one maildrop per user. CSM offers the Mailbox field
+for IMAP accounts only, so the setting cannot be deployed; a reader of the file would also
+wrongly believe the monitor reads that folder. Source: CSM documentation, "Define a global
+POP/IMAP account", Mailbox; RFC 1939.
+
+## Example
+```kdl bad
+account "Facilities" {
+    protocol "pop"
+    incoming {
+        server "pop.example.com"
+        security "ssl"
+        user "facilities@example.com"
+        password env="FACILITIES_PASSWORD"
+        mailbox "Facilities"
+    }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
+}
+```
+
+```kdl good
+account "Facilities" {
+    protocol "imap"
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "facilities@example.com"
+        password env="FACILITIES_PASSWORD"
+        mailbox "Facilities"
+    }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
+}
+```
+"#,
+};
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for acc in &cx.project.accounts {
+        let a = &acc.value;
+        if a.protocol != Protocol::Pop || a.incoming.mailbox.is_none() {
+            continue;
+        }
+        out.push(
+            cx.diag(
+                &META,
+                acc,
+                "incoming/mailbox",
+                Part::Node,
+                format!(
+                    "`mailbox` is an IMAP setting; account {:?} uses POP3, which has no folders",
+                    a.name
+                ),
+            )
+            .with_related(
+                cx.label(acc, "protocol", Part::Value)
+                    .with_text("POP account"),
+            )
+            .with_help("remove `mailbox`, or switch the account to protocol \"imap\""),
+        );
+    }
+}

@@ -1,0 +1,90 @@
+use super::{Context, Part, RuleMeta};
+use crate::diagnostics::{Diagnostic, Level};
+
+pub static META: RuleMeta = RuleMeta {
+    name: "multiple-default-from",
+    level: Level::Error,
+    summary: "more than one From address is marked `default=#true`",
+    fixable: false,
+    docs: r#"## What it checks
+An account's `from` block with more than one `address … default=#true`.
+
+## Why
+CSM preselects exactly one default From address; with several, which one is used depends on
+the order of deployment. Source: CSM documentation, "Define a global POP/IMAP account", From
+addresses (Default).
+
+## Example
+```kdl bad
+account "HR" {
+    protocol "imap"
+    available-to-users #true
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "hr@example.com"
+        password env="HR_PASSWORD"
+    }
+    from {
+        address "Human Resources <hr@example.com>" default=#true
+        address "recruiting@example.com" default=#true
+    }
+    lock credentials=#true
+}
+```
+
+```kdl good
+account "HR" {
+    protocol "imap"
+    available-to-users #true
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "hr@example.com"
+        password env="HR_PASSWORD"
+    }
+    from {
+        address "Human Resources <hr@example.com>" default=#true
+        address "recruiting@example.com"
+    }
+    lock credentials=#true
+}
+```
+"#,
+};
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for acc in &cx.project.accounts {
+        let Some(from) = &acc.value.from else {
+            continue;
+        };
+        let mut defaults = from
+            .address
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.default)
+            .map(|(i, _)| i);
+        let Some(first) = defaults.next() else {
+            continue;
+        };
+        for i in defaults {
+            out.push(
+                cx.diag(
+                    &META,
+                    acc,
+                    &format!("from/address/{i}/default"),
+                    Part::Node,
+                    format!(
+                        "account {:?} has more than one default From address",
+                        acc.value.name
+                    ),
+                )
+                .with_related(
+                    cx.label(acc, &format!("from/address/{first}/default"), Part::Node)
+                        .with_text("first default here"),
+                )
+                .with_help("keep `default=#true` on one address only"),
+            );
+        }
+    }
+}

@@ -1,0 +1,160 @@
+use super::text::{dns_name_problem, hostname_problem, HostProblem};
+use super::{sides, Context, Part, RuleMeta, Side};
+use crate::diagnostics::{Diagnostic, Edit, Fix, Level, Span};
+use crate::model::{Account, Located};
+
+pub static META: RuleMeta = RuleMeta {
+    name: "server-not-hostname",
+    level: Level::Error,
+    summary:
+        "`server` is not a host name or IP address (a URL, `host:port`, a path, spaces, bad labels)",
+    fixable: true,
+    docs: r#"## What it checks
+A `server` value that is not a plain host name (RFC 1123: letters, digits and inner hyphens,
+labels of 1–63 characters) or an IPv4/IPv6 address. Recognised mistakes:
+- a scheme: `imaps://imap.example.com`;
+- a port: `imap.example.com:993` (the port belongs in the `port` node);
+- a path: `mail.example.com/owa`;
+- spaces, underscores or other characters that cannot appear in a host name.
+
+## Why
+CSM passes the field to the DNS resolver as it is, so the connection fails with "host not found"
+only when the account is first used. `mailcfg check --fix` moves a `host:port` port into its own
+`port` node when there is none yet. Source: RFC 1123 §2.1, RFC 3986 §3.2.2.
+
+## Example
+```kdl bad
+account "Support" {
+    protocol "imap"
+    incoming {
+        server "imaps://imap.example.com:993"
+        security "ssl"
+        user "support@example.com"
+        password env="SUPPORT_PASSWORD"
+    }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
+}
+```
+
+```kdl good
+account "Support" {
+    protocol "imap"
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "support@example.com"
+        password env="SUPPORT_PASSWORD"
+    }
+    conversation-id "subject"
+}
+system {
+    conversation-prefix "ACME"
+}
+```
+"#,
+};
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    for acc in &cx.project.accounts {
+        for side in sides(&acc.value) {
+            let Some(problem) = hostname_problem(side.server) else {
+                continue;
+            };
+            let (message, help) = describe(&problem, &side);
+            let mut d = cx
+                .diag(&META, acc, &side.rel("server"), Part::Value, message)
+                .with_help(help);
+            if let HostProblem::Port { host, port } = &problem {
+                if let Some(fix) = move_port(cx, acc, &side, host, *port) {
+                    d = d.with_fix(fix);
+                }
+            }
+            out.push(d);
+        }
+    }
+}
+
+fn describe(problem: &HostProblem, side: &Side<'_>) -> (String, String) {
+    let what = format!("{} server", side.block);
+    match problem {
+        HostProblem::Empty => (
+            format!("the {what} is empty"),
+            "give the server's host name, e.g. \"imap.example.com\"".into(),
+        ),
+        HostProblem::Scheme { scheme, host, port } => (
+            format!("the {what} is a URL (`{scheme}://…`), not a host name"),
+            match port {
+                Some(p) => format!(
+                    "write `server \"{host}\"` and `port {p}`; security is set with `security`"
+                ),
+                None => format!("write `server \"{host}\"`; security is set with `security`"),
+            },
+        ),
+        HostProblem::Port { host, port } => (
+            format!("the {what} includes a port (`:{port}`)"),
+            format!("write `server \"{host}\"` and put the port in its own node: `port {port}`"),
+        ),
+        HostProblem::Path { host } => (
+            format!("the {what} includes a path"),
+            format!("write only the host name: `server \"{host}\"`"),
+        ),
+        HostProblem::Whitespace => (
+            format!("the {what} contains spaces"),
+            "a host name has no spaces; check for a pasted display name or a typo".into(),
+        ),
+        HostProblem::Label(label) => (
+            format!("the {what} is not a valid host name: {label:?} is not a valid label"),
+            if label.is_ascii() {
+                "host name labels use letters, digits and hyphens (not at either end), 1–63 characters each; or give an IP address".into()
+            } else {
+                "write an internationalised name in its ASCII (punycode, `xn--…`) form".into()
+            },
+        ),
+    }
+}
+
+/// `server "host:993"` → `server "host"` plus a `port 993` line, when no port is written yet and
+/// the server node has its own line.
+fn move_port(
+    cx: &Context<'_>,
+    acc: &Located<Account>,
+    side: &Side<'_>,
+    host: &str,
+    port: u32,
+) -> Option<Fix> {
+    if side.port.is_some() || !(1..=65535).contains(&port) || dns_name_problem(host).is_some() {
+        return None;
+    }
+    let entry = cx
+        .span_map(acc.file)
+        .get(&format!("{}/{}", acc.pointer, side.rel("server")))?;
+    let text = &cx.sources.get(acc.file).text;
+    let line_start = text[..entry.node.start].rfind('\n').map_or(0, |i| i + 1);
+    let indent = &text[line_start..entry.node.start];
+    let rest_end = text[entry.node.end..]
+        .find('\n')
+        .map(|i| entry.node.end + i)?;
+    if !indent.bytes().all(|c| c == b' ' || c == b'\t')
+        || !text[entry.node.end..rest_end].trim().is_empty()
+    {
+        return None;
+    }
+    Some(Fix {
+        description: format!("move port {port} out of `server` into `port {port}`"),
+        edits: vec![
+            Edit {
+                file: acc.file,
+                span: entry.value,
+                replacement: format!("\"{host}\""),
+            },
+            Edit {
+                file: acc.file,
+                span: Span::new(rest_end + 1, rest_end + 1),
+                replacement: format!("{indent}port {port}\n"),
+            },
+        ],
+    })
+}

@@ -1,0 +1,269 @@
+//! Syntax checks shared by several rules: host names (RFC 1123) and e-mail mailboxes (RFC 5322).
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Why `s` is not a host name or IP literal, or `None` when it is one.
+pub fn hostname_problem(s: &str) -> Option<HostProblem> {
+    if s.is_empty() {
+        return Some(HostProblem::Empty);
+    }
+    if let Some(i) = s.find("://") {
+        let rest = &s[i + 3..];
+        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let (host, port) = split_port(host);
+        return Some(HostProblem::Scheme {
+            scheme: s[..i].to_string(),
+            host: host.to_string(),
+            port,
+        });
+    }
+    if s.chars().any(char::is_whitespace) {
+        return Some(HostProblem::Whitespace);
+    }
+    if let Some(i) = s.find('/') {
+        return Some(HostProblem::Path {
+            host: s[..i].to_string(),
+        });
+    }
+    let bare = s
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(s);
+    if bare.parse::<Ipv6Addr>().is_ok() {
+        return None;
+    }
+    let (host, port) = split_port(s);
+    if let Some(port) = port {
+        return Some(HostProblem::Port {
+            host: host.to_string(),
+            port,
+        });
+    }
+    if s.contains(':') {
+        return Some(HostProblem::Label(s.to_string()));
+    }
+    if s.parse::<Ipv4Addr>().is_ok() {
+        return None;
+    }
+    dns_name_problem(s).map(HostProblem::Label)
+}
+
+/// `host:993` → (`host`, Some(993)).
+fn split_port(s: &str) -> (&str, Option<u32>) {
+    match s.rsplit_once(':') {
+        Some((h, p)) if !h.is_empty() && !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()) => {
+            (
+                h.trim_start_matches('[').trim_end_matches(']'),
+                p.parse().ok(),
+            )
+        }
+        _ => (s, None),
+    }
+}
+
+/// The first invalid label of a DNS host name (letters, digits, inner hyphens; 1–63 characters
+/// per label, 253 in all; the last label not all digits).
+pub fn dns_name_problem(s: &str) -> Option<String> {
+    let name = s.strip_suffix('.').unwrap_or(s);
+    if name.is_empty() {
+        return Some(s.to_string());
+    }
+    if name.len() > 253 {
+        return Some("(longer than 253 characters)".into());
+    }
+    let labels: Vec<&str> = name.split('.').collect();
+    for label in &labels {
+        let ok = !label.is_empty()
+            && label.len() <= 63
+            && label
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-');
+        if !ok {
+            return Some((*label).to_string());
+        }
+    }
+    let last = labels[labels.len() - 1];
+    if last.bytes().all(|c| c.is_ascii_digit()) {
+        return Some(last.to_string());
+    }
+    None
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostProblem {
+    Empty,
+    Scheme {
+        scheme: String,
+        host: String,
+        port: Option<u32>,
+    },
+    Port {
+        host: String,
+        port: u32,
+    },
+    Path {
+        host: String,
+    },
+    Whitespace,
+    /// The offending label (or the whole text).
+    Label(String),
+}
+
+/// A parsed From address: `local@domain`, optionally with a display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailbox<'a> {
+    pub display: Option<&'a str>,
+    pub local: &'a str,
+    pub domain: &'a str,
+}
+
+impl Mailbox<'_> {
+    /// `local@domain` with the domain lower-cased: what servers compare.
+    pub fn key(&self) -> String {
+        format!("{}@{}", self.local, self.domain.to_ascii_lowercase())
+    }
+}
+
+/// Parses `a@b` or `Display Name <a@b>` (RFC 5322 name-addr / addr-spec, RFC 6532 UTF-8
+/// allowed in display names), or says what is wrong.
+pub fn parse_mailbox(s: &str) -> Result<Mailbox<'_>, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err("the address is empty".into());
+    }
+    if let Some(open) = t.rfind('<') {
+        let Some(inner) = t[open + 1..].strip_suffix('>') else {
+            return Err("`<` is not closed by a `>` at the end".into());
+        };
+        let display = t[..open].trim();
+        check_display(display)?;
+        let (local, domain) = addr_spec(inner.trim())?;
+        return Ok(Mailbox {
+            display: (!display.is_empty()).then_some(display),
+            local,
+            domain,
+        });
+    }
+    if t.contains('>') {
+        return Err("`>` without a matching `<`".into());
+    }
+    let (local, domain) = addr_spec(t)?;
+    Ok(Mailbox {
+        display: None,
+        local,
+        domain,
+    })
+}
+
+fn is_atext(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || !c.is_ascii()
+}
+
+fn check_display(d: &str) -> Result<(), String> {
+    if d.is_empty() {
+        return Ok(());
+    }
+    if d.len() >= 2 && d.starts_with('"') && d.ends_with('"') {
+        return Ok(());
+    }
+    // An unquoted phrase: words of atext, spaces and dots (obs-phrase).
+    match d
+        .chars()
+        .find(|&c| !(is_atext(c) || c == ' ' || c == '.' || c == '\t'))
+    {
+        None => Ok(()),
+        Some(c) => Err(format!(
+            "the display name contains `{c}`; put it in double quotes, e.g. \"\\\"{d}\\\" <…>\""
+        )),
+    }
+}
+
+fn addr_spec(s: &str) -> Result<(&str, &str), String> {
+    let Some(at) = s.rfind('@') else {
+        return Err(format!("{s:?} has no `@`"));
+    };
+    let (local, domain) = (&s[..at], &s[at + 1..]);
+    if local.is_empty() {
+        return Err("the part before `@` is empty".into());
+    }
+    let quoted = local.len() >= 2 && local.starts_with('"') && local.ends_with('"');
+    if !quoted {
+        let dot_atom = local
+            .split('.')
+            .all(|w| !w.is_empty() && w.chars().all(is_atext));
+        if !dot_atom {
+            return Err(format!(
+                "{local:?} is not a valid local part (letters, digits, and !#$%&'*+-/=?^_`{{|}}~, with single dots between)"
+            ));
+        }
+    }
+    if domain.is_empty() {
+        return Err("the part after `@` is empty".into());
+    }
+    let literal = domain.starts_with('[') && domain.ends_with(']');
+    if !literal {
+        if let Some(bad) = dns_name_problem(domain) {
+            return Err(format!(
+                "the domain {domain:?} is not a valid host name ({bad:?})"
+            ));
+        }
+    }
+    Ok((local, domain))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names() {
+        assert_eq!(hostname_problem("imap.example.com"), None);
+        assert_eq!(hostname_problem("10.0.0.1"), None);
+        assert_eq!(hostname_problem("::1"), None);
+        assert_eq!(hostname_problem("[2001:db8::1]"), None);
+        assert_eq!(
+            hostname_problem("imap.example.com:993"),
+            Some(HostProblem::Port {
+                host: "imap.example.com".into(),
+                port: 993
+            })
+        );
+        assert!(matches!(
+            hostname_problem("imaps://imap.example.com"),
+            Some(HostProblem::Scheme { .. })
+        ));
+        assert!(matches!(
+            hostname_problem("mail/x"),
+            Some(HostProblem::Path { .. })
+        ));
+        assert_eq!(
+            hostname_problem("mail example.com"),
+            Some(HostProblem::Whitespace)
+        );
+        assert_eq!(
+            hostname_problem("mail_1.example.com"),
+            Some(HostProblem::Label("mail_1".into()))
+        );
+        assert_eq!(
+            hostname_problem("10.0.0.300"),
+            Some(HostProblem::Label("300".into()))
+        );
+        assert_eq!(hostname_problem(""), Some(HostProblem::Empty));
+    }
+
+    #[test]
+    fn mailboxes() {
+        let m = parse_mailbox("Service Desk <desk@Example.com>").unwrap();
+        assert_eq!(m.display, Some("Service Desk"));
+        assert_eq!(m.key(), "desk@example.com");
+        assert!(parse_mailbox("\"Desk, Service\" <desk@example.com>").is_ok());
+        assert!(parse_mailbox("Desk, Service <desk@example.com>").is_err());
+        assert!(parse_mailbox("desk@").is_err());
+        assert!(parse_mailbox("desk.example.com").is_err());
+        assert!(parse_mailbox("Desk <desk@example.com").is_err());
+        assert!(parse_mailbox("a..b@example.com").is_err());
+        assert!(parse_mailbox("Zoë Müller <zoe@example.de>").is_ok());
+    }
+}

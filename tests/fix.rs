@@ -1,0 +1,177 @@
+//! `mailcfg check --fix` and `--diff`: safe fixes applied as byte edits, comments and formatting
+//! kept, secrets never shown.
+
+use std::path::Path;
+use std::process::Output;
+
+fn mailcfg(dir: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        .args(["check", "--color", "never"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run mailcfg")
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+const SYSTEM: &str = "system {\n    conversation-prefix \"ACME\"\n}\n";
+
+const BEFORE: &str = r#"// The service desk: read by the monitor.
+account "ServiceDesk" {
+    protocol "imap"
+    incoming {
+        server "imap.example.com"   // the new cluster
+        security "ssl"
+        port 993
+        user    "servicedesk@example.com"
+        password "literal-secret-123"
+    }
+    /* SMTP via the relay */
+    outgoing { server "smtp.example.com"; security "ssl"; port 465; auth "same-as-incoming"; }
+    conversation-id "subject"
+}
+"#;
+
+const AFTER: &str = r#"// The service desk: read by the monitor.
+account "ServiceDesk" {
+    protocol "imap"
+    incoming {
+        server "imap.example.com"   // the new cluster
+        security "ssl"
+        user    "servicedesk@example.com"
+        password "literal-secret-123"
+    }
+    /* SMTP via the relay */
+    outgoing { server "smtp.example.com"; security "ssl"; auth "same-as-incoming"; }
+    conversation-id "subject"
+}
+"#;
+
+fn tree(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("desk.kdl"), text).unwrap();
+    std::fs::write(dir.path().join("system.kdl"), SYSTEM).unwrap();
+    dir
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap()
+}
+
+#[test]
+fn fix_removes_redundant_ports_and_keeps_everything_else() {
+    let dir = tree(BEFORE);
+    let o = mailcfg(dir.path(), &["--fix"]);
+    assert_eq!(read(dir.path(), "desk.kdl"), AFTER);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("applied 2 fixes in 1 file"), "{err}");
+    // What is left is reported as usual: the literal password has no automatic fix.
+    let r = out(&o);
+    assert!(!r.contains("redundant-port"), "{r}");
+    assert!(r.contains("inline-secret"), "{r}");
+    assert!(!r.contains("literal-secret-123"));
+    assert_eq!(read(dir.path(), "system.kdl"), SYSTEM);
+    // Fixing again changes nothing.
+    let o = mailcfg(dir.path(), &["--fix"]);
+    assert_eq!(read(dir.path(), "desk.kdl"), AFTER);
+    assert!(o.stderr.is_empty());
+}
+
+#[test]
+fn diff_shows_the_change_without_writing_and_masks_secrets() {
+    let dir = tree(BEFORE);
+    let o = mailcfg(dir.path(), &["--diff"]);
+    assert_eq!(o.status.code(), Some(1));
+    let d = out(&o);
+    assert!(d.starts_with("--- a/desk.kdl\n+++ b/desk.kdl\n"), "{d}");
+    assert!(d.contains("\n-        port 993\n"), "{d}");
+    assert!(d.contains(
+        "\n-    outgoing { server \"smtp.example.com\"; security \"ssl\"; port 465; auth \"same-as-incoming\"; }\n+    outgoing { server \"smtp.example.com\"; security \"ssl\"; auth \"same-as-incoming\"; }\n"
+    ), "{d}");
+    assert!(!d.contains("literal-secret-123"), "{d}");
+    assert!(d.contains("password \"******************\""), "{d}");
+    assert_eq!(read(dir.path(), "desk.kdl"), BEFORE);
+
+    let clean = tree(AFTER);
+    let o = mailcfg(clean.path(), &["--diff"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn a_port_written_into_the_server_moves_into_its_own_node() {
+    let text = r#"account "Lab" {
+    protocol "imap"
+    incoming {
+	server "imap.example.com:1993"
+	security "ssl"
+	user "lab@example.com"
+	password env="LAB_PASSWORD"
+    }
+    conversation-id "subject"
+}
+"#;
+    let dir = tree(text);
+    mailcfg(dir.path(), &["--fix"]);
+    let fixed = read(dir.path(), "desk.kdl");
+    assert_eq!(
+        fixed,
+        text.replace(
+            "\tserver \"imap.example.com:1993\"\n",
+            "\tserver \"imap.example.com\"\n\tport 1993\n"
+        )
+    );
+    // With the default port, the moved port is redundant and a second round removes it.
+    let dir = tree(&text.replace(":1993", ":993"));
+    mailcfg(dir.path(), &["--fix"]);
+    assert_eq!(read(dir.path(), "desk.kdl"), text.replace(":1993", ""));
+    let o = mailcfg(dir.path(), &[]);
+    assert!(out(&o).starts_with("no problems found"), "{}", out(&o));
+}
+
+#[test]
+fn suppressed_and_allowed_findings_are_not_fixed_and_stale_suppressions_are_removed() {
+    let text = BEFORE.replace(
+        "        port 993\n",
+        "        // mailcfg-ignore: redundant-port reason=\"documented in the runbook\"\n        port 993\n",
+    );
+    let dir = tree(&text);
+    std::fs::write(
+        dir.path().join("mailcfg.kdl"),
+        "override \"desk.kdl\" {\n    auto-security \"allow\"\n}\n",
+    )
+    .unwrap();
+    mailcfg(dir.path(), &["--fix"]);
+    let fixed = read(dir.path(), "desk.kdl");
+    assert!(fixed.contains("        port 993\n"), "{fixed}");
+    assert!(!fixed.contains("port 465"), "{fixed}");
+
+    std::fs::write(
+        dir.path().join("mailcfg.kdl"),
+        "rules {\n    redundant-port \"allow\"\n}\n",
+    )
+    .unwrap();
+    let before = read(dir.path(), "desk.kdl");
+    let o = mailcfg(dir.path(), &["--fix"]);
+    // With the rule allowed the suppression is unused; the fix deletes exactly its line.
+    assert_eq!(
+        read(dir.path(), "desk.kdl"),
+        before.replace(
+            "        // mailcfg-ignore: redundant-port reason=\"documented in the runbook\"\n",
+            ""
+        ),
+        "{}",
+        out(&o)
+    );
+}
+
+#[test]
+fn fix_and_diff_are_exclusive() {
+    let dir = tree(BEFORE);
+    let o = mailcfg(dir.path(), &["--fix", "--diff"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(read(dir.path(), "desk.kdl"), BEFORE);
+}

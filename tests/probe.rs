@@ -1,0 +1,1172 @@
+//! `mailcfg probe` against REAL servers: Dovecot (IMAP, POP3) and Postfix (SMTP) on loopback,
+//! started by `scripts/mailservers.sh start` (scripts/test.sh does it). Each test asserts the
+//! stage that failed, the rule, and the KDL line the diagnostic points at.
+//!
+//! Skipped (with a message) only when MAILSRV_DIR is unset.
+
+use std::collections::HashMap;
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Env(HashMap<String, String>);
+
+impl Env {
+    fn get(&self, k: &str) -> String {
+        self.0
+            .get(k)
+            .cloned()
+            .unwrap_or_else(|| panic!("{k} missing from $MAILSRV_DIR/env"))
+    }
+}
+
+/// The servers' settings from `$MAILSRV_DIR/env`; None (test skipped) when MAILSRV_DIR is unset.
+fn servers() -> Option<Env> {
+    let Some(dir) = std::env::var_os("MAILSRV_DIR") else {
+        eprintln!(
+            "SKIPPED: MAILSRV_DIR is unset; run `bash scripts/mailservers.sh start` and export \
+             MAILSRV_DIR (scripts/test.sh does both) to run the probe tests"
+        );
+        return None;
+    };
+    let path = Path::new(&dir).join("env");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "MAILSRV_DIR is set but {} cannot be read ({e}): start the servers with \
+             `bash scripts/mailservers.sh start`",
+            path.display()
+        )
+    });
+    let map = text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Some(Env(map))
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    elapsed: Duration,
+    kdl: String,
+}
+
+impl Out {
+    /// The 1-based line of the first line of the KDL that contains `needle`.
+    fn line_of(&self, needle: &str) -> usize {
+        self.kdl
+            .lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle:?} not in the test KDL"))
+            + 1
+    }
+
+    /// The lines (in the snippet header `╭─[accounts.kdl:LINE:COL]`) of every diagnostic of `rule`.
+    fn diag_lines(&self, rule: &str) -> Vec<usize> {
+        let lines: Vec<&str> = self.stdout.lines().collect();
+        let mut found = Vec::new();
+        for (i, l) in lines.iter().enumerate() {
+            if l.trim() != rule {
+                continue;
+            }
+            for next in &lines[i + 1..] {
+                if let Some(rest) = next.split("accounts.kdl:").nth(1) {
+                    let n = rest.split(':').next().unwrap().parse().unwrap();
+                    found.push(n);
+                    break;
+                }
+                if next.starts_with("probe-") {
+                    break;
+                }
+            }
+        }
+        found
+    }
+
+    /// Asserts a diagnostic of `rule` on the line containing `needle`.
+    fn assert_diag(&self, rule: &str, needle: &str) {
+        let want = self.line_of(needle);
+        let got = self.diag_lines(rule);
+        assert!(
+            got.contains(&want),
+            "expected {rule} on line {want} ({needle:?}), found it on {got:?}\n{}",
+            self.stdout
+        );
+    }
+
+    /// Asserts a stage line `<mark> <name> … <detail part>` in the table.
+    fn assert_stage(&self, mark: &str, name: &str, detail: &str) {
+        let ok = self.stdout.lines().any(|l| {
+            let t = l.trim_start();
+            t.starts_with(&format!("{mark} {name} ")) && t.contains(detail)
+        });
+        assert!(
+            ok,
+            "no stage line `{mark} {name} … {detail}`\n{}",
+            self.stdout
+        );
+    }
+
+    fn assert_no_failed_stage_except(&self, name: &str) {
+        let failed: Vec<&str> = self
+            .stdout
+            .lines()
+            .map(str::trim_start)
+            .filter(|l| l.starts_with('✗') && !l.starts_with(&format!("✗ {name} ")))
+            .collect();
+        assert!(failed.is_empty(), "{failed:?}\n{}", self.stdout);
+    }
+
+    fn assert_no_failed_stage(&self) {
+        assert!(
+            !self.stdout.lines().any(|l| l.trim_start().starts_with('✗')),
+            "a stage failed\n{}",
+            self.stdout
+        );
+    }
+}
+
+const PW_VAR: &str = "MAILCFG_TEST_PW";
+const TOKEN_VAR: &str = "MAILCFG_TEST_TOKEN";
+
+/// Runs `mailcfg probe` on `kdl` (written to accounts.kdl) with the test CA trusted.
+fn probe_with(env: &Env, kdl: &str, args: &[&str], pw: &str, token: &str) -> Out {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("accounts.kdl");
+    std::fs::write(&file, kdl).unwrap();
+    let t = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        .current_dir(dir.path())
+        .arg("probe")
+        .arg("accounts.kdl")
+        .args(["--ca-file", &env.get("MAILSRV_CA")])
+        .args(["--color", "never"])
+        .args(if args.contains(&"--timeout") {
+            &[][..]
+        } else {
+            &["--timeout", "3"][..]
+        })
+        .args(args)
+        .env(PW_VAR, pw)
+        .env(TOKEN_VAR, token)
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let elapsed = t.elapsed();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        !stdout.contains(pw) && !stderr.contains(pw),
+        "the password leaked:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        !stdout.contains(token) && !stderr.contains(token),
+        "the token leaked:\n{stdout}\n{stderr}"
+    );
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: format!("{stdout}{stderr}"),
+        elapsed,
+        kdl: kdl.to_string(),
+    }
+}
+
+fn probe(env: &Env, kdl: &str, args: &[&str]) -> Out {
+    probe_with(
+        env,
+        kdl,
+        args,
+        &env.get("MAILSRV_PASS"),
+        &env.get("MAILSRV_TOKEN"),
+    )
+}
+
+/// An account whose incoming block is `incoming` (server/security/port lines) and whose
+/// outgoing server is the good Postfix submissions port unless `outgoing` is given.
+fn account(protocol: &str, incoming: &str, outgoing: Option<&str>) -> String {
+    let outgoing = outgoing.map(str::to_string).unwrap_or_else(|| {
+        "server \"localhost\"\n        security \"ssl\"\n        port 10465\n        auth \"same-as-incoming\""
+            .to_string()
+    });
+    format!(
+        r#"account "Test" {{
+    protocol "{protocol}"
+    incoming {{
+        {incoming}
+        user "testuser"
+        password env="{PW_VAR}"
+    }}
+    outgoing {{
+        {outgoing}
+    }}
+    from {{
+        address "Test User <testuser@localhost>" default=#true
+    }}
+}}
+"#
+    )
+}
+
+fn imap(server: &str, security: &str, port: &str) -> String {
+    account(
+        "imap",
+        &format!("server \"{server}\"\n        security \"{security}\"\n        port {port}"),
+        None,
+    )
+}
+
+macro_rules! need_servers {
+    () => {
+        match servers() {
+            Some(e) => e,
+            None => return,
+        }
+    };
+}
+
+// ---- good paths ----------------------------------------------------------------------------
+
+#[test]
+fn good_imap_over_ssl_with_smtp_465() {
+    let env = need_servers!();
+    let out = probe(&env, &imap("localhost", "ssl", "10993"), &[]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    out.assert_no_failed_stage();
+    out.assert_stage("✓", "tls", "TLS 1.3 (implicit TLS)");
+    out.assert_stage("✓", "certificate", "issuer CN=mailsrv test CA");
+    out.assert_stage("✓", "login", "AUTHENTICATE PLAIN as \"testuser\"");
+    out.assert_stage("✓", "mailbox", "EXAMINE \"INBOX\"");
+    out.assert_stage("✓", "login", "AUTH PLAIN as \"testuser\"");
+    out.assert_stage("✓", "senders", "MAIL FROM accepted: testuser@localhost");
+    assert!(out.stdout.contains("days left"), "{}", out.stdout);
+}
+
+#[test]
+fn good_imap_over_starttls_with_smtp_587() {
+    let env = need_servers!();
+    let kdl = account(
+        "imap",
+        "server \"localhost\"\n        security \"tls\"\n        port 10143",
+        Some("server \"localhost\"\n        security \"tls\"\n        port 10587\n        auth \"same-as-incoming\""),
+    );
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    out.assert_no_failed_stage();
+    out.assert_stage("✓", "tls", "(STARTTLS)");
+    // Postfix 587 advertises AUTH only after TLS: the capabilities were re-read.
+    out.assert_stage("✓", "capabilities", "STARTTLS, AUTH: none");
+    out.assert_stage("✓", "capabilities", "after TLS: AUTH: PLAIN LOGIN");
+    out.assert_stage("✓", "login", "AUTH PLAIN as \"testuser\"");
+}
+
+#[test]
+fn auto_reports_which_mode_it_resolved_to() {
+    let env = need_servers!();
+    let out = probe(&env, &imap("localhost", "auto", "10143"), &[]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    out.assert_diag("probe-auto-resolved", "security \"auto\"");
+    assert!(
+        out.stdout
+            .contains("resolved to STARTTLS (\"tls\") on port 10143"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("→ used tls"), "{}", out.stdout);
+    out.assert_stage(
+        "-",
+        "tls",
+        "implicit TLS (auto): the server answered in plaintext",
+    );
+
+    let out = probe(&env, &imap("localhost", "auto", "10993"), &[]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("resolved to implicit TLS (\"ssl\") on port 10993"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn good_pop3_over_ssl() {
+    let env = need_servers!();
+    let kdl = account(
+        "pop",
+        "server \"localhost\"\n        security \"ssl\"\n        port 10995",
+        None,
+    );
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    out.assert_no_failed_stage();
+    out.assert_stage("✓", "tls", "(implicit TLS)");
+    out.assert_stage("✓", "login", "AUTH PLAIN as \"testuser\"");
+    out.assert_stage("✓", "stat", "STAT: ");
+}
+
+#[test]
+fn pop3_over_stls_is_refused_by_check_unless_allowed() {
+    let env = need_servers!();
+    let kdl = account(
+        "pop",
+        "server \"localhost\"\n        security \"tls\"\n        port 10110",
+        None,
+    );
+    // CSM offers STARTTLS for IMAP only, so `check` rejects this account and probe refuses it.
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_diag("probe-not-ready", "account \"Test\"");
+    assert!(out.stdout.contains("NOT PROBED"), "{}", out.stdout);
+
+    let out = probe(&env, &kdl, &["--allow-check-errors"]);
+    out.assert_no_failed_stage();
+    out.assert_stage("✓", "tls", "(STARTTLS)");
+    out.assert_stage("✓", "stat", "STAT: ");
+
+    // The same configuration as `mailcfg check`: a rule allowed there does not refuse the account.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.kdl"), &kdl).unwrap();
+    std::fs::write(
+        dir.path().join("mailcfg.kdl"),
+        "rules {\n    security-imap-only \"allow\"\n}\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        .args(["probe", dir.path().to_str().unwrap(), "--color", "never"])
+        .args(["--ca-file", &env.get("MAILSRV_CA")])
+        .env(PW_VAR, env.get("MAILSRV_PASS"))
+        .output()
+        .unwrap();
+    let s = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{s}");
+    assert!(s.contains("✓ stat"), "{s}");
+}
+
+#[test]
+fn xoauth2_login_with_a_bearer_token() {
+    let env = need_servers!();
+    let kdl = format!(
+        r#"credential "oauth" {{
+    type "google"
+    service-account "svc@example.iam.gserviceaccount.com"
+    private-key file="unused.json"
+    token env="{TOKEN_VAR}"
+}}
+account "Test" {{
+    protocol "imap"
+    incoming {{
+        server "localhost"
+        security "ssl"
+        port 10993
+        user "testuser"
+        credential "oauth"
+    }}
+    outgoing {{
+        server "localhost"
+        security "tls"
+        port 10587
+        auth "same-as-incoming"
+    }}
+}}
+"#
+    );
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    out.assert_stage("✓", "login", "AUTHENTICATE XOAUTH2 as \"testuser\"");
+    out.assert_stage("✓", "login", "AUTH XOAUTH2 as \"testuser\"");
+
+    let out = probe_with(
+        &env,
+        &kdl,
+        &[],
+        &env.get("MAILSRV_PASS"),
+        "not-the-token-123",
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_diag("probe-login", "        credential \"oauth\"");
+    assert!(
+        out.stdout.contains("bad user name or token"),
+        "{}",
+        out.stdout
+    );
+}
+
+// ---- login failures ------------------------------------------------------------------------
+
+#[test]
+fn wrong_password_is_reported_on_the_password_line_without_the_secret() {
+    let env = need_servers!();
+    let out = probe_with(
+        &env,
+        &imap("localhost", "ssl", "10993"),
+        &[],
+        "Wrong-Secret-4711",
+        &env.get("MAILSRV_TOKEN"),
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "login", "AUTHENTICATIONFAILED");
+    out.assert_diag("probe-login", &format!("password env=\"{PW_VAR}\""));
+    // same-as-incoming: the SMTP failure points at `auth`.
+    out.assert_diag("probe-login", "auth \"same-as-incoming\"");
+    assert!(
+        out.stdout.contains("bad user name or password"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn plaintext_login_refused_without_tls() {
+    let env = need_servers!();
+    let host = env.get("MAILSRV_HOST_NOPLAINTEXT");
+    let out = probe(&env, &imap(&host, "basic", "10143"), &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "login", "LOGINDISABLED");
+    out.assert_diag("probe-login-disabled", "security \"basic\"");
+    out.assert_diag("probe-cleartext", "security \"basic\"");
+
+    let kdl = account(
+        "pop",
+        &format!("server \"{host}\"\n        security \"basic\"\n        port 10110"),
+        None,
+    );
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_diag("probe-login-disabled", "security \"basic\"");
+}
+
+#[test]
+fn missing_password_variable_names_the_reference() {
+    let env = need_servers!();
+    let kdl = imap("localhost", "ssl", "10993").replace(PW_VAR, "MAILCFG_TEST_UNSET_VAR");
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_diag("probe-secret", "MAILCFG_TEST_UNSET_VAR");
+    assert!(
+        out.stdout
+            .contains("environment variable MAILCFG_TEST_UNSET_VAR is not set"),
+        "{}",
+        out.stdout
+    );
+    out.assert_stage("-", "login", "credentials unavailable");
+}
+
+// ---- TLS and certificates ------------------------------------------------------------------
+
+#[test]
+fn expired_certificate() {
+    let env = need_servers!();
+    let host = env.get("MAILSRV_HOST_EXPIRED");
+    let out = probe(&env, &imap(&host, "ssl", "10993"), &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "certificate", "EXPIRED");
+    out.assert_diag("probe-certificate", &format!("server \"{host}\""));
+    assert!(out.stdout.contains("expired on"), "{}", out.stdout);
+    // No downgrade, no login after a failed certificate.
+    let incoming = out.stdout.split("outgoing SMTP").next().unwrap();
+    assert!(!incoming.contains("login"), "{}", out.stdout);
+}
+
+#[test]
+fn wrong_host_certificate() {
+    let env = need_servers!();
+    let host = env.get("MAILSRV_HOST_WRONGHOST");
+    let out = probe(&env, &imap(&host, "ssl", "10993"), &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "certificate", "WRONG HOST: issued for wrong.example");
+    out.assert_diag("probe-certificate", &format!("server \"{host}\""));
+}
+
+#[test]
+fn self_signed_certificate_and_ca_file() {
+    let env = need_servers!();
+    let host = env.get("MAILSRV_HOST_SELFSIGNED");
+    let kdl = imap(&host, "ssl", "10993");
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "certificate", "UNKNOWN ISSUER (self-signed)");
+    out.assert_diag("probe-certificate", &format!("server \"{host}\""));
+    assert!(out.stdout.contains("--ca-file"), "{}", out.stdout);
+
+    // Trusting the certificate itself makes the incoming server pass.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("accounts.kdl");
+    std::fs::write(&file, &kdl).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        .args([
+            "probe",
+            file.to_str().unwrap(),
+            "--color",
+            "never",
+            "--timeout",
+            "3",
+        ])
+        .args(["--ca-file", &env.get("MAILSRV_SELFSIGNED_CERT")])
+        .env(PW_VAR, env.get("MAILSRV_PASS"))
+        .output()
+        .unwrap();
+    let s = String::from_utf8(o.stdout).unwrap();
+    let incoming = s.split("outgoing").next().unwrap();
+    assert!(incoming.contains("✓ certificate"), "{s}");
+    assert!(incoming.contains("✓ mailbox"), "{s}");
+}
+
+#[test]
+fn ssl_on_a_starttls_port() {
+    let env = need_servers!();
+    let out = probe(&env, &imap("localhost", "ssl", "10143"), &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "tls", "the server answered in plaintext");
+    out.assert_diag("probe-tls-mismatch", "security \"ssl\"");
+    assert!(
+        out.stdout.contains("port 10143 speaks plaintext first"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn tls_on_an_implicit_tls_port() {
+    let env = need_servers!();
+    let out = probe(
+        &env,
+        &imap("localhost", "tls", "10993"),
+        &["--timeout", "1"],
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "greeting", "nothing within 1 s");
+    out.assert_diag("probe-tls-mismatch", "security \"tls\"");
+    assert!(
+        out.stdout.contains("port 10993 expects implicit TLS"),
+        "{}",
+        out.stdout
+    );
+
+    let out = probe(
+        &env,
+        &imap("localhost", "basic", "10993"),
+        &["--timeout", "1"],
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_diag("probe-tls-mismatch", "security \"basic\"");
+}
+
+#[test]
+fn starttls_required_but_not_offered() {
+    let env = need_servers!();
+    let port = env.get("MAILSRV_IMAP_PLAIN_PORT");
+    let out = probe(&env, &imap("127.0.0.1", "tls", &port), &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "tls", "STARTTLS not offered");
+    out.assert_diag("probe-starttls-missing", "security \"tls\"");
+    assert!(!out.stdout.contains("✗ login"), "{}", out.stdout);
+
+    // SMTP: Postfix on 10025 has no TLS at all.
+    let kdl = account(
+        "imap",
+        "server \"localhost\"\n        security \"ssl\"\n        port 10993",
+        Some("server \"localhost\"\n        security \"tls\"\n        port 10025\n        auth \"same-as-incoming\""),
+    );
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let line = out
+        .kdl
+        .lines()
+        .position(|l| l.contains("port 10025"))
+        .unwrap();
+    // the outgoing block's security line is the one just above its port line
+    assert_eq!(
+        out.diag_lines("probe-starttls-missing"),
+        vec![line],
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn closed_port() {
+    let env = need_servers!();
+    let port = env.get("MAILSRV_CLOSED_PORT");
+    let out = probe(&env, &imap("localhost", "ssl", &port), &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "connect", "refused");
+    out.assert_diag("probe-connect", &format!("port {port}"));
+}
+
+#[test]
+fn silent_server_costs_the_timeout_and_does_not_block_others() {
+    let env = need_servers!();
+    let port = env.get("MAILSRV_SILENT_PORT");
+    let silent = imap("127.0.0.1", "tls", &port);
+    let good = imap("localhost", "ssl", "10993").replace("account \"Test\"", "account \"Good\"");
+    let kdl = format!("{silent}{good}");
+    let out = probe(&env, &kdl, &["--timeout", "1", "--jobs", "2"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "greeting", "nothing within 1 s");
+    out.assert_diag("probe-timeout", &format!("port {port}"));
+    assert!(
+        out.stdout.contains("account \"Good\" (accounts.kdl): OK"),
+        "{}",
+        out.stdout
+    );
+    // 1 s for the greeting plus 1 s for the implicit-TLS check, far below the 10 s default.
+    assert!(
+        out.elapsed < Duration::from_secs(8),
+        "took {:?}",
+        out.elapsed
+    );
+}
+
+// ---- mailbox, senders, sending -------------------------------------------------------------
+
+#[test]
+fn nonexistent_mailbox_suggests_similar_names() {
+    let env = need_servers!();
+    let kdl = imap("localhost", "ssl", "10993").replace(
+        "password env",
+        "mailbox \"inbox-typo\"\n        password env",
+    );
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "mailbox", "EXAMINE \"inbox-typo\"");
+    out.assert_diag("probe-mailbox", "mailbox \"inbox-typo\"");
+    assert!(
+        out.stdout.contains("did you mean \"INBOX\"?"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn rejected_from_address() {
+    let env = need_servers!();
+    let blocked = env.get("MAILSRV_REJECTED_SENDER");
+    let kdl = imap("localhost", "ssl", "10993").replace(
+        "address \"Test User <testuser@localhost>\" default=#true",
+        &format!("address \"Test User <testuser@localhost>\" default=#true\n        address \"{blocked}\""),
+    );
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "senders", &format!("REJECTED: {blocked}"));
+    out.assert_diag("probe-from-rejected", &format!("address \"{blocked}\""));
+    assert_eq!(
+        out.diag_lines("probe-from-rejected").len(),
+        1,
+        "{}",
+        out.stdout
+    );
+}
+
+fn find_message(env: &Env, message_id: &str) -> bool {
+    let stream = TcpStream::connect(("127.0.0.1", 10143)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut client = imap::Client::new(stream);
+    client.read_greeting().unwrap();
+    let mut session = client
+        .login(env.get("MAILSRV_USER"), env.get("MAILSRV_PASS"))
+        .map_err(|e| e.0)
+        .unwrap();
+    session.examine("INBOX").unwrap();
+    let found = session
+        .search(format!("HEADER Message-ID \"{message_id}\""))
+        .unwrap();
+    let _ = session.logout();
+    !found.is_empty()
+}
+
+#[test]
+fn send_test_message_arrives() {
+    let env = need_servers!();
+    let out = probe(
+        &env,
+        &imap("localhost", "ssl", "10993"),
+        &["--send-test-to", "testuser@localhost"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("✓ send "))
+        .unwrap_or_else(|| panic!("no send stage\n{}", out.stdout));
+    let id = line.split("Message-ID ").nth(1).unwrap().trim().to_string();
+    assert!(id.starts_with('<') && id.ends_with('>'), "{id}");
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        if find_message(&env, &id) {
+            break;
+        }
+        assert!(Instant::now() < until, "message {id} did not arrive");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Without --send-test-to nothing is sent.
+    let out = probe(&env, &imap("localhost", "ssl", "10993"), &[]);
+    assert!(!out.stdout.contains("Message-ID"), "{}", out.stdout);
+}
+
+#[test]
+fn unknown_account_name_is_a_usage_error() {
+    let env = need_servers!();
+    let out = probe(
+        &env,
+        &imap("localhost", "ssl", "10993"),
+        &["--account", "nope"],
+    );
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("no account named \"nope\""),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn ssl_no_auth_and_basic_work_with_warnings() {
+    let env = need_servers!();
+    let host = env.get("MAILSRV_HOST_SELFSIGNED");
+    let out = probe(&env, &imap(&host, "ssl-no-auth", "10993"), &[]);
+    let incoming = out
+        .stdout
+        .split("outgoing SMTP")
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(incoming.contains("! certificate"), "{}", out.stdout);
+    assert!(
+        incoming.contains("NOT verified (ssl-no-auth)"),
+        "{}",
+        out.stdout
+    );
+    assert!(incoming.contains("✓ mailbox"), "{}", out.stdout);
+    out.assert_diag("probe-unverified", "security \"ssl-no-auth\"");
+
+    let out = probe(&env, &imap("localhost", "basic", "10143"), &[]);
+    assert_eq!(out.code, 0, "warnings only\n{}", out.stdout);
+    out.assert_no_failed_stage();
+    out.assert_stage("-", "tls", "security \"basic\" is cleartext");
+    out.assert_diag("probe-cleartext", "security \"basic\"");
+    let out = probe(
+        &env,
+        &imap("localhost", "basic", "10143"),
+        &["--deny-warnings"],
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+}
+
+#[test]
+fn unresolvable_host_means_the_probe_could_not_run() {
+    let env = need_servers!();
+    let kdl = account(
+        "imap",
+        "server \"no-such-host.invalid\"\n        security \"ssl\"\n        port 993",
+        Some("server \"no-such-host.invalid\"\n        security \"ssl\"\n        port 465\n        auth \"same-as-incoming\""),
+    );
+    let out = probe(&env, &kdl, &["--timeout", "2"]);
+    assert_eq!(out.code, 4, "{}", out.stdout);
+    out.assert_stage("✗", "resolve", "no-such-host.invalid");
+    assert_eq!(out.diag_lines("probe-dns").len(), 2, "{}", out.stdout);
+    out.assert_diag("probe-dns", "server \"no-such-host.invalid\"");
+}
+
+/// The fenced block of docs/probe.md whose info string is `tag`.
+fn doc_block(tag: &str) -> String {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/probe.md"))
+        .unwrap();
+    let start = doc
+        .find(&format!(" {tag}\n"))
+        .unwrap_or_else(|| panic!("no ``` block tagged {tag} in docs/probe.md"));
+    let body = &doc[start + tag.len() + 2..];
+    body[..body.find("```").unwrap()].to_string()
+}
+
+/// docs/probe.md's local example: its file and command, run as written against the servers;
+/// the stages its sample output shows must pass in the same order.
+#[test]
+fn documentation_example_runs_as_shown() {
+    let env = need_servers!();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("local.kdl"), doc_block("local.kdl")).unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_mailcfg")).parent().unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(doc_block("probe-local"))
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("NO_COLOR", "1");
+    for (k, v) in &env.0 {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let stages = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(str::trim_start)
+            .filter(|l| l.starts_with(['✓', '!', '✗', '-']))
+            .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    let expected = doc_block("probe-local-output");
+    assert_eq!(stages(&stdout), stages(&expected), "{stdout}");
+    for line in [
+        "probe-auto-resolved",
+        "help: write security \"tls\"",
+        "local.kdl:5:18",
+    ] {
+        assert!(stdout.contains(line), "{line:?} missing:\n{stdout}");
+        assert!(expected.contains(line), "{line:?} missing from the docs");
+    }
+}
+
+#[test]
+fn pop3_without_stls_and_smtp_tls_on_implicit_port() {
+    let env = need_servers!();
+    let port = env.get("MAILSRV_POP3_PLAIN_PORT");
+    let kdl = account(
+        "pop",
+        &format!("server \"127.0.0.1\"\n        security \"tls\"\n        port {port}"),
+        Some("server \"localhost\"\n        security \"tls\"\n        port 10465\n        auth \"same-as-incoming\""),
+    );
+    let out = probe(&env, &kdl, &["--allow-check-errors", "--timeout", "1"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "tls", "STLS not offered");
+    let pop_security = out.line_of(&format!("port {port}")) - 1;
+    assert_eq!(
+        out.diag_lines("probe-starttls-missing"),
+        vec![pop_security],
+        "{}",
+        out.stdout
+    );
+    // the SMTP block: `tls` on Postfix's implicit-TLS port 10465
+    assert!(
+        out.stdout.contains("port 10465 expects implicit TLS"),
+        "{}",
+        out.stdout
+    );
+    let smtp_security = out.line_of("port 10465") - 1;
+    assert!(
+        out.diag_lines("probe-tls-mismatch")
+            .contains(&smtp_security),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn xoauth2_not_offered_is_a_mechanism_problem() {
+    let env = need_servers!();
+    let port = env.get("MAILSRV_IMAP_PLAIN_PORT");
+    let kdl = format!(
+        r#"credential "oauth" {{
+    type "google"
+    service-account "svc@example.iam.gserviceaccount.com"
+    private-key file="unused.json"
+    token env="{TOKEN_VAR}"
+}}
+account "Test" {{
+    protocol "imap"
+    incoming {{
+        server "127.0.0.1"
+        security "basic"
+        port {port}
+        user "testuser"
+        credential "oauth"
+    }}
+    outgoing {{
+        server "localhost"
+        security "ssl"
+        port 10465
+    }}
+}}
+"#
+    );
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "login", "AUTHENTICATE XOAUTH2 not offered");
+    out.assert_diag("probe-auth-mechanism", "        credential \"oauth\"");
+    // auth "none": SMTP has no login stage to fail
+    out.assert_stage("-", "login", "auth \"none\"");
+}
+
+#[test]
+fn certificate_expiring_soon_is_a_warning() {
+    let env = need_servers!();
+    let out = probe(
+        &env,
+        &imap("localhost", "ssl", "10993"),
+        &["--cert-warn-days", "100000"],
+    );
+    assert_eq!(out.code, 0, "warnings only\n{}", out.stdout);
+    out.assert_stage("!", "certificate", "days left");
+    out.assert_diag("probe-certificate-expiring", "server \"localhost\"");
+}
+
+#[test]
+fn expired_certificate_on_smtp_starttls() {
+    let env = need_servers!();
+    let host = env.get("MAILSRV_HOST_EXPIRED");
+    let kdl = account(
+        "imap",
+        "server \"localhost\"\n        security \"ssl\"\n        port 10993",
+        Some(&format!(
+            "server \"{host}\"\n        security \"tls\"\n        port 10587\n        auth \"same-as-incoming\""
+        )),
+    );
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "certificate", "EXPIRED");
+    out.assert_diag("probe-certificate", &format!("server \"{host}\""));
+}
+
+#[test]
+fn capabilities_are_re_read_after_starttls() {
+    let env = need_servers!();
+    // 127.0.0.2 refuses cleartext logins: LOGINDISABLED before STARTTLS, AUTH=PLAIN after.
+    let host = env.get("MAILSRV_HOST_NOPLAINTEXT");
+    let kdl = account(
+        "imap",
+        &format!("server \"{host}\"\n        security \"tls\"\n        port 10143"),
+        None,
+    );
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    out.assert_stage("✓", "capabilities", "STARTTLS, LOGINDISABLED, AUTH: none");
+    out.assert_stage("✓", "capabilities", "after TLS: AUTH: PLAIN");
+    out.assert_stage("✓", "login", "AUTHENTICATE PLAIN");
+}
+
+#[test]
+fn pop3_xoauth2_login() {
+    let env = need_servers!();
+    let kdl = format!(
+        r#"credential "oauth" {{
+    type "office365"
+    tenant-id "11111111-2222-3333-4444-555555555555"
+    client-id "66666666-7777-8888-9999-000000000000"
+    client-secret env="UNUSED_SECRET"
+    token env="{TOKEN_VAR}"
+}}
+account "Test" {{
+    protocol "pop"
+    incoming {{
+        server "localhost"
+        security "ssl"
+        port 10995
+        user "testuser"
+        credential "oauth"
+    }}
+    outgoing {{
+        server "localhost"
+        security "ssl"
+        port 10465
+        auth "same-as-incoming"
+    }}
+}}
+"#
+    );
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    out.assert_stage("✓", "login", "AUTH XOAUTH2 as \"testuser\"");
+    out.assert_stage("✓", "stat", "STAT: ");
+}
+
+#[test]
+fn auto_on_a_silent_port_times_out_once_per_mode() {
+    let env = need_servers!();
+    let port = env.get("MAILSRV_SILENT_PORT");
+    let out = probe(&env, &imap("127.0.0.1", "auto", &port), &["--timeout", "1"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage(
+        "-",
+        "tls",
+        "implicit TLS (auto): no answer; trying STARTTLS",
+    );
+    out.assert_stage("✗", "greeting", "nothing within 1 s");
+    out.assert_diag("probe-timeout", &format!("port {port}"));
+    out.assert_no_failed_stage_except("greeting");
+}
+
+#[test]
+fn a_different_service_on_the_port() {
+    let env = need_servers!();
+    let port = env.get("MAILSRV_HTTP_PORT");
+    let out = probe(&env, &imap("127.0.0.1", "tls", &port), &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "greeting", "expected an IMAP greeting");
+    out.assert_diag("probe-protocol", &format!("port {port}"));
+    assert!(out.stdout.contains("HTTP/1.1 400"), "{}", out.stdout);
+}
+
+#[test]
+fn bad_ca_file_and_timeout_are_usage_errors() {
+    let env = need_servers!();
+    let kdl = imap("localhost", "ssl", "10993");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.kdl");
+    std::fs::write(&file, &kdl).unwrap();
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+            .arg("probe")
+            .arg(&file)
+            .args(args)
+            .env(PW_VAR, env.get("MAILSRV_PASS"))
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&["--ca-file", "/nonexistent/ca.pem"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--ca-file /nonexistent/ca.pem"), "{err}");
+    let (code, err) = run(&["--ca-file", file.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no PEM certificate found"), "{err}");
+    let (code, err) = run(&["--timeout", "0"]);
+    assert_eq!(code, Some(2), "{err}");
+}
+
+#[test]
+fn literal_password_is_used_but_never_shown() {
+    let env = need_servers!();
+    let pass = env.get("MAILSRV_PASS");
+    let kdl = imap("localhost", "ssl", "10993")
+        .replace(&format!("env=\"{PW_VAR}\""), &format!("\"{pass}\""));
+    // probe_with asserts that `pass` appears nowhere in stdout or stderr.
+    let out = probe_with(
+        &env,
+        &kdl,
+        &["--allow-check-errors"],
+        &pass,
+        &env.get("MAILSRV_TOKEN"),
+    );
+    out.assert_no_failed_stage();
+    out.assert_stage("✓", "login", "AUTHENTICATE PLAIN as \"testuser\"");
+}
+
+/// Every probe rule is in docs/probe.md's table and `mailcfg explain` knows it; the docs name no
+/// rule that does not exist.
+#[test]
+fn probe_rules_are_documented_and_explained() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/probe.md"))
+        .unwrap();
+    let names: Vec<&str> = mailcfg::probe::rules::ALL.iter().map(|m| m.name).collect();
+    for name in &names {
+        assert!(
+            doc.contains(&format!("| `{name}` |")),
+            "{name} missing from the rules table of docs/probe.md"
+        );
+        let o = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+            .args(["explain", name])
+            .output()
+            .unwrap();
+        let out = String::from_utf8(o.stdout).unwrap();
+        assert_eq!(o.status.code(), Some(0), "{name}");
+        assert!(out.starts_with(&format!("# {name}\n")), "{out}");
+        assert!(out.contains("mailcfg probe"), "{out}");
+    }
+    for word in doc.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+        if word.starts_with("probe-") && word.len() > "probe-".len() {
+            assert!(
+                names.contains(&word) || word == "probe-local" || word == "probe-local-output",
+                "docs/probe.md names an unknown rule {word}"
+            );
+        }
+    }
+}
+
+#[test]
+fn black_holed_port_times_out_at_connect() {
+    let env = need_servers!();
+    let port = env.get("MAILSRV_BLACKHOLE_PORT");
+    let out = probe(&env, &imap("127.0.0.1", "ssl", &port), &["--timeout", "1"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "connect", "timed out after 1 s");
+    out.assert_diag("probe-connect", &format!("port {port}"));
+    assert!(
+        out.stdout.contains("a firewall drops the packets"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// A server that sends a byte every 0.2 s and never a whole line: the timeout bounds the whole
+/// exchange, not each read.
+#[test]
+fn trickling_server_is_cut_off_at_the_timeout() {
+    let env = need_servers!();
+    let port = env.get("MAILSRV_TRICKLE_PORT");
+    let out = probe(&env, &imap("127.0.0.1", "tls", &port), &["--timeout", "1"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "greeting", "nothing within 1 s");
+    out.assert_diag("probe-timeout", &format!("port {port}"));
+    assert!(
+        out.elapsed < Duration::from_secs(8),
+        "took {:?}",
+        out.elapsed
+    );
+}
+
+/// The machine formats of `check` carry the probe findings with their rule and location.
+#[test]
+fn machine_formats() {
+    let env = need_servers!();
+    let kdl = imap("localhost", "ssl", "10993");
+    let out = probe_with(
+        &env,
+        &kdl,
+        &["--format", "json"],
+        "Wrong-Secret-4711",
+        &env.get("MAILSRV_TOKEN"),
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("valid JSON");
+    let line = out.line_of(&format!("password env=\"{PW_VAR}\"")) as u64;
+    let found = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["rule"] == "probe-login" && d["location"]["line"] == line);
+    assert!(found, "{}", out.stdout);
+    assert!(
+        !out.stdout.contains("✓"),
+        "no table in JSON:\n{}",
+        out.stdout
+    );
+
+    let out = probe_with(
+        &env,
+        &kdl,
+        &["--format", "sarif"],
+        "Wrong-Secret-4711",
+        &env.get("MAILSRV_TOKEN"),
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&out.stdout).expect("valid SARIF");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(
+        results.iter().any(|r| r["ruleId"] == "probe-login"
+            && r["locations"][0]["physicalLocation"]["region"]["startLine"] == line),
+        "{}",
+        out.stdout
+    );
+
+    let out = probe_with(
+        &env,
+        &kdl,
+        &["--format", "github"],
+        "Wrong-Secret-4711",
+        &env.get("MAILSRV_TOKEN"),
+    );
+    assert!(
+        out.stdout.lines().any(|l| l.starts_with("::error ")
+            && l.contains(&format!("line={line}"))
+            && l.contains("probe-login")),
+        "{}",
+        out.stdout
+    );
+}

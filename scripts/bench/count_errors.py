@@ -12,9 +12,9 @@ def main():
         errors = sum(1 for l in lines if re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", l))
         files = {m.group(1) for m in re.finditer(r"─\[([^\]]+?):\d+:\d+\]", text)}
     elif tool == "jsonschema-cli":
-        bad = [l for l in lines if "INVALID" in l or "invalid" in l.lower()]
-        errors = sum(1 for l in lines if l.startswith(("  ", "\t", "-")) or "Error:" in l) or len(bad)
-        files = {l.split()[0] for l in bad if l.split()}
+        # `FILE - INVALID. Errors:` then one numbered line per error.
+        files = {l.rsplit(" - ", 1)[0] for l in lines if l.endswith(" - INVALID. Errors:")}
+        errors = sum(1 for l in lines if re.match(r"\d+\. ", l))
     elif tool == "ajv-cli":
         errors = text.count('"instancePath"')
         files = {l.split()[0] for l in lines if l.endswith(" invalid")}

@@ -34,7 +34,8 @@ def main():
         print("| command | runs | median | min-max | CPU (user+sys, mean) | mailcfg check / this |")
         print("|---|---:|---:|---:|---:|---:|")
         for r in results:
-            ratio = f"{ours / r['median']:.2f}" if ours else "-"
+            # hyperfine subtracts the shell's start-up; a sub-millisecond floor can come out as 0.
+            ratio = f"{ours / r['median']:.2f}" if ours and r["median"] > 0 else "-"
             cpu = r["user"] + r["system"]
             print(f"| {r['command']} | {len(r['times'])} | {fmt(r['median'])} | "
                   f"{fmt(r['min'])}-{fmt(r['max'])} | {fmt(cpu)} | {ratio} |")

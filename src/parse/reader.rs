@@ -486,7 +486,10 @@ impl<'a> Reader<'a> {
                     if partial.discard {
                         continue;
                     }
-                    let node = partial.node;
+                    let mut node = partial.node;
+                    // Vec growth leaves room for 4 entries; most nodes have one. Shrinking in
+                    // place keeps a large document's tree a fraction of the size.
+                    node.entries.shrink_to_fit();
                     match stack.last_mut() {
                         Some(frame) => {
                             frame.first_start.get_or_insert(node.span.start);
@@ -1191,6 +1194,7 @@ fn blank(text: &str, escapes: bool) -> bool {
 
 fn close_block<'a>(mut frame: Frame<'a>, close: usize) -> Partial<'a> {
     if !frame.slashdashed {
+        frame.nodes.shrink_to_fit();
         let span = match frame.first_start {
             Some(s) => Span::new(s, frame.last_end),
             None => Span::new(close, close),

@@ -36,8 +36,9 @@ pub struct SpanEntry {
     pub value: Span,
     /// The whole node (or entry).
     pub node: Span,
-    /// This step of the KDL path, e.g. `account "ServiceDesk"`, `incoming`, `port`.
-    pub label: String,
+    /// This step of the KDL path when it is more than the key, e.g. `account "ServiceDesk"`;
+    /// `None` means the pointer's last segment (`incoming`, `port`) — see [`SpanMap::label`].
+    pub label: Option<String>,
     pub origin: Origin,
 }
 
@@ -115,11 +116,24 @@ impl SpanMap {
                 .unwrap_or(pointer.len());
             if let Some(e) = self.entries.get(&pointer[..end]) {
                 if e.origin != Origin::Argument {
-                    parts.push(e.label.clone());
+                    parts.push(self.label_of(&pointer[..end], e).into_owned());
                 }
             }
         }
         parts.join(" › ")
+    }
+
+    /// This step of the KDL path for `pointer` (`account "ServiceDesk"`, `incoming`, `port`).
+    pub fn label(&self, pointer: &str) -> Option<std::borrow::Cow<'_, str>> {
+        let (k, e) = self.entries.get_key_value(pointer)?;
+        Some(self.label_of(k, e))
+    }
+
+    fn label_of<'s>(&self, pointer: &'s str, e: &'s SpanEntry) -> std::borrow::Cow<'s, str> {
+        match &e.label {
+            Some(l) => l.as_str().into(),
+            None => unescape_pointer(pointer.rsplit('/').next().unwrap_or("")),
+        }
     }
 
     /// Every (pointer, entry), in no particular order.
@@ -138,8 +152,20 @@ pub struct Lowered {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-pub fn escape_pointer(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+pub fn escape_pointer(key: &str) -> std::borrow::Cow<'_, str> {
+    if key.contains(['~', '/']) {
+        key.replace('~', "~0").replace('/', "~1").into()
+    } else {
+        key.into()
+    }
+}
+
+fn unescape_pointer(segment: &str) -> std::borrow::Cow<'_, str> {
+    if segment.contains('~') {
+        segment.replace("~1", "/").replace("~0", "~").into()
+    } else {
+        segment.into()
+    }
 }
 
 pub fn lower(file: FileId, doc: &Document<'_>) -> Lowered {
@@ -186,7 +212,7 @@ fn scalar(v: &Value<'_>) -> Json {
     }
 }
 
-fn node_label(node: &Node<'_>) -> String {
+fn node_label(node: &Node<'_>) -> Option<String> {
     match (node.children.is_some(), node.args().next()) {
         (
             true,
@@ -194,8 +220,8 @@ fn node_label(node: &Node<'_>) -> String {
                 value: Value::String(s),
                 ..
             }),
-        ) => format!("{} {:?}", node.name.value, s.as_ref()),
-        _ => node.name.value.to_string(),
+        ) => Some(format!("{} {:?}", node.name.value, s.as_ref())),
+        _ => None,
     }
 }
 
@@ -320,7 +346,7 @@ impl Lowerer {
                     key: key.span,
                     value: prop.value_span,
                     node: prop.span,
-                    label: key.value.to_string(),
+                    label: None,
                     origin: Origin::Property,
                 },
             );
@@ -352,7 +378,7 @@ impl Lowerer {
                 key: a.value_span,
                 value: a.value_span,
                 node: a.span,
-                label: String::new(),
+                label: None,
                 origin: Origin::Argument,
             },
         );

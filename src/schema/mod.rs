@@ -291,10 +291,7 @@ fn phrase(
                     "unexpected argument",
                     format!(
                         "`{}` takes no argument here ({at})",
-                        spans
-                            .get(ptr)
-                            .map(|e| e.label.as_str())
-                            .unwrap_or("this node")
+                        spans.label(ptr).unwrap_or("this node".into())
                     ),
                 )
                 .with_help("remove the argument, or write it as a child node or property");
@@ -324,8 +321,8 @@ fn phrase(
         K::Required { property } => {
             let prop = property.as_str().unwrap_or_default();
             let owner = spans
-                .get(ptr)
-                .map(|e| e.label.clone())
+                .label(ptr)
+                .map(|l| l.into_owned())
                 .unwrap_or_else(|| "the file".into());
             if prop == "name" || prop == "value" {
                 return diag(

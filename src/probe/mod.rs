@@ -321,10 +321,6 @@ pub fn probe(checked: &Checked, opts: &Options, selected: &[usize]) -> Result<Re
                 .first()
                 .is_some_and(|st| st.name == "resolve" && st.outcome == Outcome::Fail)
         });
-    // Like redact::secret_values: shorter values would garble the output, not protect anything.
-    secrets.retain(|s| s.len() >= 3);
-    secrets.sort_by_key(|s: &String| std::cmp::Reverse(s.len()));
-    secrets.dedup();
     Ok(Report {
         accounts,
         diagnostics,

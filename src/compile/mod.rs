@@ -235,11 +235,11 @@ impl Cx<'_> {
         what: &str,
     ) -> Option<StoreSecret> {
         let secret = secret?;
-        let reference = match secret {
-            Secret::Literal(value) => {
+        let reference = match secrets::reference(secret) {
+            Err(value) => {
                 if self.opts.allow_inline_secrets {
                     return Some(StoreSecret::Inline {
-                        value: value.clone(),
+                        value: value.to_string(),
                     });
                 }
                 self.diagnostics.push(
@@ -254,8 +254,7 @@ impl Cx<'_> {
                 );
                 return None;
             }
-            Secret::Env { env } => SecretRef::Env { env: env.clone() },
-            Secret::File { file } => SecretRef::File { file: file.clone() },
+            Ok(reference) => reference,
         };
         if !self.opts.resolve_secrets {
             return Some(match reference {

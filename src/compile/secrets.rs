@@ -5,10 +5,26 @@ use std::io::Read;
 use std::path::Path;
 
 use super::store::SecretRef;
+use crate::model::Secret;
 use crate::source::io_message;
 
 /// Secrets are short; a larger file is almost certainly the wrong path.
 const MAX_SECRET_BYTES: u64 = 1024 * 1024;
+
+/// The reference a secret is written as, or `Err` with the value of a literal.
+pub fn reference(secret: &Secret) -> Result<SecretRef, &str> {
+    match secret {
+        Secret::Literal(v) => Err(v),
+        Secret::Env { env } => Ok(SecretRef::Env { env: env.clone() }),
+        Secret::File { file } => Ok(SecretRef::File { file: file.clone() }),
+    }
+}
+
+/// The secret's value: a literal as written, a reference read from the environment or a file
+/// (relative to `dir`).
+pub fn value(secret: &Secret, dir: &Path) -> Result<String, String> {
+    reference(secret).map_or_else(|literal| Ok(literal.to_string()), |r| resolve(&r, dir))
+}
 
 pub fn resolve(reference: &SecretRef, dir: &Path) -> Result<String, String> {
     match reference {

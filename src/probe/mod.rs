@@ -422,12 +422,7 @@ fn has_check_errors(checked: &Checked, item: &Located<Account>) -> usize {
 /// Resolves a secret reference (relative files are relative to the account file), with the
 /// same resolver `compile --resolve-secrets` uses.
 pub fn resolve_secret(secret: &Secret, base: &Path) -> Result<String, String> {
-    use crate::compile::{secrets, store::SecretRef};
-    match secret {
-        Secret::Literal(v) => Ok(v.clone()),
-        Secret::Env { env } => secrets::resolve(&SecretRef::Env { env: env.clone() }, base),
-        Secret::File { file } => secrets::resolve(&SecretRef::File { file: file.clone() }, base),
-    }
+    crate::compile::secrets::value(secret, base)
 }
 
 /// The bare address of `Name <addr>` or `addr`.

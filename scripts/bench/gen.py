@@ -37,7 +37,7 @@ DOMAINS = ["example.com", "example.org", "example.net", "acme.example", "contoso
            "corp.example.de", "tickets.example.fr", "university.example.edu"]
 MAILBOXES = ["INBOX", "INBOX", "INBOX", "INBOX/Tickets", "Shared/Queue", "INBOX.Support"]
 DISPLAY = ["Service Desk", "Customer Support", "Sales Team", "Billing Dept.", "No Reply",
-           "Helpdesk (EMEA)", "Team \u00c6sir", "Ops On-Call", "Human Resources"]
+           "\"Helpdesk (EMEA)\"", "Team \u00c6sir", "Ops On-Call", "Human Resources"]
 LOCALS = ["noreply", "no-reply", "support", "help", "info", "team", "contact", "tickets"]
 
 # Well-known ports: (service, implicit TLS?) -> port.
@@ -67,47 +67,53 @@ def secret(rng, name, side):
 
 
 def make_account(rng, i):
-    """One valid account, as the ordered JSON object mailcfg lowers its KDL to."""
+    """One valid account, as the ordered JSON object mailcfg lowers its KDL to.
+
+    Every choice stays clear of the rule catalogue (docs/rules.md) so the valid corpus has
+    no finding at all: only encrypted security modes, ports written only when they differ
+    from the default, unique logins, locked shared credentials, conversation IDs for
+    monitor-only accounts, no arbitrary From addresses.
+    """
     dept, region, domain = pick(rng, DEPTS), pick(rng, REGIONS), pick(rng, DOMAINS)
     name = f"{dept}-{region}-{i:05d}"
     proto = pick(rng, ["imap", "pop"], [70, 30])
     acct = {"name": name, "protocol": proto}
-    if rng.random() < 0.8:
-        acct["available-to-users"] = rng.random() < 0.5
-    modes = ["ssl", "tls", "auto", "basic"] if proto == "imap" else ["ssl", "auto", "basic"]
-    sec = pick(rng, modes, [55, 25, 10, 10][: len(modes)])
+    visible = rng.random() < 0.5
+    if visible or rng.random() < 0.8:  # absent means #false
+        acct["available-to-users"] = visible
+    sec = pick(rng, ["ssl", "tls"], [65, 35]) if proto == "imap" else "ssl"
     inc = {"server": pick(rng, [f"{proto}.{domain}", f"mail.{domain}",
                                 f"{proto}{rng.randrange(1, 9)}.{domain}"]),
            "security": sec}
     if rng.random() < 0.1:
         inc["port"] = rng.randrange(1024, 65536)
-    elif sec != "auto":
-        inc["port"] = PORTS[(proto, sec == "ssl")]
     local = slug(dept)
-    inc["user"] = f"{local}@{domain}" if rng.random() < 0.8 else f"{local}-{i}"
+    inc["user"] = f"{local}-{i}@{domain}" if rng.random() < 0.8 else f"{local}-{i}"
     inc["password"] = secret(rng, name, proto)
     if proto == "imap" and rng.random() < 0.8:
         inc["mailbox"] = pick(rng, MAILBOXES)
     acct["incoming"] = inc
 
-    osec = pick(rng, ["tls", "ssl", "auto", "basic"], [60, 25, 10, 5])
+    auth = pick(rng, ["same-as-incoming", "log-on", "none"], [60, 30, 10])
+    # Unauthenticated mail goes to the relay port (STARTTLS, the default 25); authenticated
+    # mail to a submission port: 587 with STARTTLS or 465 (the implicit-TLS default).
+    osec = "tls" if auth == "none" else pick(rng, ["tls", "ssl"], [70, 30])
     out = {"server": pick(rng, [f"smtp.{domain}", f"mail.{domain}",
                                 f"relay{rng.randrange(1, 5)}.{domain}"]),
            "security": osec}
-    if rng.random() < 0.1:
+    if auth != "none" and rng.random() < 0.1:
         out["port"] = pick(rng, [2525, 10025, 8025, 1587])
-    elif osec != "auto":
-        out["port"] = PORTS[("smtp", osec == "ssl")]
-    auth = pick(rng, ["same-as-incoming", "log-on", "none"], [60, 30, 10])
+    elif auth != "none" and osec == "tls":
+        out["port"] = 587
     out["auth"] = auth
     if auth == "log-on":
-        out["user"] = f"{local}-smtp@{domain}"
+        out["user"] = f"{local}-smtp-{i}@{domain}"
         out["password"] = secret(rng, name, "smtp")
     acct["outgoing"] = out
 
-    if rng.random() < 0.7:
+    if not visible or rng.random() < 0.7:
         acct["conversation-id"] = pick(rng, ["subject", "body"])
-    frm = {"allow-user-address": rng.random() < 0.3, "allow-arbitrary": rng.random() < 0.1}
+    frm = {"allow-user-address": rng.random() < 0.3, "allow-arbitrary": False}
     n = pick(rng, [1, 2, 3, 4], [40, 35, 15, 10])
     default_at = rng.randrange(n) if rng.random() < 0.6 else -1
     addrs = []
@@ -117,8 +123,8 @@ def make_account(rng, i):
         addrs.append({"value": a, "default": True} if k == default_at else {"value": a})
     frm["address"] = addrs
     acct["from"] = frm
-    if rng.random() < 0.5:
-        acct["lock"] = {"server": rng.random() < 0.7, "credentials": rng.random() < 0.4}
+    if visible or rng.random() < 0.5:
+        acct["lock"] = {"server": True, "credentials": True}
     return acct
 
 
@@ -208,7 +214,14 @@ def main():
     kdl_dir, json_dir = os.path.join(args.out, "kdl"), os.path.join(args.out, "json")
     os.makedirs(kdl_dir, exist_ok=True)
     os.makedirs(json_dir, exist_ok=True)
+    # Accounts use conversation IDs, so the system node sets their prefix.
+    system = {"conversation-prefix": "TKT"}
+    system_kdl = "system {\n    conversation-prefix \"TKT\"\n}\n"
     if args.layout == "files":
+        with open(os.path.join(kdl_dir, "system.kdl"), "w", encoding="utf-8") as f:
+            f.write(system_kdl)
+        with open(os.path.join(json_dir, "system.json"), "w", encoding="utf-8") as f:
+            json.dump({"system": system}, f, indent=2)
         for i, a in enumerate(accounts):
             with open(os.path.join(kdl_dir, f"acct-{i:05d}.kdl"), "w", encoding="utf-8") as f:
                 f.write(kdl_account(a))
@@ -216,9 +229,9 @@ def main():
                 json.dump({"account": [a]}, f, ensure_ascii=False, indent=2)
     else:
         with open(os.path.join(kdl_dir, "accounts.kdl"), "w", encoding="utf-8") as f:
-            f.write("\n".join(kdl_account(a) for a in accounts))
+            f.write(system_kdl + "\n" + "\n".join(kdl_account(a) for a in accounts))
         with open(os.path.join(json_dir, "accounts.json"), "w", encoding="utf-8") as f:
-            json.dump({"account": accounts}, f, ensure_ascii=False, indent=2)
+            json.dump({"system": system, "account": accounts}, f, ensure_ascii=False, indent=2)
     if args.manifest:
         with open(args.manifest, "w", encoding="utf-8") as f:
             json.dump(broken, f, indent=1)

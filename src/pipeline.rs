@@ -2,7 +2,7 @@
 //! over the whole tree.
 
 use std::path::PathBuf;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -183,6 +183,13 @@ fn analyze_file(id: FileId, input: Input) -> FileResult {
         return result;
     }
     let text = result.source.text.as_str();
+    if let Some((accounts, credentials, systems)) = fast_path(id, text) {
+        result.spans = SpanMap::deferred(id, Arc::from(text));
+        result.accounts = accounts;
+        result.credentials = credentials;
+        result.systems = systems;
+        return result;
+    }
     let parsed = parse::parse(id, text);
     result.diagnostics.extend(parsed.diagnostics);
     let Some(doc) = parsed.document else {
@@ -230,6 +237,47 @@ fn analyze_file(id: FileId, input: Input) -> FileResult {
     }
     result.spans = lowered.spans;
     result
+}
+
+type Items = (
+    Vec<Located<Account>>,
+    Vec<Located<Credential>>,
+    Vec<Located<System>>,
+);
+
+/// Reads the file and turns each top-level node straight into the model ([`lower::typed`]),
+/// dropping its tree at once, so a large valid file never holds more than one node's tree.
+/// `None` when anything needs the full way: a syntax problem, an empty file, a node the fast
+/// path refuses.
+fn fast_path(id: FileId, text: &str) -> Option<Items> {
+    use lower::typed::Item;
+    let mut items: Option<Items> = Some(Default::default());
+    let (diagnostics, too_deep) = parse::reader::read_each(id, text, |node| {
+        let Some((accounts, credentials, systems)) = &mut items else {
+            return;
+        };
+        match lower::typed::item(&node) {
+            Some(Item::Account(value)) => accounts.push(Located {
+                file: id,
+                pointer: format!("/account/{}", accounts.len()),
+                value,
+            }),
+            Some(Item::Credential(value)) => credentials.push(Located {
+                file: id,
+                pointer: format!("/credential/{}", credentials.len()),
+                value,
+            }),
+            // A second `system` node is a duplicate the full way reports.
+            Some(Item::System(value)) if systems.is_empty() => systems.push(Located {
+                file: id,
+                pointer: "/system".into(),
+                value,
+            }),
+            _ => items = None,
+        }
+    });
+    let items = items.filter(|_| diagnostics.is_empty() && !too_deep)?;
+    (!(items.0.is_empty() && items.1.is_empty() && items.2.is_empty())).then_some(items)
 }
 
 /// The items of a top-level list that passed the schema, typed.

@@ -9,6 +9,7 @@
 //!   object form); any other repeated node or property is reported (KDL keeps the last one).
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Number, Value as Json};
 
@@ -16,6 +17,8 @@ use crate::diagnostics::{Diagnostic, Label, Level, Span};
 use crate::model::is_list_node;
 use crate::parse::{Document, Entry, Node, Value};
 use crate::source::FileId;
+
+pub mod typed;
 
 pub const DUPLICATE_NODE: &str = "duplicate-node";
 pub const DUPLICATE_PROPERTY: &str = "duplicate-property";
@@ -81,21 +84,66 @@ impl std::hash::Hasher for FxHasher {
 
 pub type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 
+/// JSON pointer → where the value came from, for one file.
+///
+/// Files that took the fast path ([`typed`]) have no table until something asks for a span
+/// (a finding, a fix, a hover): it is then built once from the file's text. A valid file that
+/// nobody asks about never pays for it.
 #[derive(Debug, Clone, Default)]
 pub struct SpanMap {
+    table: OnceLock<Table>,
+    deferred: Option<(FileId, Arc<str>)>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Table {
     entries: FastMap<String, SpanEntry>,
 }
 
 impl SpanMap {
+    /// A table built on first use by reading and lowering `text` again.
+    pub fn deferred(file: FileId, text: Arc<str>) -> Self {
+        SpanMap {
+            table: OnceLock::new(),
+            deferred: Some((file, text)),
+        }
+    }
+
+    fn built(table: Table) -> Self {
+        SpanMap {
+            table: OnceLock::from(table),
+            deferred: None,
+        }
+    }
+
+    fn table(&self) -> &Table {
+        self.table.get_or_init(|| match &self.deferred {
+            Some((file, text)) => {
+                let parsed = crate::parse::parse(*file, text);
+                match parsed.document {
+                    Some(doc) => {
+                        let mut l = Lowerer::new(*file);
+                        let mut root = Map::new();
+                        l.nodes(&doc.nodes, "", &mut Vec::new(), &mut root);
+                        l.spans
+                    }
+                    None => Table::default(),
+                }
+            }
+            None => Table::default(),
+        })
+    }
+
     pub fn get(&self, pointer: &str) -> Option<&SpanEntry> {
-        self.entries.get(pointer)
+        self.table().entries.get(pointer)
     }
 
     /// The entry for `pointer`, or for its nearest ancestor that has one.
     pub fn nearest(&self, pointer: &str) -> Option<(&str, &SpanEntry)> {
+        let entries = &self.table().entries;
         let mut p = pointer;
         loop {
-            if let Some((k, e)) = self.entries.get_key_value(p) {
+            if let Some((k, e)) = entries.get_key_value(p) {
                 return Some((k.as_str(), e));
             }
             match p.rfind('/') {
@@ -107,6 +155,27 @@ impl SpanMap {
 
     /// `account "ServiceDesk" › incoming › port` for `/account/0/incoming/port`.
     pub fn kdl_path(&self, pointer: &str) -> String {
+        self.table().kdl_path(pointer)
+    }
+
+    /// This step of the KDL path for `pointer` (`account "ServiceDesk"`, `incoming`, `port`).
+    pub fn label(&self, pointer: &str) -> Option<std::borrow::Cow<'_, str>> {
+        let (k, e) = self.table().entries.get_key_value(pointer)?;
+        Some(label_of(k, e))
+    }
+
+    /// Every (pointer, entry), in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &SpanEntry)> {
+        self.table().entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+}
+
+impl Table {
+    fn get(&self, pointer: &str) -> Option<&SpanEntry> {
+        self.entries.get(pointer)
+    }
+
+    fn kdl_path(&self, pointer: &str) -> String {
         let mut parts = Vec::new();
         let mut end = 0;
         while end < pointer.len() {
@@ -114,35 +183,24 @@ impl SpanMap {
                 .find('/')
                 .map(|i| end + 1 + i)
                 .unwrap_or(pointer.len());
-            if let Some(e) = self.entries.get(&pointer[..end]) {
+            if let Some((k, e)) = self.entries.get_key_value(&pointer[..end]) {
                 if e.origin != Origin::Argument {
-                    parts.push(self.label_of(&pointer[..end], e).into_owned());
+                    parts.push(label_of(k, e).into_owned());
                 }
             }
         }
         parts.join(" › ")
     }
 
-    /// This step of the KDL path for `pointer` (`account "ServiceDesk"`, `incoming`, `port`).
-    pub fn label(&self, pointer: &str) -> Option<std::borrow::Cow<'_, str>> {
-        let (k, e) = self.entries.get_key_value(pointer)?;
-        Some(self.label_of(k, e))
-    }
-
-    fn label_of<'s>(&self, pointer: &'s str, e: &'s SpanEntry) -> std::borrow::Cow<'s, str> {
-        match &e.label {
-            Some(l) => l.as_str().into(),
-            None => unescape_pointer(pointer.rsplit('/').next().unwrap_or("")),
-        }
-    }
-
-    /// Every (pointer, entry), in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &SpanEntry)> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v))
-    }
-
     fn insert(&mut self, pointer: String, entry: SpanEntry) {
         self.entries.insert(pointer, entry);
+    }
+}
+
+fn label_of<'s>(pointer: &'s str, e: &'s SpanEntry) -> std::borrow::Cow<'s, str> {
+    match &e.label {
+        Some(l) => l.as_str().into(),
+        None => unescape_pointer(pointer.rsplit('/').next().unwrap_or("")),
     }
 }
 
@@ -169,29 +227,35 @@ fn unescape_pointer(segment: &str) -> std::borrow::Cow<'_, str> {
 }
 
 pub fn lower(file: FileId, doc: &Document<'_>) -> Lowered {
-    let mut l = Lowerer {
-        file,
-        spans: SpanMap::default(),
-        diagnostics: Vec::new(),
-        first_seen: FastMap::default(),
-    };
+    let mut l = Lowerer::new(file);
     let mut root = Map::new();
     let mut names = Vec::new();
     l.nodes(&doc.nodes, "", &mut names, &mut root);
     Lowered {
         value: Json::Object(root),
-        spans: l.spans,
+        spans: SpanMap::built(l.spans),
         diagnostics: l.diagnostics,
     }
 }
 
 struct Lowerer {
     file: FileId,
-    spans: SpanMap,
+    spans: Table,
     diagnostics: Vec<Diagnostic>,
     /// pointer → span of the first definition, kept only for repeated pointers (the span table
     /// knows every other one, and its entry is replaced by the repetition).
     first_seen: FastMap<String, Span>,
+}
+
+impl Lowerer {
+    fn new(file: FileId) -> Self {
+        Lowerer {
+            file,
+            spans: Table::default(),
+            diagnostics: Vec::new(),
+            first_seen: FastMap::default(),
+        }
+    }
 }
 
 fn scalar(v: &Value<'_>) -> Json {

@@ -185,6 +185,7 @@ pub struct Incoming {
     pub security: Option<Security>,
     /// Custom port. Default: POP3 110 / 995 (ssl), IMAP 143 / 993 (ssl).
     #[schemars(range(min = 1, max = 65535))]
+    #[serde(default, deserialize_with = "port")]
     pub port: Option<u32>,
     /// Login name on the incoming server (CSM: User name).
     pub user: Option<String>,
@@ -215,6 +216,16 @@ impl Incoming {
     }
 }
 
+/// The schema's port range, also enforced when the model is read straight from the tree.
+fn port<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let port = u32::deserialize(d)?;
+    if (1..=65535).contains(&port) {
+        Ok(Some(port))
+    } else {
+        Err(serde::de::Error::custom("port out of range"))
+    }
+}
+
 pub const DEFAULT_MAILBOX: &str = "INBOX";
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -226,6 +237,7 @@ pub struct Outgoing {
     pub security: Option<Security>,
     /// Custom port. Default: 25, or 465 with ssl.
     #[schemars(range(min = 1, max = 65535))]
+    #[serde(default, deserialize_with = "port")]
     pub port: Option<u32>,
     /// SMTP authentication: none (default), same-as-incoming, log-on (with user and password or
     /// credential in this block).

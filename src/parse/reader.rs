@@ -39,6 +39,27 @@ pub struct Read<'a> {
 }
 
 pub fn read(file: FileId, text: &str) -> Read<'_> {
+    let mut nodes = Vec::new();
+    let (diagnostics, too_deep) = read_each(file, text, |node| nodes.push(node));
+    if too_deep {
+        nodes.clear();
+    }
+    Read {
+        document: Document { nodes },
+        diagnostics,
+        too_deep,
+    }
+}
+
+/// Reads `text`, handing each top-level node to `sink` as soon as it is complete, so a caller
+/// that is done with a node can drop it before the next one is read. Returns the diagnostics
+/// and whether reading stopped at the nesting limit (nodes already handed over then stand,
+/// but the document as a whole is refused).
+pub fn read_each<'a>(
+    file: FileId,
+    text: &'a str,
+    mut sink: impl FnMut(Node<'a>),
+) -> (Vec<Diagnostic>, bool) {
     let mut r = Reader {
         src: text,
         b: text.as_bytes(),
@@ -47,12 +68,8 @@ pub fn read(file: FileId, text: &str) -> Read<'_> {
         diagnostics: Vec::new(),
         too_deep: false,
     };
-    let nodes = r.document();
-    Read {
-        document: Document { nodes },
-        diagnostics: r.diagnostics,
-        too_deep: r.too_deep,
-    }
+    r.document(&mut sink);
+    (r.diagnostics, r.too_deep)
 }
 
 struct Error {
@@ -413,11 +430,10 @@ impl<'a> Reader<'a> {
 
     // ---- document structure ------------------------------------------------------------
 
-    fn document(&mut self) -> Vec<Node<'a>> {
+    fn document(&mut self, sink: &mut dyn FnMut(Node<'a>)) {
         if self.starts_with("\u{FEFF}".as_bytes()) {
             self.pos += 3;
         }
-        let mut top: Vec<Node<'a>> = Vec::new();
         let mut stack: Vec<Frame<'a>> = Vec::new();
         // A node whose children block just closed, to be continued.
         let mut resume: Option<Partial<'a>> = None;
@@ -462,7 +478,7 @@ impl<'a> Reader<'a> {
                 Ok(Tail::Open { slashdashed }) => {
                     if stack.len() >= MAX_DEPTH {
                         self.nesting_too_deep();
-                        return Vec::new();
+                        return;
                     }
                     let open = self.pos;
                     self.pos += 1;
@@ -496,7 +512,7 @@ impl<'a> Reader<'a> {
                             frame.last_end = node.span.end;
                             frame.nodes.push(node);
                         }
-                        None => top.push(node),
+                        None => sink(node),
                     }
                 }
                 Err(e) => {
@@ -512,7 +528,6 @@ impl<'a> Reader<'a> {
                 "opened here",
             ));
         }
-        top
     }
 
     fn nesting_too_deep(&mut self) {

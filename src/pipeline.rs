@@ -112,7 +112,7 @@ pub fn check_with(inputs: Vec<Input>, config: &Config) -> Checked {
         spans: &spans,
         sources: &sources,
     };
-    diagnostics.extend(rules::run(&cx));
+    diagnostics.extend(POOL.install(|| rules::run(&cx)));
     // Allowed rules go first, so a comment suppressing only them is reported as unused; the
     // second pass sets the levels of the suppression findings themselves.
     config.apply(&mut diagnostics, &sources);

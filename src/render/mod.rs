@@ -109,7 +109,12 @@ pub struct Report<'a> {
 
 /// Renders `report` as `format`; `color` only affects `human`.
 pub fn render(format: Format, report: &Report<'_>, color: bool) -> String {
-    let scrub = Scrub(secrets(report.sources));
+    // With no finding, nothing taken from a file is printed: no need to look for secrets.
+    let scrub = Scrub(if report.diagnostics.is_empty() {
+        Vec::new()
+    } else {
+        secrets(report.sources)
+    });
     let out = match format {
         Format::Human => {
             human::render_files(report.diagnostics, report.sources, color, report.files)

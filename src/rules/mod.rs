@@ -368,15 +368,21 @@ pub fn missing_login(inc: &Incoming) -> &'static str {
     }
 }
 
-/// Runs every rule over the project.
+/// Runs every rule over the project, the rules in parallel; findings come back in the order
+/// of [`ALL`] whatever the scheduling.
 pub fn run(cx: &Context<'_>) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for rule in ALL {
-        if let Some(check) = rule.check {
-            check(cx, &mut out);
-        }
-    }
-    out
+    use rayon::prelude::*;
+    let per_rule: Vec<Vec<Diagnostic>> = ALL
+        .par_iter()
+        .map(|rule| {
+            let mut out = Vec::new();
+            if let Some(check) = rule.check {
+                check(cx, &mut out);
+            }
+            out
+        })
+        .collect();
+    per_rule.concat()
 }
 
 #[cfg(test)]

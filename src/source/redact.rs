@@ -98,12 +98,16 @@ pub fn secret_values(text: &str) -> Vec<String> {
         // Both the spelling in the file and the decoded value: either could reach an output.
         .flat_map(|raw| [raw.to_string(), unescape(raw)])
         .filter(|v| v.len() >= MIN_SECRET_LEN)
-        .fold(Vec::new(), |mut all, v| {
-            if !all.contains(&v) {
-                all.push(v);
-            }
-            all
-        })
+        .fold(
+            (Vec::new(), std::collections::HashSet::new()),
+            |(mut all, mut seen), v| {
+                if seen.insert(v.clone()) {
+                    all.push(v);
+                }
+                (all, seen)
+            },
+        )
+        .0
 }
 
 /// The common KDL string escapes, decoded (enough to recognise a secret's value).

@@ -330,6 +330,22 @@ pub fn project_root(path: &Path) -> Option<PathBuf> {
 
 /// What identifies a file across spellings (symlinks, `./`, `..`): its canonical path, or for a
 /// file that does not exist (a `--stdin-filename`), its canonical directory plus its name.
+/// [`identity`] for many files: a file that is not a symbolic link is its directory's
+/// identity (resolved once per directory) joined with its name, which saves resolving every
+/// path component of every file again.
+fn identity_in(path: &Path, dirs: &mut std::collections::HashMap<PathBuf, PathBuf>) -> PathBuf {
+    let is_link = std::fs::symlink_metadata(path).map_or(true, |m| m.file_type().is_symlink());
+    match (is_link, path.parent(), path.file_name()) {
+        (false, Some(dir), Some(name)) => {
+            let dir = dirs
+                .entry(dir.to_path_buf())
+                .or_insert_with(|| identity(dir));
+            dir.join(name)
+        }
+        _ => identity(path),
+    }
+}
+
 fn identity(path: &Path) -> PathBuf {
     if let Ok(p) = std::fs::canonicalize(path) {
         return p;
@@ -398,8 +414,9 @@ fn plan_paths(paths: &[PathBuf]) -> Plan {
     let explicit: Vec<PathBuf> = paths.iter().filter(|p| p.is_file()).cloned().collect();
     let mut skip = HashSet::new();
     let mut named = Vec::new();
+    let mut dirs = std::collections::HashMap::new();
     for f in found.files {
-        let id = identity(&f);
+        let id = identity_in(&f, &mut dirs);
         if skip.insert(id.clone()) {
             named.push((id, Input::file(f)));
         }

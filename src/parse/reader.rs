@@ -173,13 +173,26 @@ fn is_disallowed(c: char) -> bool {
     )
 }
 
+/// `is_ident_char` for every ASCII byte, looked up instead of recomputed: identifiers and
+/// bare values are most of a file's bytes.
+static ASCII_IDENT: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut i = 0;
+    while i < 128 {
+        let c = i as u8;
+        t[i] = !matches!(
+            c,
+            b'\\' | b'/' | b'(' | b')' | b'{' | b'}' | b'[' | b']' | b';' | b'"' | b'#' | b'=' | b' '
+                | b'\t' | b'\r' | b'\n' | 0x0B | 0x0C
+        ) && !matches!(c, 0x00..=0x08 | 0x0E..=0x1F | 0x7F);
+        i += 1;
+    }
+    t
+};
+
 fn is_ident_char(c: char) -> bool {
     if c.is_ascii() {
-        !matches!(
-            c,
-            '\\' | '/' | '(' | ')' | '{' | '}' | '[' | ']' | ';' | '"' | '#' | '=' | ' ' | '\t'
-        ) && !is_newline_char(c)
-            && !is_disallowed(c)
+        ASCII_IDENT[c as usize]
     } else {
         !is_space(c) && !is_newline_char(c) && !is_disallowed(c)
     }
@@ -849,7 +862,7 @@ impl<'a> Reader<'a> {
         let mut i = from;
         while let Some(&c) = self.b.get(i) {
             if c < 0x80 {
-                if !is_ident_char(c as char) {
+                if !ASCII_IDENT[c as usize] {
                     break;
                 }
                 i += 1;
@@ -910,6 +923,14 @@ impl<'a> Reader<'a> {
         let body = self.pos;
         let mut escaped = false;
         loop {
+            // Plain printable ASCII needs no checks; everything else takes the careful way.
+            while let Some(&c) = self.b.get(self.pos) {
+                if (0x20..0x7F).contains(&c) && c != b'"' && c != b'\\' {
+                    self.pos += 1;
+                } else {
+                    break;
+                }
+            }
             let Some(c) = self.byte() else {
                 return Err(err(
                     Span::new(start, start + 1),

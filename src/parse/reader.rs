@@ -40,7 +40,7 @@ pub struct Read<'a> {
 
 pub fn read(file: FileId, text: &str) -> Read<'_> {
     let mut nodes = Vec::new();
-    let (diagnostics, too_deep) = read_each(file, text, |node| nodes.push(node));
+    let (diagnostics, too_deep) = read_nodes(file, text, true, &mut |node| nodes.push(node));
     if too_deep {
         nodes.clear();
     }
@@ -60,6 +60,17 @@ pub fn read_each<'a>(
     text: &'a str,
     mut sink: impl FnMut(Node<'a>),
 ) -> (Vec<Diagnostic>, bool) {
+    read_nodes(file, text, false, &mut sink)
+}
+
+/// `compact`: the caller keeps the whole tree, so vectors are shrunk to fit as nodes complete
+/// (a large document's tree becomes a fraction of the size; a streaming caller skips the cost).
+fn read_nodes<'a>(
+    file: FileId,
+    text: &'a str,
+    compact: bool,
+    sink: &mut dyn FnMut(Node<'a>),
+) -> (Vec<Diagnostic>, bool) {
     let mut r = Reader {
         src: text,
         b: text.as_bytes(),
@@ -67,8 +78,9 @@ pub fn read_each<'a>(
         file,
         diagnostics: Vec::new(),
         too_deep: false,
+        compact,
     };
-    r.document(&mut sink);
+    r.document(sink);
     (r.diagnostics, r.too_deep)
 }
 
@@ -138,6 +150,7 @@ struct Reader<'a> {
     file: FileId,
     diagnostics: Vec<Diagnostic>,
     too_deep: bool,
+    compact: bool,
 }
 
 const SPACES: [char; 18] = [
@@ -467,7 +480,7 @@ impl<'a> Reader<'a> {
                             Some(frame) => {
                                 let close = self.pos;
                                 self.pos += 1;
-                                resume = Some(close_block(frame, close));
+                                resume = Some(close_block(frame, close, self.compact));
                             }
                             None => {
                                 self.report(err(
@@ -518,7 +531,9 @@ impl<'a> Reader<'a> {
                     let mut node = partial.node;
                     // Vec growth leaves room for 4 entries; most nodes have one. Shrinking in
                     // place keeps a large document's tree a fraction of the size.
-                    node.entries.shrink_to_fit();
+                    if self.compact {
+                        node.entries.shrink_to_fit();
+                    }
                     match stack.last_mut() {
                         Some(frame) => {
                             frame.first_start.get_or_insert(node.span.start);
@@ -1228,9 +1243,11 @@ fn blank(text: &str, escapes: bool) -> bool {
     true
 }
 
-fn close_block<'a>(mut frame: Frame<'a>, close: usize) -> Partial<'a> {
+fn close_block<'a>(mut frame: Frame<'a>, close: usize, compact: bool) -> Partial<'a> {
     if !frame.slashdashed {
-        frame.nodes.shrink_to_fit();
+        if compact {
+            frame.nodes.shrink_to_fit();
+        }
         let span = match frame.first_start {
             Some(s) => Span::new(s, frame.last_end),
             None => Span::new(close, close),

@@ -195,8 +195,24 @@ static ASCII_IDENT: [bool; 128] = {
         let c = i as u8;
         t[i] = !matches!(
             c,
-            b'\\' | b'/' | b'(' | b')' | b'{' | b'}' | b'[' | b']' | b';' | b'"' | b'#' | b'=' | b' '
-                | b'\t' | b'\r' | b'\n' | 0x0B | 0x0C
+            b'\\'
+                | b'/'
+                | b'('
+                | b')'
+                | b'{'
+                | b'}'
+                | b'['
+                | b']'
+                | b';'
+                | b'"'
+                | b'#'
+                | b'='
+                | b' '
+                | b'\t'
+                | b'\r'
+                | b'\n'
+                | 0x0B
+                | 0x0C
         ) && !matches!(c, 0x00..=0x08 | 0x0E..=0x1F | 0x7F);
         i += 1;
     }

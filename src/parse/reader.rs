@@ -79,9 +79,28 @@ fn read_nodes<'a>(
         diagnostics: Vec::new(),
         too_deep: false,
         compact,
+        one: false,
     };
     r.document(sink);
     (r.diagnostics, r.too_deep)
+}
+
+/// The one top-level node that starts at byte `start` of `text` (a node another read found
+/// there), with spans into the whole text; `None` if it does not read cleanly.
+pub fn read_one(file: FileId, text: &str, start: usize) -> Option<Node<'_>> {
+    let mut r = Reader {
+        src: text,
+        b: text.as_bytes(),
+        pos: start,
+        file,
+        diagnostics: Vec::new(),
+        too_deep: false,
+        compact: true,
+        one: true,
+    };
+    let mut node = None;
+    r.document(&mut |n| node = Some(n));
+    node.filter(|_| r.diagnostics.is_empty())
 }
 
 struct Error {
@@ -151,6 +170,8 @@ struct Reader<'a> {
     diagnostics: Vec<Diagnostic>,
     too_deep: bool,
     compact: bool,
+    /// Stop after the first top-level node ([`read_one`]).
+    one: bool,
 }
 
 const SPACES: [char; 18] = [
@@ -473,7 +494,7 @@ impl<'a> Reader<'a> {
     // ---- document structure ------------------------------------------------------------
 
     fn document(&mut self, sink: &mut dyn FnMut(Node<'a>)) {
-        if self.starts_with("\u{FEFF}".as_bytes()) {
+        if self.pos == 0 && self.starts_with("\u{FEFF}".as_bytes()) {
             self.pos += 3;
         }
         let mut stack: Vec<Frame<'a>> = Vec::new();
@@ -556,7 +577,12 @@ impl<'a> Reader<'a> {
                             frame.last_end = node.span.end;
                             frame.nodes.push(node);
                         }
-                        None => sink(node),
+                        None => {
+                            sink(node);
+                            if self.one {
+                                return;
+                            }
+                        }
                     }
                 }
                 Err(e) => {

@@ -254,7 +254,10 @@ pub fn read_file(path: &Path) -> (SourceFile, Option<(&'static str, String, Span
             )
         }
     };
-    let mut bytes = Vec::new();
+    // Sized from the file's length, the read takes one call plus the one that sees the end,
+    // instead of a series of growing reads.
+    let hint = f.metadata().map_or(0, |m| m.len().min(MAX_FILE_BYTES + 1)) as usize;
+    let mut bytes = Vec::with_capacity(hint + 1);
     if let Err(e) = (&mut f).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes) {
         let msg = if e.raw_os_error() == Some(21) {
             "is a directory".to_string()

@@ -6,6 +6,9 @@ mod convert;
 mod cursor;
 mod features;
 mod schema;
+/// The in-process session driver of the `lsp` fuzz target and its CI smoke test.
+#[doc(hidden)]
+pub mod session;
 
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};

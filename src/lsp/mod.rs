@@ -132,6 +132,7 @@ pub fn capabilities() -> lsp::ServerCapabilities {
     }
 }
 
+/// Serves `connection` until the client sends `exit` after `shutdown`, or hangs up.
 pub fn run(connection: &Connection) -> anyhow::Result<()> {
     let caps = serde_json::to_value(capabilities())?;
     let init = connection.initialize(caps)?;
@@ -171,6 +172,7 @@ pub fn run(connection: &Connection) -> anyhow::Result<()> {
         s.analyze();
     });
     server.flush(connection);
+    let mut shut_down = false;
     loop {
         let msg = match server.due {
             Some(due) => {
@@ -196,10 +198,29 @@ pub fn run(connection: &Connection) -> anyhow::Result<()> {
             },
         };
         match msg {
-            Message::Request(req) => {
-                if connection.handle_shutdown(&req)? {
+            // After `shutdown` only `exit` counts. Not lsp-server's `handle_shutdown`: it fails
+            // on any other message, such as the client's late answer to our watch registration.
+            Message::Request(req) if shut_down => {
+                server.outbox.push(Message::Response(Response::new_err(
+                    req.id,
+                    ErrorCode::InvalidRequest as i32,
+                    "the server is shutting down".into(),
+                )));
+            }
+            Message::Request(req) if req.method == lsp::request::Shutdown::METHOD => {
+                shut_down = true;
+                server.due = None;
+                server
+                    .outbox
+                    .push(Message::Response(Response::new_ok(req.id, ())));
+            }
+            Message::Notification(n) if shut_down => {
+                if n.method == lsp::notification::Exit::METHOD {
+                    server.flush(connection);
                     return Ok(());
                 }
+            }
+            Message::Request(req) => {
                 let resp = server.request(req);
                 server.outbox.push(Message::Response(resp));
             }

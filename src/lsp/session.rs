@@ -28,6 +28,8 @@
 //! the first step is opened as file 0. An input with no step at all (a plain KDL file, as in
 //! `fuzz/seeds/`) is opened as file 0 and then queried everywhere: diagnostics, hover and
 //! completion at several lines, code actions over the whole text, formatting, an edit, close.
+//! A `@raw` `shutdown` does not end the script: later requests must still be answered (with an
+//! error), and a `@raw` `exit` after it ends the session.
 //!
 //! Every session starts with `initialize`/`initialized` (workspace = a fresh temporary
 //! directory) and ends with `shutdown`/`exit`. The driver waits for the answer to each request
@@ -205,7 +207,9 @@ struct Driver {
     next_id: i32,
     versions: [i32; FILES.len()],
     outcome: Outcome,
-    /// The server no longer takes messages (it was shut down, or it is gone).
+    /// The server answered a `shutdown`: from now on it refuses requests, and `exit` ends it.
+    shut_down: bool,
+    /// The server no longer takes messages (it was told to exit, or it is gone).
     over: bool,
     limit: Duration,
     waited: Duration,
@@ -454,10 +458,13 @@ impl Driver {
                     Message::Request(r) => {
                         let shutdown = r.method == "shutdown";
                         if self.send_request(r).is_some() && shutdown {
-                            // The protocol allows only `exit` now: end the session here.
-                            self.notify("exit", Json::Null);
-                            self.over = true;
+                            self.shut_down = true;
                         }
+                    }
+                    Message::Notification(n) if n.method == "exit" && self.shut_down => {
+                        self.send(Message::Notification(n));
+                        // The server is gone (or going): nothing more can be asked.
+                        self.over = true;
                     }
                     m => {
                         self.send(m);
@@ -508,6 +515,7 @@ pub fn replay_with(input: &[u8], limit: Duration) -> Outcome {
         next_id: 0,
         versions: [0; FILES.len()],
         outcome: Outcome::default(),
+        shut_down: false,
         over: false,
         limit,
         waited: Duration::ZERO,

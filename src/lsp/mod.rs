@@ -83,6 +83,22 @@ struct Server {
     /// their new version) even when the set did not change.
     edited: Vec<PathBuf>,
     outbox: Vec<Message>,
+    /// Frees old analyses off the latency path. One thread for the server's life, joined when
+    /// it stops, so `run` leaves no thread behind (a thread per analysis did, and the `lsp`
+    /// fuzz target's leak check caught them still running).
+    dropper: Option<(
+        crossbeam_channel::Sender<Analysis>,
+        std::thread::JoinHandle<()>,
+    )>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some((tx, thread)) = self.dropper.take() {
+            drop(tx);
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Runs the server on stdin/stdout until the client says `exit`.
@@ -267,6 +283,7 @@ impl Server {
             published: HashMap::new(),
             edited: Vec::new(),
             outbox: Vec::new(),
+            dropper: spawn_dropper(),
         }
     }
 
@@ -403,8 +420,9 @@ impl Server {
         let (config, config_diagnostics, config_sources, config_path) = self.current_config();
         // The previous result is large (span maps, JSON); free it off the latency path, and
         // before the new one is built so the two do not compete for memory.
-        if let Some(old) = self.analysis.take() {
-            std::thread::spawn(move || drop(old));
+        if let (Some(old), Some((tx, _))) = (self.analysis.take(), &self.dropper) {
+            // Should the thread be gone, `send` hands `old` back and it is dropped right here.
+            let _ = tx.send(old);
         }
         let checked = check_with(inputs, &config);
         let mut by_file = vec![Vec::new(); files.len()];
@@ -716,6 +734,18 @@ impl Server {
             )),
         }
     }
+}
+
+fn spawn_dropper() -> Option<(
+    crossbeam_channel::Sender<Analysis>,
+    std::thread::JoinHandle<()>,
+)> {
+    let (tx, rx) = crossbeam_channel::unbounded::<Analysis>();
+    let thread = std::thread::Builder::new()
+        .name("mailcfg-lsp-free".into())
+        .spawn(move || rx.into_iter().for_each(drop))
+        .ok()?;
+    Some((tx, thread))
 }
 
 fn apply_change(text: &mut String, change: lsp::TextDocumentContentChangeEvent) {

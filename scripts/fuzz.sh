@@ -4,15 +4,19 @@
 #   bash scripts/fuzz.sh                 # every target, FUZZ_SECONDS (300) each
 #   FUZZ_SECONDS=60 bash scripts/fuzz.sh reader
 #
+# Targets: reader, check, lsp (the language server; its input format is documented in
+# src/lsp/session.rs).
+#
 # Needs a nightly toolchain (rustup toolchain install nightly) and cargo-fuzz (installed here
-# when missing). The corpus starts from fuzz/seeds and grows in fuzz/corpus/<target>; crashes
-# land in fuzz/artifacts/<target>: copy each into fuzz/regressions/ (tests/fuzz_corpus.rs then
-# runs it in CI) and fix the cause. Prints executions and findings per target.
+# when missing). The corpus starts from the files in fuzz/seeds (plus fuzz/seeds/<target>/ when
+# there is one) and grows in fuzz/corpus/<target>; crashes land in fuzz/artifacts/<target>:
+# copy each into fuzz/regressions/ (tests/fuzz_corpus.rs then runs it in CI) and fix the cause.
+# Prints executions and findings per target.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-300}
-TARGETS=${*:-reader check}
+TARGETS=${*:-reader check lsp}
 
 rustup toolchain list | grep -q '^nightly' || {
   echo "fuzz.sh: needs a nightly toolchain: rustup toolchain install nightly" >&2
@@ -27,7 +31,8 @@ cd "$REPO/fuzz"
 mkdir -p logs
 for t in $TARGETS; do
   mkdir -p "corpus/$t"
-  cp -n seeds/* "corpus/$t/" 2>/dev/null || true
+  find seeds -maxdepth 1 -type f -exec cp -n {} "corpus/$t/" \;
+  if [ -d "seeds/$t" ]; then cp -n "seeds/$t"/* "corpus/$t/" 2>/dev/null || true; fi
   echo "fuzz.sh: $t for ${SECONDS_PER_TARGET}s" >&2
   set +e
   cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$SECONDS_PER_TARGET" \

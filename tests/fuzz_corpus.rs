@@ -1,18 +1,25 @@
 //! CI's smoke pass over the fuzzing corpus: every checked-in seed (fuzz/seeds) and every input
 //! that once crashed (fuzz/regressions) goes through the reader's invariants and, as `.kdl`
 //! files, through the real `mailcfg check`, which must finish with a report and exit 0 or 1.
+//! The `lsp` target's seeds (fuzz/seeds/lsp), and every other seed and regression too, are
+//! replayed as editor sessions through the same in-process driver the fuzz target uses.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use mailcfg::lsp::session;
 use mailcfg::parse::{self, reader};
 use mailcfg::source::FileId;
 
 fn inputs() -> Vec<PathBuf> {
+    files_in(&["seeds", "regressions"])
+}
+
+fn files_in(dirs: &[&str]) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let mut v = Vec::new();
-    for dir in ["seeds", "regressions"] {
+    for dir in dirs {
         for e in fs::read_dir(root.join(dir)).unwrap() {
             let p = e.unwrap().path();
             if p.is_file() && p.file_name().is_some_and(|n| n != "README.md") {
@@ -73,5 +80,58 @@ fn check_reports_on_every_corpus_file() {
     assert!(
         summary.ends_with(&format!("in {} files", files.len())),
         "{summary}"
+    );
+}
+
+#[test]
+fn lsp_sessions_answer_every_request_on_the_corpus() {
+    let scripts = files_in(&["seeds/lsp"]);
+    assert!(scripts.len() >= 8, "{} lsp seeds", scripts.len());
+    let mut all = scripts.clone();
+    all.extend(inputs());
+    let mut requests = 0;
+    for f in &all {
+        let outcome = session::replay(&fs::read(f).unwrap());
+        assert!(
+            outcome.problems.is_empty(),
+            "{}: {:#?}",
+            f.display(),
+            outcome.problems
+        );
+        assert_eq!(outcome.answered, outcome.requests, "{}", f.display());
+        // initialize and shutdown, and at least one step: the session really ran.
+        assert!(
+            outcome.requests >= 2 && outcome.steps >= 1,
+            "{}: {outcome:?}",
+            f.display()
+        );
+        if scripts.contains(f) {
+            // Each session script asks several questions besides initialize and shutdown.
+            assert!(outcome.requests >= 6, "{}: {outcome:?}", f.display());
+            requests += outcome.requests;
+        }
+    }
+    assert!(
+        requests >= 60,
+        "the lsp seeds sent only {requests} requests"
+    );
+}
+
+/// The driver is not blind: a panic the server catches and logs is a problem of the session.
+#[test]
+fn lsp_session_reports_a_caught_panic() {
+    // Only this request method panics, and no seed sends it, so the other tests are unaffected.
+    std::env::set_var("MAILCFG_LSP_DEBUG_PANIC", "1");
+    let outcome = session::replay(
+        b"@open 0\naccount \"A\" {}\n@raw\n{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"mailcfg/debugPanic\"}\n@diag 0\n",
+    );
+    assert_eq!(outcome.answered, outcome.requests, "{outcome:?}");
+    assert_eq!(outcome.requests, 4, "{outcome:?}");
+    assert!(
+        outcome
+            .problems
+            .iter()
+            .any(|p| p.contains("internal error") && p.contains("mailcfg/debugPanic")),
+        "{outcome:?}"
     );
 }

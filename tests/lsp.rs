@@ -831,3 +831,25 @@ fn the_workspace_configuration_sets_levels_and_its_own_errors_are_shown() {
     );
     c.shutdown();
 }
+
+/// Found by the `lsp` fuzz target: an editor may answer the server's file-watch registration
+/// after it sent `shutdown`. The server keeps waiting for `exit`, refuses further requests with
+/// InvalidRequest, and exits cleanly.
+#[test]
+fn after_shutdown_late_answers_are_ignored_and_requests_refused() {
+    let (_dir, root) = workspace();
+    let caps = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    let mut c = Client::start_with(&root, &[], caps);
+    let r = c.request("shutdown", json!(null));
+    assert!(r.get("error").is_none(), "{r}");
+    c.send(&json!({"jsonrpc": "2.0", "id": "mailcfg/watch", "result": null}));
+    let uri = file_uri(&root.join("a.kdl"));
+    let r = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}),
+    );
+    assert_eq!(r["error"]["code"], json!(-32600), "{r}");
+    c.notify("exit", json!(null));
+    let status = c.child.wait().expect("server exits");
+    assert!(status.success(), "exit status {status}");
+}

@@ -6,6 +6,9 @@ mod convert;
 mod cursor;
 mod features;
 mod schema;
+/// The in-process session driver of the `lsp` fuzz target and its CI smoke test.
+#[doc(hidden)]
+pub mod session;
 
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -80,6 +83,22 @@ struct Server {
     /// their new version) even when the set did not change.
     edited: Vec<PathBuf>,
     outbox: Vec<Message>,
+    /// Frees old analyses off the latency path. One thread for the server's life, joined when
+    /// it stops, so `run` leaves no thread behind (a thread per analysis did, and the `lsp`
+    /// fuzz target's leak check caught them still running).
+    dropper: Option<(
+        crossbeam_channel::Sender<Analysis>,
+        std::thread::JoinHandle<()>,
+    )>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some((tx, thread)) = self.dropper.take() {
+            drop(tx);
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Runs the server on stdin/stdout until the client says `exit`.
@@ -129,6 +148,7 @@ pub fn capabilities() -> lsp::ServerCapabilities {
     }
 }
 
+/// Serves `connection` until the client sends `exit` after `shutdown`, or hangs up.
 pub fn run(connection: &Connection) -> anyhow::Result<()> {
     let caps = serde_json::to_value(capabilities())?;
     let init = connection.initialize(caps)?;
@@ -168,6 +188,7 @@ pub fn run(connection: &Connection) -> anyhow::Result<()> {
         s.analyze();
     });
     server.flush(connection);
+    let mut shut_down = false;
     loop {
         let msg = match server.due {
             Some(due) => {
@@ -193,10 +214,29 @@ pub fn run(connection: &Connection) -> anyhow::Result<()> {
             },
         };
         match msg {
-            Message::Request(req) => {
-                if connection.handle_shutdown(&req)? {
+            // After `shutdown` only `exit` counts. Not lsp-server's `handle_shutdown`: it fails
+            // on any other message, such as the client's late answer to our watch registration.
+            Message::Request(req) if shut_down => {
+                server.outbox.push(Message::Response(Response::new_err(
+                    req.id,
+                    ErrorCode::InvalidRequest as i32,
+                    "the server is shutting down".into(),
+                )));
+            }
+            Message::Request(req) if req.method == lsp::request::Shutdown::METHOD => {
+                shut_down = true;
+                server.due = None;
+                server
+                    .outbox
+                    .push(Message::Response(Response::new_ok(req.id, ())));
+            }
+            Message::Notification(n) if shut_down => {
+                if n.method == lsp::notification::Exit::METHOD {
+                    server.flush(connection);
                     return Ok(());
                 }
+            }
+            Message::Request(req) => {
                 let resp = server.request(req);
                 server.outbox.push(Message::Response(resp));
             }
@@ -243,6 +283,7 @@ impl Server {
             published: HashMap::new(),
             edited: Vec::new(),
             outbox: Vec::new(),
+            dropper: spawn_dropper(),
         }
     }
 
@@ -379,8 +420,9 @@ impl Server {
         let (config, config_diagnostics, config_sources, config_path) = self.current_config();
         // The previous result is large (span maps, JSON); free it off the latency path, and
         // before the new one is built so the two do not compete for memory.
-        if let Some(old) = self.analysis.take() {
-            std::thread::spawn(move || drop(old));
+        if let (Some(old), Some((tx, _))) = (self.analysis.take(), &self.dropper) {
+            // Should the thread be gone, `send` hands `old` back and it is dropped right here.
+            let _ = tx.send(old);
         }
         let checked = check_with(inputs, &config);
         let mut by_file = vec![Vec::new(); files.len()];
@@ -692,6 +734,18 @@ impl Server {
             )),
         }
     }
+}
+
+fn spawn_dropper() -> Option<(
+    crossbeam_channel::Sender<Analysis>,
+    std::thread::JoinHandle<()>,
+)> {
+    let (tx, rx) = crossbeam_channel::unbounded::<Analysis>();
+    let thread = std::thread::Builder::new()
+        .name("mailcfg-lsp-free".into())
+        .spawn(move || rx.into_iter().for_each(drop))
+        .ok()?;
+    Some((tx, thread))
 }
 
 fn apply_change(text: &mut String, change: lsp::TextDocumentContentChangeEvent) {

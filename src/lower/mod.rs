@@ -83,6 +83,7 @@ impl std::hash::Hasher for FxHasher {
 }
 
 pub type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+pub type FastSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault<FxHasher>>;
 
 /// JSON pointer → where the value came from, for one file.
 ///

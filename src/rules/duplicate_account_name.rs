@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use crate::lower::FastMap;
 
 use super::{Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
@@ -72,7 +72,7 @@ system {
 };
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    let mut first = HashMap::new();
+    let mut first = FastMap::default();
     for acc in &cx.project.accounts {
         let key = acc.value.name.to_lowercase();
         match first.get(&key) {

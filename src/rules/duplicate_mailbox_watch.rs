@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use crate::lower::FastMap;
 
 use super::{Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
@@ -78,7 +78,7 @@ system {
 };
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    let mut seen = HashMap::new();
+    let mut seen = FastMap::default();
     for acc in &cx.project.accounts {
         let inc = &acc.value.incoming;
         let Some(user) = &inc.user else { continue };

@@ -1,5 +1,3 @@
-use std::collections::HashSet;
-
 use super::{sides, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 
@@ -59,7 +57,7 @@ system {
 };
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    let used: HashSet<&str> = cx
+    let used: crate::lower::FastSet<&str> = cx
         .project
         .accounts
         .iter()

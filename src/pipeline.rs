@@ -183,8 +183,8 @@ fn analyze_file(id: FileId, input: Input) -> FileResult {
         return result;
     }
     let text = result.source.text.as_str();
-    if let Some((accounts, credentials, systems)) = fast_path(id, text) {
-        result.spans = SpanMap::deferred(id, Arc::from(text));
+    if let Some(((accounts, credentials, systems), items)) = fast_path(id, text) {
+        result.spans = SpanMap::deferred(id, Arc::from(text), items);
         result.accounts = accounts;
         result.credentials = credentials;
         result.systems = systems;
@@ -249,35 +249,51 @@ type Items = (
 /// dropping its tree at once, so a large valid file never holds more than one node's tree.
 /// `None` when anything needs the full way: a syntax problem, an empty file, a node the fast
 /// path refuses.
-fn fast_path(id: FileId, text: &str) -> Option<Items> {
+fn fast_path(id: FileId, text: &str) -> Option<(Items, Vec<lower::DeferredItem>)> {
     use lower::typed::Item;
     let mut items: Option<Items> = Some(Default::default());
+    let mut deferred = Vec::new();
     let (diagnostics, too_deep) = parse::reader::read_each(id, text, |node| {
         let Some((accounts, credentials, systems)) = &mut items else {
             return;
         };
-        match lower::typed::item(&node) {
-            Some(Item::Account(value)) => accounts.push(Located {
-                file: id,
-                pointer: format!("/account/{}", accounts.len()),
-                value,
-            }),
-            Some(Item::Credential(value)) => credentials.push(Located {
-                file: id,
-                pointer: format!("/credential/{}", credentials.len()),
-                value,
-            }),
+        let pointer = match lower::typed::item(&node) {
+            Some(Item::Account(value)) => {
+                let pointer = format!("/account/{}", accounts.len());
+                accounts.push(Located {
+                    file: id,
+                    pointer: pointer.clone(),
+                    value,
+                });
+                pointer
+            }
+            Some(Item::Credential(value)) => {
+                let pointer = format!("/credential/{}", credentials.len());
+                credentials.push(Located {
+                    file: id,
+                    pointer: pointer.clone(),
+                    value,
+                });
+                pointer
+            }
             // A second `system` node is a duplicate the full way reports.
-            Some(Item::System(value)) if systems.is_empty() => systems.push(Located {
-                file: id,
-                pointer: "/system".into(),
-                value,
-            }),
-            _ => items = None,
-        }
+            Some(Item::System(value)) if systems.is_empty() => {
+                systems.push(Located {
+                    file: id,
+                    pointer: "/system".into(),
+                    value,
+                });
+                "/system".into()
+            }
+            _ => {
+                items = None;
+                return;
+            }
+        };
+        deferred.push(lower::DeferredItem::new(pointer, node.span.start));
     });
     let items = items.filter(|_| diagnostics.is_empty() && !too_deep)?;
-    (!(items.0.is_empty() && items.1.is_empty() && items.2.is_empty())).then_some(items)
+    (!(items.0.is_empty() && items.1.is_empty() && items.2.is_empty())).then_some((items, deferred))
 }
 
 /// The items of a top-level list that passed the schema, typed.

@@ -87,12 +87,41 @@ pub type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 /// JSON pointer → where the value came from, for one file.
 ///
 /// Files that took the fast path ([`typed`]) have no table until something asks for a span
-/// (a finding, a fix, a hover): it is then built once from the file's text. A valid file that
-/// nobody asks about never pays for it.
+/// (a finding, a fix, a hover); then only the top-level node the pointer lies in is read and
+/// lowered again, once. A valid file that nobody asks about never pays for it, and one finding
+/// in a large file costs one node, not the file.
 #[derive(Debug, Clone, Default)]
 pub struct SpanMap {
     table: OnceLock<Table>,
-    deferred: Option<(FileId, Arc<str>)>,
+    deferred: Option<Arc<Deferred>>,
+}
+
+#[derive(Debug)]
+struct Deferred {
+    file: FileId,
+    text: Arc<str>,
+    /// Per top-level node, in file order.
+    items: Vec<DeferredItem>,
+}
+
+/// A top-level node that took the fast path.
+#[derive(Debug)]
+pub struct DeferredItem {
+    /// `/account/3`, `/credential/0`, `/system`.
+    pub pointer: String,
+    /// Where the node starts in the file.
+    pub start: usize,
+    table: OnceLock<Table>,
+}
+
+impl DeferredItem {
+    pub fn new(pointer: String, start: usize) -> Self {
+        DeferredItem {
+            pointer,
+            start,
+            table: OnceLock::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -101,11 +130,11 @@ struct Table {
 }
 
 impl SpanMap {
-    /// A table built on first use by reading and lowering `text` again.
-    pub fn deferred(file: FileId, text: Arc<str>) -> Self {
+    /// A table built piece by piece on first use, by reading `items` of `text` again.
+    pub fn deferred(file: FileId, text: Arc<str>, items: Vec<DeferredItem>) -> Self {
         SpanMap {
             table: OnceLock::new(),
-            deferred: Some((file, text)),
+            deferred: Some(Arc::new(Deferred { file, text, items })),
         }
     }
 
@@ -116,31 +145,26 @@ impl SpanMap {
         }
     }
 
-    fn table(&self) -> &Table {
-        self.table.get_or_init(|| match &self.deferred {
-            Some((file, text)) => {
-                let parsed = crate::parse::parse(*file, text);
-                match parsed.document {
-                    Some(doc) => {
-                        let mut l = Lowerer::new(*file);
-                        let mut root = Map::new();
-                        l.nodes(&doc.nodes, "", &mut Vec::new(), &mut root);
-                        l.spans
-                    }
-                    None => Table::default(),
-                }
-            }
-            None => Table::default(),
-        })
+    /// The table that holds `pointer`, if any can.
+    fn table_for(&self, pointer: &str) -> Option<&Table> {
+        let Some(d) = &self.deferred else {
+            return Some(self.table.get_or_init(Table::default));
+        };
+        let item = d.items.iter().find(|i| {
+            pointer
+                .strip_prefix(i.pointer.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })?;
+        Some(item.table.get_or_init(|| d.build(item)))
     }
 
     pub fn get(&self, pointer: &str) -> Option<&SpanEntry> {
-        self.table().entries.get(pointer)
+        self.table_for(pointer)?.entries.get(pointer)
     }
 
     /// The entry for `pointer`, or for its nearest ancestor that has one.
     pub fn nearest(&self, pointer: &str) -> Option<(&str, &SpanEntry)> {
-        let entries = &self.table().entries;
+        let entries = &self.table_for(pointer)?.entries;
         let mut p = pointer;
         loop {
             if let Some((k, e)) = entries.get_key_value(p) {
@@ -155,18 +179,46 @@ impl SpanMap {
 
     /// `account "ServiceDesk" › incoming › port` for `/account/0/incoming/port`.
     pub fn kdl_path(&self, pointer: &str) -> String {
-        self.table().kdl_path(pointer)
+        self.table_for(pointer)
+            .map(|t| t.kdl_path(pointer))
+            .unwrap_or_default()
     }
 
     /// This step of the KDL path for `pointer` (`account "ServiceDesk"`, `incoming`, `port`).
     pub fn label(&self, pointer: &str) -> Option<std::borrow::Cow<'_, str>> {
-        let (k, e) = self.table().entries.get_key_value(pointer)?;
+        let (k, e) = self.table_for(pointer)?.entries.get_key_value(pointer)?;
         Some(label_of(k, e))
     }
 
     /// Every (pointer, entry), in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &SpanEntry)> {
-        self.table().entries.iter().map(|(k, v)| (k.as_str(), v))
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (&str, &SpanEntry)> + '_> {
+        let tables: Vec<&Table> = match &self.deferred {
+            None => vec![self.table.get_or_init(Table::default)],
+            Some(d) => d
+                .items
+                .iter()
+                .map(|i| i.table.get_or_init(|| d.build(i)))
+                .collect(),
+        };
+        Box::new(
+            tables
+                .into_iter()
+                .flat_map(|t| t.entries.iter().map(|(k, v)| (k.as_str(), v))),
+        )
+    }
+}
+
+impl Deferred {
+    fn build(&self, item: &DeferredItem) -> Table {
+        let Some(node) = crate::parse::reader::read_one(self.file, &self.text, item.start) else {
+            return Table::default();
+        };
+        let mut l = Lowerer::new(self.file);
+        let name: &str = &node.name.value;
+        let mut names = vec![name];
+        let list_item = is_list_node(&[], name);
+        l.node(&node, &item.pointer, &mut names, list_item);
+        l.spans
     }
 }
 

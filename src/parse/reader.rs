@@ -40,7 +40,7 @@ pub struct Read<'a> {
 
 pub fn read(file: FileId, text: &str) -> Read<'_> {
     let mut nodes = Vec::new();
-    let (diagnostics, too_deep) = read_each(file, text, |node| nodes.push(node));
+    let (diagnostics, too_deep) = read_nodes(file, text, true, &mut |node| nodes.push(node));
     if too_deep {
         nodes.clear();
     }
@@ -60,6 +60,17 @@ pub fn read_each<'a>(
     text: &'a str,
     mut sink: impl FnMut(Node<'a>),
 ) -> (Vec<Diagnostic>, bool) {
+    read_nodes(file, text, false, &mut sink)
+}
+
+/// `compact`: the caller keeps the whole tree, so vectors are shrunk to fit as nodes complete
+/// (a large document's tree becomes a fraction of the size; a streaming caller skips the cost).
+fn read_nodes<'a>(
+    file: FileId,
+    text: &'a str,
+    compact: bool,
+    sink: &mut dyn FnMut(Node<'a>),
+) -> (Vec<Diagnostic>, bool) {
     let mut r = Reader {
         src: text,
         b: text.as_bytes(),
@@ -67,9 +78,29 @@ pub fn read_each<'a>(
         file,
         diagnostics: Vec::new(),
         too_deep: false,
+        compact,
+        one: false,
     };
-    r.document(&mut sink);
+    r.document(sink);
     (r.diagnostics, r.too_deep)
+}
+
+/// The one top-level node that starts at byte `start` of `text` (a node another read found
+/// there), with spans into the whole text; `None` if it does not read cleanly.
+pub fn read_one(file: FileId, text: &str, start: usize) -> Option<Node<'_>> {
+    let mut r = Reader {
+        src: text,
+        b: text.as_bytes(),
+        pos: start,
+        file,
+        diagnostics: Vec::new(),
+        too_deep: false,
+        compact: true,
+        one: true,
+    };
+    let mut node = None;
+    r.document(&mut |n| node = Some(n));
+    node.filter(|_| r.diagnostics.is_empty())
 }
 
 struct Error {
@@ -138,6 +169,9 @@ struct Reader<'a> {
     file: FileId,
     diagnostics: Vec<Diagnostic>,
     too_deep: bool,
+    compact: bool,
+    /// Stop after the first top-level node ([`read_one`]).
+    one: bool,
 }
 
 const SPACES: [char; 18] = [
@@ -173,13 +207,42 @@ fn is_disallowed(c: char) -> bool {
     )
 }
 
+/// `is_ident_char` for every ASCII byte, looked up instead of recomputed: identifiers and
+/// bare values are most of a file's bytes.
+static ASCII_IDENT: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut i = 0;
+    while i < 128 {
+        let c = i as u8;
+        t[i] = !matches!(
+            c,
+            b'\\'
+                | b'/'
+                | b'('
+                | b')'
+                | b'{'
+                | b'}'
+                | b'['
+                | b']'
+                | b';'
+                | b'"'
+                | b'#'
+                | b'='
+                | b' '
+                | b'\t'
+                | b'\r'
+                | b'\n'
+                | 0x0B
+                | 0x0C
+        ) && !matches!(c, 0x00..=0x08 | 0x0E..=0x1F | 0x7F);
+        i += 1;
+    }
+    t
+};
+
 fn is_ident_char(c: char) -> bool {
     if c.is_ascii() {
-        !matches!(
-            c,
-            '\\' | '/' | '(' | ')' | '{' | '}' | '[' | ']' | ';' | '"' | '#' | '=' | ' ' | '\t'
-        ) && !is_newline_char(c)
-            && !is_disallowed(c)
+        ASCII_IDENT[c as usize]
     } else {
         !is_space(c) && !is_newline_char(c) && !is_disallowed(c)
     }
@@ -431,7 +494,7 @@ impl<'a> Reader<'a> {
     // ---- document structure ------------------------------------------------------------
 
     fn document(&mut self, sink: &mut dyn FnMut(Node<'a>)) {
-        if self.starts_with("\u{FEFF}".as_bytes()) {
+        if self.pos == 0 && self.starts_with("\u{FEFF}".as_bytes()) {
             self.pos += 3;
         }
         let mut stack: Vec<Frame<'a>> = Vec::new();
@@ -454,7 +517,7 @@ impl<'a> Reader<'a> {
                             Some(frame) => {
                                 let close = self.pos;
                                 self.pos += 1;
-                                resume = Some(close_block(frame, close));
+                                resume = Some(close_block(frame, close, self.compact));
                             }
                             None => {
                                 self.report(err(
@@ -505,14 +568,21 @@ impl<'a> Reader<'a> {
                     let mut node = partial.node;
                     // Vec growth leaves room for 4 entries; most nodes have one. Shrinking in
                     // place keeps a large document's tree a fraction of the size.
-                    node.entries.shrink_to_fit();
+                    if self.compact {
+                        node.entries.shrink_to_fit();
+                    }
                     match stack.last_mut() {
                         Some(frame) => {
                             frame.first_start.get_or_insert(node.span.start);
                             frame.last_end = node.span.end;
                             frame.nodes.push(node);
                         }
-                        None => sink(node),
+                        None => {
+                            sink(node);
+                            if self.one {
+                                return;
+                            }
+                        }
                     }
                 }
                 Err(e) => {
@@ -849,7 +919,7 @@ impl<'a> Reader<'a> {
         let mut i = from;
         while let Some(&c) = self.b.get(i) {
             if c < 0x80 {
-                if !is_ident_char(c as char) {
+                if !ASCII_IDENT[c as usize] {
                     break;
                 }
                 i += 1;
@@ -910,6 +980,14 @@ impl<'a> Reader<'a> {
         let body = self.pos;
         let mut escaped = false;
         loop {
+            // Plain printable ASCII needs no checks; everything else takes the careful way.
+            while let Some(&c) = self.b.get(self.pos) {
+                if (0x20..0x7F).contains(&c) && c != b'"' && c != b'\\' {
+                    self.pos += 1;
+                } else {
+                    break;
+                }
+            }
             let Some(c) = self.byte() else {
                 return Err(err(
                     Span::new(start, start + 1),
@@ -1207,9 +1285,11 @@ fn blank(text: &str, escapes: bool) -> bool {
     true
 }
 
-fn close_block<'a>(mut frame: Frame<'a>, close: usize) -> Partial<'a> {
+fn close_block<'a>(mut frame: Frame<'a>, close: usize, compact: bool) -> Partial<'a> {
     if !frame.slashdashed {
-        frame.nodes.shrink_to_fit();
+        if compact {
+            frame.nodes.shrink_to_fit();
+        }
         let span = match frame.first_start {
             Some(s) => Span::new(s, frame.last_end),
             None => Span::new(close, close),

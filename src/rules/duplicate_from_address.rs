@@ -1,7 +1,5 @@
-use std::collections::HashMap;
-
 use super::text::parse_mailbox;
-use super::{from_addresses, Context, Part, RuleMeta};
+use super::{address_rel, from_addresses, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 
 pub static META: RuleMeta = RuleMeta {
@@ -58,28 +56,29 @@ account "HR" {
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
-        let mut seen: HashMap<String, String> = HashMap::new();
-        for (rel, addr) in from_addresses(&acc.value) {
+        // An account lists a handful of addresses: a list beats a hash map.
+        let mut seen: Vec<(String, usize)> = Vec::new();
+        for (i, addr) in from_addresses(&acc.value) {
             let key = parse_mailbox(&addr.value)
                 .map(|m| m.key().to_lowercase())
                 .unwrap_or_else(|_| addr.value.trim().to_lowercase());
-            if let Some(first) = seen.get(&key) {
+            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
                 out.push(
                     cx.diag(
                         &META,
                         acc,
-                        &rel,
+                        &address_rel(i),
                         Part::Value,
                         format!("From address {:?} is already listed", addr.value),
                     )
                     .with_related(
-                        cx.label(acc, first, Part::Value)
+                        cx.label(acc, &address_rel(*first), Part::Value)
                             .with_text("first listed here"),
                     )
                     .with_help("remove one of the two entries"),
                 );
             } else {
-                seen.insert(key, rel);
+                seen.push((key, i));
             }
         }
     }

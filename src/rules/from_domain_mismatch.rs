@@ -1,5 +1,5 @@
 use super::text::parse_mailbox;
-use super::{from_addresses, Context, Part, RuleMeta};
+use super::{address_rel, from_addresses, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 use crate::model::AuthMode;
 
@@ -72,7 +72,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         else {
             continue;
         };
-        for (rel, addr) in from_addresses(a) {
+        for (i, addr) in from_addresses(a) {
             let Ok(m) = parse_mailbox(&addr.value) else {
                 continue;
             };
@@ -83,7 +83,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 cx.diag(
                     &META,
                     acc,
-                    &rel,
+                    &address_rel(i),
                     Part::Value,
                     format!(
                         "From domain {:?} differs from the login's domain {login_domain:?}; the server may reject it",

@@ -1,5 +1,5 @@
 use super::text::parse_mailbox;
-use super::{from_addresses, Context, Part, RuleMeta};
+use super::{address_rel, from_addresses, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 
 pub static META: RuleMeta = RuleMeta {
@@ -56,13 +56,13 @@ account "HR" {
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
-        for (rel, addr) in from_addresses(&acc.value) {
+        for (i, addr) in from_addresses(&acc.value) {
             if let Err(why) = parse_mailbox(&addr.value) {
                 out.push(
                     cx.diag(
                         &META,
                         acc,
-                        &rel,
+                        &address_rel(i),
                         Part::Value,
                         format!("{:?} is not a valid e-mail address: {why}", addr.value),
                     )

@@ -289,8 +289,8 @@ impl Side<'_> {
 }
 
 /// The incoming and (if any) outgoing server of an account.
-pub fn sides(a: &Account) -> Vec<Side<'_>> {
-    let mut v = vec![Side {
+pub fn sides(a: &Account) -> impl Iterator<Item = Side<'_>> {
+    let incoming = Side {
         block: "incoming",
         service: Service::from(a.protocol),
         server: &a.incoming.server,
@@ -298,27 +298,27 @@ pub fn sides(a: &Account) -> Vec<Side<'_>> {
         port: a.incoming.port,
         password: a.incoming.password.as_ref(),
         credential: a.incoming.credential.as_deref(),
-    }];
-    if let Some(o) = &a.outgoing {
-        v.push(Side {
-            block: "outgoing",
-            service: Service::Smtp,
-            server: &o.server,
-            security: o.security,
-            port: o.port,
-            password: o.password.as_ref(),
-            credential: o.credential.as_deref(),
-        });
-    }
-    v
+    };
+    let outgoing = a.outgoing.as_ref().map(|o| Side {
+        block: "outgoing",
+        service: Service::Smtp,
+        server: &o.server,
+        security: o.security,
+        port: o.port,
+        password: o.password.as_ref(),
+        credential: o.credential.as_deref(),
+    });
+    std::iter::once(incoming).chain(outgoing)
 }
 
-/// The `from` addresses of an account, each with the path of its text (`from/address/N/value`).
-pub fn from_addresses(a: &Account) -> impl Iterator<Item = (String, &Address)> {
-    a.from
-        .iter()
-        .flat_map(|f| f.address.iter().enumerate())
-        .map(|(i, addr)| (format!("from/address/{i}/value"), addr))
+/// The `from` addresses of an account, each with its index (see [`address_rel`]).
+pub fn from_addresses(a: &Account) -> impl Iterator<Item = (usize, &Address)> {
+    a.from.iter().flat_map(|f| f.address.iter().enumerate())
+}
+
+/// The path of the text of `from` address number `i` (`from/address/N/value`).
+pub fn address_rel(i: usize) -> String {
+    format!("from/address/{i}/value")
 }
 
 /// Whether the incoming server's login can ever be completed: shared credentials are given, or
@@ -336,10 +336,11 @@ pub fn password_logins<'a>(
     for acc in &cx.project.accounts {
         let a = &acc.value;
         for side in sides(a) {
-            let host = side.server.trim_end_matches('.').to_ascii_lowercase();
-            if !hosts.contains(&host.as_str()) {
+            let host = side.server.trim_end_matches('.');
+            if !hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
                 continue;
             }
+            let host = host.to_ascii_lowercase();
             let password = match side.block {
                 "incoming" => a.incoming.credential.is_none(),
                 _ => a.outgoing.as_ref().is_some_and(|o| match o.auth() {

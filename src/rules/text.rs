@@ -71,8 +71,8 @@ pub fn dns_name_problem(s: &str) -> Option<String> {
     if name.len() > 253 {
         return Some("(longer than 253 characters)".into());
     }
-    let labels: Vec<&str> = name.split('.').collect();
-    for label in &labels {
+    let mut last = "";
+    for label in name.split('.') {
         let ok = !label.is_empty()
             && label.len() <= 63
             && label
@@ -81,10 +81,10 @@ pub fn dns_name_problem(s: &str) -> Option<String> {
             && !label.starts_with('-')
             && !label.ends_with('-');
         if !ok {
-            return Some((*label).to_string());
+            return Some(label.to_string());
         }
+        last = label;
     }
-    let last = labels[labels.len() - 1];
     if last.bytes().all(|c| c.is_ascii_digit()) {
         return Some(last.to_string());
     }

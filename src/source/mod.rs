@@ -25,18 +25,25 @@ impl FileId {
 pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
-    line_starts: Vec<usize>,
+    /// Computed on first use: a valid file nobody reports on never needs it.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
     pub fn new(path: impl Into<PathBuf>, text: String) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         SourceFile {
             path: path.into(),
             text,
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(self.text.match_indices('\n').map(|(i, _)| i + 1));
+            starts
+        })
     }
 
     /// The path as shown to users, with forward slashes.
@@ -49,7 +56,7 @@ impl SourceFile {
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = self.clamp(offset);
         let line = self.line_of(offset);
-        let start = self.line_starts[line];
+        let start = self.line_starts()[line];
         let col = self.text[start..offset].chars().count() + 1;
         (line + 1, col)
     }
@@ -58,19 +65,19 @@ impl SourceFile {
     pub fn line_col_utf16(&self, offset: usize) -> (usize, usize) {
         let offset = self.clamp(offset);
         let line = self.line_of(offset);
-        let start = self.line_starts[line];
+        let start = self.line_starts()[line];
         let col = self.text[start..offset].encode_utf16().count();
         (line, col)
     }
 
     /// Byte offset of a 0-based line and UTF-16 column (clamped to the line).
     pub fn offset_of_utf16(&self, line: usize, col: usize) -> usize {
-        if line >= self.line_starts.len() {
+        if line >= self.line_starts().len() {
             return self.text.len();
         }
-        let start = self.line_starts[line];
+        let start = self.line_starts()[line];
         let end = self
-            .line_starts
+            .line_starts()
             .get(line + 1)
             .copied()
             .unwrap_or(self.text.len());
@@ -85,11 +92,11 @@ impl SourceFile {
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_starts().len()
     }
 
     fn line_of(&self, offset: usize) -> usize {
-        match self.line_starts.binary_search(&offset) {
+        match self.line_starts().binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         }
@@ -254,7 +261,10 @@ pub fn read_file(path: &Path) -> (SourceFile, Option<(&'static str, String, Span
             )
         }
     };
-    let mut bytes = Vec::new();
+    // Sized from the file's length, the read takes one call plus the one that sees the end,
+    // instead of a series of growing reads.
+    let hint = f.metadata().map_or(0, |m| m.len().min(MAX_FILE_BYTES + 1)) as usize;
+    let mut bytes = Vec::with_capacity(hint + 1);
     if let Err(e) = (&mut f).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes) {
         let msg = if e.raw_os_error() == Some(21) {
             "is a directory".to_string()

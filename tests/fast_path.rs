@@ -1,0 +1,350 @@
+//! The fast path (`lower::typed`: tree → typed model, no JSON, no schema) against the full way
+//! (lower → JSON Schema → model) on every example and fixture and on generated documents:
+//! whenever the fast path accepts a node, the full way finds nothing wrong with it and builds
+//! the same model; whenever the full way finds nothing wrong, the fast path accepts.
+
+use std::path::Path;
+
+use mailcfg::lower::typed::{self, Item};
+use mailcfg::model::{Account, Credential, System};
+use mailcfg::parse::{reader, Node};
+use mailcfg::source::FileId;
+use proptest::prelude::*;
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+/// What the full way makes of one top-level node, alone in a document: its model as JSON, or
+/// `None` if lowering or the schema objects or the model cannot be built.
+fn full_way(text: &str, node: &Node<'_>) -> Option<Json> {
+    let doc = mailcfg::parse::Document {
+        nodes: vec![node.clone()],
+    };
+    let lowered = mailcfg::lower::lower(FileId(0), &doc);
+    if !lowered.diagnostics.is_empty() {
+        return None;
+    }
+    let (errors, _) = mailcfg::schema::validate(FileId(0), &lowered.value, &lowered.spans);
+    if !errors.is_empty() {
+        return None;
+    }
+    let _ = text;
+    let root = &lowered.value;
+    let name: &str = &node.name.value;
+    match name {
+        "account" => Account::deserialize(&root["account"][0])
+            .ok()
+            .map(|a| serde_json::to_value(a).unwrap()),
+        "credential" => Credential::deserialize(&root["credential"][0])
+            .ok()
+            .map(|c| serde_json::to_value(c).unwrap()),
+        "system" => System::deserialize(&root["system"])
+            .ok()
+            .map(|s| serde_json::to_value(s).unwrap()),
+        _ => None,
+    }
+}
+
+fn fast_way(node: &Node<'_>) -> Option<Json> {
+    typed::item(node).map(|item| match item {
+        Item::Account(a) => serde_json::to_value(a).unwrap(),
+        Item::Credential(c) => serde_json::to_value(c).unwrap(),
+        Item::System(s) => serde_json::to_value(s).unwrap(),
+    })
+}
+
+/// Compares both ways on every top-level node of `text`; returns how many nodes each accepted.
+fn compare(text: &str, origin: &str) -> (usize, usize) {
+    let read = reader::read(FileId(0), text);
+    if !read.diagnostics.is_empty() {
+        return (0, 0);
+    }
+    let (mut fast_n, mut full_n) = (0, 0);
+    for node in &read.document.nodes {
+        let fast = fast_way(node);
+        let full = full_way(text, node);
+        assert_eq!(
+            fast, full,
+            "{origin}: fast path and full way disagree on node at {:?}",
+            node.span
+        );
+        fast_n += fast.is_some() as usize;
+        full_n += full.is_some() as usize;
+    }
+    (fast_n, full_n)
+}
+
+fn kdl_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            kdl_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "kdl") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn both_ways_agree_on_every_example_and_fixture() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["examples", "tests/data/formats", "fuzz/seeds"] {
+        if root.join(dir).is_dir() {
+            kdl_files(&root.join(dir), &mut files);
+        }
+    }
+    // fuzz seeds have no extension: take them too.
+    for e in std::fs::read_dir(root.join("fuzz/seeds")).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() && p.extension().is_none() {
+            files.push(p);
+        }
+    }
+    assert!(files.len() >= 20, "only {} files", files.len());
+    let (mut fast, mut full) = (0, 0);
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        let (a, b) = compare(&text, &f.display().to_string());
+        fast += a;
+        full += b;
+    }
+    // Not a vacuous comparison: plenty of nodes are valid, and the broken examples are not.
+    assert!(fast >= 20, "only {fast} nodes accepted");
+    assert_eq!(fast, full);
+}
+
+#[test]
+fn the_fast_path_refuses_each_kind_of_schema_error() {
+    let valid = "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        port 993\n    }\n}\n";
+    let read = reader::read(FileId(0), valid);
+    assert!(fast_way(&read.document.nodes[0]).is_some());
+    for (what, bad) in [
+        ("port 0", valid.replace("port 993", "port 0")),
+        ("port too large", valid.replace("port 993", "port 65536")),
+        ("port as string", valid.replace("port 993", "port \"993\"")),
+        ("port #null", valid.replace("port 993", "port #null")),
+        ("port as float", valid.replace("port 993", "port 993.5")),
+        (
+            "two ports",
+            valid.replace("port 993", "port 993\n        port 995"),
+        ),
+        ("two arguments", valid.replace("port 993", "port 993 995")),
+        ("unknown node", valid.replace("port 993", "sever \"x\"")),
+        ("unknown protocol", valid.replace("\"imap\"", "\"imap4\"")),
+        (
+            "missing server",
+            valid.replace("server \"imap.example.com\"", ""),
+        ),
+        (
+            "property clash",
+            valid.replace("incoming {", "incoming server=\"y\" {"),
+        ),
+        (
+            "bool as string",
+            valid.replace("port 993", "").replace(
+                "protocol \"imap\"",
+                "protocol \"imap\"\n    available-to-users \"yes\"",
+            ),
+        ),
+    ] {
+        let read = reader::read(FileId(0), &bad);
+        assert!(read.diagnostics.is_empty(), "{what}: {bad}");
+        let node = &read.document.nodes[0];
+        assert_eq!(
+            fast_way(node),
+            None,
+            "{what}: the fast path accepted\n{bad}"
+        );
+        assert_eq!(
+            full_way(&bad, node),
+            None,
+            "{what}: the schema accepted\n{bad}"
+        );
+    }
+}
+
+// ---- generated documents -------------------------------------------------------------------
+
+fn value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("\"imap\"".to_string()),
+        Just("\"pop\"".to_string()),
+        Just("\"ssl\"".to_string()),
+        Just("\"tls\"".to_string()),
+        Just("\"log-on\"".to_string()),
+        Just("\"subject\"".to_string()),
+        Just("\"mail.example.com\"".to_string()),
+        Just("\"a b\\\"c\"".to_string()),
+        Just("#true".to_string()),
+        Just("#false".to_string()),
+        Just("#null".to_string()),
+        Just("0".to_string()),
+        Just("993".to_string()),
+        Just("65535".to_string()),
+        Just("65536".to_string()),
+        Just("-1".to_string()),
+        Just("993.0".to_string()),
+        Just("1e3".to_string()),
+        Just("0x3e1".to_string()),
+        Just("99999999999999999999".to_string()),
+        Just("bare".to_string()),
+    ]
+}
+
+fn leaf_name() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        Just("server"),
+        Just("port"),
+        Just("security"),
+        Just("user"),
+        Just("password"),
+        Just("credential"),
+        Just("mailbox"),
+        Just("auth"),
+        Just("protocol"),
+        Just("available-to-users"),
+        Just("conversation-id"),
+        Just("allow-arbitrary"),
+        Just("address"),
+        Just("group"),
+        Just("type"),
+        Just("tenant-id"),
+        Just("client-id"),
+        Just("client-secret"),
+        Just("conversation-prefix"),
+        Just("sever"),
+    ]
+}
+
+fn prop_name() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        Just("env"),
+        Just("file"),
+        Just("default"),
+        Just("server"),
+        Just("credentials"),
+        Just("name"),
+        Just("value"),
+        Just("extra"),
+    ]
+}
+
+/// A leaf: name, arguments (0–2), properties (0–2).
+fn leaf() -> impl Strategy<Value = String> {
+    (
+        leaf_name(),
+        prop::collection::vec(value(), 0..3),
+        prop::collection::vec((prop_name(), value()), 0..3),
+    )
+        .prop_map(|(name, args, props)| {
+            let mut s = name.to_string();
+            for a in args {
+                s.push(' ');
+                s.push_str(&a);
+            }
+            for (k, v) in props {
+                s.push_str(&format!(" {k}={v}"));
+            }
+            s
+        })
+}
+
+fn block_name() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        Just("incoming"),
+        Just("outgoing"),
+        Just("from"),
+        Just("lock"),
+        Just("trusted-agent"),
+    ]
+}
+
+fn block() -> impl Strategy<Value = String> {
+    (
+        block_name(),
+        prop::collection::vec(leaf(), 0..5),
+        prop::collection::vec((prop_name(), value()), 0..2),
+    )
+        .prop_map(|(name, leaves, props)| {
+            let mut s = name.to_string();
+            for (k, v) in props {
+                s.push_str(&format!(" {k}={v}"));
+            }
+            s.push_str(" {\n");
+            for l in leaves {
+                s.push_str(&format!("        {l}\n"));
+            }
+            s.push_str("    }");
+            s
+        })
+}
+
+fn top() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![Just("account"), Just("credential"), Just("system")],
+        prop::option::of(value()),
+        prop::collection::vec(prop_oneof![leaf(), block()], 0..7),
+    )
+        .prop_map(|(name, arg, children)| {
+            let mut s = name.to_string();
+            if let Some(a) = arg {
+                s.push(' ');
+                s.push_str(&a);
+            }
+            s.push_str(" {\n");
+            for c in children {
+                s.push_str(&format!("    {c}\n"));
+            }
+            s.push_str("}\n");
+            s
+        })
+}
+
+/// Mostly-valid accounts, so the comparison also covers the accepting side often.
+fn near_valid_account() -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(vec!["imap", "pop", "smtp"]),
+        prop::sample::select(vec!["ssl", "tls", "auto", "basic", "ssl-no-auth", "SSL"]),
+        prop::sample::select(vec!["993", "0", "65535", "70000", "\"993\"", "#null"]),
+        prop::option::of(prop::sample::select(vec![
+            "password env=\"PW\"",
+            "password file=\"f\"",
+            "password \"literal-secret\"",
+            "password env=\"A\" file=\"B\"",
+            "password",
+            "credential \"c\"",
+        ])),
+        prop::option::of(prop::sample::select(vec![
+            "from {\n        address \"a@b.c\"\n        address \"x@y.z\" default=#true\n    }",
+            "from allow-arbitrary=#true",
+            "from {\n        allow-user-address #true\n    }",
+            "lock server=#false credentials=#true",
+            "lock \"x\"",
+            "conversation-id \"body\"",
+            "available-to-users #true",
+        ])),
+    )
+        .prop_map(|(proto, sec, port, secret, extra)| {
+            format!(
+                "account \"N\" {{\n    protocol \"{proto}\"\n    incoming {{\n        server \"mail.example.com\"\n        security \"{sec}\"\n        port {port}\n        user \"u\"\n        {}\n    }}\n    {}\n}}\n",
+                secret.unwrap_or(""),
+                extra.unwrap_or("")
+            )
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+    #[test]
+    fn both_ways_agree_on_generated_nodes(doc in top()) {
+        compare(&doc, &doc);
+    }
+
+    #[test]
+    fn both_ways_agree_on_near_valid_accounts(doc in near_valid_account()) {
+        compare(&doc, &doc);
+    }
+}

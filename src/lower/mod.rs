@@ -91,10 +91,21 @@ pub type FastSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault
 /// (a finding, a fix, a hover); then only the top-level node the pointer lies in is read and
 /// lowered again, once. A valid file that nobody asks about never pays for it, and one finding
 /// in a large file costs one node, not the file.
-#[derive(Debug, Clone, Default)]
-pub struct SpanMap {
-    table: OnceLock<Table>,
-    deferred: Option<Arc<Deferred>>,
+#[derive(Debug, Clone)]
+pub struct SpanMap(Spans);
+
+#[derive(Debug, Clone)]
+enum Spans {
+    /// Lowered the full way: every entry is there.
+    Built(Table),
+    /// Took the fast path: entries are made per top-level node when first asked for.
+    Deferred(Arc<Deferred>),
+}
+
+impl Default for SpanMap {
+    fn default() -> Self {
+        SpanMap(Spans::Built(Table::default()))
+    }
 }
 
 #[derive(Debug)]
@@ -133,23 +144,18 @@ struct Table {
 impl SpanMap {
     /// A table built piece by piece on first use, by reading `items` of `text` again.
     pub fn deferred(file: FileId, text: Arc<str>, items: Vec<DeferredItem>) -> Self {
-        SpanMap {
-            table: OnceLock::new(),
-            deferred: Some(Arc::new(Deferred { file, text, items })),
-        }
+        SpanMap(Spans::Deferred(Arc::new(Deferred { file, text, items })))
     }
 
     fn built(table: Table) -> Self {
-        SpanMap {
-            table: OnceLock::from(table),
-            deferred: None,
-        }
+        SpanMap(Spans::Built(table))
     }
 
     /// The table that holds `pointer`, if any can.
     fn table_for(&self, pointer: &str) -> Option<&Table> {
-        let Some(d) = &self.deferred else {
-            return Some(self.table.get_or_init(Table::default));
+        let d = match &self.0 {
+            Spans::Built(table) => return Some(table),
+            Spans::Deferred(d) => d,
         };
         let item = d.items.iter().find(|i| {
             pointer
@@ -193,9 +199,9 @@ impl SpanMap {
 
     /// Every (pointer, entry), in no particular order.
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&str, &SpanEntry)> + '_> {
-        let tables: Vec<&Table> = match &self.deferred {
-            None => vec![self.table.get_or_init(Table::default)],
-            Some(d) => d
+        let tables: Vec<&Table> = match &self.0 {
+            Spans::Built(table) => vec![table],
+            Spans::Deferred(d) => d
                 .items
                 .iter()
                 .map(|i| i.table.get_or_init(|| d.build(i)))

@@ -71,16 +71,7 @@ fn read_nodes<'a>(
     compact: bool,
     sink: &mut dyn FnMut(Node<'a>),
 ) -> (Vec<Diagnostic>, bool) {
-    let mut r = Reader {
-        src: text,
-        b: text.as_bytes(),
-        pos: 0,
-        file,
-        diagnostics: Vec::new(),
-        too_deep: false,
-        compact,
-        one: false,
-    };
+    let mut r = Reader::new(file, text, 0, compact, false);
     r.document(sink);
     (r.diagnostics, r.too_deep)
 }
@@ -88,16 +79,7 @@ fn read_nodes<'a>(
 /// The one top-level node that starts at byte `start` of `text` (a node another read found
 /// there), with spans into the whole text; `None` if it does not read cleanly.
 pub fn read_one(file: FileId, text: &str, start: usize) -> Option<Node<'_>> {
-    let mut r = Reader {
-        src: text,
-        b: text.as_bytes(),
-        pos: start,
-        file,
-        diagnostics: Vec::new(),
-        too_deep: false,
-        compact: true,
-        one: true,
-    };
+    let mut r = Reader::new(file, text, start, true, true);
     let mut node = None;
     r.document(&mut |n| node = Some(n));
     node.filter(|_| r.diagnostics.is_empty())
@@ -249,6 +231,19 @@ fn is_ident_char(c: char) -> bool {
 }
 
 impl<'a> Reader<'a> {
+    fn new(file: FileId, text: &'a str, pos: usize, compact: bool, one: bool) -> Self {
+        Reader {
+            src: text,
+            b: text.as_bytes(),
+            pos,
+            file,
+            diagnostics: Vec::new(),
+            too_deep: false,
+            compact,
+            one,
+        }
+    }
+
     // ---- diagnostics -------------------------------------------------------------------
 
     fn report(&mut self, e: Error) {

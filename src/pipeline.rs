@@ -257,7 +257,7 @@ fn fast_path(id: FileId, text: &str) -> Option<(Items, Vec<lower::DeferredItem>)
         let Some((accounts, credentials, systems)) = &mut items else {
             return;
         };
-        let pointer = match lower::typed::item(&node) {
+        let pointer = match lower::typed::item(node) {
             Some(Item::Account(value)) => {
                 let pointer = format!("/account/{}", accounts.len());
                 accounts.push(Located {

@@ -40,7 +40,10 @@ pub struct Read<'a> {
 
 pub fn read(file: FileId, text: &str) -> Read<'_> {
     let mut nodes = Vec::new();
-    let (diagnostics, too_deep) = read_nodes(file, text, true, &mut |node| nodes.push(node));
+    let (diagnostics, too_deep) = read_nodes(file, text, true, &mut |node| {
+        nodes.push(node);
+        None
+    });
     if too_deep {
         nodes.clear();
     }
@@ -51,16 +54,20 @@ pub fn read(file: FileId, text: &str) -> Read<'_> {
     }
 }
 
-/// Reads `text`, handing each top-level node to `sink` as soon as it is complete, so a caller
-/// that is done with a node can drop it before the next one is read. Returns the diagnostics
-/// and whether reading stopped at the nesting limit (nodes already handed over then stand,
-/// but the document as a whole is refused).
+/// Reads `text`, showing each top-level node to `sink` as soon as it is complete; the node's
+/// vectors are then reused for the next nodes, so reading a large file allocates little and
+/// never holds more than one node's tree. Returns the diagnostics and whether reading stopped
+/// at the nesting limit (nodes already shown then stand, but the document as a whole is
+/// refused).
 pub fn read_each<'a>(
     file: FileId,
     text: &'a str,
-    mut sink: impl FnMut(Node<'a>),
+    mut sink: impl FnMut(&Node<'a>),
 ) -> (Vec<Diagnostic>, bool) {
-    read_nodes(file, text, false, &mut sink)
+    read_nodes(file, text, false, &mut |node| {
+        sink(&node);
+        Some(node)
+    })
 }
 
 /// `compact`: the caller keeps the whole tree, so vectors are shrunk to fit as nodes complete
@@ -69,7 +76,7 @@ fn read_nodes<'a>(
     file: FileId,
     text: &'a str,
     compact: bool,
-    sink: &mut dyn FnMut(Node<'a>),
+    sink: &mut dyn FnMut(Node<'a>) -> Option<Node<'a>>,
 ) -> (Vec<Diagnostic>, bool) {
     let mut r = Reader::new(file, text, 0, compact, false);
     r.document(sink);
@@ -81,7 +88,10 @@ fn read_nodes<'a>(
 pub fn read_one(file: FileId, text: &str, start: usize) -> Option<Node<'_>> {
     let mut r = Reader::new(file, text, start, true, true);
     let mut node = None;
-    r.document(&mut |n| node = Some(n));
+    r.document(&mut |n| {
+        node = Some(n);
+        None
+    });
     node.filter(|_| r.diagnostics.is_empty())
 }
 
@@ -154,6 +164,10 @@ struct Reader<'a> {
     compact: bool,
     /// Stop after the first top-level node ([`read_one`]).
     one: bool,
+    /// Emptied vectors of nodes the caller is done with, for the next nodes ([`read_each`]).
+    spare_entries: Vec<Vec<Entry<'a>>>,
+    spare_nodes: Vec<Vec<Node<'a>>>,
+    recycling: Vec<Node<'a>>,
 }
 
 const SPACES: [char; 18] = [
@@ -241,6 +255,30 @@ impl<'a> Reader<'a> {
             too_deep: false,
             compact,
             one,
+            spare_entries: Vec::new(),
+            spare_nodes: Vec::new(),
+            recycling: Vec::new(),
+        }
+    }
+
+    /// Keeps the vectors of a finished node's tree (emptied) for the nodes still to read.
+    fn recycle(&mut self, node: Node<'a>) {
+        /// Enough for any account; more would only hoard memory after an unusual node.
+        const KEEP: usize = 256;
+        self.recycling.push(node);
+        while let Some(mut n) = self.recycling.pop() {
+            let mut entries = std::mem::take(&mut n.entries);
+            entries.clear();
+            if entries.capacity() > 0 && self.spare_entries.len() < KEEP {
+                self.spare_entries.push(entries);
+            }
+            if let Some(children) = n.children.take() {
+                let mut nodes = children.nodes;
+                self.recycling.append(&mut nodes);
+                if nodes.capacity() > 0 && self.spare_nodes.len() < KEEP {
+                    self.spare_nodes.push(nodes);
+                }
+            }
         }
     }
 
@@ -488,7 +526,7 @@ impl<'a> Reader<'a> {
 
     // ---- document structure ------------------------------------------------------------
 
-    fn document(&mut self, sink: &mut dyn FnMut(Node<'a>)) {
+    fn document(&mut self, sink: &mut dyn FnMut(Node<'a>) -> Option<Node<'a>>) {
         if self.pos == 0 && self.starts_with("\u{FEFF}".as_bytes()) {
             self.pos += 3;
         }
@@ -542,7 +580,7 @@ impl<'a> Reader<'a> {
                     self.pos += 1;
                     stack.push(Frame {
                         parent: partial,
-                        nodes: Vec::new(),
+                        nodes: self.spare_nodes.pop().unwrap_or_default(),
                         slashdashed,
                         open,
                         first_start: None,
@@ -573,7 +611,9 @@ impl<'a> Reader<'a> {
                             frame.nodes.push(node);
                         }
                         None => {
-                            sink(node);
+                            if let Some(done) = sink(node) {
+                                self.recycle(done);
+                            }
                             if self.one {
                                 return;
                             }
@@ -647,7 +687,7 @@ impl<'a> Reader<'a> {
             node: Node {
                 ty,
                 name,
-                entries: Vec::new(),
+                entries: self.spare_entries.pop().unwrap_or_default(),
                 children: None,
                 span: Span::new(start, start),
             },

@@ -33,7 +33,7 @@ impl std::fmt::Display for FmtError {
                 Some(d) => write!(f, "{} ({})", d.message, d.rule),
                 None => f.write_str("invalid KDL syntax"),
             },
-            FmtError::Unsafe(why) => write!(f, "not formatted: {why}"),
+            FmtError::Unsafe(why) => f.write_str(why),
         }
     }
 }

@@ -217,23 +217,7 @@ fn lex(text: &str) -> Lexed {
         if b[i..].starts_with(b"//") {
             return text[i..].find(is_newline).map_or(text.len(), |n| i + n);
         }
-        let mut depth = 0usize;
-        let mut j = i;
-        while j < b.len() {
-            if b[j..].starts_with(b"/*") {
-                depth += 1;
-                j += 2;
-            } else if b[j..].starts_with(b"*/") {
-                depth -= 1;
-                j += 2;
-                if depth == 0 {
-                    return j;
-                }
-            } else {
-                j += 1;
-            }
-        }
-        b.len()
+        crate::parse::block_comment_end(b, i).unwrap_or(b.len())
     };
     while i < b.len() {
         match b[i] {

@@ -92,26 +92,9 @@ pub fn scan(text: &str, end: usize, mut on_statement: impl FnMut(&[Frame], &Stat
                 }
             },
             b'/' if b.get(i + 1) == Some(&b'*') => {
-                let mut depth = 0usize;
-                let mut j = i;
-                let mut closed = false;
-                while j < b.len() {
-                    if b[j..].starts_with(b"/*") {
-                        depth += 1;
-                        j += 2;
-                    } else if b[j..].starts_with(b"*/") {
-                        depth -= 1;
-                        j += 2;
-                        if depth == 0 {
-                            closed = true;
-                            break;
-                        }
-                    } else {
-                        j += 1;
-                    }
-                }
-                s.in_comment = !closed;
-                i = j;
+                let end = crate::parse::block_comment_end(b, i);
+                s.in_comment = end.is_none();
+                i = end.unwrap_or(b.len());
             }
             b'/' if b.get(i + 1) == Some(&b'-') => i += 2,
             b'{' => {

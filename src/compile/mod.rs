@@ -262,14 +262,7 @@ impl Cx<'_> {
                 SecretRef::File { file } => StoreSecret::File { file },
             });
         }
-        let dir = self
-            .checked
-            .sources
-            .get(item.file)
-            .path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
+        let dir = self.checked.sources.get(item.file).dir();
         match secrets::resolve(&reference, &dir) {
             Ok(value) => Some(StoreSecret::Resolved {
                 value,

@@ -436,13 +436,7 @@ pub fn bare_address(s: &str) -> String {
 fn plan(checked: &Checked, index: usize, opts: &Options, secrets: &mut Vec<String>) -> Plan {
     let item = &checked.project.accounts[index];
     let a = &item.value;
-    let base = checked
-        .sources
-        .get(item.file)
-        .path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
+    let base = checked.sources.get(item.file).dir();
     let mut findings = Vec::new();
     let mut refused = false;
     let errors = has_check_errors(checked, item);
@@ -547,13 +541,7 @@ fn plan(checked: &Checked, index: usize, opts: &Options, secrets: &mut Vec<Strin
                 );
                 return LoginPlan::Unavailable;
             };
-            let cbase = checked
-                .sources
-                .get(c.file)
-                .path
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
+            let cbase = checked.sources.get(c.file).dir();
             return match resolve_secret(tok, &cbase) {
                 Ok(token) => {
                     secrets.push(token.clone());

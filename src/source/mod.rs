@@ -46,6 +46,14 @@ impl SourceFile {
         })
     }
 
+    /// The directory the file is in: where its relative `file=` secret references start.
+    pub fn dir(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
     /// The path as shown to users, with forward slashes.
     pub fn display_path(&self) -> String {
         let s = self.path.to_string_lossy().replace('\\', "/");

@@ -114,6 +114,9 @@ struct Deferred {
     text: Arc<str>,
     /// Per top-level node, in file order.
     items: Vec<DeferredItem>,
+    /// Item pointer → index in `items`, built at the first lookup (only files with findings
+    /// pay for it), so each lookup is one hash probe whatever the file's size.
+    index: OnceLock<FastMap<String, usize>>,
 }
 
 /// A top-level node that took the fast path.
@@ -144,7 +147,12 @@ struct Table {
 impl SpanMap {
     /// A table built piece by piece on first use, by reading `items` of `text` again.
     pub fn deferred(file: FileId, text: Arc<str>, items: Vec<DeferredItem>) -> Self {
-        SpanMap(Spans::Deferred(Arc::new(Deferred { file, text, items })))
+        SpanMap(Spans::Deferred(Arc::new(Deferred {
+            file,
+            text,
+            items,
+            index: OnceLock::new(),
+        })))
     }
 
     fn built(table: Table) -> Self {
@@ -157,11 +165,23 @@ impl SpanMap {
             Spans::Built(table) => return Some(table),
             Spans::Deferred(d) => d,
         };
-        let item = d.items.iter().find(|i| {
-            pointer
-                .strip_prefix(i.pointer.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })?;
+        let index = d.index.get_or_init(|| {
+            d.items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (item.pointer.clone(), i))
+                .collect()
+        });
+        // `/account/3/incoming/port` lies in `/account/3`; `/system/…` in `/system`.
+        let prefix = |segments: usize| {
+            let end = pointer
+                .match_indices('/')
+                .nth(segments)
+                .map_or(pointer.len(), |(i, _)| i);
+            &pointer[..end]
+        };
+        let at = index.get(prefix(2)).or_else(|| index.get(prefix(1)))?;
+        let item = &d.items[*at];
         Some(item.table.get_or_init(|| d.build(item)))
     }
 

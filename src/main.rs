@@ -75,6 +75,10 @@ enum Command {
     /// Run the language server (LSP over stdio) for editors: diagnostics, hover, completion,
     /// quick fixes and formatting. See docs/editors.md.
     Lsp(cli::lsp::LspArgs),
+    /// Create a starter project: a commented account, mailcfg.kdl, pre-commit hooks, a CI
+    /// workflow and a .gitignore entry. Never overwrites a file.
+    #[command(after_help = cli::init::EXIT_CODES)]
+    Init(cli::init::InitArgs),
 }
 
 #[derive(clap::Args)]
@@ -114,5 +118,6 @@ fn run(cli: Cli) -> u8 {
         Command::Probe(args) => cli::probe::run(args),
         Command::Fmt(args) => cli::fmt::run(args),
         Command::Lsp(args) => cli::lsp::run(args),
+        Command::Init(args) => cli::init::run(args),
     }
 }

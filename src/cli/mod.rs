@@ -4,6 +4,7 @@ pub mod check;
 pub mod compile;
 pub mod diff;
 pub mod fmt;
+pub mod init;
 pub mod lsp;
 pub mod probe;
 pub mod rules;

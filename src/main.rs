@@ -79,6 +79,10 @@ enum Command {
     /// workflow and a .gitignore entry. Never overwrites a file.
     #[command(after_help = cli::init::EXIT_CODES)]
     Init(cli::init::InitArgs),
+    /// Show one account's effective settings: every default filled in, each line marked
+    /// written (file:line), default or derived; `--format json` gives its part of the store.
+    #[command(after_help = cli::show::EXIT_CODES)]
+    Show(cli::show::ShowArgs),
 }
 
 #[derive(clap::Args)]
@@ -119,5 +123,6 @@ fn run(cli: Cli) -> u8 {
         Command::Fmt(args) => cli::fmt::run(args),
         Command::Lsp(args) => cli::lsp::run(args),
         Command::Init(args) => cli::init::run(args),
+        Command::Show(args) => cli::show::run(args),
     }
 }

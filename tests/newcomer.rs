@@ -174,3 +174,181 @@ fn init_appends_to_an_existing_gitignore_once() {
         "*.resolved.json\n"
     );
 }
+
+fn examples() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/accounts")
+}
+
+fn show(args: &[&str]) -> Output {
+    let mut all = vec!["show"];
+    all.extend_from_slice(args);
+    mailcfg_in(&examples(), &all)
+}
+
+#[test]
+fn show_resolves_every_default_and_marks_where_each_value_comes_from() {
+    // Case does not matter.
+    let o = show(&["facilities"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let line = |start: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(start))
+            .unwrap_or_else(|| panic!("no `{start}` line:\n{out}"))
+            .to_string()
+    };
+    assert_eq!(line("account \"Facilities\" {"), "account \"Facilities\" {");
+    // POP3 with ssl: port 995 by default; SMTP with ssl: 465.
+    assert!(line("port 995").ends_with("// default"), "{out}");
+    assert!(line("port 465").ends_with("// default"), "{out}");
+    assert!(
+        line("protocol \"pop\"").ends_with("// written legacy-pop.kdl:3"),
+        "{out}"
+    );
+    assert!(
+        line("available-to-users #false").ends_with("// default"),
+        "{out}"
+    );
+    // The system prefix, from the other file.
+    assert!(
+        line("// system conversation-prefix \"ACME\"").ends_with("// written system.kdl:3"),
+        "{out}"
+    );
+    // One padlock written, the other defaulted.
+    assert!(
+        line("lock server=#true credentials=#true")
+            .ends_with("// server: default; credentials: written legacy-pop.kdl:19"),
+        "{out}"
+    );
+    // POP3 has no mailbox.
+    assert!(!out.contains("mailbox"), "{out}");
+
+    let o = show(&["ServiceDesk"]);
+    let (out, _) = text(&o);
+    assert!(out.contains("mailbox \"INBOX\""), "{out}");
+    assert!(
+        out.contains("password env=\"SERVICEDESK_IMAP_PASSWORD\""),
+        "{out}"
+    );
+}
+
+#[test]
+fn show_json_is_the_accounts_part_of_the_store_with_origins() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store_path = tmp.path().join("store.json");
+    let o = mailcfg_in(
+        &examples(),
+        &["compile", ".", "--out", store_path.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let store: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&store_path).unwrap()).unwrap();
+    for account in store["accounts"].as_array().unwrap() {
+        let name = account["name"].as_str().unwrap();
+        let o = show(&[&name.to_uppercase(), "--format", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {:?}", text(&o));
+        let shown: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(&shown["account"], account, "{name}");
+        let origins = shown["origins"].as_array().unwrap();
+        let origin = |p: &str| {
+            origins
+                .iter()
+                .find(|o| o["pointer"] == p)
+                .unwrap_or_else(|| panic!("{name}: no origin for {p}"))
+        };
+        assert_eq!(origin("/incoming/authentication")["origin"], "derived");
+        assert_eq!(origin("/protocol")["origin"], "written");
+        for o in origins {
+            // Every value of the account has an origin, and only written ones have a place.
+            assert!(
+                shown["account"]
+                    .pointer(o["pointer"].as_str().unwrap())
+                    .is_some(),
+                "{o}"
+            );
+            assert_eq!(o["origin"] == "written", o["at"].is_string(), "{o}");
+        }
+    }
+}
+
+/// `show` in the account language means what the files mean: every account's output, checked
+/// and compiled on its own, gives the same store account (same digest).
+#[test]
+fn show_kdl_compiles_to_the_same_account() {
+    let tmp = tempfile::tempdir().unwrap();
+    for shared in ["system.kdl", "credentials.kdl"] {
+        fs::copy(examples().join(shared), tmp.path().join(shared)).unwrap();
+    }
+    let names = [
+        "ServiceDesk",
+        "HR",
+        "Facilities",
+        "Billing-M365",
+        "Support-Google",
+    ];
+    for name in names {
+        let o = show(&[name]);
+        assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+        fs::write(tmp.path().join(format!("{name}.kdl")), &o.stdout).unwrap();
+    }
+    let compile = |dir: &Path, out: &Path| {
+        let o = mailcfg_in(dir, &["compile", ".", "--out", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+        let store: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(out).unwrap()).unwrap();
+        store["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["name"].clone(), a["digest"].clone()))
+            .collect::<Vec<_>>()
+    };
+    let original = compile(&examples(), &tmp.path().join("original.json"));
+    let shown = compile(tmp.path(), &tmp.path().join("shown.json"));
+    assert_eq!(original.len(), names.len());
+    assert_eq!(original, shown);
+}
+
+#[test]
+fn show_suggests_a_name_and_masks_literal_secrets() {
+    let o = show(&["servicedsk"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("did you mean \"ServiceDesk\"?"), "{err}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(
+        tmp.path().join("lab.kdl"),
+        "account \"Lab\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        security \"ssl\"\n        user \"lab@example.com\"\n        password \"hunter2-lab-secret\"\n    }\n}\n",
+    )
+    .unwrap();
+    for format in ["kdl", "json"] {
+        let o = mailcfg_in(tmp.path(), &["show", "lab", "--format", format]);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{err}");
+        assert!(
+            !out.contains("hunter2") && !err.contains("hunter2"),
+            "{out}{err}"
+        );
+        assert!(out.contains("********"), "{out}");
+    }
+
+    // Two accounts with one name (ignoring case): both places are named.
+    fs::write(
+        tmp.path().join("lab2.kdl"),
+        "account \"LAB\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n    }\n}\n",
+    )
+    .unwrap();
+    let o = mailcfg_in(tmp.path(), &["show", "Lab"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("lab.kdl:1") && err.contains("lab2.kdl:1"),
+        "{err}"
+    );
+
+    let empty = tempfile::tempdir().unwrap();
+    let o = mailcfg_in(empty.path(), &["show", "Lab"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("no .kdl files found"));
+}

@@ -8,3 +8,4 @@ pub mod init;
 pub mod lsp;
 pub mod probe;
 pub mod rules;
+pub mod show;

@@ -4,6 +4,7 @@
 //! can never disagree about what an account means.
 
 pub mod diff;
+pub mod effective;
 pub(crate) mod secrets;
 pub mod store;
 pub mod write;

@@ -2,7 +2,7 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -83,6 +83,10 @@ enum Command {
     /// written (file:line), default or derived; `--format json` gives its part of the store.
     #[command(after_help = cli::show::EXIT_CODES)]
     Show(cli::show::ShowArgs),
+    /// Print a shell completion script: bash, zsh, fish or powershell (see README).
+    Completions(cli::completions::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command with --out DIR.
+    Man(cli::completions::ManArgs),
 }
 
 #[derive(clap::Args)]
@@ -124,5 +128,7 @@ fn run(cli: Cli) -> u8 {
         Command::Lsp(args) => cli::lsp::run(args),
         Command::Init(args) => cli::init::run(args),
         Command::Show(args) => cli::show::run(args),
+        Command::Completions(args) => cli::completions::completions(args, Cli::command()),
+        Command::Man(args) => cli::completions::man(args, Cli::command()),
     }
 }

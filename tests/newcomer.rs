@@ -352,3 +352,97 @@ fn show_suggests_a_name_and_masks_literal_secrets() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("no .kdl files found"));
 }
+
+fn subcommands() -> Vec<String> {
+    let o = mailcfg_in(Path::new("."), &["--help"]);
+    let (help, _) = text(&o);
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        // Continuation lines of a description are indented further.
+        .filter(|l| !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|c| c != "help")
+        .collect()
+}
+
+/// Bash completes every command from the script `completions bash` prints, and option names
+/// after a command.
+#[test]
+fn bash_completion_completes_commands_and_options() {
+    let o = mailcfg_in(Path::new("."), &["completions", "bash"]);
+    assert_eq!(o.status.code(), Some(0));
+    let script = String::from_utf8(o.stdout).unwrap();
+    let complete = |words: &str| {
+        let driver = format!(
+            "{script}\nCOMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
+             _mailcfg mailcfg \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+             printf '%s\\n' \"${{COMPREPLY[@]}}\""
+        );
+        let out = Command::new("bash").args(["-c", &driver]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let commands = subcommands();
+    assert!(commands.len() >= 12, "{commands:?}");
+    let all = complete("mailcfg ''");
+    for c in &commands {
+        assert!(all.lines().any(|l| l == c), "{c} not completed: {all}");
+    }
+    assert_eq!(complete("mailcfg sho").trim(), "show");
+    let init_options = complete("mailcfg init --");
+    assert!(init_options.lines().any(|l| l == "--ci"), "{init_options}");
+    let ci_values = complete("mailcfg init --ci ''");
+    assert_eq!(
+        ci_values.split_whitespace().collect::<Vec<_>>(),
+        ["github", "gitlab", "none"]
+    );
+}
+
+#[test]
+fn completions_exist_for_every_shell_and_name_every_command() {
+    let commands = subcommands();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let o = mailcfg_in(Path::new("."), &["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8(o.stdout).unwrap();
+        for c in &commands {
+            assert!(script.contains(c.as_str()), "{shell}: {c} missing");
+        }
+    }
+    let o = mailcfg_in(Path::new("."), &["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn man_prints_the_page_and_writes_one_per_command() {
+    let o = mailcfg_in(Path::new("."), &["man"]);
+    assert_eq!(o.status.code(), Some(0));
+    let page = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH mailcfg 1"),
+        "{page}"
+    );
+    assert!(page.contains(".TH mailcfg 1"), "{page}");
+    for c in subcommands() {
+        assert!(page.contains(&c), "{c} missing from the page");
+    }
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("man1");
+    let o = mailcfg_in(Path::new("."), &["man", "--out", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    for c in subcommands() {
+        let page = fs::read_to_string(dir.join(format!("mailcfg-{c}.1")))
+            .unwrap_or_else(|e| panic!("mailcfg-{c}.1: {e}"));
+        assert!(page.contains(&format!(".TH mailcfg-{c} 1")), "{page}");
+    }
+    // The command's own exit codes are in its page.
+    let show = fs::read_to_string(dir.join("mailcfg-show.1")).unwrap();
+    assert!(show.contains("Exit codes"), "{show}");
+}

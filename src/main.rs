@@ -25,11 +25,36 @@ Exit codes:
 /// Accounts are written as KDL files; mailcfg checks them against the schema and every rule the
 /// CSM documentation states, reporting each problem with its exact location and a fix hint.
 #[derive(Parser)]
-#[command(name = "mailcfg", version, after_help = EXIT_CODES)]
+#[command(name = "mailcfg", version, after_help = EVERY_COMMAND_EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print only findings, and the summary only when the command fails (no "no problems found",
+    /// no "wrote …"). Machine formats (--format json, sarif, …) are printed in full.
+    #[arg(long, short, global = true)]
+    quiet: bool,
 }
+
+/// The top-level `--help`: every command's exit codes at a glance (each command's own `--help`
+/// says more); tests/newcomer.rs checks it against them.
+const EVERY_COMMAND_EXIT_CODES: &str = "\
+Exit codes (each command's --help has the details):
+  check        0 no finding at or above --fail-on · 1 findings at or above it · 2 usage,
+               configuration or I/O problem, no .kdl files found · 3 internal error
+  compile      0 store written or up to date · 1 errors, unresolved secret, store out of date
+               (--check) · 2 usage or I/O problem · 3 internal error
+  diff         0 stores identical · 1 they differ · 2 usage or I/O problem, not a store ·
+               3 internal error
+  probe        0 every stage passed · 1 a stage failed or an account was refused · 2 usage or
+               I/O problem · 3 internal error · 4 could not run (no server name resolved)
+  fmt          0 formatted, or nothing to change · 1 --check/--diff: files not formatted ·
+               2 usage or I/O problem · 3 internal error
+  show         0 shown · 1 no account of that name, or several · 2 usage, configuration or I/O
+               problem · 3 internal error
+  init         0 project created · 2 a file exists (nothing written) or cannot be created ·
+               3 internal error
+  schema, rules, explain, lsp, completions, man
+               0 done · 2 usage or I/O problem, unknown rule (explain) · 3 internal error";
 
 #[derive(Subcommand)]
 enum Command {
@@ -109,6 +134,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> u8 {
+    cli::set_quiet(cli.quiet);
     match cli.command {
         Command::Schema(args) => {
             if args.store {

@@ -446,3 +446,153 @@ fn man_prints_the_page_and_writes_one_per_command() {
     let show = fs::read_to_string(dir.join("mailcfg-show.1")).unwrap();
     assert!(show.contains("Exit codes"), "{show}");
 }
+
+/// `--quiet`: a clean run prints nothing, a passing run with findings prints them without the
+/// summary, a failing run prints findings and the summary; progress messages are dropped.
+#[test]
+fn quiet_prints_findings_and_only_a_failing_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert_eq!(init(tmp.path(), &["-q"]).status.code(), Some(0));
+    let listing = init(tempfile::tempdir().unwrap().path(), &["--quiet"]);
+    assert_eq!(text(&listing), (String::new(), String::new()));
+
+    for format in ["human", "concise"] {
+        let o = mailcfg_in(tmp.path(), &["check", "--quiet", "--format", format]);
+        assert_eq!(o.status.code(), Some(0));
+        assert_eq!(text(&o), (String::new(), String::new()), "{format}");
+    }
+    // The flag may come before the command too.
+    let o = mailcfg_in(
+        tmp.path(),
+        &["-q", "compile", "accounts", "--out", "s.json"],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(text(&o), (String::new(), String::new()));
+    assert!(tmp.path().join("s.json").is_file());
+    let loud = mailcfg_in(tmp.path(), &["compile", "accounts", "--out", "s.json"]);
+    assert!(text(&loud).1.contains("wrote s.json"), "{:?}", text(&loud));
+
+    // A warning (redundant-port is info; an arbitrary From is a warning) below --fail-on.
+    let account = tmp.path().join("accounts/servicedesk.kdl");
+    let text_before = fs::read_to_string(&account).unwrap();
+    fs::write(
+        &account,
+        text_before.replace(
+            "    from {\n",
+            "    from {\n        allow-arbitrary #true\n",
+        ),
+    )
+    .unwrap();
+    for format in ["human", "concise"] {
+        let o = mailcfg_in(tmp.path(), &["check", "-q", "--format", format]);
+        let (out, _) = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{out}");
+        assert!(out.contains("arbitrary-from-allowed"), "{format}: {out}");
+        assert!(
+            !out.contains("1 warning"),
+            "{format}: no summary when passing: {out}"
+        );
+
+        let o = mailcfg_in(
+            tmp.path(),
+            &["check", "-q", "--deny-warnings", "--format", format],
+        );
+        let (out, _) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{out}");
+        assert!(out.contains("arbitrary-from-allowed"), "{format}: {out}");
+        assert!(
+            out.contains("1 warning"),
+            "{format}: the failing summary: {out}"
+        );
+    }
+    // Machine formats are never shortened.
+    let o = mailcfg_in(tmp.path(), &["check", "-q", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(json.is_object() || json.is_array());
+}
+
+#[test]
+fn an_empty_directory_says_no_kdl_files_found_and_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    for format in ["human", "concise"] {
+        let o = mailcfg_in(tmp.path(), &["check", "--format", format]);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(out, "", "{format}: no summary of 0 files");
+        assert!(err.contains("no .kdl files found in ."), "{err}");
+    }
+}
+
+#[test]
+fn diff_on_account_files_says_to_compile_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("store.json");
+    let o = mailcfg_in(
+        &examples(),
+        &["compile", ".", "--out", store.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    for new in ["hr.kdl", "."] {
+        let o = mailcfg_in(&examples(), &["diff", store.to_str().unwrap(), new]);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("compile first"), "{err}");
+        assert!(
+            err.contains(&format!("mailcfg compile {new} --out")),
+            "{err}"
+        );
+    }
+}
+
+/// The top-level `--help` lists every command's exit codes: the same codes as the command's own
+/// `--help` (commands without a list there exit 0, 2 or 3).
+#[test]
+fn top_level_help_lists_every_commands_exit_codes() {
+    let (help, _) = text(&mailcfg_in(Path::new("."), &["--help"]));
+    let table: String = help
+        .split("Exit codes (each command's --help has the details):")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{help}"))
+        .to_string();
+    // Rows start at column 2 with the command names; continuation lines are indented further.
+    let mut rows: Vec<(Vec<String>, String)> = Vec::new();
+    for line in table.lines().filter(|l| !l.trim().is_empty()) {
+        let body = &line[2..];
+        if body.starts_with(' ') {
+            rows.last_mut().unwrap().1.push_str(line);
+        } else {
+            let (names, rest) = body.split_once("  ").unwrap_or((body, ""));
+            let names = names.split(", ").map(str::to_string).collect();
+            rows.push((names, rest.to_string()));
+        }
+    }
+    let codes_in = |s: &str| -> Vec<u8> {
+        let mut codes: Vec<u8> = s
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|w| w.len() == 1)
+            .map(|w| w.parse().unwrap())
+            .filter(|c| *c <= 4)
+            .collect();
+        codes.sort();
+        codes.dedup();
+        codes
+    };
+    for command in subcommands() {
+        let (names, row) = rows
+            .iter()
+            .find(|(names, _)| names.contains(&command))
+            .unwrap_or_else(|| panic!("{command} missing from the top-level exit codes:\n{table}"));
+        let (own, _) = text(&mailcfg_in(Path::new("."), &[&command, "--help"]));
+        let own_codes = match own.split("Exit codes:").nth(1) {
+            Some(list) => list
+                .lines()
+                .filter_map(|l| l.split_whitespace().next())
+                .filter(|w| w.len() == 1)
+                .filter_map(|w| w.parse::<u8>().ok())
+                .collect(),
+            None => vec![0, 2, 3],
+        };
+        assert_eq!(codes_in(row), own_codes, "{names:?}: {row}");
+    }
+    assert!(table.contains("4 could not run"), "probe's 4: {table}");
+}

@@ -248,7 +248,15 @@ pub fn run(args: CheckArgs) -> u8 {
         exit_code: code,
     };
     let color = args.format == Format::Human && use_color(args.color);
-    let out = render::render(args.format, &report, color);
+    let text_format = matches!(args.format, Format::Human | Format::Concise);
+    let out = if nothing_found && text_format {
+        // "no .kdl files found" is on stderr; a summary of 0 files would contradict exit 2.
+        String::new()
+    } else if super::quiet() && code == 0 {
+        render::render_quiet(args.format, &report, color)
+    } else {
+        render::render(args.format, &report, color)
+    };
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout
         .write_all(out.as_bytes())

@@ -116,6 +116,9 @@ pub fn run(args: CompileArgs) -> u8 {
     let mode = write::store_mode(&args.out, store.holds_secret_values());
     match write::write_atomic(&args.out, &bytes, mode) {
         Ok(()) => {
+            if super::quiet() {
+                return 0;
+            }
             eprintln!(
                 "mailcfg: wrote {} ({}, {})",
                 args.out.display(),
@@ -149,7 +152,9 @@ fn check_drift(path: &Path, store: &Store, bytes: &[u8], out: &mut impl Write) -
         }
     };
     if existing == bytes {
-        eprintln!("mailcfg: {} is up to date", path.display());
+        if !super::quiet() {
+            eprintln!("mailcfg: {} is up to date", path.display());
+        }
         return 0;
     }
     let old = match Store::parse(&existing) {

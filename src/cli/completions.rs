@@ -70,7 +70,9 @@ pub fn man(args: ManArgs, cli: clap::Command) -> u8 {
     }
     match write_pages(&dir, cli) {
         Ok(n) => {
-            eprintln!("mailcfg: wrote {n} man pages to {}", dir.display());
+            if !super::quiet() {
+                eprintln!("mailcfg: wrote {n} man pages to {}", dir.display());
+            }
             0
         }
         Err(msg) => {

@@ -57,6 +57,13 @@ pub fn run(args: DiffArgs) -> u8 {
 
 fn load(path: &Path) -> Result<Store, String> {
     let shown = path.display();
+    // Account files and their directories are what one compiles into a store, not a store.
+    if path.is_dir() || path.extension().is_some_and(|e| e == "kdl") {
+        return Err(format!(
+            "{shown} is not a store but account files: compile first, \
+             `mailcfg compile {shown} --out new.json`, then `mailcfg diff OLD.json new.json`"
+        ));
+    }
     let mut bytes = Vec::new();
     let read = if path == Path::new("-") {
         std::io::stdin().read_to_end(&mut bytes).map(|_| ())

@@ -139,7 +139,12 @@ pub fn run(args: InitArgs) -> u8 {
         );
         return 2;
     }
-    let mut stdout = std::io::stdout().lock();
+    // `--quiet`: the listing goes nowhere; failures still go to stderr.
+    let mut stdout: Box<dyn Write> = if super::quiet() {
+        Box::new(std::io::sink())
+    } else {
+        Box::new(std::io::stdout().lock())
+    };
     let _ = writeln!(stdout, "mailcfg: created in {}:", args.dir.display());
     for f in &files {
         if let Err(msg) = create_new(&args.dir.join(f.path), &f.text) {

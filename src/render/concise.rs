@@ -5,6 +5,14 @@ use super::{place, sorted, Report, Scrub};
 use crate::diagnostics::Summary;
 
 pub fn render(report: &Report<'_>, scrub: &Scrub) -> String {
+    let mut out = findings(report, scrub);
+    out.push_str(&Summary::of(report.diagnostics, report.files).to_string());
+    out.push('\n');
+    out
+}
+
+/// The finding lines without the summary line.
+pub fn findings(report: &Report<'_>, scrub: &Scrub) -> String {
     let mut out = String::new();
     for d in sorted(report.diagnostics, report.sources) {
         let p = place(report.sources, &d.primary);
@@ -15,7 +23,5 @@ pub fn render(report: &Report<'_>, scrub: &Scrub) -> String {
             p.path, p.line, p.column, d.level, d.rule, message
         ));
     }
-    out.push_str(&Summary::of(report.diagnostics, report.files).to_string());
-    out.push('\n');
     out
 }

@@ -157,6 +157,22 @@ pub(super) fn render_files(
     color: bool,
     files: usize,
 ) -> String {
+    let mut out = findings(diags, sources, color);
+    out.push_str(&Summary::of(diags, files).to_string());
+    out.push('\n');
+    out
+}
+
+/// The findings without the summary line (`--quiet` on a passing run), scrubbed.
+pub fn render_findings(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    if diags.is_empty() {
+        return String::new();
+    }
+    redact::scrub(&findings(diags, sources, color), &super::secrets(sources))
+}
+
+/// Every finding as a snippet, in reading order, unscrubbed.
+fn findings(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -181,7 +197,5 @@ pub(super) fn render_files(
         }
         out.push('\n');
     }
-    out.push_str(&Summary::of(diags, files).to_string());
-    out.push('\n');
     out
 }

@@ -128,6 +128,19 @@ pub fn render(format: Format, report: &Report<'_>, color: bool) -> String {
     scrub.text(&out)
 }
 
+/// What `--quiet` prints for a run that passes: the findings of the text formats (human,
+/// concise) without their summary line; the machine formats in full.
+pub fn render_quiet(format: Format, report: &Report<'_>, color: bool) -> String {
+    match format {
+        Format::Human => human::render_findings(report.diagnostics, report.sources, color),
+        Format::Concise => {
+            let scrub = Scrub(secrets(report.sources));
+            scrub.text(&concise::findings(report, &scrub))
+        }
+        _ => render(format, report, color),
+    }
+}
+
 /// Masks literal secrets in one piece of text before a renderer encodes it.
 pub struct Scrub(pub Vec<String>);
 

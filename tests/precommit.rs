@@ -208,3 +208,118 @@ fn pre_commit_hook_blocks_a_broken_account_and_passes_the_fix() {
     assert!(out.contains("Passed"), "{out}");
     assert_eq!(git_ok(&repo, &["rev-list", "--count", "HEAD"]).trim(), "2");
 }
+
+/// The newcomer's path, end to end: `mailcfg init` in an empty directory, then `check`,
+/// `compile` and the real `pre-commit run --all-files` with the `language: system` hooks, all
+/// green; a broken account then fails the hooks. Both spellings of the system hooks are run: the
+/// `repo: local` configuration init writes, and the `-system` hooks of `.pre-commit-hooks.yaml`.
+#[test]
+fn init_project_checks_compiles_and_passes_pre_commit_with_the_system_hooks() {
+    let pre_commit = pre_commit();
+    let mailcfg = Path::new(env!("CARGO_BIN_EXE_mailcfg"));
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("mail");
+    let run = |args: &[&str]| {
+        let out = Command::new(mailcfg)
+            .args(args)
+            .current_dir(&project)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    std::fs::create_dir(&project).unwrap();
+    assert_eq!(run(&["init"]).0, Some(0));
+    let (code, out) = run(&["check"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("no problems found in 2 files"), "{out}");
+    let (code, out) = run(&["compile", "accounts", "--out", "mailcfg-store.json"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("1 account"), "{out}");
+
+    // The generated YAML files are YAML (pre-commit's own Python has a YAML parser).
+    let python = pre_commit.with_file_name("python");
+    for file in [".pre-commit-config.yaml", ".github/workflows/mailcfg.yml"] {
+        let parsed = Command::new(&python)
+            .args(["-c", "import sys, yaml; yaml.safe_load(open(sys.argv[1]))"])
+            .arg(project.join(file))
+            .output()
+            .unwrap();
+        assert!(
+            parsed.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&parsed.stderr)
+        );
+    }
+
+    git_ok(&project, &["init", "-q"]);
+    git_ok(&project, &["add", "-A"]);
+    // `language: system` finds mailcfg on PATH: the binary under test, nothing is built.
+    let path = std::env::join_paths(
+        std::iter::once(mailcfg.parent().unwrap().to_path_buf()).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )),
+    )
+    .unwrap();
+    let run_hooks = || {
+        let out = Command::new(&pre_commit)
+            .args(["run", "--all-files", "--color", "never"])
+            .current_dir(&project)
+            .env("PATH", &path)
+            .env("PRE_COMMIT_HOME", tmp.path().join("pre-commit-home"))
+            .envs(identity())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let passed = |out: &str, hook: &str| {
+        out.lines()
+            .any(|l| l.starts_with(hook) && l.ends_with("Passed"))
+    };
+    let (ok, out) = run_hooks();
+    assert!(ok, "the starter project must pass its hooks:\n{out}");
+    assert!(passed(&out, "mailcfg check"), "{out}");
+    assert!(passed(&out, "mailcfg fmt"), "{out}");
+
+    // The hooks really run mailcfg: a broken account fails them.
+    let broken = project.join("accounts/broken.kdl");
+    std::fs::write(
+        &broken,
+        "account \"ServiceDesk\" {\n    protocol \"pop\"\n    incoming {\n        server \"pop.example.com\"\n    }\n}\n",
+    )
+    .unwrap();
+    git_ok(&project, &["add", "-A"]);
+    let (ok, out) = run_hooks();
+    assert!(!ok, "{out}");
+    assert!(out.contains("duplicate-account-name"), "{out}");
+    std::fs::remove_file(&broken).unwrap();
+    git_ok(&project, &["add", "-A"]);
+
+    // The `-system` hooks of mailcfg's own hook definitions, from a snapshot of this checkout.
+    let hooks = tmp.path().join("mailcfg-hooks");
+    let rev = snapshot_of_checkout(&hooks);
+    std::fs::write(
+        project.join(".pre-commit-config.yaml"),
+        format!(
+            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: mailcfg-check-system\n      - id: mailcfg-fmt-system\n",
+            hooks.display()
+        ),
+    )
+    .unwrap();
+    git_ok(&project, &["add", "-A"]);
+    let (ok, out) = run_hooks();
+    assert!(ok, "{out}");
+    assert!(passed(&out, "mailcfg check"), "{out}");
+    assert!(passed(&out, "mailcfg fmt"), "{out}");
+}

@@ -596,3 +596,25 @@ fn top_level_help_lists_every_commands_exit_codes() {
     }
     assert!(table.contains("4 could not run"), "probe's 4: {table}");
 }
+
+/// README's `mailcfg show` sample is the real output on a fresh `mailcfg init` project, up to
+/// its `...`.
+#[test]
+fn readme_show_sample_is_real() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let sample = readme
+        .split("```text\n$ mailcfg show servicedesk accounts/\n")
+        .nth(1)
+        .and_then(|b| b.split("        ...\n").next())
+        .expect("README has the show sample");
+    let tmp = tempfile::tempdir().unwrap();
+    assert_eq!(init(tmp.path(), &[]).status.code(), Some(0));
+    let o = mailcfg_in(tmp.path(), &["show", "servicedesk", "accounts/"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        out.starts_with(sample),
+        "README sample:\n{sample}\nreal:\n{out}"
+    );
+}

@@ -45,6 +45,10 @@ pub struct FieldOrigin {
 pub struct Effective {
     /// The account exactly as the store holds it (literal secrets masked).
     pub account: StoreAccount,
+    /// `file:line` of the account node as the other places are shown (the store's `source` is
+    /// relative to the compiled directory instead).
+    #[serde(skip)]
+    pub place: String,
     /// Every value of `account` (but its name, source and digest), in document order.
     pub origins: Vec<FieldOrigin>,
 }
@@ -81,7 +85,17 @@ pub fn effective(
             }
         })
         .collect();
-    Effective { account, origins }
+    let source = checked.sources.get(located.file);
+    let start = checked
+        .context()
+        .span(located, "", crate::rules::Part::Node)
+        .start;
+    let place = format!("{}:{}", source.display_path(), source.line_col(start).0);
+    Effective {
+        account,
+        place,
+        origins,
+    }
 }
 
 fn mask_literal(secret: &mut Option<StoreSecret>) {
@@ -194,11 +208,10 @@ impl Effective {
             .max()
             .unwrap_or(0);
         let mut out = format!(
-            "// The effective settings of account {} ({}:{}): every default filled in.\n\
+            "// The effective settings of account {} ({}): every default filled in.\n\
              // Each line says where its value comes from: written (file:line), default, or derived.\n",
             kdl_string(&self.account.name),
-            self.account.source.file,
-            self.account.source.line
+            self.place
         );
         for l in &lines {
             let indented = format!("{}{}", "    ".repeat(l.depth), l.text);

@@ -8,7 +8,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::store::{digest_of, is_secret_field, StoreAccount, StoreSecret};
+use super::store::{digest_of, is_secret_field, StoreAccount};
 use crate::lower::escape_pointer;
 use crate::model::{Account, Located};
 use crate::pipeline::Checked;
@@ -59,11 +59,10 @@ pub fn effective(
     located: &Located<Account>,
     account: &StoreAccount,
 ) -> Effective {
-    let mut account = account.clone();
-    mask_literal(&mut account.incoming.password);
-    if let Some(o) = &mut account.outgoing {
-        mask_literal(&mut o.password);
-    }
+    let mut json = serde_json::to_value(account).expect("a store account serializes");
+    mask_secret_values(&mut json);
+    let mut account: StoreAccount =
+        serde_json::from_value(json).expect("a masked store account is a store account");
     // The digest covers the values: one over a literal password could be brute-forced.
     account.digest = digest_of(&account);
     let mut leaves = Vec::new();
@@ -98,9 +97,22 @@ pub fn effective(
     }
 }
 
-fn mask_literal(secret: &mut Option<StoreSecret>) {
-    if let Some(StoreSecret::Inline { value }) = secret {
-        *value = MASKED.to_string();
+/// Replaces the value of every secret field (wherever the store's layout puts one) by [`MASKED`].
+fn mask_secret_values(v: &mut Json) {
+    match v {
+        Json::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if is_secret_field(key) {
+                    if let Some(value) = child.get_mut("value") {
+                        *value = Json::String(MASKED.into());
+                    }
+                } else {
+                    mask_secret_values(child);
+                }
+            }
+        }
+        Json::Array(items) => items.iter_mut().for_each(mask_secret_values),
+        _ => {}
     }
 }
 
@@ -122,35 +134,40 @@ fn collect_leaves(v: &Ordered, at: String, out: &mut Vec<String>) {
     }
 }
 
-/// The node of the account files that sets the store value at `pointer`: (file, pointer into
-/// the file's lowered JSON), or `None` when no node can (a derived value).
-fn source_node(
+/// The nodes of the account files that can set the store value at `pointer`, the one that
+/// wins first: (file, pointer into the file's lowered JSON). None for a derived value.
+fn source_nodes(
     checked: &Checked,
     located: &Located<Account>,
     pointer: &str,
-) -> Option<(FileId, String)> {
+) -> Option<Vec<(FileId, String)>> {
     let segments: Vec<&str> = pointer.split('/').skip(1).collect();
-    let within_account = |rel: String| Some((located.file, format!("{}{rel}", located.pointer)));
+    let in_account = |rel: String| (located.file, format!("{}{rel}", located.pointer));
+    let one = |rel: String| Some(vec![in_account(rel)]);
     match segments.as_slice() {
         ["incoming", "authentication"] => None,
-        ["conversation_id", "placement"] => within_account("/conversation-id".into()),
+        ["conversation_id", "placement"] => one("/conversation-id".into()),
         ["conversation_id", "prefix"] => {
             let system = checked.project.systems.first()?;
-            Some((
+            Some(vec![(
                 system.file,
                 format!("{}/conversation-prefix", system.pointer),
-            ))
+            )])
         }
-        ["from", "addresses", i, "address"] => within_account(format!("/from/address/{i}/value")),
-        ["from", "addresses", i, "default"] => within_account(format!("/from/address/{i}/default")),
-        ["trusted_agent"] => within_account("/trusted-agent/group".into()),
+        ["from", "addresses", i, "address"] => one(format!("/from/address/{i}/value")),
+        ["from", "addresses", i, "default"] => one(format!("/from/address/{i}/default")),
+        // `trusted-agent group="X"` (or `"any"`): one node, whatever the store makes of it.
+        ["trusted_agent", ..] => one("/trusted-agent".into()),
+        // A section's own padlock, else the account's `lock` (the shorthand for both sections).
+        [section, "lock", switch] => Some(vec![
+            in_account(format!("/{section}/lock/{switch}")),
+            in_account(format!("/lock/{switch}")),
+        ]),
         // Store keys are the file's node names in snake_case.
-        _ => within_account(
-            segments
-                .iter()
-                .map(|s| format!("/{}", s.replace('_', "-")))
-                .collect(),
-        ),
+        _ => one(segments
+            .iter()
+            .map(|s| format!("/{}", s.replace('_', "-")))
+            .collect()),
     }
 }
 
@@ -159,20 +176,20 @@ fn origin_of(
     located: &Located<Account>,
     pointer: &str,
 ) -> (Origin, Option<String>) {
-    let Some((file, node)) = source_node(checked, located, pointer) else {
+    let Some(candidates) = source_nodes(checked, located, pointer) else {
         return (Origin::Derived, None);
     };
-    match checked.spans[file.index()].get(&node) {
-        Some(entry) => {
+    for (file, node) in candidates {
+        if let Some(entry) = checked.spans[file.index()].get(&node) {
             let source = checked.sources.get(file);
             let (line, _) = source.line_col(entry.node.start);
-            (
+            return (
                 Origin::Written,
                 Some(format!("{}:{line}", source.display_path())),
-            )
+            );
         }
-        None => (Origin::Default, None),
     }
+    (Origin::Default, None)
 }
 
 impl Effective {
@@ -280,6 +297,22 @@ impl Effective {
                     };
                     lines.push(leaf(prefix, vec![format!("{pointer}/prefix")]));
                 }
+            }
+            ("trusted_agent", Ordered::Object(_)) => {
+                let text = match (value.get("use").and_then(Json::as_str), value.get("group")) {
+                    (_, Some(Json::String(group))) => {
+                        format!("trusted-agent group={}", kdl_string(group))
+                    }
+                    (Some(choice), _) => format!("trusted-agent {}", kdl_string(choice)),
+                    _ => "trusted-agent".into(),
+                };
+                let pointers = match value {
+                    Ordered::Object(map) => {
+                        map.iter().map(|(k, _)| format!("{pointer}/{k}")).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                lines.push(leaf(text, pointers));
             }
             ("trusted_agent", Ordered::Scalar(Json::String(group))) => {
                 lines.push(leaf(

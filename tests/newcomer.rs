@@ -618,3 +618,50 @@ fn readme_show_sample_is_real() {
         "README sample:\n{sample}\nreal:\n{out}"
     );
 }
+
+/// Every ```` ```sh runnable ```` block of README.md and docs/ runs green with bash
+/// (`-euo pipefail`) in a temporary directory, with the mailcfg under test first on PATH and
+/// `EDITOR=true` (an edit that changes nothing). Blocks without the mark (installing, writing
+/// into the home directory, talking to servers) are not run here.
+#[test]
+fn runnable_shell_blocks_of_the_docs_run() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut docs = vec![root.join("README.md")];
+    let mut in_docs: Vec<_> = fs::read_dir(root.join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    in_docs.sort();
+    docs.extend(in_docs);
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_mailcfg")).parent().unwrap();
+    let path = std::env::join_paths(std::iter::once(bin_dir.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let mut ran = 0;
+    for doc in &docs {
+        let markdown = fs::read_to_string(doc).unwrap();
+        for block in markdown.split("```sh runnable\n").skip(1) {
+            let script = block.split("\n```").next().unwrap();
+            let tmp = tempfile::tempdir().unwrap();
+            let o = Command::new("bash")
+                .args(["-euo", "pipefail", "-c", script])
+                .current_dir(tmp.path())
+                .env("PATH", &path)
+                .env("HOME", tmp.path())
+                .env("EDITOR", "true")
+                .env("NO_COLOR", "1")
+                .output()
+                .unwrap();
+            let (out, err) = text(&o);
+            assert!(
+                o.status.success(),
+                "{}:\n{script}\n{out}{err}",
+                doc.display()
+            );
+            ran += 1;
+        }
+    }
+    assert!(ran >= 1, "README's quick start is runnable");
+}

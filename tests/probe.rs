@@ -757,21 +757,164 @@ fn ssl_no_auth_and_basic_work_with_warnings() {
 }
 
 #[test]
-fn unresolvable_host_means_the_probe_could_not_run() {
+fn a_name_that_does_not_exist_is_a_finding_not_an_outage() {
     let env = need_servers!();
     let kdl = account(
         "imap",
         "server \"no-such-host.invalid\"\n        security \"ssl\"\n        port 993",
         Some("server \"no-such-host.invalid\"\n        security \"ssl\"\n        port 465\n        auth \"same-as-incoming\""),
     );
+    // The resolver answered ("does not exist"): exit 1, like any other failed stage.
     let out = probe(&env, &kdl, &["--timeout", "2"]);
-    assert_eq!(out.code, 4, "{}", out.stdout);
-    out.assert_stage("✗", "resolve", "no-such-host.invalid");
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✗", "resolve", "no-such-host.invalid does not exist");
     assert_eq!(out.diag_lines("probe-dns").len(), 2, "{}", out.stdout);
     out.assert_diag("probe-dns", "server \"no-such-host.invalid\"");
 }
 
-/// The fenced block of docs/probe.md whose info string is `tag`.
+#[test]
+fn no_resolver_answering_means_the_probe_could_not_run() {
+    let env = need_servers!();
+    let kdl = account(
+        "imap",
+        "server \"mail.example.com\"\n        security \"ssl\"\n        port 993",
+        Some("server \"smtp.example.com\"\n        security \"ssl\"\n        port 465\n        auth \"same-as-incoming\""),
+    );
+    // A DNS server on a closed loopback port: the query is refused, nobody answers.
+    let resolver = format!("127.0.0.1:{}", env.get("MAILSRV_CLOSED_PORT"));
+    let out = probe(&env, &kdl, &["--dns-server", &resolver]);
+    assert_eq!(out.code, 4, "{}", out.stdout);
+    out.assert_stage("✗", "resolve", "did not answer");
+    assert!(out.elapsed < Duration::from_secs(3), "{:?}", out.elapsed);
+
+    // One name the resolver is not needed for (localhost) resolves: the probe did run.
+    let kdl = account(
+        "imap",
+        "server \"localhost\"\n        security \"ssl\"\n        port 10993",
+        Some("server \"smtp.example.com\"\n        security \"ssl\"\n        port 465\n        auth \"same-as-incoming\""),
+    );
+    let out = probe(&env, &kdl, &["--dns-server", &resolver]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✓", "mailbox", "EXAMINE");
+
+    // The same through the environment variable.
+    let dir = tempfile::tempdir().unwrap();
+    let unresolvable = account(
+        "imap",
+        "server \"mail.example.com\"",
+        Some("server \"smtp.example.com\"\n        auth \"same-as-incoming\""),
+    );
+    std::fs::write(dir.path().join("a.kdl"), unresolvable).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        .args(["probe", dir.path().to_str().unwrap(), "--color", "never"])
+        .env("MAILCFG_DNS_SERVER", &resolver)
+        .env(PW_VAR, env.get("MAILSRV_PASS"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+#[test]
+fn options_are_validated_with_clear_messages() {
+    let env = need_servers!();
+    let kdl = imap("localhost", "ssl", "10993");
+    let cases: &[(&[&str], &str)] = &[
+        (&["--timeout", "0"], "give more than 0 seconds"),
+        (&["--timeout", "-3"], "give more than 0 seconds"),
+        (&["--timeout", "7200"], "at most|longest allowed, 3600"),
+        (&["--jobs", "0"], "--jobs"),
+        (
+            &["--send-test-to", "notanaddress"],
+            "\"notanaddress\" is not an e-mail address",
+        ),
+        (
+            &["--dns-server", "dns.example"],
+            "is not an IP address or IP:PORT",
+        ),
+        (
+            &["--account", "nope"],
+            "no account named \"nope\" exists (accounts: \"Test\")",
+        ),
+        (
+            &["--account", "Tets"],
+            "no account named \"Tets\" exists; did you mean \"Test\"?",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = probe(&env, &kdl, args);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stdout);
+        assert!(
+            want.split('|').any(|w| out.stdout.contains(w)),
+            "{args:?}: expected {want:?} in\n{}",
+            out.stdout
+        );
+    }
+    // A written account that fails the schema check is named as such, not as missing.
+    let broken = kdl.replace(
+        "protocol \"imap\"",
+        "protocol \"imap\"\n    colour \"blue\"",
+    );
+    let out = probe(&env, &broken, &["--account", "Test"]);
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("is written but fails the schema check"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn only_probed_accounts_are_counted() {
+    let env = need_servers!();
+    let good = imap("localhost", "ssl", "10993");
+    let refused = good
+        .replace("account \"Test\"", "account \"NoUser\"")
+        .replace("        user \"testuser\"\n", "");
+    let out = probe(&env, &format!("{good}{refused}"), &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stdout.contains("NOT PROBED"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("probed 1 account in ") && out.stdout.contains("(1 not probed)"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn without_outgoing_the_incoming_side_is_probed_when_allowed() {
+    let env = need_servers!();
+    let full = imap("localhost", "ssl", "10993");
+    let start = full.find("    outgoing {").unwrap();
+    let end = full[start..].find("    }\n").unwrap() + start + 6;
+    let kdl = format!("{}{}", &full[..start], &full[end..]);
+    assert!(!kdl.contains("outgoing"), "{kdl}");
+
+    let out = probe(&env, &kdl, &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stdout.contains("NOT PROBED"), "{}", out.stdout);
+
+    let out = probe(&env, &kdl, &["--allow-check-errors"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_stage("✓", "mailbox", "EXAMINE \"INBOX\"");
+    out.assert_no_failed_stage();
+    assert!(
+        out.stdout.contains("outgoing: not configured"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("the incoming server is probed alone"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("probed 1 account in"), "{}", out.stdout);
+}
+
 fn doc_block(tag: &str) -> String {
     let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/probe.md"))
         .unwrap();
@@ -1029,6 +1172,7 @@ fn bad_ca_file_and_timeout_are_usage_errors() {
     assert!(err.contains("no PEM certificate found"), "{err}");
     let (code, err) = run(&["--timeout", "0"]);
     assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("give more than 0 seconds"), "{err}");
 }
 
 #[test]
@@ -1169,4 +1313,262 @@ fn machine_formats() {
         "{}",
         out.stdout
     );
+}
+
+// ---- advice that `check` accepts ------------------------------------------------------------
+
+/// Applies a JSON fix's edits (byte offsets into the original text) from the last to the first.
+fn apply_fix(text: &str, fix: &serde_json::Value) -> String {
+    let mut edits: Vec<(usize, usize, String)> = fix["edits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["location"]["byte_start"].as_u64().unwrap() as usize,
+                e["location"]["byte_end"].as_u64().unwrap() as usize,
+                e["replacement"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut out = text.to_string();
+    for (s, e, r) in edits {
+        out.replace_range(s..e, &r);
+    }
+    out
+}
+
+/// The errors `mailcfg check` reports for `text`.
+fn check_errors(text: &str) -> Vec<String> {
+    let checked = mailcfg::pipeline::check(vec![mailcfg::Input::text("accounts.kdl", text)]);
+    checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == mailcfg::diagnostics::Level::Error)
+        .map(|d| format!("{}: {}", d.rule, d.message))
+        .collect()
+}
+
+#[test]
+fn every_probe_suggestion_is_accepted_by_check() {
+    let env = need_servers!();
+    let smtp = |sec: &str, port: &str| {
+        format!("server \"localhost\"\n        security \"{sec}\"\n        port {port}\n        auth \"same-as-incoming\"")
+    };
+    let wrong_host = env.get("MAILSRV_HOST_WRONGHOST");
+    let no_plaintext = env.get("MAILSRV_HOST_NOPLAINTEXT");
+    let plain_imap = env.get("MAILSRV_IMAP_PLAIN_PORT");
+    let scenarios: Vec<(&str, String)> = vec![
+        ("ssl on a STARTTLS port", imap("localhost", "ssl", "10143")),
+        (
+            "tls on an implicit-TLS port",
+            imap("localhost", "tls", "10993"),
+        ),
+        ("auto pinned", imap("localhost", "auto", "10143")),
+        (
+            "POP3 auto on STLS",
+            account(
+                "pop",
+                "server \"localhost\"\n        security \"auto\"\n        port 10110",
+                None,
+            ),
+        ),
+        ("no STARTTLS offered", imap("localhost", "tls", &plain_imap)),
+        ("cleartext", imap("localhost", "basic", "10143")),
+        ("unverified", imap("localhost", "ssl-no-auth", "10993")),
+        ("login needs TLS", imap(&no_plaintext, "basic", "10143")),
+        (
+            "certificate for another name",
+            imap(&wrong_host, "ssl", "10993"),
+        ),
+        (
+            "mailbox with a typo",
+            imap("localhost", "ssl", "10993").replace(
+                "        user \"testuser\"",
+                "        mailbox \"inbx\"\n        user \"testuser\"",
+            ),
+        ),
+        (
+            "SMTP tls on 465-like port",
+            account(
+                "imap",
+                "server \"localhost\"\n        security \"ssl\"\n        port 10993",
+                Some(&smtp("tls", "10465")),
+            ),
+        ),
+        (
+            "SMTP ssl on 587-like port",
+            account(
+                "imap",
+                "server \"localhost\"\n        security \"ssl\"\n        port 10993",
+                Some(&smtp("ssl", "10587")),
+            ),
+        ),
+        (
+            "SMTP cleartext",
+            account(
+                "imap",
+                "server \"localhost\"\n        security \"ssl\"\n        port 10993",
+                Some(&smtp("basic", "10025")),
+            ),
+        ),
+    ];
+    let mut fixes_checked = 0;
+    for (what, kdl) in &scenarios {
+        assert!(
+            check_errors(kdl).is_empty(),
+            "{what}: the scenario itself fails check: {:?}",
+            check_errors(kdl)
+        );
+        let out = probe(&env, kdl, &["--timeout", "1", "--format", "json"]);
+        let report: serde_json::Value = serde_json::Deserializer::from_str(&out.stdout)
+            .into_iter()
+            .next()
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{what}: {e}\n{}", out.stdout));
+        let diags = report["diagnostics"].as_array().unwrap();
+        let mut with_fix = 0;
+        for d in diags {
+            let rule = d["rule"].as_str().unwrap();
+            let help = d["help"].as_str().unwrap_or("");
+            // Advice about settings comes with the edits that carry it out...
+            if help.contains("security \"")
+                || help.contains("set `server`")
+                || help.contains("did you mean")
+            {
+                assert!(
+                    d["fix"].is_object(),
+                    "{what}: {rule} advises {help:?} without a fix"
+                );
+            }
+            // ...and those edits give a file `check` accepts.
+            if d["fix"].is_object() {
+                let fixed = apply_fix(kdl, &d["fix"]);
+                let errors = check_errors(&fixed);
+                assert!(
+                    errors.is_empty(),
+                    "{what}: {rule}'s fix ({help}) gives errors {errors:?}:\n{fixed}"
+                );
+                with_fix += 1;
+                fixes_checked += 1;
+            }
+        }
+        assert!(
+            with_fix > 0,
+            "{what}: no finding with a fix in {}",
+            out.stdout
+        );
+    }
+    assert!(fixes_checked >= scenarios.len());
+}
+
+/// The port/security advice for every combination, including the well-known ports the test
+/// servers do not listen on (implicit TLS answering on 587, plaintext on 993, ...).
+#[test]
+fn port_and_security_advice_is_accepted_by_check_everywhere() {
+    use mailcfg::model::{Security, Service};
+    use mailcfg::probe::advice::{self, Side};
+    let securities = [
+        Security::Auto,
+        Security::Basic,
+        Security::Ssl,
+        Security::SslNoAuth,
+        Security::Tls,
+    ];
+    let ports = [
+        None,
+        Some(25),
+        Some(110),
+        Some(143),
+        Some(465),
+        Some(587),
+        Some(993),
+        Some(995),
+        Some(10000),
+    ];
+    let mut combos = 0;
+    for service in [Service::Imap, Service::Pop, Service::Smtp] {
+        for security in securities {
+            for written_port in ports {
+                if !advice::accepted(
+                    service,
+                    security,
+                    written_port.unwrap_or(service.default_port(security) as u32),
+                ) {
+                    continue;
+                }
+                let side = Side {
+                    role: if service == Service::Smtp {
+                        "outgoing"
+                    } else {
+                        "incoming"
+                    },
+                    service,
+                    security,
+                    written_port,
+                };
+                // Each piece of advice in the situations the probe gives it.
+                let all = match security {
+                    Security::Ssl => vec![advice::plaintext_here(&side)],
+                    Security::SslNoAuth => {
+                        vec![advice::plaintext_here(&side), advice::verify(&side)]
+                    }
+                    Security::Tls => vec![
+                        advice::implicit_tls_here(&side),
+                        advice::no_starttls(&side),
+                        advice::encrypt(&side, ""),
+                    ],
+                    Security::Basic => {
+                        vec![advice::implicit_tls_here(&side), advice::encrypt(&side, "")]
+                    }
+                    Security::Auto => vec![
+                        advice::implicit_tls_here(&side),
+                        advice::no_starttls(&side),
+                        advice::pin(&side, Security::Ssl),
+                        advice::pin(&side, Security::Tls),
+                    ],
+                };
+                for a in all {
+                    let mut sec = security;
+                    let mut port = written_port;
+                    for (target, value) in &a.edits {
+                        if target.ends_with("/security") {
+                            sec = *securities
+                                .iter()
+                                .find(|s| format!("\"{s}\"") == *value)
+                                .unwrap();
+                        } else {
+                            port = Some(value.parse().unwrap());
+                        }
+                    }
+                    let line = |s: Security, p: Option<u32>| {
+                        let p = p.map(|p| format!("\n        port {p}")).unwrap_or_default();
+                        format!("server \"mail.example.com\"\n        security \"{s}\"{p}")
+                    };
+                    let (protocol, incoming, outgoing) = match service {
+                        Service::Smtp => (
+                            "imap",
+                            line(Security::Ssl, None),
+                            Some(format!(
+                                "{}\n        auth \"same-as-incoming\"",
+                                line(sec, port)
+                            )),
+                        ),
+                        Service::Imap => ("imap", line(sec, port), None),
+                        Service::Pop => ("pop", line(sec, port), None),
+                    };
+                    let kdl = account(protocol, &incoming, outgoing.as_deref())
+                        .replace("localhost", "example.com");
+                    let errors = check_errors(&kdl);
+                    assert!(
+                        errors.is_empty(),
+                        "{service:?} {security} {written_port:?}: {a:?} gives {errors:?}\n{kdl}"
+                    );
+                    combos += 1;
+                }
+            }
+        }
+    }
+    assert!(combos > 50, "{combos}");
 }

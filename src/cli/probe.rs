@@ -9,6 +9,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use mailcfg::diagnostics::config;
 use mailcfg::diagnostics::Level;
 use mailcfg::pipeline::check_with;
+use mailcfg::probe::resolve::Resolver;
 use mailcfg::probe::{self, Options};
 use mailcfg::render::{self, Format, Report};
 use mailcfg::source::{self, redact};
@@ -22,7 +23,8 @@ Exit codes:
   1  a stage failed, or an account was refused (fails `check`, lacks data)
   2  usage or I/O problem: missing path, no .kdl files, unknown --account, bad --ca-file
   3  internal error (a bug in mailcfg: please report it)
-  4  the probe could not run: no server name could be resolved (DNS unavailable?)";
+  4  the probe could not run: no resolver answered any lookup (DNS unreachable); a name that
+     does not exist is exit 1";
 
 #[derive(clap::Args)]
 pub struct ProbeArgs {
@@ -32,8 +34,9 @@ pub struct ProbeArgs {
     /// Probe only this account (repeatable; case-insensitive).
     #[arg(long = "account", value_name = "NAME")]
     accounts: Vec<String>,
-    /// Connect timeout and read timeout of every stage, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    /// Connect timeout and read timeout of every stage, in seconds (more than 0, at most 3600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_timeout,
+          allow_negative_numbers = true)]
     timeout: f64,
     /// Extra trusted CA certificates (PEM), e.g. a private CA; added to the public roots.
     #[arg(long, value_name = "PATH")]
@@ -41,13 +44,20 @@ pub struct ProbeArgs {
     /// Warn when a server certificate expires within this many days.
     #[arg(long, value_name = "DAYS", default_value_t = 21)]
     cert_warn_days: i64,
-    /// How many accounts are probed at the same time.
-    #[arg(long, value_name = "N", default_value_t = 8)]
-    jobs: usize,
+    /// How many accounts are probed at the same time (at least 1).
+    #[arg(long, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: u16,
     /// Really send a test message to ADDRESS through each account's outgoing server (like
     /// CSM's Test Account); without it nothing is sent.
-    #[arg(long, value_name = "ADDRESS")]
+    #[arg(long, value_name = "ADDRESS", value_parser = parse_address)]
     send_test_to: Option<String>,
+    /// Resolve server names with this DNS server (IP or IP:PORT, over UDP) instead of the
+    /// system resolver (which also reads /etc/hosts). `localhost` and IP addresses are never
+    /// looked up.
+    #[arg(long, value_name = "IP[:PORT]", env = "MAILCFG_DNS_SERVER",
+          value_parser = Resolver::parse_server)]
+    dns_server: Option<Resolver>,
     /// Probe accounts even when `mailcfg check` reports errors for them.
     #[arg(long)]
     allow_check_errors: bool,
@@ -68,11 +78,34 @@ pub struct ProbeArgs {
     deny_warnings: bool,
 }
 
-pub fn run(args: ProbeArgs) -> u8 {
-    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
-        eprintln!("mailcfg: --timeout must be between 0 and 3600 seconds");
-        return 2;
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    let t: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !t.is_finite() || t <= 0.0 {
+        return Err(format!(
+            "{s} s would give every stage no time at all: give more than 0 seconds (e.g. 0.5)"
+        ));
     }
+    if t > 3600.0 {
+        return Err(format!(
+            "{s} s is more than the longest allowed, 3600 seconds"
+        ));
+    }
+    Ok(t)
+}
+
+/// A bare `local@domain` address (RFC 5321 §4.1.2 Mailbox), as the SMTP `RCPT TO` needs it.
+fn parse_address(s: &str) -> Result<String, String> {
+    s.parse::<lettre::Address>()
+        .map(|_| s.to_string())
+        .map_err(|e| {
+            format!("{s:?} is not an e-mail address ({e}); give one like someone@example.com")
+        })
+}
+
+pub fn run(args: ProbeArgs) -> u8 {
     let color = args.format == Format::Human && use_color(args.color);
     let config = match load_config(&args.paths, args.config.as_deref(), color) {
         Ok(c) => c,
@@ -101,9 +134,10 @@ pub fn run(args: ProbeArgs) -> u8 {
         timeout: Duration::from_secs_f64(args.timeout),
         ca_file: args.ca_file.clone(),
         cert_warn_days: args.cert_warn_days,
-        jobs: args.jobs.max(1),
+        jobs: usize::from(args.jobs),
         send_test_to: args.send_test_to.clone(),
         allow_check_errors: args.allow_check_errors,
+        resolver: args.dns_server.unwrap_or_default(),
     };
     let report = match probe::probe(&checked, &opts, &selected) {
         Ok(r) => r,
@@ -148,12 +182,7 @@ pub fn run(args: ProbeArgs) -> u8 {
     let out = if args.format == Format::Human {
         let mut out = probe::table::render(&report, &checked.sources);
         out.push_str(&render::render(Format::Human, &rendered, color));
-        out.push_str(&format!(
-            "probed {} account{} in {:.1} s\n",
-            report.accounts.len(),
-            if report.accounts.len() == 1 { "" } else { "s" },
-            report.elapsed.as_secs_f64()
-        ));
+        out.push_str(&probe::table::summary_line(&report));
         out
     } else {
         render::render(args.format, &rendered, false)

@@ -5,14 +5,17 @@
 //! work per server is in [`flow`]; [`net`] is the transport; `imap`, `pop3` and `smtp` are the
 //! small clients; [`table`] renders the per-stage table.
 
+pub mod advice;
 mod flow;
 pub mod imap;
 pub mod net;
 pub mod pop3;
+pub mod resolve;
 pub mod rules;
 pub mod smtp;
 pub mod table;
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -41,6 +44,8 @@ pub struct Options {
     pub send_test_to: Option<String>,
     /// Probe accounts even when `check` reports errors for them.
     pub allow_check_errors: bool,
+    /// Who resolves server names.
+    pub resolver: resolve::Resolver,
 }
 
 impl Default for Options {
@@ -52,6 +57,7 @@ impl Default for Options {
             jobs: 8,
             send_test_to: None,
             allow_check_errors: false,
+            resolver: resolve::Resolver::System,
         }
     }
 }
@@ -130,6 +136,47 @@ pub struct ServerReport {
     pub stages: Vec<Stage>,
     /// The Message-ID of the test message, when `--send-test-to` sent one.
     pub sent_message_id: Option<String>,
+    /// What the resolve stage found, or why it found nothing.
+    pub addresses: Vec<SocketAddr>,
+    pub resolve_error: Option<resolve::ResolveError>,
+    /// Every address a connection was attempted to, and the one that answered.
+    pub tried: Vec<SocketAddr>,
+    pub connected: Option<SocketAddr>,
+    /// The capabilities last read (after STARTTLS when it was used), and the AUTH mechanisms.
+    pub capabilities: Vec<String>,
+    pub mechanisms: Vec<String>,
+    /// IMAP: the EXAMINEd mailbox and its message count.
+    pub mailbox: Option<MailboxFacts>,
+    /// POP3: STAT's message count and size in octets.
+    pub stat: Option<(u64, u64)>,
+    /// SMTP: each From address tested with MAIL FROM/RCPT TO.
+    pub senders: Vec<SenderVerdict>,
+}
+
+/// The mailbox the IMAP probe opened (read-only).
+#[derive(Debug, Clone)]
+pub struct MailboxFacts {
+    pub name: String,
+    /// The EXISTS count; `None` when the server did not send one or the mailbox did not open.
+    pub messages: Option<u64>,
+    pub opened: bool,
+}
+
+/// What the SMTP server said to one From address.
+#[derive(Debug, Clone)]
+pub struct SenderVerdict {
+    pub address: String,
+    pub verdict: Verdict,
+    /// The server's reply when it was not a plain acceptance.
+    pub reply: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Accepted,
+    Rejected,
+    /// The sender was accepted but the test recipient was refused.
+    RecipientRefused,
 }
 
 impl ServerReport {
@@ -147,8 +194,9 @@ pub struct Finding {
     pub at: Vec<String>,
     pub message: String,
     pub help: Option<String>,
-    /// Replace the value at the placed node with this (a quoted KDL string).
-    pub fix_value: Option<(String, String)>,
+    /// The edits of the suggested fix: set each setting (a pointer relative to the account,
+    /// e.g. `incoming/port`) to a KDL value, adding the node when the file does not have it.
+    pub fix: Vec<(String, String)>,
 }
 
 impl Finding {
@@ -159,12 +207,17 @@ impl Finding {
             at: at.iter().map(|s| s.to_string()).collect(),
             message: message.into(),
             help: None,
-            fix_value: None,
+            fix: Vec::new(),
         }
     }
     pub fn help(mut self, help: impl Into<String>) -> Finding {
         self.help = Some(help.into());
         self
+    }
+    /// The help text and fix of a piece of [`advice`].
+    pub fn advise(&mut self, a: advice::Advice) {
+        self.help = Some(a.help);
+        self.fix = a.edits;
     }
 }
 
@@ -224,6 +277,19 @@ pub(crate) struct ServerPlan {
     pub default_from: Option<String>,
     pub send_test_to: Option<String>,
     pub account_name: String,
+    /// The `port` as written (advice keeps `check` happy about it).
+    pub written_port: Option<u32>,
+}
+
+impl ServerPlan {
+    pub(crate) fn side(&self) -> advice::Side {
+        advice::Side {
+            role: self.role.key(),
+            service: self.service,
+            security: self.security,
+            written_port: self.written_port,
+        }
+    }
 }
 
 struct Plan {
@@ -248,16 +314,7 @@ pub fn select(checked: &Checked, names: &[String]) -> Result<Vec<usize>, String>
             .map(|(i, _)| i)
             .collect();
         if found.is_empty() {
-            let known: Vec<&str> = accounts.iter().map(|a| a.value.name.as_str()).collect();
-            return Err(format!(
-                "no account named {n:?} passed the schema check (accounts: {}); \
-                 `mailcfg check` shows why one is missing",
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            ));
+            return Err(unknown_account(checked, n));
         }
         for i in found {
             if !out.contains(&i) {
@@ -266,6 +323,51 @@ pub fn select(checked: &Checked, names: &[String]) -> Result<Vec<usize>, String>
         }
     }
     Ok(out)
+}
+
+/// Why `--account NAME` matched nothing: no such account (with the closest names), or an
+/// account of that name that is written but fails the schema check, so it is not in the model.
+fn unknown_account(checked: &Checked, name: &str) -> String {
+    let accounts = &checked.project.accounts;
+    let written = format!("account {name:?}").to_lowercase();
+    let in_source = checked.sources.iter().any(|(_, f)| {
+        f.text
+            .lines()
+            .any(|l| l.trim_start().to_lowercase().starts_with(&written))
+    });
+    if in_source {
+        return format!(
+            "account {name:?} is written but fails the schema check, so it cannot be probed; \
+             `mailcfg check` shows why"
+        );
+    }
+    let mut close: Vec<(f64, &str)> = accounts
+        .iter()
+        .map(|a| a.value.name.as_str())
+        .map(|k| {
+            (
+                strsim::jaro_winkler(&k.to_lowercase(), &name.to_lowercase()),
+                k,
+            )
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .collect();
+    close.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut msg = format!("no account named {name:?} exists");
+    if let Some((_, best)) = close.first() {
+        msg.push_str(&format!("; did you mean {best:?}?"));
+    } else if accounts.is_empty() {
+        msg.push_str(" (the files define no account that passes the schema check)");
+    } else if accounts.len() <= 10 {
+        let names: Vec<String> = accounts
+            .iter()
+            .map(|a| format!("{:?}", a.value.name))
+            .collect();
+        msg.push_str(&format!(" (accounts: {})", names.join(", ")));
+    } else {
+        msg.push_str(&format!(" (among {} accounts)", accounts.len()));
+    }
+    msg
 }
 
 /// Probes the selected accounts of a checked tree.
@@ -279,6 +381,7 @@ pub fn probe(checked: &Checked, opts: &Options, selected: &[usize]) -> Result<Re
         .collect();
     let cx = flow::Ctx {
         trust: &trust,
+        resolver: opts.resolver,
         timeout: opts.timeout,
         warn_days: opts.cert_warn_days,
     };
@@ -314,13 +417,12 @@ pub fn probe(checked: &Checked, opts: &Options, selected: &[usize]) -> Result<Re
             diagnostics.push(place(&rcx, item, f));
         }
     }
+    // Exit 4 is for "no resolver answered at all", never for a name that does not exist.
     let servers: Vec<&ServerReport> = accounts.iter().flat_map(|a| &a.servers).collect();
     let could_not_run = !servers.is_empty()
-        && servers.iter().all(|s| {
-            s.stages
-                .first()
-                .is_some_and(|st| st.name == "resolve" && st.outcome == Outcome::Fail)
-        });
+        && servers
+            .iter()
+            .all(|s| matches!(s.resolve_error, Some(resolve::ResolveError::Unreachable(_))));
     Ok(Report {
         accounts,
         diagnostics,
@@ -384,19 +486,58 @@ fn place(cx: &Context<'_>, item: &Located<Account>, f: &Finding) -> Diagnostic {
     if let Some(h) = &f.help {
         d = d.with_help(h.clone());
     }
-    if let Some((target, value)) = &f.fix_value {
-        if let Some(e) = map.get(&format!("{}/{target}", item.pointer)) {
-            d = d.with_fix(Fix {
-                description: format!("set {target} to {value}"),
-                edits: vec![Edit {
-                    file: item.file,
-                    span: e.value,
-                    replacement: value.clone(),
-                }],
-            });
-        }
+    if let Some(fix) = fix_of(cx, item, &f.fix) {
+        d = d.with_fix(fix);
     }
     d
+}
+
+/// The edits that set each `(pointer, value)`: the value of an existing node is replaced, a
+/// missing leaf is added on its own line after the first child of its block (every server
+/// block has `server`), indented like it.
+fn fix_of(cx: &Context<'_>, item: &Located<Account>, sets: &[(String, String)]) -> Option<Fix> {
+    if sets.is_empty() {
+        return None;
+    }
+    let map = cx.span_map(item.file);
+    let text = &cx.sources.get(item.file).text;
+    let mut edits = Vec::new();
+    let mut what = Vec::new();
+    for (target, value) in sets {
+        let (block, leaf) = target.rsplit_once('/').unwrap_or(("", target.as_str()));
+        what.push(format!("{leaf} {value}"));
+        if let Some(e) = map.get(&format!("{}/{target}", item.pointer)) {
+            edits.push(Edit {
+                file: item.file,
+                span: e.value,
+                replacement: value.clone(),
+            });
+            continue;
+        }
+        let anchor = ["server", "user", "protocol"].iter().find_map(|k| {
+            let p = if block.is_empty() {
+                format!("{}/{k}", item.pointer)
+            } else {
+                format!("{}/{block}/{k}", item.pointer)
+            };
+            map.get(&p)
+        })?;
+        let line_start = text[..anchor.node.start].rfind('\n').map_or(0, |i| i + 1);
+        let indent: String = text[line_start..anchor.node.start]
+            .chars()
+            .take_while(|c| c.is_whitespace())
+            .collect();
+        let at = anchor.node.end;
+        edits.push(Edit {
+            file: item.file,
+            span: crate::diagnostics::Span { start: at, end: at },
+            replacement: format!("\n{indent}{leaf} {value}"),
+        });
+    }
+    Some(Fix {
+        description: format!("set {}", what.join(", ")),
+        edits,
+    })
 }
 
 /// Does `check` report an error inside this account's node?
@@ -467,28 +608,32 @@ fn plan(checked: &Checked, index: usize, opts: &Options, secrets: &mut Vec<Strin
         );
         refused = true;
     }
-    let Some(out) = &a.outgoing else {
+    let outgoing = a.outgoing.as_ref();
+    if outgoing.is_none() {
+        // With --allow-check-errors the incoming side is still worth knowing about.
+        let probed = if opts.allow_check_errors {
+            "the incoming server is probed alone"
+        } else {
+            "not probed"
+        };
         findings.push(
             Finding::new(
                 &rules::NOT_READY,
                 &[],
                 format!(
-                    "account {:?} has no outgoing server: CSM tests both",
+                    "account {:?} has no outgoing server (CSM tests both); {probed}",
                     a.name
                 ),
             )
             .help("add an `outgoing { server \"…\" }` block"),
         );
-        return Plan {
-            index,
-            servers: Vec::new(),
-            findings,
-            refused: true,
-        };
-    };
-    if out.auth() == AuthMode::LogOn
-        && (out.user.is_none() || (out.password.is_none() && out.credential.is_none()))
-    {
+        refused |= !opts.allow_check_errors;
+    }
+    let log_on_incomplete = outgoing.is_some_and(|o| {
+        o.auth() == AuthMode::LogOn
+            && (o.user.is_none() || (o.password.is_none() && o.credential.is_none()))
+    });
+    if log_on_incomplete {
         findings.push(
             Finding::new(
                 &rules::NOT_READY,
@@ -586,7 +731,7 @@ fn plan(checked: &Checked, index: usize, opts: &Options, secrets: &mut Vec<Strin
         "incoming",
         &mut findings,
     );
-    let out_login = match out.auth() {
+    let out_login = match outgoing.map_or(AuthMode::None, |o| o.auth()) {
         AuthMode::None => LoginPlan::None,
         AuthMode::SameAsIncoming => match &in_login {
             LoginPlan::Password { user, pass, .. } => LoginPlan::Password {
@@ -601,13 +746,16 @@ fn plan(checked: &Checked, index: usize, opts: &Options, secrets: &mut Vec<Strin
             },
             other => other.clone(),
         },
-        AuthMode::LogOn => login_for(
-            &out.user,
-            &out.password,
-            &out.credential,
-            "outgoing",
-            &mut findings,
-        ),
+        AuthMode::LogOn => match outgoing {
+            Some(out) => login_for(
+                &out.user,
+                &out.password,
+                &out.credential,
+                "outgoing",
+                &mut findings,
+            ),
+            None => LoginPlan::None,
+        },
     };
     let mut senders = Vec::new();
     let mut default_from = None;
@@ -626,21 +774,22 @@ fn plan(checked: &Checked, index: usize, opts: &Options, secrets: &mut Vec<Strin
         default_from = inc.user.clone().filter(|u| u.contains('@'));
     }
     let port = |p: u32| u16::try_from(p).unwrap_or(0);
-    let servers = vec![
-        ServerPlan {
-            role: Role::Incoming,
-            service: Service::from(a.protocol),
-            host: inc.server.clone(),
-            port: port(inc.effective_port(a.protocol)),
-            security: inc.security(),
-            login: in_login,
-            mailbox: inc.effective_mailbox(a.protocol).map(str::to_string),
-            senders: Vec::new(),
-            default_from: None,
-            send_test_to: None,
-            account_name: a.name.clone(),
-        },
-        ServerPlan {
+    let mut servers = vec![ServerPlan {
+        role: Role::Incoming,
+        service: Service::from(a.protocol),
+        host: inc.server.clone(),
+        port: port(inc.effective_port(a.protocol)),
+        security: inc.security(),
+        login: in_login,
+        mailbox: inc.effective_mailbox(a.protocol).map(str::to_string),
+        senders: Vec::new(),
+        default_from: None,
+        send_test_to: None,
+        account_name: a.name.clone(),
+        written_port: inc.port,
+    }];
+    if let Some(out) = outgoing {
+        servers.push(ServerPlan {
             role: Role::Outgoing,
             service: Service::Smtp,
             host: out.server.clone(),
@@ -652,8 +801,9 @@ fn plan(checked: &Checked, index: usize, opts: &Options, secrets: &mut Vec<Strin
             default_from,
             send_test_to: opts.send_test_to.clone(),
             account_name: a.name.clone(),
-        },
-    ];
+            written_port: out.port,
+        });
+    }
     Plan {
         index,
         servers,

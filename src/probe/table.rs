@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use super::{AccountReport, Outcome, Report};
+use super::{AccountReport, Outcome, Report, Role};
 use crate::source::Sources;
 
 fn mark(o: Outcome) -> &'static str {
@@ -70,6 +70,12 @@ fn account(out: &mut String, a: &AccountReport, sources: &Sources) {
             );
         }
     }
+    if !a.refused && !a.servers.iter().any(|s| s.role == Role::Outgoing) {
+        let _ = writeln!(
+            out,
+            "  outgoing: not configured (no `outgoing` block), not probed"
+        );
+    }
 }
 
 /// The table for every probed account, in input order.
@@ -80,4 +86,21 @@ pub fn render(report: &Report, sources: &Sources) -> String {
         out.push('\n');
     }
     out
+}
+
+/// `probed 2 accounts in 0.3 s (1 not probed)`: only accounts whose servers were contacted
+/// count as probed.
+pub fn summary_line(report: &Report) -> String {
+    let probed = report.accounts.iter().filter(|a| !a.refused).count();
+    let refused = report.accounts.len() - probed;
+    let mut s = format!(
+        "probed {probed} account{} in {:.1} s",
+        if probed == 1 { "" } else { "s" },
+        report.elapsed.as_secs_f64()
+    );
+    if refused > 0 {
+        s.push_str(&format!(" ({refused} not probed)"));
+    }
+    s.push('\n');
+    s
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::{Run, Session};
 use crate::probe::net::{Conn, NetError};
 use crate::probe::rules as r;
-use crate::probe::{pop3, smtp, Finding, LoginPlan, Outcome};
+use crate::probe::{pop3, smtp, Finding, LoginPlan, MailboxFacts, Outcome, SenderVerdict, Verdict};
 
 impl Run<'_> {
     // ---- after login --------------------------------------------------------------------
@@ -16,6 +16,11 @@ impl Run<'_> {
         let t = Instant::now();
         match s.imap.examine(&mut s.conn, &mailbox) {
             Ok((rep, n)) if rep.ok => {
+                self.report.mailbox = Some(MailboxFacts {
+                    name: mailbox.clone(),
+                    messages: n,
+                    opened: true,
+                });
                 let count = n.map(|n| format!(": {n} messages")).unwrap_or_default();
                 self.stage(
                     "mailbox",
@@ -25,6 +30,11 @@ impl Run<'_> {
                 );
             }
             Ok((rep, _)) => {
+                self.report.mailbox = Some(MailboxFacts {
+                    name: mailbox.clone(),
+                    messages: None,
+                    opened: false,
+                });
                 let names = s.imap.list(&mut s.conn).unwrap_or_default();
                 let similar = similar_names(&mailbox, &names);
                 self.stage(
@@ -50,7 +60,12 @@ impl Run<'_> {
                         quote_list(&names.iter().take(20).cloned().collect::<Vec<_>>())
                     )
                 };
-                self.find(&r::MAILBOX, &["mailbox"], msg).help = Some(help);
+                let target = self.rel("mailbox");
+                let f = self.find(&r::MAILBOX, &["mailbox"], msg);
+                f.help = Some(help);
+                if let Some(best) = similar.first() {
+                    f.fix = vec![(target, format!("{best:?}"))];
+                }
             }
             Err(e) => {
                 self.net_fail("mailbox", e, t);
@@ -63,7 +78,10 @@ impl Run<'_> {
         match pop3::command(&mut s.conn, "STAT") {
             Ok(rep) if rep.ok => {
                 let detail = match pop3::stat_counts(&rep) {
-                    Some((n, o)) => format!("STAT: {n} messages, {o} octets"),
+                    Some((n, o)) => {
+                        self.report.stat = Some((n, o));
+                        format!("STAT: {n} messages, {o} octets")
+                    }
                     None => format!("STAT: {}", rep.text),
                 };
                 self.stage("stat", Outcome::Ok, detail, t);
@@ -94,8 +112,20 @@ impl Run<'_> {
             let mut rejected = Vec::new();
             for (addr, at) in self.plan.senders.clone() {
                 match check_sender(&mut s.conn, &addr, &rcpt) {
-                    Ok(SenderResult::Accepted) => accepted.push(addr),
+                    Ok(SenderResult::Accepted) => {
+                        self.report.senders.push(SenderVerdict {
+                            address: addr.clone(),
+                            verdict: Verdict::Accepted,
+                            reply: None,
+                        });
+                        accepted.push(addr)
+                    }
                     Ok(SenderResult::SenderRejected(text)) => {
+                        self.report.senders.push(SenderVerdict {
+                            address: addr.clone(),
+                            verdict: Verdict::Rejected,
+                            reply: Some(text.clone()),
+                        });
                         let msg =
                             format!("the {} rejects From address {addr:?}: {text}", self.who());
                         let mut f = Finding::new(&r::FROM_REJECTED, &[], msg);
@@ -109,6 +139,11 @@ impl Run<'_> {
                         rejected.push(addr);
                     }
                     Ok(SenderResult::RecipientRejected(text)) => {
+                        self.report.senders.push(SenderVerdict {
+                            address: addr.clone(),
+                            verdict: Verdict::RecipientRefused,
+                            reply: Some(text.clone()),
+                        });
                         accepted.push(format!("{addr} (recipient {rcpt} refused: {text})"));
                     }
                     Err(e) => {

@@ -8,7 +8,7 @@ use super::{cert_line, describe, secs, smtp_caps, Caps, Run, Session};
 use crate::model::{Security, Service};
 use crate::probe::net::{self, Conn, ConnectError, NetError, TlsCause, TlsFailure, TlsInfo};
 use crate::probe::rules as r;
-use crate::probe::{imap, pop3, smtp, Outcome, Reply, Stage};
+use crate::probe::{advice, imap, pop3, smtp, Outcome, Reply, Stage};
 
 impl Run<'_> {
     // ---- connection and TLS -------------------------------------------------------------
@@ -17,7 +17,15 @@ impl Run<'_> {
     /// the implicit-TLS confirmation) are not.
     pub(super) fn dial(&mut self, record: bool) -> Option<TcpStream> {
         let t = Instant::now();
-        let (res, tried) = net::connect(&self.addrs, self.cx.timeout);
+        let (res, tried) = net::connect(&self.report.addresses, self.cx.timeout);
+        for a in &tried {
+            if !self.report.tried.contains(a) {
+                self.report.tried.push(*a);
+            }
+        }
+        if let Ok((_, addr)) = &res {
+            self.report.connected = Some(*addr);
+        }
         let tried_s: Vec<String> = tried.iter().map(SocketAddr::to_string).collect();
         match res {
             Ok((sock, addr)) => {
@@ -107,8 +115,8 @@ impl Run<'_> {
             "security \"basic\": the password and mail to the {} travel unencrypted",
             self.who()
         );
-        self.find(&r::CLEARTEXT, &["security"], msg).help =
-            Some("use \"ssl\" or \"tls\" if the server supports them".into());
+        let advice = advice::encrypt(&self.plan.side(), "if the server supports TLS, ");
+        self.find(&r::CLEARTEXT, &["security"], msg).advise(advice);
         let s = self.greet_and_caps(Conn::plain(sock, self.cx.timeout), true)?;
         Some(s)
     }
@@ -168,10 +176,14 @@ impl Run<'_> {
             "security \"auto\" resolved to {what} (\"{mode}\") on port {port}; pin it so a \
              changed server cannot silently downgrade the connection"
         );
-        let target = format!("{}/security", self.plan.role.key());
-        let f = self.find(&r::AUTO_RESOLVED, &["security", "server"], msg);
-        f.help = Some(format!("write security \"{mode}\""));
-        f.fix_value = Some((target, format!("\"{mode}\"")));
+        let pinned = if mode == "ssl" {
+            Security::Ssl
+        } else {
+            Security::Tls
+        };
+        let advice = advice::pin(&self.plan.side(), pinned);
+        self.find(&r::AUTO_RESOLVED, &["security", "server"], msg)
+            .advise(advice);
     }
 
     /// Plaintext greeting, capabilities, STARTTLS (required), TLS, capabilities again.
@@ -186,10 +198,9 @@ impl Run<'_> {
         let t = Instant::now();
         if !s.caps.starttls {
             let caps = s.caps.raw.join(" ");
-            let (word, alt) = match self.plan.service {
-                Service::Pop => ("STLS", "995"),
-                Service::Imap => ("STARTTLS", "993"),
-                Service::Smtp => ("STARTTLS", "465"),
+            let word = match self.plan.service {
+                Service::Pop => "STLS",
+                Service::Imap | Service::Smtp => "STARTTLS",
             };
             self.stage("tls", Outcome::Fail, format!("{word} not offered"), t);
             let msg = if auto {
@@ -205,10 +216,9 @@ impl Run<'_> {
                     self.who()
                 )
             };
-            self.find(&r::STARTTLS_MISSING, &["security"], msg).help = Some(format!(
-                "use the server's implicit-TLS port with security \"ssl\" (usually {alt}), or \
-                 security \"basic\" only if cleartext is really intended"
-            ));
+            let advice = advice::no_starttls(&self.plan.side());
+            self.find(&r::STARTTLS_MISSING, &["security"], msg)
+                .advise(advice);
             self.quit(s);
             return None;
         }
@@ -264,6 +274,7 @@ impl Run<'_> {
             match smtp::command(&mut s.conn, "EHLO mailcfg.invalid") {
                 Ok(rep) if rep.ok() => {
                     s.caps = smtp_caps(&rep);
+                    self.note_caps(&s.caps);
                     let detail = describe(&s.caps);
                     self.stage(
                         "capabilities",
@@ -280,6 +291,7 @@ impl Run<'_> {
             match self.read_caps(&mut s) {
                 Ok(c) => {
                     s.caps = c;
+                    self.note_caps(&s.caps);
                     let detail = describe(&s.caps);
                     self.stage(
                         "capabilities",
@@ -363,13 +375,19 @@ impl Run<'_> {
         let t = Instant::now();
         if self.plan.service == Service::Smtp {
             match smtp::command(&mut s.conn, "EHLO mailcfg.invalid") {
-                Ok(rep) if rep.ok() => s.caps = smtp_caps(&rep),
+                Ok(rep) if rep.ok() => {
+                    s.caps = smtp_caps(&rep);
+                    self.note_caps(&s.caps);
+                }
                 Ok(rep) => return self.protocol_fail("EHLO", &rep.text(), t),
                 Err(e) => return self.net_fail("capabilities", e, t),
             }
         } else {
             match self.read_caps(&mut s) {
-                Ok(c) => s.caps = c,
+                Ok(c) => {
+                    s.caps = c;
+                    self.note_caps(&s.caps);
+                }
                 Err(e) => return self.net_fail("capabilities", e, t),
             }
         }
@@ -472,12 +490,9 @@ impl Run<'_> {
             self.plan.service.display(),
             self.plan.security
         );
-        let plan = self.plan;
-        let f = self.find(&r::TLS_MISMATCH, &["security", "port"], msg);
-        f.help = Some(format!("use security \"ssl\" for port {port}"));
-        if plan.security != Security::Auto {
-            f.fix_value = Some((format!("{}/security", plan.role.key()), "\"ssl\"".into()));
-        }
+        let advice = advice::implicit_tls_here(&self.plan.side());
+        self.find(&r::TLS_MISMATCH, &["security", "port"], msg)
+            .advise(advice);
     }
 
     pub(super) fn tls_ok(&mut self, info: TlsInfo, how: &str, t: Instant) {
@@ -501,8 +516,8 @@ impl Run<'_> {
                      so an impostor would not be noticed",
                     c.subject
                 );
-                self.find(&r::UNVERIFIED, &["security"], msg).help =
-                    Some("use security \"ssl\" (with --ca-file for a private CA)".into());
+                let advice = advice::verify(&self.plan.side());
+                self.find(&r::UNVERIFIED, &["security"], msg).advise(advice);
             }
             (Some(c), true) if c.days_left < self.cx.warn_days => {
                 self.report.stages.push(Stage {
@@ -555,11 +570,6 @@ impl Run<'_> {
                     format!("{how}: the server answered in plaintext"),
                     t,
                 );
-                let (alt, mode) = match self.plan.service {
-                    Service::Imap => ("993", "tls"),
-                    Service::Pop => ("995", "tls"),
-                    Service::Smtp => ("465", "tls"),
-                };
                 let seen = if first.is_empty() {
                     String::new()
                 } else {
@@ -570,16 +580,9 @@ impl Run<'_> {
                      STARTTLS or cleartext port (TLS saw \"invalid content type\" / wrong \
                      version number)"
                 );
-                let plan = self.plan;
-                let fx = self.find(&r::TLS_MISMATCH, &["security", "port"], msg);
-                fx.help = Some(format!(
-                    "use security \"{mode}\" (STARTTLS) for port {port}, or the implicit-TLS port \
-                     (usually {alt})"
-                ));
-                fx.fix_value = Some((
-                    format!("{}/security", plan.role.key()),
-                    format!("\"{mode}\""),
-                ));
+                let advice = advice::plaintext_here(&self.plan.side());
+                self.find(&r::TLS_MISMATCH, &["security", "port"], msg)
+                    .advise(advice);
             }
             TlsCause::Expired
             | TlsCause::NotYetValid
@@ -649,7 +652,20 @@ impl Run<'_> {
                     _ => unreachable!(),
                 };
                 cert_stage(self, detail);
-                self.find(&r::CERTIFICATE, &["server"], msg).help = Some(help);
+                // A name the certificate covers is a fix `check` accepts (a wildcard is not a
+                // server name).
+                let covered = match (&cause, &c) {
+                    (TlsCause::WrongHost, Some(c)) => {
+                        c.names.iter().find(|n| !n.contains('*')).cloned()
+                    }
+                    _ => None,
+                };
+                let target = self.rel("server");
+                let f = self.find(&r::CERTIFICATE, &["server"], msg);
+                f.help = Some(help);
+                if let Some(name) = covered {
+                    f.fix = vec![(target, format!("{name:?}"))];
+                }
             }
             TlsCause::Timeout => {
                 let waited = secs(self.cx.timeout);

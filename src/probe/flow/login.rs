@@ -7,7 +7,7 @@ use super::{Run, Session};
 use crate::model::Service;
 use crate::probe::net::NetError;
 use crate::probe::rules as r;
-use crate::probe::{pop3, smtp, Finding, LoginPlan, Outcome, Reply};
+use crate::probe::{advice, pop3, smtp, Finding, LoginPlan, Outcome, Reply};
 
 impl Run<'_> {
     // ---- login --------------------------------------------------------------------------
@@ -44,8 +44,9 @@ impl Run<'_> {
                      STARTTLS",
                     run.who()
                 );
-                run.find(&r::LOGIN_DISABLED, &["security"], msg).help =
-                    Some("use security \"tls\" (STARTTLS) or \"ssl\"".into());
+                let advice = advice::encrypt(&run.plan.side(), "");
+                run.find(&r::LOGIN_DISABLED, &["security"], msg)
+                    .advise(advice);
             } else {
                 let msg = format!(
                     "the {} does not offer {what} (mechanisms: {offered})",
@@ -69,8 +70,9 @@ impl Run<'_> {
                         "the {} refuses to log in without TLS (LOGINDISABLED)",
                         self.who()
                     );
-                    self.find(&r::LOGIN_DISABLED, &["security"], msg).help =
-                        Some("use security \"tls\" (STARTTLS) or \"ssl\"".into());
+                    let advice = advice::encrypt(&self.plan.side(), "");
+                    self.find(&r::LOGIN_DISABLED, &["security"], msg)
+                        .advise(advice);
                     return false;
                 }
                 if bearer {
@@ -205,8 +207,9 @@ impl Run<'_> {
             || lower.contains("must issue a starttls");
         if needs_tls && !tls {
             let msg = format!("the {} refuses to log in without TLS: {text}", self.who());
-            self.find(&r::LOGIN_DISABLED, &["security"], msg).help =
-                Some("use security \"tls\" (STARTTLS) or \"ssl\"".into());
+            let advice = advice::encrypt(&self.plan.side(), "");
+            self.find(&r::LOGIN_DISABLED, &["security"], msg)
+                .advise(advice);
             return;
         }
         let what = if bearer { "token" } else { "password" };

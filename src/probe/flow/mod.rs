@@ -9,16 +9,17 @@ mod after_login;
 mod establish;
 mod login;
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::net::{self, Conn, Trust};
+use super::resolve::{self, ResolveError, Resolver};
 use super::rules as r;
 use super::{imap, pop3, smtp, Finding, Outcome, ServerPlan, ServerReport, Stage};
 use crate::model::Service;
 
 pub struct Ctx<'a> {
     pub trust: &'a Trust,
+    pub resolver: Resolver,
     pub timeout: Duration,
     pub warn_days: i64,
 }
@@ -47,7 +48,6 @@ struct Run<'a> {
     cx: &'a Ctx<'a>,
     report: ServerReport,
     findings: Vec<Finding>,
-    addrs: Vec<SocketAddr>,
 }
 
 pub fn probe_server(plan: &ServerPlan, cx: &Ctx<'_>) -> (ServerReport, Vec<Finding>) {
@@ -64,9 +64,17 @@ pub fn probe_server(plan: &ServerPlan, cx: &Ctx<'_>) -> (ServerReport, Vec<Findi
             tls: None,
             stages: Vec::new(),
             sent_message_id: None,
+            addresses: Vec::new(),
+            resolve_error: None,
+            tried: Vec::new(),
+            connected: None,
+            capabilities: Vec::new(),
+            mechanisms: Vec::new(),
+            mailbox: None,
+            stat: None,
+            senders: Vec::new(),
         },
         findings: Vec::new(),
-        addrs: Vec::new(),
     };
     run.go();
     (run.report, run.findings)
@@ -128,7 +136,7 @@ impl Run<'_> {
             at,
             message: msg,
             help: None,
-            fix_value: None,
+            fix: Vec::new(),
         });
         self.findings.last_mut().expect("just pushed")
     }
@@ -144,16 +152,28 @@ impl Run<'_> {
 
     fn go(&mut self) {
         let t = Instant::now();
-        match net::resolve(&self.plan.host, self.plan.port, self.cx.timeout) {
+        match resolve::resolve(
+            self.cx.resolver,
+            &self.plan.host,
+            self.plan.port,
+            self.cx.timeout,
+        ) {
             Ok(addrs) => {
                 let list: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
                 self.stage("resolve", Outcome::Ok, list.join(", "), t);
-                self.addrs = addrs;
+                self.report.addresses = addrs;
             }
             Err(e) => {
-                self.stage("resolve", Outcome::Fail, e.clone(), t);
-                self.find(&r::DNS, &["server"], e).help =
-                    Some("check the `server` name (and this machine's DNS)".into());
+                let msg = e.message().to_string();
+                self.stage("resolve", Outcome::Fail, msg.clone(), t);
+                let help = match e {
+                    ResolveError::Unreachable(_) => {
+                        "check this machine's DNS configuration (or --dns-server)"
+                    }
+                    _ => "check the `server` name",
+                };
+                self.report.resolve_error = Some(e);
+                self.find(&r::DNS, &["server"], msg).help = Some(help.into());
                 return;
             }
         }
@@ -168,6 +188,12 @@ impl Run<'_> {
             }
         }
         self.quit(s);
+    }
+
+    /// What the server offers, kept for the results (the last read wins: after STARTTLS).
+    fn note_caps(&mut self, c: &Caps) {
+        self.report.capabilities = c.raw.clone();
+        self.report.mechanisms = c.mechs.clone();
     }
 
     fn quit(&mut self, mut s: Session) {

@@ -1217,7 +1217,8 @@ fn probe_rules_are_documented_and_explained() {
     for word in doc.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
         if word.starts_with("probe-") && word.len() > "probe-".len() {
             assert!(
-                names.contains(&word) || word == "probe-local" || word == "probe-local-output",
+                names.contains(&word)
+                    || ["probe-local", "probe-local-output", "probe-results"].contains(&word),
                 "docs/probe.md names an unknown rule {word}"
             );
         }
@@ -1571,4 +1572,225 @@ fn port_and_security_advice_is_accepted_by_check_everywhere() {
         }
     }
     assert!(combos > 50, "{combos}");
+}
+
+// ---- results as data ------------------------------------------------------------------------
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Parses a results document and validates it against schema/probe-results.schema.json.
+fn results_document(text: &str) -> serde_json::Value {
+    let schema =
+        std::fs::read_to_string(Path::new(ROOT).join("schema/probe-results.schema.json")).unwrap();
+    let validator =
+        jsonschema::validator_for(&serde_json::from_str(&schema).unwrap()).expect("results schema");
+    let v: serde_json::Value = serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("results-json does not parse: {e}\n{text}"));
+    let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+    assert!(
+        errors.is_empty(),
+        "results violate their schema: {errors:#?}\n{text}"
+    );
+    v
+}
+
+#[test]
+fn results_schema_is_up_to_date() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        .args(["schema", "--probe-results"])
+        .output()
+        .unwrap();
+    let generated = String::from_utf8(out.stdout).unwrap();
+    let checked_in =
+        std::fs::read_to_string(Path::new(ROOT).join("schema/probe-results.schema.json")).unwrap();
+    assert!(
+        generated == checked_in,
+        "schema/probe-results.schema.json is stale: run \
+         `cargo run -- schema --probe-results > schema/probe-results.schema.json`"
+    );
+}
+
+/// Three accounts: one that passes (IMAP with `auto` over STARTTLS, SMTP), one with a wrong
+/// password on POP3, one refused (no user).
+fn three_accounts() -> String {
+    let good = account("imap", "server \"localhost\"\n        security \"auto\"\n        port 10143", Some("server \"localhost\"\n        security \"tls\"\n        port 10587\n        auth \"same-as-incoming\""))
+        .replace("account \"Test\"", "account \"Good\"");
+    let bad_password = account(
+        "pop",
+        "server \"localhost\"\n        security \"ssl\"\n        port 10995",
+        None,
+    )
+    .replace("account \"Test\"", "account \"BadPassword\"")
+    .replace(
+        &format!("password env=\"{PW_VAR}\""),
+        "password \"not-the-password\"",
+    );
+    let refused = imap("localhost", "ssl", "10993")
+        .replace("account \"Test\"", "account \"NoUser\"")
+        .replace("        user \"testuser\"\n", "");
+    format!("{good}{bad_password}{refused}")
+}
+
+#[test]
+fn results_json_has_every_stage_and_detail_and_matches_its_schema() {
+    let env = need_servers!();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.json");
+    let out = probe(
+        &env,
+        &three_accounts(),
+        &[
+            "--format",
+            "results-json",
+            "--output",
+            &format!("results-json={}", copy.display()),
+        ],
+    );
+    let doc = results_document(&out.stdout);
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["exit_code"], 1);
+    assert_eq!(
+        std::fs::read_to_string(&copy).unwrap(),
+        out.stdout,
+        "--output differs from stdout"
+    );
+    let accounts = doc["accounts"].as_array().unwrap();
+    let names: Vec<&str> = accounts
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Good", "BadPassword", "NoUser"]);
+    assert_eq!(doc["summary"]["probed"], 2);
+    assert_eq!(doc["summary"]["not_probed"], 1);
+    assert_eq!(doc["summary"]["failed"], 1);
+
+    let good = &accounts[0];
+    assert_eq!(good["status"], "ok", "{good:#}");
+    let imap = &good["servers"][0];
+    assert_eq!(imap["role"], "incoming");
+    assert_eq!(imap["protocol"], "imap");
+    assert_eq!(imap["resolved_security"], "tls");
+    assert_eq!(imap["tls"]["version"], "TLS 1.3");
+    assert!(imap["tls"]["cipher"]
+        .as_str()
+        .unwrap()
+        .starts_with("TLS13_"));
+    assert_eq!(imap["certificate"]["subject"], "CN=localhost");
+    assert_eq!(imap["certificate"]["issuer"], "CN=mailsrv test CA");
+    assert!(imap["certificate"]["sans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == "localhost"));
+    assert_eq!(imap["certificate"]["not_after"], "2099-12-31T23:59:59Z");
+    assert!(imap["certificate"]["days_left"].as_i64().unwrap() > 20_000);
+    assert!(imap["auth_mechanisms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m == "PLAIN"));
+    assert!(imap["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "IMAP4rev1"));
+    assert_eq!(imap["addresses"][0], "127.0.0.1");
+    assert_eq!(imap["connected_to"], "127.0.0.1:10143");
+    assert_eq!(imap["mailbox"]["name"], "INBOX");
+    assert!(imap["mailbox"]["messages"].as_u64().is_some(), "{imap:#}");
+    let stages: Vec<&str> = imap["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            "resolve",
+            "connect",
+            "tls",
+            "greeting",
+            "capabilities",
+            "tls",
+            "certificate",
+            "capabilities",
+            "login",
+            "mailbox"
+        ]
+    );
+    assert!(imap["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["status"] != "failed"));
+    let smtp = &good["servers"][1];
+    assert_eq!(smtp["protocol"], "smtp");
+    assert_eq!(smtp["senders"][0]["address"], "testuser@localhost");
+    assert_eq!(smtp["senders"][0]["verdict"], "accepted");
+    // `auto` resolving is an info on the Good account.
+    assert!(good["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["rule"] == "probe-auto-resolved"));
+
+    let bad = &accounts[1];
+    assert_eq!(bad["status"], "failed");
+    let pop = &bad["servers"][0];
+    assert_eq!(pop["protocol"], "pop3");
+    let login = pop["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "login")
+        .unwrap();
+    assert_eq!(login["status"], "failed");
+    assert!(login["duration_ms"].as_f64().is_some());
+    assert!(bad["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["rule"] == "probe-login"));
+    assert!(
+        !out.stdout.contains("not-the-password"),
+        "a literal secret leaked"
+    );
+
+    let refused = &accounts[2];
+    assert_eq!(refused["status"], "not-probed");
+    assert!(refused["servers"].as_array().unwrap().is_empty());
+    assert!(refused["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["rule"] == "probe-not-ready"));
+}
+
+/// docs/probe.md's server object is valid against the schema's Server definition.
+#[test]
+fn documented_results_server_matches_the_schema() {
+    let mut schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(ROOT).join("schema/probe-results.schema.json")).unwrap(),
+    )
+    .unwrap();
+    schema["$ref"] = "#/$defs/Server".into();
+    for k in [
+        "properties",
+        "required",
+        "additionalProperties",
+        "title",
+        "type",
+    ] {
+        schema.as_object_mut().unwrap().remove(k);
+    }
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let example: serde_json::Value =
+        serde_json::from_str(&doc_block("results-server-example")).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&example)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(example["resolved_security"], "tls");
 }

@@ -10,7 +10,7 @@ use mailcfg::diagnostics::config;
 use mailcfg::diagnostics::Level;
 use mailcfg::pipeline::check_with;
 use mailcfg::probe::resolve::Resolver;
-use mailcfg::probe::{self, Options};
+use mailcfg::probe::{self, results, Options};
 use mailcfg::render::{self, Format, Report};
 use mailcfg::source::{self, redact};
 use mailcfg::Input;
@@ -65,17 +65,72 @@ pub struct ProbeArgs {
     /// mailcfg.kdl found walking up from the first path.
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
-    /// Output format on stdout: human (the per-stage table, then the findings), or one of
-    /// check's machine formats for the findings: concise, json, sarif, github, gitlab.
+    /// Output format on stdout: human (the per-stage table, then the findings); results-json
+    /// (every stage, its details and the findings as one document, schema/probe-results.schema.json);
+    /// or one of check's machine formats for the findings: concise, json, sarif, github, gitlab.
     #[arg(long, value_name = "FORMAT", default_value = "human",
-          value_parser = PossibleValuesParser::new(Format::NAMES).map(|s| s.parse::<Format>().expect("listed format")))]
-    format: Format,
+          value_parser = PossibleValuesParser::new(ProbeFormat::NAMES).map(|s| s.parse::<ProbeFormat>().expect("listed format")))]
+    format: ProbeFormat,
+    /// Also write the results in FORMAT to PATH (repeatable), e.g.
+    /// `--output results-json=probe.json`.
+    #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = parse_output)]
+    outputs: Vec<(ProbeFormat, PathBuf)>,
     /// When to use colours in the human format: auto (a terminal without NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
     /// Exit with 1 when warnings are found, not only errors.
     #[arg(long)]
     deny_warnings: bool,
+}
+
+/// What `probe` can print: check's formats for the findings, or the results of every stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeFormat {
+    Findings(Format),
+    ResultsJson,
+}
+
+impl ProbeFormat {
+    const NAMES: &'static [&'static str] = &[
+        "human",
+        "results-json",
+        "concise",
+        "json",
+        "sarif",
+        "github",
+        "gitlab",
+    ];
+    fn name(self) -> &'static str {
+        match self {
+            ProbeFormat::Findings(f) => f.name(),
+            ProbeFormat::ResultsJson => "results-json",
+        }
+    }
+}
+
+impl std::str::FromStr for ProbeFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "results-json" => Ok(ProbeFormat::ResultsJson),
+            _ => s.parse::<Format>().map(ProbeFormat::Findings).map_err(|_| {
+                format!(
+                    "unknown format {s:?}; expected one of: {}",
+                    ProbeFormat::NAMES.join(", ")
+                )
+            }),
+        }
+    }
+}
+
+fn parse_output(s: &str) -> Result<(ProbeFormat, PathBuf), String> {
+    let (format, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=PATH, e.g. results-json=probe.json; got {s:?}"))?;
+    if path.is_empty() {
+        return Err(format!("no path after {format:?}="));
+    }
+    Ok((format.parse()?, PathBuf::from(path)))
 }
 
 fn parse_timeout(s: &str) -> Result<f64, String> {
@@ -106,7 +161,11 @@ fn parse_address(s: &str) -> Result<String, String> {
 }
 
 pub fn run(args: ProbeArgs) -> u8 {
-    let color = args.format == Format::Human && use_color(args.color);
+    let started_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let human = args.format == ProbeFormat::Findings(Format::Human);
+    let color = human && use_color(args.color);
     let config = match load_config(&args.paths, args.config.as_deref(), color) {
         Ok(c) => c,
         Err(code) => return code,
@@ -179,18 +238,49 @@ pub fn run(args: ProbeArgs) -> u8 {
         files: files.len(),
         exit_code: code,
     };
-    let out = if args.format == Format::Human {
-        let mut out = probe::table::render(&report, &checked.sources);
-        out.push_str(&render::render(Format::Human, &rendered, color));
-        out.push_str(&probe::table::summary_line(&report));
-        out
-    } else {
-        render::render(args.format, &rendered, false)
+    let results = std::cell::OnceCell::new();
+    let render_as = |format: ProbeFormat, color: bool| -> String {
+        let out = match format {
+            ProbeFormat::Findings(Format::Human) => {
+                let mut out = probe::table::render(&report, &checked.sources);
+                out.push_str(&render::render(Format::Human, &rendered, color));
+                out.push_str(&probe::table::summary_line(&report));
+                out
+            }
+            ProbeFormat::Findings(f) => render::render(f, &rendered, false),
+            ProbeFormat::ResultsJson => results::render(
+                results
+                    .get_or_init(|| results::document(&report, &checked, &diags, started_at, code)),
+            ),
+        };
+        // Resolved passwords and tokens, which no renderer knows about.
+        redact::scrub(&out, &report.secrets)
     };
-    // Resolved passwords and tokens, which no renderer knows about.
-    let out = redact::scrub(&out, &report.secrets);
+    let mut code = code;
+    let out = render_as(args.format, color);
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(out.as_bytes());
-    let _ = stdout.flush();
+    if let Err(e) = stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!(
+                "mailcfg: cannot write to stdout: {}",
+                source::io_message(&e)
+            );
+            code = 2;
+        }
+    }
+    for (format, path) in &args.outputs {
+        if let Err(e) = std::fs::write(path, render_as(*format, false)) {
+            eprintln!(
+                "mailcfg: cannot write {} results to {}: {}",
+                format.name(),
+                path.display(),
+                source::io_message(&e)
+            );
+            code = 2;
+        }
+    }
     code
 }

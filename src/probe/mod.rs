@@ -11,6 +11,7 @@ pub mod imap;
 pub mod net;
 pub mod pop3;
 pub mod resolve;
+pub mod results;
 pub mod rules;
 pub mod smtp;
 pub mod table;
@@ -151,6 +152,8 @@ pub struct ServerReport {
     pub stat: Option<(u64, u64)>,
     /// SMTP: each From address tested with MAIL FROM/RCPT TO.
     pub senders: Vec<SenderVerdict>,
+    /// The certificate the server presented, whether or not it was accepted.
+    pub certificate: Option<CertInfo>,
 }
 
 /// The mailbox the IMAP probe opened (read-only).

@@ -154,6 +154,8 @@ pub struct CertInfo {
     pub subject: String,
     pub issuer: String,
     pub not_after: String,
+    /// `not_after` as seconds since the Unix epoch.
+    pub not_after_unix: i64,
     pub days_left: i64,
     pub names: Vec<String>,
     pub self_signed: bool,
@@ -188,6 +190,7 @@ impl CertInfo {
             not_after: not_after
                 .to_rfc2822()
                 .unwrap_or_else(|_| not_after.to_string()),
+            not_after_unix: not_after.timestamp(),
             days_left,
             names,
         })

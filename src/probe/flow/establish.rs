@@ -541,6 +541,7 @@ impl Run<'_> {
             }),
             (None, _) => {}
         }
+        self.report.certificate = info.cert.clone();
         self.report.tls = Some(info);
     }
 
@@ -548,6 +549,9 @@ impl Run<'_> {
         let host = self.plan.host.clone();
         let port = self.plan.port;
         let cause = f.cause();
+        if f.cert.is_some() {
+            self.report.certificate = f.cert.clone();
+        }
         let cert_stage = |run: &mut Self, detail: String| {
             run.report.stages.push(Stage {
                 name: "certificate",

@@ -73,6 +73,7 @@ pub fn probe_server(plan: &ServerPlan, cx: &Ctx<'_>) -> (ServerReport, Vec<Findi
             mailbox: None,
             stat: None,
             senders: Vec::new(),
+            certificate: None,
         },
         findings: Vec::new(),
     };

@@ -1794,3 +1794,121 @@ fn documented_results_server_matches_the_schema() {
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(example["resolved_security"], "tls");
 }
+
+// ---- live progress --------------------------------------------------------------------------
+
+/// "Slow" (first in the file) waits for a silent server for 1 s; "Fast" is done in milliseconds.
+fn slow_and_fast(env: &Env) -> String {
+    let silent = env.get("MAILSRV_SILENT_PORT");
+    let slow = imap("localhost", "ssl", &silent).replace("account \"Test\"", "account \"Slow\"");
+    let fast = imap("localhost", "ssl", "10993").replace("account \"Test\"", "account \"Fast\"");
+    format!("{slow}{fast}")
+}
+
+#[test]
+fn off_a_terminal_each_account_is_printed_as_it_finishes() {
+    use std::io::{BufRead, BufReader};
+    let env = need_servers!();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("accounts.kdl"), slow_and_fast(&env)).unwrap();
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        .current_dir(dir.path())
+        .args([
+            "probe",
+            "accounts.kdl",
+            "--timeout",
+            "1",
+            "--color",
+            "never",
+        ])
+        .args(["--ca-file", &env.get("MAILSRV_CA")])
+        .env(PW_VAR, env.get("MAILSRV_PASS"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        lines.push((started.elapsed(), line.unwrap()));
+    }
+    let status = child.wait().unwrap();
+    let end = started.elapsed();
+    assert_eq!(status.code(), Some(1));
+    let at = |prefix: &str| {
+        lines
+            .iter()
+            .position(|(_, l)| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no line {prefix:?}: {lines:#?}"))
+    };
+    let fast = at("account \"Fast\"");
+    let slow = at("account \"Slow\"");
+    // Completion order on the screen, and Fast arrived long before the run ended.
+    assert!(fast < slow, "{lines:#?}");
+    assert!(
+        end - lines[fast].0 > Duration::from_millis(500),
+        "Fast was held back: {lines:#?}"
+    );
+    // No progress line off a terminal.
+    assert!(
+        !lines
+            .iter()
+            .any(|(_, l)| l.contains('\r') || l.contains("in flight")),
+        "{lines:#?}"
+    );
+    // The summary lists the accounts in input order.
+    let summary = at("summary:");
+    assert!(
+        lines[summary + 1].1.contains("FAILED") && lines[summary + 1].1.contains("\"Slow\""),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[summary + 2].1.contains("OK") && lines[summary + 2].1.contains("\"Fast\""),
+        "{lines:#?}"
+    );
+    assert!(summary > slow);
+}
+
+/// Runs mailcfg under a pseudo-terminal (util-linux `script`), returning what the terminal got.
+fn on_a_terminal(env: &Env, dir: &Path, args: &str) -> String {
+    let bin = env!("CARGO_BIN_EXE_mailcfg");
+    let cmd = format!(
+        "{bin} probe accounts.kdl --timeout 1 --ca-file {} {args}",
+        env.get("MAILSRV_CA")
+    );
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(dir)
+        .env(PW_VAR, env.get("MAILSRV_PASS"))
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("`script` from util-linux runs mailcfg under a pseudo-terminal");
+    String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n")
+}
+
+#[test]
+fn on_a_terminal_a_progress_line_shows_the_slowest_account_in_flight() {
+    let env = need_servers!();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("accounts.kdl"), slow_and_fast(&env)).unwrap();
+    let screen = on_a_terminal(&env, dir.path(), "");
+    // The progress line names the account still running, and is erased before each block.
+    assert!(screen.contains("[1/2] "), "{screen:?}");
+    assert!(screen.contains("slowest in flight: \"Slow\""), "{screen:?}");
+    assert!(screen.contains("\r\x1b[2Kaccount \"Slow\""), "{screen:?}");
+    let fast = screen.find("account \"Fast\"").unwrap();
+    let slow = screen.find("account \"Slow\"").unwrap();
+    assert!(fast < slow, "{screen}");
+    // After the last block the progress line is gone for good: the summary follows.
+    let tail = &screen[screen.find("summary:").unwrap()..];
+    assert!(
+        !tail.contains("in flight") && !tail.contains('\x1b'),
+        "{tail:?}"
+    );
+
+    // Machine formats get nothing of this, even on a terminal.
+    let json = on_a_terminal(&env, dir.path(), "--format results-json");
+    let doc = results_document(&json);
+    assert_eq!(doc["accounts"][0]["name"], "Slow");
+    assert!(!json.contains("in flight"));
+}

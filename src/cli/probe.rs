@@ -1,6 +1,6 @@
 //! `mailcfg probe`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -198,7 +198,30 @@ pub fn run(args: ProbeArgs) -> u8 {
         allow_check_errors: args.allow_check_errors,
         resolver: args.dns_server.unwrap_or_default(),
     };
-    let report = match probe::probe(&checked, &opts, &selected) {
+    // The human format shows each account as it finishes; machine formats print once, at the end.
+    let live = human.then(|| {
+        probe::live::Live::new(
+            &checked.sources,
+            selected.len(),
+            std::io::stdout().is_terminal(),
+        )
+    });
+    let result = std::thread::scope(|s| {
+        let ticker = live.as_ref().map(|l| s.spawn(move || l.tick()));
+        let progress: &dyn probe::Progress = match &live {
+            Some(l) => l,
+            None => &probe::Silent,
+        };
+        let r = probe::probe(&checked, &opts, &selected, progress);
+        if let Some(l) = &live {
+            l.stop();
+        }
+        if let Some(t) = ticker {
+            let _ = t.join();
+        }
+        r
+    });
+    let report = match result {
         Ok(r) => r,
         Err(e) => {
             eprintln!("mailcfg: {e}");
@@ -257,7 +280,15 @@ pub fn run(args: ProbeArgs) -> u8 {
         redact::scrub(&out, &report.secrets)
     };
     let mut code = code;
-    let out = render_as(args.format, color);
+    let out = if human {
+        // The blocks are on the screen already: the findings, then every account in input order.
+        let mut out = render::render(Format::Human, &rendered, color);
+        out.push_str(&probe::table::summary(&report, &checked.sources));
+        out.push_str(&probe::table::summary_line(&report));
+        redact::scrub(&out, &report.secrets)
+    } else {
+        render_as(args.format, color)
+    };
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout
         .write_all(out.as_bytes())

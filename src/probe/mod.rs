@@ -8,6 +8,7 @@
 pub mod advice;
 mod flow;
 pub mod imap;
+pub mod live;
 pub mod net;
 pub mod pop3;
 pub mod resolve;
@@ -374,7 +375,24 @@ fn unknown_account(checked: &Checked, name: &str) -> String {
 }
 
 /// Probes the selected accounts of a checked tree.
-pub fn probe(checked: &Checked, opts: &Options, selected: &[usize]) -> Result<Report, String> {
+/// Told about each account as the probe goes, from the worker threads (in completion order).
+pub trait Progress: Sync {
+    /// An account's servers are about to be contacted (refused accounts are not started).
+    fn started(&self, _index: usize, _name: &str) {}
+    /// An account is finished; `secrets` are the resolved secrets to scrub from anything shown.
+    fn finished(&self, _index: usize, _account: &AccountReport, _secrets: &[String]) {}
+}
+
+/// No live output (machine formats, library use).
+pub struct Silent;
+impl Progress for Silent {}
+
+pub fn probe(
+    checked: &Checked,
+    opts: &Options,
+    selected: &[usize],
+    progress: &dyn Progress,
+) -> Result<Report, String> {
     let started = Instant::now();
     let trust = net::Trust::new(opts.ca_file.as_deref())?;
     let mut secrets = Vec::new();
@@ -397,7 +415,11 @@ pub fn probe(checked: &Checked, opts: &Options, selected: &[usize]) -> Result<Re
             s.spawn(|| loop {
                 let k = next.fetch_add(1, Ordering::SeqCst);
                 let Some(p) = plans.get(k) else { break };
+                if !p.refused {
+                    progress.started(k, &checked.project.accounts[p.index].value.name);
+                }
                 let r = run_plan(checked, p, &cx);
+                progress.finished(k, &r, &secrets);
                 if let Ok(mut slot) = results[k].lock() {
                     *slot = Some(r);
                 }

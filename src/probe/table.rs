@@ -24,14 +24,8 @@ fn ms(d: Option<Duration>) -> String {
 }
 
 fn account(out: &mut String, a: &AccountReport, sources: &Sources) {
+    let status = status_word(a);
     let path = sources.get(a.file).display_path();
-    let status = if a.refused {
-        "NOT PROBED".to_string()
-    } else if a.servers.iter().any(|s| s.failed()) {
-        "FAILED".to_string()
-    } else {
-        "OK".to_string()
-    };
     let _ = writeln!(
         out,
         "account {:?} ({path}): {status} in {:.1} s",
@@ -76,6 +70,52 @@ fn account(out: &mut String, a: &AccountReport, sources: &Sources) {
             "  outgoing: not configured (no `outgoing` block), not probed"
         );
     }
+}
+
+fn status_word(a: &AccountReport) -> &'static str {
+    if a.refused {
+        "NOT PROBED"
+    } else if a.servers.iter().any(|s| s.failed()) {
+        "FAILED"
+    } else {
+        "OK"
+    }
+}
+
+/// One account's block (its header line and a line per stage), followed by a blank line.
+pub fn account_block(a: &AccountReport, sources: &Sources) -> String {
+    let mut out = String::new();
+    account(&mut out, a, sources);
+    out.push('\n');
+    out
+}
+
+/// One line per account in input order, whatever order they finished in.
+pub fn summary(report: &Report, sources: &Sources) -> String {
+    let mut out = String::from("summary:\n");
+    for a in &report.accounts {
+        let failed: Vec<String> = a
+            .servers
+            .iter()
+            .filter_map(|s| {
+                let st = s.stages.iter().find(|st| st.outcome == Outcome::Fail)?;
+                Some(format!("{} {}", s.role.key(), st.name))
+            })
+            .collect();
+        let why = if failed.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} failed)", failed.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "  {:<10} {:?} ({}){why}",
+            status_word(a),
+            a.name,
+            sources.get(a.file).display_path()
+        );
+    }
+    out
 }
 
 /// The table for every probed account, in input order.

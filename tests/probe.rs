@@ -1912,3 +1912,192 @@ fn on_a_terminal_a_progress_line_shows_the_slowest_account_in_flight() {
     assert_eq!(doc["accounts"][0]["name"], "Slow");
     assert!(!json.contains("in flight"));
 }
+
+// ---- metrics --------------------------------------------------------------------------------
+
+/// Parses OpenMetrics text with the Prometheus project's own Python parsers (PyPI
+/// prometheus_client, installed by scripts/setup-prometheus-client.sh): the strict OpenMetrics
+/// parser, and the classic text-format parser node_exporter's textfile collector follows.
+/// Returns every sample as (name, labels, value).
+fn parse_metrics(text: &str) -> Vec<(String, HashMap<String, String>, f64)> {
+    const SCRIPT: &str = r#"
+import json, sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics
+from prometheus_client.parser import text_string_to_metric_families as classic
+text = sys.stdin.read()
+strict = [s for f in openmetrics(text) for s in f.samples]
+old = [s for f in classic(text) for s in f.samples]
+assert len(strict) == len(old), (len(strict), len(old))
+print(json.dumps([[s.name, s.labels, s.value] for s in strict]))
+"#;
+    use std::io::Write as _;
+    let mut child = Command::new("python3")
+        .args(["-c", SCRIPT])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("No module named 'prometheus_client'"),
+        "prometheus_client is missing: run `bash scripts/setup-prometheus-client.sh`"
+    );
+    assert!(
+        out.status.success(),
+        "the metrics do not parse: {err}\n{text}"
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn openmetrics_are_accepted_by_the_prometheus_parsers() {
+    let env = need_servers!();
+    let out = probe(&env, &three_accounts(), &["--format", "openmetrics"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stdout.ends_with("# EOF\n"), "{}", out.stdout);
+    let samples = parse_metrics(&out.stdout);
+    let value = |name: &str, want: &[(&str, &str)]| -> f64 {
+        let found: Vec<f64> = samples
+            .iter()
+            .filter(|(n, l, _)| {
+                n == name
+                    && want
+                        .iter()
+                        .all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
+            })
+            .map(|s| s.2)
+            .collect();
+        assert_eq!(found.len(), 1, "{name} {want:?}: {found:?}\n{}", out.stdout);
+        found[0]
+    };
+    assert_eq!(
+        value("mailcfg_probe_account_success", &[("account", "Good")]),
+        1.0
+    );
+    assert_eq!(
+        value(
+            "mailcfg_probe_account_success",
+            &[("account", "BadPassword")]
+        ),
+        0.0
+    );
+    assert_eq!(
+        value("mailcfg_probe_account_success", &[("account", "NoUser")]),
+        0.0
+    );
+    assert_eq!(
+        value("mailcfg_probe_account_probed", &[("account", "NoUser")]),
+        0.0
+    );
+    assert_eq!(
+        value(
+            "mailcfg_probe_stage_success",
+            &[
+                ("account", "BadPassword"),
+                ("role", "incoming"),
+                ("stage", "login")
+            ]
+        ),
+        0.0
+    );
+    assert_eq!(
+        value(
+            "mailcfg_probe_stage_success",
+            &[
+                ("account", "Good"),
+                ("role", "incoming"),
+                ("stage", "login")
+            ]
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            "mailcfg_probe_server_success",
+            &[
+                ("account", "Good"),
+                ("role", "outgoing"),
+                ("protocol", "smtp")
+            ]
+        ),
+        1.0
+    );
+    assert!(
+        value(
+            "mailcfg_probe_stage_duration_seconds",
+            &[("account", "Good"), ("role", "incoming"), ("stage", "tls")]
+        ) > 0.0
+    );
+    assert_eq!(
+        value(
+            "mailcfg_probe_security_mode",
+            &[
+                ("account", "Good"),
+                ("role", "incoming"),
+                ("configured", "auto"),
+                ("resolved", "tls")
+            ]
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            "mailcfg_probe_certificate_expiry_timestamp_seconds",
+            &[("account", "Good"), ("role", "incoming")]
+        ),
+        4_102_444_799.0
+    );
+    assert!(
+        value(
+            "mailcfg_probe_certificate_days_left",
+            &[("account", "Good"), ("role", "incoming")]
+        ) > 20_000.0
+    );
+    assert!(
+        value(
+            "mailcfg_probe_mailbox_messages",
+            &[("account", "Good"), ("role", "incoming")]
+        ) >= 0.0
+    );
+
+    // An expired certificate: negative days left, an expiry in the past.
+    let expired = imap(&env.get("MAILSRV_HOST_EXPIRED"), "ssl", "10993");
+    let out = probe(&env, &expired, &["--format", "openmetrics"]);
+    let samples = parse_metrics(&out.stdout);
+    let days = samples
+        .iter()
+        .find(|s| s.0 == "mailcfg_probe_certificate_days_left" && s.1["role"] == "incoming")
+        .unwrap();
+    assert!(days.2 < 0.0, "{}", out.stdout);
+}
+
+/// The alert rules in docs/probe.md use metrics the probe really writes.
+#[test]
+fn documented_alert_rules_use_real_metrics() {
+    let env = need_servers!();
+    let out = probe(&env, &three_accounts(), &["--format", "openmetrics"]);
+    let names: Vec<String> = parse_metrics(&out.stdout)
+        .into_iter()
+        .map(|s| s.0)
+        .collect();
+    let rules = doc_block("alert-rules");
+    let mut used = 0;
+    for word in rules.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        if word.starts_with("mailcfg_probe_") {
+            assert!(
+                names.iter().any(|n| n == word),
+                "{word} is not a metric the probe writes"
+            );
+            used += 1;
+        }
+    }
+    assert!(used >= 2, "{rules}");
+}

@@ -67,6 +67,7 @@ pub struct ProbeArgs {
     config: Option<PathBuf>,
     /// Output format on stdout: human (the per-stage table, then the findings); results-json
     /// (every stage, its details and the findings as one document, schema/probe-results.schema.json);
+    /// openmetrics (for Prometheus's node_exporter textfile collector);
     /// or one of check's machine formats for the findings: concise, json, sarif, github, gitlab.
     #[arg(long, value_name = "FORMAT", default_value = "human",
           value_parser = PossibleValuesParser::new(ProbeFormat::NAMES).map(|s| s.parse::<ProbeFormat>().expect("listed format")))]
@@ -88,12 +89,14 @@ pub struct ProbeArgs {
 pub enum ProbeFormat {
     Findings(Format),
     ResultsJson,
+    OpenMetrics,
 }
 
 impl ProbeFormat {
     const NAMES: &'static [&'static str] = &[
         "human",
         "results-json",
+        "openmetrics",
         "concise",
         "json",
         "sarif",
@@ -104,6 +107,7 @@ impl ProbeFormat {
         match self {
             ProbeFormat::Findings(f) => f.name(),
             ProbeFormat::ResultsJson => "results-json",
+            ProbeFormat::OpenMetrics => "openmetrics",
         }
     }
 }
@@ -113,6 +117,7 @@ impl std::str::FromStr for ProbeFormat {
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "results-json" => Ok(ProbeFormat::ResultsJson),
+            "openmetrics" => Ok(ProbeFormat::OpenMetrics),
             _ => s.parse::<Format>().map(ProbeFormat::Findings).map_err(|_| {
                 format!(
                     "unknown format {s:?}; expected one of: {}",
@@ -262,6 +267,8 @@ pub fn run(args: ProbeArgs) -> u8 {
         exit_code: code,
     };
     let results = std::cell::OnceCell::new();
+    let document =
+        || results.get_or_init(|| results::document(&report, &checked, &diags, started_at, code));
     let render_as = |format: ProbeFormat, color: bool| -> String {
         let out = match format {
             ProbeFormat::Findings(Format::Human) => {
@@ -271,10 +278,8 @@ pub fn run(args: ProbeArgs) -> u8 {
                 out
             }
             ProbeFormat::Findings(f) => render::render(f, &rendered, false),
-            ProbeFormat::ResultsJson => results::render(
-                results
-                    .get_or_init(|| results::document(&report, &checked, &diags, started_at, code)),
-            ),
+            ProbeFormat::ResultsJson => results::render(document()),
+            ProbeFormat::OpenMetrics => probe::metrics::render(document()),
         };
         // Resolved passwords and tokens, which no renderer knows about.
         redact::scrub(&out, &report.secrets)

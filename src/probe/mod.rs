@@ -9,6 +9,7 @@ pub mod advice;
 mod flow;
 pub mod imap;
 pub mod live;
+pub mod metrics;
 pub mod net;
 pub mod pop3;
 pub mod resolve;

@@ -1218,7 +1218,13 @@ fn probe_rules_are_documented_and_explained() {
         if word.starts_with("probe-") && word.len() > "probe-".len() {
             assert!(
                 names.contains(&word)
-                    || ["probe-local", "probe-local-output", "probe-results"].contains(&word),
+                    || [
+                        "probe-local",
+                        "probe-local-output",
+                        "probe-results",
+                        "probe-report"
+                    ]
+                    .contains(&word),
                 "docs/probe.md names an unknown rule {word}"
             );
         }
@@ -2100,4 +2106,138 @@ fn documented_alert_rules_use_real_metrics() {
         }
     }
     assert!(used >= 2, "{rules}");
+}
+
+// ---- the report page ------------------------------------------------------------------------
+
+/// Runs Debian's Chromium headless (scripts/setup-chromium.sh installs it) with a fresh profile
+/// and nothing that reaches the network; returns (stdout, stderr).
+fn chromium(args: &[&str], url: &str) -> (String, String) {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("chromium is not installed: run `bash scripts/setup-chromium.sh`");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn html_report_loads_in_headless_chromium() {
+    let env = need_servers!();
+    let expired = imap(&env.get("MAILSRV_HOST_EXPIRED"), "ssl", "10993")
+        .replace("account \"Test\"", "account \"Expired\"");
+    let kdl = format!("{}{expired}", three_accounts());
+    let out = probe(&env, &kdl, &["--format", "html"]);
+    assert_eq!(out.code, 1);
+    let html = out.stdout;
+    // Self-contained: nothing to fetch.
+    for needle in [
+        "src=\"http",
+        "href=\"http",
+        "url(",
+        "@import",
+        "<link",
+        "<img",
+        "<iframe",
+    ] {
+        assert!(
+            !html.contains(needle),
+            "the page would fetch something ({needle})"
+        );
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let page = dir.join("probe-report.html");
+    std::fs::write(&page, &html).unwrap();
+    let url = format!("file://{}", page.display());
+
+    let (dom, log) = chromium(&["--dump-dom"], &url);
+    // The page's own console line proves console messages reach the log; nothing else may.
+    assert!(log.contains("\"mailcfg-report-ready rows=4\""), "{log}");
+    let console: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") && !l.contains("mailcfg-report-ready"))
+        .collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    assert!(!log.contains("net::ERR"), "a fetch was attempted: {log}");
+    // The script ran, and the grid has one row per account, in file order.
+    assert!(dom.contains("data-ready=\"4\""), "{dom}");
+    let rows: Vec<&str> = dom
+        .split("<tr class=\"account")
+        .skip(1)
+        .map(|r| {
+            r.split("data-account=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(rows, ["Good", "BadPassword", "NoUser", "Expired"]);
+    // Status colours and details: the failed login is a red cell whose title says why.
+    assert!(
+        dom.contains("class=\"dot failed\" title=\"incoming login: failed"),
+        "{dom}"
+    );
+    // The expiry timeline has the expired certificate first, in red.
+    let timeline = &dom[dom.find("Certificate expiry").unwrap()..];
+    let first = timeline.find("class=\"tl-row cert\"").unwrap();
+    assert!(
+        timeline[first..].starts_with("class=\"tl-row cert\"")
+            && timeline[first..first + 400].contains("Expired"),
+        "{timeline}"
+    );
+    assert!(
+        timeline[first..first + 600].contains("tl-bar failed"),
+        "{timeline}"
+    );
+
+    // Clicking (here: the link form #NAME) opens that account's details.
+    let (dom, _) = chromium(&["--dump-dom"], &format!("{url}#BadPassword"));
+    assert!(
+        dom.contains("class=\"panel open\" data-account=\"BadPassword\""),
+        "{dom}"
+    );
+    assert_eq!(dom.matches("class=\"panel open\"").count(), 1);
+
+    // A screenshot for people to look at.
+    let shot = dir.join("probe-report.png");
+    let _ = std::fs::remove_file(&shot);
+    chromium(
+        &[
+            "--window-size=1280,1000",
+            &format!("--screenshot={}", shot.display()),
+        ],
+        &format!("{url}#BadPassword"),
+    );
+    let png = std::fs::read(&shot).expect("chromium wrote no screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
+    eprintln!("screenshot of the report: {}", shot.display());
 }

@@ -67,7 +67,7 @@ pub struct ProbeArgs {
     config: Option<PathBuf>,
     /// Output format on stdout: human (the per-stage table, then the findings); results-json
     /// (every stage, its details and the findings as one document, schema/probe-results.schema.json);
-    /// openmetrics (for Prometheus's node_exporter textfile collector);
+    /// openmetrics (for Prometheus's node_exporter textfile collector); html (a report page);
     /// or one of check's machine formats for the findings: concise, json, sarif, github, gitlab.
     #[arg(long, value_name = "FORMAT", default_value = "human",
           value_parser = PossibleValuesParser::new(ProbeFormat::NAMES).map(|s| s.parse::<ProbeFormat>().expect("listed format")))]
@@ -90,6 +90,7 @@ pub enum ProbeFormat {
     Findings(Format),
     ResultsJson,
     OpenMetrics,
+    Html,
 }
 
 impl ProbeFormat {
@@ -97,6 +98,7 @@ impl ProbeFormat {
         "human",
         "results-json",
         "openmetrics",
+        "html",
         "concise",
         "json",
         "sarif",
@@ -108,6 +110,7 @@ impl ProbeFormat {
             ProbeFormat::Findings(f) => f.name(),
             ProbeFormat::ResultsJson => "results-json",
             ProbeFormat::OpenMetrics => "openmetrics",
+            ProbeFormat::Html => "html",
         }
     }
 }
@@ -118,6 +121,7 @@ impl std::str::FromStr for ProbeFormat {
         match s {
             "results-json" => Ok(ProbeFormat::ResultsJson),
             "openmetrics" => Ok(ProbeFormat::OpenMetrics),
+            "html" => Ok(ProbeFormat::Html),
             _ => s.parse::<Format>().map(ProbeFormat::Findings).map_err(|_| {
                 format!(
                     "unknown format {s:?}; expected one of: {}",
@@ -280,6 +284,7 @@ pub fn run(args: ProbeArgs) -> u8 {
             ProbeFormat::Findings(f) => render::render(f, &rendered, false),
             ProbeFormat::ResultsJson => results::render(document()),
             ProbeFormat::OpenMetrics => probe::metrics::render(document()),
+            ProbeFormat::Html => probe::html::render(document()),
         };
         // Resolved passwords and tokens, which no renderer knows about.
         redact::scrub(&out, &report.secrets)

@@ -7,6 +7,7 @@
 
 pub mod advice;
 mod flow;
+pub mod html;
 pub mod imap;
 pub mod live;
 pub mod metrics;

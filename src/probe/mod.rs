@@ -838,3 +838,42 @@ fn plan(checked: &Checked, index: usize, opts: &Options, secrets: &mut Vec<Strin
         refused: false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{check, Input};
+
+    const ACCOUNT: &str = "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"mail.example.com\"\n        security \"tls\"\n        user \"a\"\n        password env=\"A_PW\"\n    }\n}\n";
+
+    /// A fix that sets a written node replaces its value; one for a node the block lacks adds
+    /// a line after `server`, indented like it.
+    #[test]
+    fn fixes_replace_values_and_add_missing_lines() {
+        let checked = check(vec![Input::text("a.kdl", ACCOUNT)]);
+        let cx = Context {
+            project: &checked.project,
+            spans: &checked.spans,
+            sources: &checked.sources,
+        };
+        let item = &checked.project.accounts[0];
+        let sets = vec![
+            ("incoming/security".to_string(), "\"ssl\"".to_string()),
+            ("incoming/port".to_string(), "993".to_string()),
+        ];
+        let fix = fix_of(&cx, item, &sets).expect("a fix");
+        let mut text = ACCOUNT.to_string();
+        let mut edits = fix.edits.clone();
+        edits.sort_by_key(|e| std::cmp::Reverse(e.span.start));
+        for e in edits {
+            text.replace_range(e.span.start..e.span.end, &e.replacement);
+        }
+        assert!(
+            text.contains(
+                "        server \"mail.example.com\"\n        port 993\n        security \"ssl\"\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(fix.description, "set security \"ssl\", port 993");
+    }
+}

@@ -2241,3 +2241,96 @@ fn html_report_loads_in_headless_chromium() {
     );
     eprintln!("screenshot of the report: {}", shot.display());
 }
+
+// ---- a real DNS server ----------------------------------------------------------------------
+
+/// A private dnsmasq (scripts/setup-dnsmasq.sh installs it) on a free loopback port: `mail.test`
+/// is 127.0.0.1, every other name under `test` does not exist. Stopped when dropped.
+struct Dnsmasq {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Dnsmasq {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn dnsmasq() -> Dnsmasq {
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dns = Dnsmasq {
+        port,
+        child: Command::new("/usr/sbin/dnsmasq")
+            .args([
+                "--keep-in-foreground",
+                "--listen-address=127.0.0.1",
+                "--bind-interfaces",
+                "--no-resolv",
+                "--no-hosts",
+                "--conf-file=/dev/null",
+                "--pid-file=",
+                "--address=/mail.test/127.0.0.1",
+                "--local=/test/",
+            ])
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("dnsmasq is not installed: run `bash scripts/setup-dnsmasq.sh`"),
+    };
+    // Ready when it answers on its port.
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let query = [
+        0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 4, b'm', b'a', b'i', b'l', 4, b't', b'e', b's',
+        b't', 0, 0, 1, 0, 1,
+    ];
+    for _ in 0..50 {
+        let _ = sock.send_to(&query, ("127.0.0.1", port));
+        if sock.recv(&mut [0u8; 512]).is_ok() {
+            return dns;
+        }
+    }
+    panic!("dnsmasq did not start on port {port}");
+}
+
+#[test]
+fn a_real_dns_server_answers_names_and_no_such_name() {
+    let env = need_servers!();
+    let dns = dnsmasq();
+    let kdl = account(
+        "imap",
+        "server \"mail.test\"\n        security \"ssl\"\n        port 10993",
+        Some("server \"nosuch.test\"\n        security \"ssl\"\n        port 10465\n        auth \"same-as-incoming\""),
+    );
+    let server = format!("127.0.0.1:{}", dns.port);
+    let out = probe(
+        &env,
+        &kdl,
+        &["--dns-server", &server, "--format", "results-json"],
+    );
+    // An answer, even "no such name", is not an outage.
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let doc = results_document(&out.stdout);
+    let servers = &doc["accounts"][0]["servers"];
+    assert_eq!(servers[0]["addresses"][0], "127.0.0.1", "{servers:#}");
+    assert_eq!(servers[0]["connected_to"], "127.0.0.1:10993");
+    assert_eq!(
+        servers[1]["resolve_error"]["kind"], "not-found",
+        "{servers:#}"
+    );
+    let msg = servers[1]["resolve_error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&format!(
+            "nosuch.test does not exist (answered by the DNS server {server})"
+        )),
+        "{msg}"
+    );
+}

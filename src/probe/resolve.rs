@@ -227,12 +227,16 @@ fn dns(server: SocketAddr, name: &str, timeout: Duration) -> Result<Vec<IpAddr>,
             .wrapping_mul(31)
             .wrapping_add(n as u16);
         let query = encode_query(id, name, qtype).ok_or(Lookup::NotFound)?;
-        match exchange(&sock, &query, id, deadline)? {
-            Answer::NxDomain => return Err(Lookup::NotFound),
-            Answer::Addresses(a) => ips.extend(a),
-            Answer::Error(rcode) => {
+        // Once A has answered with addresses, AAAA cannot undo that (some servers answer
+        // NXDOMAIN for the type they have no record of).
+        match exchange(&sock, &query, id, deadline) {
+            Ok(Answer::Addresses(a)) => ips.extend(a),
+            _ if !ips.is_empty() => {}
+            Ok(Answer::NxDomain) => return Err(Lookup::NotFound),
+            Ok(Answer::Error(rcode)) => {
                 return Err(Lookup::Failed(format!("the server answered {rcode}")));
             }
+            Err(e) => return Err(e),
         }
     }
     Ok(ips)

@@ -84,7 +84,7 @@ impl<'a> Live<'a> {
         let _ = out.flush();
     }
 
-    /// Redraws the progress line every [`TICK`] until [`Live::stop`]; run it on its own
+    /// Redraws the progress line every `TICK` until [`Live::stop`]; run it on its own
     /// thread. Returns at once off a terminal.
     pub fn tick(&self) {
         if !self.terminal {

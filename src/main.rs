@@ -119,6 +119,9 @@ struct SchemaArgs {
     /// Print the schema of the compiled store instead (schema/store.schema.json).
     #[arg(long)]
     store: bool,
+    /// Print the schema of `probe --format results-json` (schema/probe-results.schema.json).
+    #[arg(long, conflicts_with = "store")]
+    probe_results: bool,
 }
 
 fn main() -> ExitCode {
@@ -137,7 +140,9 @@ fn run(cli: Cli) -> u8 {
     cli::set_quiet(cli.quiet);
     match cli.command {
         Command::Schema(args) => {
-            if args.store {
+            if args.probe_results {
+                print!("{}", mailcfg::probe::results::schema_pretty());
+            } else if args.store {
                 print!("{}", mailcfg::compile::store::schema_pretty());
             } else {
                 print!("{}", mailcfg::schema::generate_pretty());

@@ -46,7 +46,7 @@ Exit codes (each command's --help has the details):
   diff         0 stores identical · 1 they differ · 2 usage or I/O problem, not a store ·
                3 internal error
   probe        0 every stage passed · 1 a stage failed or an account was refused · 2 usage or
-               I/O problem · 3 internal error · 4 could not run (no server name resolved)
+               I/O problem · 3 internal error · 4 could not run (no resolver answered: DNS unreachable)
   fmt          0 formatted, or nothing to change · 1 --check/--diff: files not formatted ·
                2 usage or I/O problem · 3 internal error
   show         0 shown · 1 no account of that name, or several · 2 usage, configuration or I/O

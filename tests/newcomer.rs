@@ -279,18 +279,6 @@ fn show_kdl_compiles_to_the_same_account() {
     for shared in ["system.kdl", "credentials.kdl"] {
         fs::copy(examples().join(shared), tmp.path().join(shared)).unwrap();
     }
-    let names = [
-        "ServiceDesk",
-        "HR",
-        "Facilities",
-        "Billing-M365",
-        "Support-Google",
-    ];
-    for name in names {
-        let o = show(&[name]);
-        assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
-        fs::write(tmp.path().join(format!("{name}.kdl")), &o.stdout).unwrap();
-    }
     let compile = |dir: &Path, out: &Path| {
         let o = mailcfg_in(dir, &["compile", ".", "--out", out.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
@@ -304,8 +292,14 @@ fn show_kdl_compiles_to_the_same_account() {
             .collect::<Vec<_>>()
     };
     let original = compile(&examples(), &tmp.path().join("original.json"));
+    for (name, _) in &original {
+        let name = name.as_str().unwrap();
+        let o = show(&[name]);
+        assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+        fs::write(tmp.path().join(format!("{name}.kdl")), &o.stdout).unwrap();
+    }
     let shown = compile(tmp.path(), &tmp.path().join("shown.json"));
-    assert_eq!(original.len(), names.len());
+    assert!(original.len() >= 5, "{original:?}");
     assert_eq!(original, shown);
 }
 
@@ -319,7 +313,7 @@ fn show_suggests_a_name_and_masks_literal_secrets() {
     let tmp = tempfile::tempdir().unwrap();
     fs::write(
         tmp.path().join("lab.kdl"),
-        "account \"Lab\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        security \"ssl\"\n        user \"lab@example.com\"\n        password \"hunter2-lab-secret\"\n    }\n}\n",
+        "account \"Lab\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        security \"ssl\"\n        user \"lab@example.com\"\n        password \"hunter2-lab-secret\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n    }\n}\n",
     )
     .unwrap();
     for format in ["kdl", "json"] {
@@ -336,7 +330,7 @@ fn show_suggests_a_name_and_masks_literal_secrets() {
     // Two accounts with one name (ignoring case): both places are named.
     fs::write(
         tmp.path().join("lab2.kdl"),
-        "account \"LAB\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n    }\n}\n",
+        "account \"LAB\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n    }\n}\n",
     )
     .unwrap();
     let o = mailcfg_in(tmp.path(), &["show", "Lab"]);

@@ -326,6 +326,19 @@ fn show_suggests_a_name_and_masks_literal_secrets() {
         );
         assert!(out.contains("********"), "{out}");
     }
+    // An account without conversation IDs (and without a system node): shown as comments, and
+    // the output is still an account file without errors.
+    let o = mailcfg_in(tmp.path(), &["show", "lab"]);
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("// no conversation-id: no conversation IDs are added"),
+        "{out}"
+    );
+    assert!(!out.contains("conversation-id \"none\""), "{out}");
+    let again = tempfile::tempdir().unwrap();
+    fs::write(again.path().join("lab.kdl"), &out).unwrap();
+    let o = mailcfg_in(again.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{:?}", text(&o));
 
     // Two accounts with one name (ignoring case): both places are named.
     fs::write(

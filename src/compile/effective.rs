@@ -286,10 +286,13 @@ impl Effective {
                     .get("placement")
                     .and_then(Json::as_str)
                     .unwrap_or("none");
-                lines.push(leaf(
-                    format!("conversation-id {}", kdl_string(placement)),
-                    vec![format!("{pointer}/placement")],
-                ));
+                // "none" is the store's word for a `conversation-id` left out; the node has no
+                // such value.
+                let text = match placement {
+                    "none" => "// no conversation-id: no conversation IDs are added".to_string(),
+                    _ => format!("conversation-id {}", kdl_string(placement)),
+                };
+                lines.push(leaf(text, vec![format!("{pointer}/placement")]));
                 if placement != "none" {
                     let prefix = match value.get("prefix").and_then(Json::as_str) {
                         Some(p) => format!("// system conversation-prefix {}", kdl_string(p)),

@@ -91,14 +91,14 @@ fn schema_errors_point_at_the_exact_span() {
     let tmp = tempfile::tempdir().unwrap();
     let cases = [
         // (source, expected rule, expected "file:line:col", text under the label)
-        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        sever \"x\"\n        server \"x\"\n    }\n}\n", "unknown-node", ":4:9", "sever"),
-        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        security \"sll\"\n    }\n}\n", "invalid-value", ":5:18", "\"sll\""),
-        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        port \"993\"\n    }\n}\n", "wrong-type", ":5:14", "\"993\""),
-        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        security \"ssl\"\n    }\n}\n", "missing-node", ":3:5", "incoming"),
-        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        port 0\n    }\n}\n", "invalid-value", ":5:14", "0"),
-        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n    }\n    lock server=#true sever=#true\n}\n", "unknown-property", ":6:23", "sever"),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        sever \"x\"\n        server \"x\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n", "unknown-node", ":4:9", "sever"),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        security \"sll\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n", "invalid-value", ":5:18", "\"sll\""),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        port \"993\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n", "wrong-type", ":5:14", "\"993\""),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        security \"ssl\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n", "missing-node", ":3:5", "incoming"),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        port 0\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n", "invalid-value", ":5:14", "0"),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n    lock server=#true sever=#true\n}\n", "unknown-property", ":10:23", "sever"),
         ("account \"A\" {\n    protocol \"imap\"\n    incoming \"x\" {\n        server \"x\"\n    }\n}\n", "unexpected-argument", ":3:14", "\"x\""),
-        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server\n    }\n}\n", "wrong-type", ":4:9", "server"),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n", "wrong-type", ":4:9", "server"),
     ];
     for (i, (src, rule, loc, text)) in cases.iter().enumerate() {
         let name = format!("case{i}.kdl");
@@ -133,7 +133,7 @@ fn did_you_mean_and_expected_lists_are_offered() {
     let o = check_text(
         tmp.path(),
         "a.kdl",
-        "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        securty \"ssl\"\n    }\n    conversation-id \"subjet\"\n}\n",
+        "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        securty \"ssl\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n    conversation-id \"subjet\"\n}\n",
     );
     let out = stdout(&o);
     assert!(out.contains("did you mean `security`?"), "{out}");
@@ -152,7 +152,7 @@ fn every_syntax_error_is_reported_with_its_location() {
     let o = check_text(
         tmp.path(),
         "bad.kdl",
-        "account \"A\" {\n    protocol \"imap\n    incoming {\n}\n",
+        "account \"A\" {\n    protocol \"imap\n    incoming {\n}\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n",
     );
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1));
@@ -170,7 +170,7 @@ fn kdl_v1_files_are_accepted_with_a_migration_hint() {
     let o = check_text(
         tmp.path(),
         "v1.kdl",
-        "account \"A\" {\n    protocol \"imap\"\n    available-to-users false\n    incoming {\n        server \"x\"\n        user \"a\"\n        password env=\"A_PASSWORD\"\n    }\n}\n",
+        "account \"A\" {\n    protocol \"imap\"\n    available-to-users false\n    incoming {\n        server \"x\"\n        user \"a\"\n        password env=\"A_PASSWORD\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n",
     );
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
@@ -186,7 +186,7 @@ fn duplicate_nodes_and_properties_are_reported() {
     let o = check_text(
         tmp.path(),
         "d.kdl",
-        "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        server \"y\"\n    }\n    lock server=#true server=#false\n}\n",
+        "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        server \"y\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n    lock server=#true server=#false\n}\n",
     );
     let out = stdout(&o);
     assert!(
@@ -194,7 +194,7 @@ fn duplicate_nodes_and_properties_are_reported() {
         "{out}"
     );
     assert!(
-        out.contains("duplicate-property") && out.contains("d.kdl:7:23"),
+        out.contains("duplicate-property") && out.contains("d.kdl:11:23"),
         "{out}"
     );
     assert!(out.contains("first given here"), "{out}");
@@ -207,7 +207,7 @@ fn deep_nesting_is_reported_not_fatal() {
     fs::write(tmp.path().join("deep.kdl"), deep).unwrap();
     fs::write(
         tmp.path().join("ok.kdl"),
-        "account \"A\" {\n    protocol \"pop\"\n    incoming {\n        server \"x\"\n        security \"tls\"\n    }\n}\n",
+        "account \"A\" {\n    protocol \"pop\"\n    incoming {\n        server \"x\"\n        security \"tls\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n",
     )
     .unwrap();
     let o = mailcfg(&["check", "--color", "never", tmp.path().to_str().unwrap()]);
@@ -231,7 +231,7 @@ fn bad_input_is_reported_once_and_other_files_are_still_checked() {
     std::os::unix::fs::symlink("..", d.join("loop/back")).unwrap();
     fs::write(
         d.join("good.kdl"),
-        "account \"A\" {\n    protocol \"pop\"\n    incoming {\n        server \"x\"\n        security \"tls\"\n    }\n}\n",
+        "account \"A\" {\n    protocol \"pop\"\n    incoming {\n        server \"x\"\n        security \"tls\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n",
     )
     .unwrap();
     let o = mailcfg(&["check", "--color", "never", d.to_str().unwrap()]);
@@ -307,7 +307,7 @@ fn literal_secrets_never_appear_in_output() {
     let o = check_text(
         tmp.path(),
         "s.kdl",
-        "account \"A\" {\n    protocol \"pop\"\n    incoming {\n        server \"x\"\n        security \"tls\"\n        password \"Sup3rSecret!\"\n        credential \"nope\"\n    }\n}\n",
+        "account \"A\" {\n    protocol \"pop\"\n    incoming {\n        server \"x\"\n        security \"tls\"\n        password \"Sup3rSecret!\"\n        credential \"nope\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n",
     );
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1));

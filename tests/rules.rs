@@ -65,11 +65,30 @@ fn every_rule_has_the_documented_sections() {
         for section in ["## What it checks\n", "## Why\n"] {
             assert!(m.docs.contains(section), "{}: no {section:?}", m.name);
         }
-        let why = m.docs.split("## Why\n").nth(1).unwrap_or("");
-        let why = why.split("\n## ").next().unwrap_or("");
+        // Issue 14, point 7: each rule carries its citation as data; a citation of the CSM page
+        // names the step (or the introduction), and every RFC citation names its section.
+        assert!(!m.source.is_empty(), "{}: no source", m.name);
+        if m.source
+            .contains("Define Global POP or IMAP Account Settings")
+        {
+            assert!(
+                m.source.contains("step") || m.source.contains("introduction"),
+                "{}: cites the CSM page without a step: {}",
+                m.name,
+                m.source
+            );
+        }
+        for rfc in m.source.split("RFC ").skip(1) {
+            let cited = rfc.split([';', ',']).next().unwrap_or("");
+            assert!(
+                cited.contains('§'),
+                "{}: RFC {cited} is cited without a section",
+                m.name
+            );
+        }
         assert!(
-            why.contains("Source:"),
-            "{}: `## Why` names no source",
+            !m.docs.contains("Define a global POP/IMAP account"),
+            "{}: cites a page that does not exist",
             m.name
         );
         assert!(m.example("bad").is_some(), "{}: no ```kdl bad", m.name);

@@ -467,25 +467,7 @@ fn plan(checked: &Checked, index: usize, opts: &Options, secrets: &mut Vec<Strin
         );
         refused = true;
     }
-    let Some(out) = &a.outgoing else {
-        findings.push(
-            Finding::new(
-                &rules::NOT_READY,
-                &[],
-                format!(
-                    "account {:?} has no outgoing server: CSM tests both",
-                    a.name
-                ),
-            )
-            .help("add an `outgoing { server \"…\" }` block"),
-        );
-        return Plan {
-            index,
-            servers: Vec::new(),
-            findings,
-            refused: true,
-        };
-    };
+    let out = &a.outgoing;
     if out.auth() == AuthMode::LogOn
         && (out.user.is_none() || (out.password.is_none() && out.credential.is_none()))
     {

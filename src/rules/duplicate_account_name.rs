@@ -8,13 +8,14 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "two accounts have the same name (case-insensitive, across all files)",
     fixable: false,
+    source: "mailcfg store format: accounts are identified by name (docs/compile.md); CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 5a (\"Name\")",
     docs: r#"## What it checks
 Two `account` nodes anywhere in the checked tree whose names are equal ignoring case.
 
 ## Why
 CSM identifies global accounts by name, case-insensitively; deploying two accounts with the
 same name overwrites one with the other. The second definition is reported, with a pointer to
-the first. Source: CSM documentation, "Global Email Settings" (account names).
+the first.
 
 ## Example
 ```kdl bad
@@ -26,6 +27,11 @@ account "Support" {
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
+    }
     conversation-id "subject"
 }
 account "support" {
@@ -35,6 +41,11 @@ account "support" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -52,6 +63,11 @@ account "Support" {
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
+    }
     conversation-id "subject"
 }
 account "Support-POP" {
@@ -61,6 +77,11 @@ account "Support-POP" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

@@ -6,13 +6,13 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "more than one From address is marked `default=#true`",
     fixable: false,
+    source: "mailcfg file format: `default=#true` marks the one preselected From address (docs/format.md); the CSM page does not describe the From Settings page further",
     docs: r#"## What it checks
 An account's `from` block with more than one `address … default=#true`.
 
 ## Why
 CSM preselects exactly one default From address; with several, which one is used depends on
-the order of deployment. Source: CSM documentation, "Define a global POP/IMAP account", From
-addresses (Default).
+the order of deployment.
 
 ## Example
 ```kdl bad
@@ -24,6 +24,11 @@ account "HR" {
         security "ssl"
         user "hr@example.com"
         password env="HR_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     from {
         address "Human Resources <hr@example.com>" default=#true
@@ -42,6 +47,11 @@ account "HR" {
         security "ssl"
         user "hr@example.com"
         password env="HR_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     from {
         address "Human Resources <hr@example.com>" default=#true

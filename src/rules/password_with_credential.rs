@@ -6,14 +6,14 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "a server block has both a password and a credential",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 7b (\"This field is deactivated if you use credentials-based authentication\")",
     docs: r#"## What it checks
 An `incoming` or `outgoing` block that sets both `password` and `credential`.
 
 ## Why
 With credentials-based authentication (Google / Office 365) CSM disables the password field:
 the credential replaces the password. Having both means one of them is silently ignored, and
-nobody can tell from the file which one is used. Source: CSM documentation, "Credentials-based
-authentication".
+nobody can tell from the file which one is used.
 
 ## Example
 ```kdl bad
@@ -25,6 +25,11 @@ account "Support" {
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
         credential "google-support"
+    }
+    outgoing {
+        server "smtp.gmail.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -46,6 +51,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         credential "google-support"
+    }
+    outgoing {
+        server "smtp.gmail.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

@@ -7,13 +7,13 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "the outgoing (SMTP) server uses `ssl-no-auth`, which CSM does not offer for SMTP",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 9b (the outgoing Security list: Auto, Basic, SSL, TLS)",
     docs: r#"## What it checks
 An `outgoing` block with `security "ssl-no-auth"`.
 
 ## Why
 For the SMTP server CSM offers `auto`, `basic`, `ssl` and `tls` only; SSL without certificate
-validation exists for IMAP. The account cannot be saved with it. Source: CSM documentation,
-"Define a global POP/IMAP account", Outgoing Server › Security.
+validation exists for IMAP. The account cannot be saved with it.
 
 ## Example
 ```kdl bad
@@ -62,9 +62,7 @@ system {
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
-        let Some(o) = &acc.value.outgoing else {
-            continue;
-        };
+        let o = &acc.value.outgoing;
         if o.security() != Security::SslNoAuth {
             continue;
         }

@@ -1,5 +1,6 @@
 use super::{sides, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
+use crate::model::AuthMode;
 
 pub static META: RuleMeta = RuleMeta {
     name: "password-with-credential",
@@ -8,7 +9,8 @@ pub static META: RuleMeta = RuleMeta {
     fixable: false,
     source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 7b (\"This field is deactivated if you use credentials-based authentication\")",
     docs: r#"## What it checks
-An `incoming` or `outgoing` block that sets both `password` and `credential`.
+An `incoming` block, or an `outgoing` block with `auth "log-on"`, that sets both `password` and
+`credential`.
 
 ## Why
 With credentials-based authentication (Google / Office 365) CSM disables the password field:
@@ -75,7 +77,10 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
         let a = &acc.value;
         for side in sides(a) {
-            if side.password.is_none() || side.credential.is_none() {
+            // An outgoing login without auth "log-on" is ignored altogether
+            // (`outgoing-login-ignored` says so); there is no conflict for CSM to resolve.
+            let ignored = side.block == "outgoing" && a.outgoing.auth() != AuthMode::LogOn;
+            if side.password.is_none() || side.credential.is_none() || ignored {
                 continue;
             }
             out.push(

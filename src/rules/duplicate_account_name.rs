@@ -13,9 +13,11 @@ pub static META: RuleMeta = RuleMeta {
 Two `account` nodes anywhere in the checked tree whose names are equal ignoring case.
 
 ## Why
-CSM identifies global accounts by name, case-insensitively; deploying two accounts with the
-same name overwrites one with the other. The second definition is reported, with a pointer to
-the first.
+Each account is set up under its "Name" (step 5a), and the store `mailcfg compile` writes
+identifies accounts by name, as `mailcfg diff` and the deploy job match them (docs/compile.md);
+names that differ only in case are treated as the same so that no deployment depends on how a
+name is capitalised. Two accounts of one name cannot both be deployed from one store. The second
+definition is reported, with a pointer to the first.
 
 ## Example
 ```kdl bad

@@ -8,13 +8,15 @@ pub static META: RuleMeta = RuleMeta {
     fixable: false,
     source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 7b note (\"Leave the user name and password blank to allow Users to provide their own credentials. Also, ensure the padlock button is unlocked\")",
     docs: r#"## What it checks
-An account with `lock credentials=#true` whose `incoming` block lacks a `user`, or lacks both a
-`password` and a `credential`.
+An account whose incoming credentials padlock is locked (`incoming { lock credentials=#true }`,
+or the account's `lock credentials=#true`) while its `incoming` block lacks a `user`, or lacks
+both a `password` and a `credential`.
 
 ## Why
-A locked padlock stops users from entering their own user name and password. CSM allows blank
-credentials only with the padlock unlocked (each user then supplies theirs); locked and blank,
-the account can never log in, neither for users nor for the E-mail and Event Monitor.
+Step 7b's note: "Leave the user name and password blank to allow Users to provide their own
+credentials. Also, ensure the padlock button is unlocked … If it is locked, click it and select
+Users Can Change Credentials." Blank and locked, nobody can provide a login: neither users nor
+the E-mail and Event Monitor.
 
 ## Example
 ```kdl bad

@@ -12,9 +12,9 @@ pub static META: RuleMeta = RuleMeta {
 A POP account whose `incoming` block sets `mailbox`.
 
 ## Why
-POP3 has no folders: the server hands out one maildrop per user. CSM offers the Mailbox field
-for IMAP accounts only, so the setting cannot be deployed; a reader of the file would also
-wrongly believe the monitor reads that folder.
+The field is "Mailbox (IMAP only)" (step 7d): a POP account has no such setting, and POP3 itself
+has no folders (one maildrop per user). A reader of the file would wrongly believe
+the monitor reads that folder.
 
 ## Example
 ```kdl bad

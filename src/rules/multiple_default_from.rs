@@ -11,8 +11,10 @@ pub static META: RuleMeta = RuleMeta {
 An account's `from` block with more than one `address … default=#true`.
 
 ## Why
-CSM preselects exactly one default From address; with several, which one is used depends on
-the order of deployment.
+In mailcfg's format `default=#true` marks the one preselected From address of the account
+(docs/format.md); with several the file does not say which one is meant. (The CSM page does not
+describe the From Settings page's controls, so this is a rule of the file format, not a quote
+from CSM.)
 
 ## Example
 ```kdl bad

@@ -12,9 +12,9 @@ pub static META: RuleMeta = RuleMeta {
 A POP account whose incoming `security` is `tls` or `ssl-no-auth`.
 
 ## Why
-CSM offers STARTTLS (`tls`) and SSL without certificate validation (`ssl-no-auth`) for IMAP
-servers only. A POP account configured with either cannot be saved in CSM, so the deployment
-fails.
+The incoming Security drop-down (step 6b) lists "SSL with No Authentication (IMAP only)"
+(`ssl-no-auth`) and "TLS (IMAP only)" (`tls`): neither is offered for a POP account, so the file
+describes a setting CSM does not have.
 
 ## Example
 ```kdl bad

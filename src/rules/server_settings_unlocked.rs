@@ -8,11 +8,12 @@ pub static META: RuleMeta = RuleMeta {
     fixable: false,
     source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", introduction note (\"By default, server settings are locked and credentials are unlocked\")",
     docs: r#"## What it checks
-An account with `lock server=#false`.
+An `incoming` or `outgoing` section whose server padlock is open: its own
+`lock server=#false`, or the account's.
 
 ## Why
-The server padlock is locked by default: the server, security and port are the administrator's
-choice. Unlocked, each user can point the account at another server or weaken its security
+"By default, server settings are locked" (the page's introduction): the server, security and
+port are the administrator's choice. Unlocked, each user can point the account at another server or weaken its security
 (for example to `basic`), and those per-user settings are not in this file, so the file no
 longer describes what is deployed.
 

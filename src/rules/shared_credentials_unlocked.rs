@@ -9,15 +9,17 @@ pub static META: RuleMeta = RuleMeta {
     fixable: false,
     source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", introduction note and step 7b note (\"If all Users will use the same credentials … provide credentials here\")",
     docs: r#"## What it checks
-An account available to users with the credentials padlock open (`lock credentials=#false`, the
-default) that nevertheless gives shared credentials: a `password` or `credential` in `incoming`,
-or in `outgoing` with `auth "log-on"`.
+An account available to users that gives shared credentials — a `password` or `credential` in
+`incoming`, or in `outgoing` with `auth "log-on"` — while that section's credentials padlock is
+open (`credentials=#false`, the default).
 
 ## Why
-Shared credentials mean everyone sends and reads as the same mailbox. With the padlock open each
-user may replace them with their own, so the account behaves differently per user and the
-shared password is exposed to the editing form. If everyone should use the shared login, lock
-it; if each user should log in as themselves, remove the shared password.
+The page's defaults unlock credentials "so that Users can enter their own user names and
+passwords", and its step 7b note says to provide credentials "if all Users will use the same
+credentials". Both at once is allowed, so this is information only: each user may replace the
+shared login with their own, and the account then behaves differently per user. If everyone
+should use the shared login, lock the padlock; if each user should log in as themselves, leave
+the shared password out.
 
 ## Example
 ```kdl bad

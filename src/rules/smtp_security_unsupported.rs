@@ -12,8 +12,9 @@ pub static META: RuleMeta = RuleMeta {
 An `outgoing` block with `security "ssl-no-auth"`.
 
 ## Why
-For the SMTP server CSM offers `auto`, `basic`, `ssl` and `tls` only; SSL without certificate
-validation exists for IMAP. The account cannot be saved with it.
+The outgoing Security drop-down (step 9b) lists Auto, Basic, SSL and TLS only; "SSL with No
+Authentication" exists for IMAP servers (step 6b). The file describes a setting CSM does not
+have.
 
 ## Example
 ```kdl bad

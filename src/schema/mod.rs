@@ -158,12 +158,28 @@ pub fn gui_label_of_kdl_path(kdl_path: &str) -> Option<String> {
     gui_label(&names)
 }
 
+/// ` (`outgoing` — "Outgoing Server page" in CSM)` for a required `prop` missing at `ptr`.
+fn gui_note_for_missing(ptr: &str, prop: &str) -> String {
+    let mut names: Vec<&str> = ptr
+        .split('/')
+        .skip(1)
+        .filter(|s| !s.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    names.push(prop);
+    gui_label(&names)
+        .map(|label| format!(" (`{prop}` — \"{label}\" in CSM)"))
+        .unwrap_or_default()
+}
+
 /// Names the GUI control of the node a finding is on, next to its KDL node, at the end of the
 /// help: `` `available-to-users` — "Make Account Available to Users" in CSM ``.
 pub fn add_gui_label(mut d: Diagnostic) -> Diagnostic {
     let Some(path) = d.kdl_path.as_deref() else {
         return d;
     };
+    if d.help.as_deref().is_some_and(|h| h.ends_with(" in CSM)")) {
+        return d;
+    }
     let Some(label) = gui_label_of_kdl_path(path) else {
         return d;
     };
@@ -498,7 +514,15 @@ fn phrase(
                 &format!("missing `{prop}`"),
                 format!("`{prop}` is required {at}"),
             )
-            .with_help(format!("add a `{prop}` node inside `{owner}`"))
+            .with_help(format!(
+                "add {} `{prop}` node inside `{owner}`{}",
+                if prop.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                },
+                gui_note_for_missing(ptr, prop)
+            ))
         }
         K::Enum { options } => {
             let opts: Vec<String> = options

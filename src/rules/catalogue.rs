@@ -133,7 +133,10 @@ pub fn markdown() -> String {
          rule's level in `mailcfg.kdl` or to suppress one finding with a comment (see\n\
          [configuration.md](configuration.md)). `mailcfg explain NAME` prints one rule's page.\n\
          Each rule's bad and good example below is checked by the test suite: the bad one triggers the\n\
-         rule, the good one is free of findings.\n\n\
+         rule, the good one is free of findings. Each rule names its source: the step of the CSM 10.4\n\
+         page \"Define Global POP or IMAP Account Settings\", or an exact other source (an RFC section,\n\
+         a vendor's page); `mailcfg rules --format json` carries it as `source`. \"In the CSM GUI\" names\n\
+         the controls of the nodes a rule checks.\n\n\
          | rule | default level | fix | summary |\n|---|---|---|---|\n",
     );
     for r in ALL {

@@ -77,90 +77,110 @@ pub enum FieldKind {
     SecretValue,
 }
 
-/// Every free-text field of an account: (path under the account, value, kind).
-pub fn account_fields(a: &Account) -> Vec<(String, &str, FieldKind)> {
-    let mut out = vec![("name".to_string(), a.name.as_str(), FieldKind::Name)];
-    let sides = [
-        (
-            "incoming",
-            a.incoming.user.as_deref(),
-            a.incoming.password.as_ref(),
-            a.incoming.credential.as_deref(),
-        ),
-        (
-            "outgoing",
-            a.outgoing.user.as_deref(),
-            a.outgoing.password.as_ref(),
-            a.outgoing.credential.as_deref(),
-        ),
-    ];
-    for (block, user, password, credential) in sides {
-        if let Some(u) = user {
-            out.push((format!("{block}/user"), u, FieldKind::Name));
-        }
-        if let Some(c) = credential {
-            out.push((format!("{block}/credential"), c, FieldKind::Name));
-        }
-        if let Some(p) = password {
-            out.push(secret_field(&format!("{block}/password"), p));
+/// Calls `f` with every free-text field of an account: (path under the account, value, kind).
+/// The paths are fixed strings, so walking a clean account allocates nothing.
+pub fn account_fields<'a>(a: &'a Account, mut f: impl FnMut(&'static str, &'a str, FieldKind)) {
+    f("name", &a.name, FieldKind::Name);
+    let inc = &a.incoming;
+    let out = &a.outgoing;
+    for (rel, v) in [
+        ("incoming/user", &inc.user),
+        ("incoming/credential", &inc.credential),
+        ("incoming/mailbox", &inc.mailbox),
+        ("outgoing/user", &out.user),
+        ("outgoing/credential", &out.credential),
+    ] {
+        if let Some(v) = v {
+            f(rel, v, FieldKind::Name);
         }
     }
-    if let Some(m) = &a.incoming.mailbox {
-        out.push(("incoming/mailbox".into(), m, FieldKind::Name));
+    for (rel, env, file, s) in [
+        (
+            "incoming/password",
+            "incoming/password/env",
+            "incoming/password/file",
+            &inc.password,
+        ),
+        (
+            "outgoing/password",
+            "outgoing/password/env",
+            "outgoing/password/file",
+            &out.password,
+        ),
+    ] {
+        if let Some(s) = s {
+            secret_field(s, [rel, env, file], &mut f);
+        }
     }
     if let Some(TrustedAgent::Group { group }) = &a.trusted_agent {
-        out.push(("trusted-agent/group".into(), group, FieldKind::Name));
+        f("trusted-agent/group", group, FieldKind::Name);
     }
-    out
 }
 
-/// Every free-text field of a credential.
-pub fn credential_fields(c: &Credential) -> Vec<(String, &str, FieldKind)> {
-    let mut out = vec![("name".to_string(), c.name.as_str(), FieldKind::Name)];
+/// The same for a credential.
+pub fn credential_fields<'a>(
+    c: &'a Credential,
+    mut f: impl FnMut(&'static str, &'a str, FieldKind),
+) {
+    f("name", &c.name, FieldKind::Name);
     for (rel, v) in [
         ("service-account", &c.service_account),
         ("tenant-id", &c.tenant_id),
         ("client-id", &c.client_id),
     ] {
         if let Some(v) = v {
-            out.push((rel.into(), v, FieldKind::Name));
+            f(rel, v, FieldKind::Name);
         }
     }
-    for (rel, s) in [
-        ("private-key", &c.private_key),
-        ("certificate", &c.certificate),
-        ("client-secret", &c.client_secret),
-        ("token", &c.token),
+    for (rels, s) in [
+        (
+            ["private-key", "private-key/env", "private-key/file"],
+            &c.private_key,
+        ),
+        (
+            ["certificate", "certificate/env", "certificate/file"],
+            &c.certificate,
+        ),
+        (
+            ["client-secret", "client-secret/env", "client-secret/file"],
+            &c.client_secret,
+        ),
+        (["token", "token/env", "token/file"], &c.token),
     ] {
         if let Some(s) = s {
-            out.push(secret_field(rel, s));
+            secret_field(s, rels, &mut f);
         }
     }
-    out
 }
 
-fn secret_field<'a>(rel: &str, s: &'a Secret) -> (String, &'a str, FieldKind) {
+/// A secret: its `env=` or `file=` reference is a name; a literal is a secret value.
+/// `rels` are the paths of the literal, the `env` and the `file` form.
+fn secret_field<'a>(
+    s: &'a Secret,
+    [literal, env_rel, file_rel]: [&'static str; 3],
+    f: &mut impl FnMut(&'static str, &'a str, FieldKind),
+) {
     match s {
-        Secret::Env { env } => (format!("{rel}/env"), env, FieldKind::Name),
-        Secret::File { file } => (format!("{rel}/file"), file, FieldKind::Name),
-        Secret::Literal(v) => (rel.to_string(), v, FieldKind::SecretValue),
+        Secret::Env { env } => f(env_rel, env, FieldKind::Name),
+        Secret::File { file } => f(file_rel, file, FieldKind::Name),
+        Secret::Literal(v) => f(literal, v, FieldKind::SecretValue),
     }
 }
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
-        for (rel, value, _) in account_fields(&acc.value) {
+        account_fields(&acc.value, |rel, value, _| {
             if value.is_empty() {
-                out.push(diag(cx, acc, &rel));
+                out.push(diag(cx, acc, rel));
             }
-        }
+        });
     }
     for cred in &cx.project.credentials {
-        for (rel, value, _) in credential_fields(&cred.value) {
+        credential_fields(&cred.value, |rel, value, _| {
             if value.is_empty() {
-                out.push(diag(cx, cred, &rel));
+                out.push(diag(cx, cred, rel));
             }
-        }
+        });
     }
 }
 

@@ -64,23 +64,25 @@ system {
 };
 
 fn padded(v: &str) -> bool {
-    v.trim() != v && !v.trim().is_empty()
+    let starts = v.starts_with(char::is_whitespace);
+    let ends = v.ends_with(char::is_whitespace);
+    (starts || ends) && !v.trim().is_empty()
 }
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
-        for (rel, value, kind) in account_fields(&acc.value) {
+        account_fields(&acc.value, |rel, value, kind| {
             if kind == FieldKind::Name && padded(value) {
-                out.push(diag(cx, acc, &rel, value));
+                out.push(diag(cx, acc, rel, value));
             }
-        }
+        });
     }
     for cred in &cx.project.credentials {
-        for (rel, value, kind) in credential_fields(&cred.value) {
+        credential_fields(&cred.value, |rel, value, kind| {
             if kind == FieldKind::Name && padded(value) {
-                out.push(diag(cx, cred, &rel, value));
+                out.push(diag(cx, cred, rel, value));
             }
-        }
+        });
     }
 }
 

@@ -132,30 +132,48 @@ pub fn gui_labels() -> &'static [(Vec<String>, String)] {
 /// its page when it lies on one: `Incoming Server page › Security` for
 /// `account › incoming › security`.
 pub fn gui_label(path: &[&str]) -> Option<String> {
-    let find = |p: &[&str]| {
-        gui_labels()
+    composed_labels().get(&path.join("/")).cloned()
+}
+
+/// [`gui_label`] for every labelled path, keyed by the node names joined with `/`: built once,
+/// so naming the control in each of many findings is one hash lookup.
+fn composed_labels() -> &'static crate::lower::FastMap<String, String> {
+    static COMPOSED: LazyLock<crate::lower::FastMap<String, String>> = LazyLock::new(|| {
+        let labels = gui_labels();
+        let find = |p: &[String]| {
+            labels
+                .iter()
+                .find(|(k, _)| k.as_slice() == p)
+                .map(|(_, label)| label.as_str())
+        };
+        labels
             .iter()
-            .find(|(k, _)| k.len() == p.len() && k.iter().zip(p).all(|(a, b)| a == b))
-            .map(|(_, label)| label.as_str())
-    };
-    let label = find(path)?;
-    let page = path
-        .split_last()
-        .and_then(|(_, parent)| find(parent))
-        .filter(|l| l.ends_with(" page"));
-    Some(match page {
-        Some(page) => format!("{page} › {label}"),
-        None => label.to_string(),
-    })
+            .map(|(path, label)| {
+                let page = path
+                    .split_last()
+                    .and_then(|(_, parent)| find(parent))
+                    .filter(|l| l.ends_with(" page"));
+                let composed = match page {
+                    Some(page) => format!("{page} › {label}"),
+                    None => label.clone(),
+                };
+                (path.join("/"), composed)
+            })
+            .collect()
+    });
+    &COMPOSED
 }
 
 /// [`gui_label`] for a KDL path as diagnostics show it (`account "A" › incoming › security`).
-pub fn gui_label_of_kdl_path(kdl_path: &str) -> Option<String> {
-    let names: Vec<&str> = kdl_path
-        .split(" › ")
-        .map(|step| step.split(' ').next().unwrap_or(step))
-        .collect();
-    gui_label(&names)
+pub fn gui_label_of_kdl_path(kdl_path: &str) -> Option<&'static str> {
+    let mut key = String::with_capacity(kdl_path.len());
+    for step in kdl_path.split(" › ") {
+        if !key.is_empty() {
+            key.push('/');
+        }
+        key.push_str(step.split(' ').next().unwrap_or(step));
+    }
+    composed_labels().get(&key).map(String::as_str)
 }
 
 /// ` (`outgoing` — "Outgoing Server page" in CSM)` for a required `prop` missing at `ptr`.

@@ -154,6 +154,7 @@ fn examples_compile_into_a_store_that_matches_the_schema() {
     assert_eq!(
         names,
         [
+            "Agents-Outbound",
             "Billing-M365",
             "Facilities",
             "HR",

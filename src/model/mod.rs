@@ -382,17 +382,21 @@ pub struct From {
     /// Users may send from their own address. Default #false. (The CSM page does not name this
     /// From Settings control.)
     #[serde(default)]
-    #[schemars(extend("x-gui-label" = "From Settings page"))]
+    #[schemars(extend(
+        "x-gui-label" = "settings associated with outbound emails (not named further on the page)"
+    ))]
     pub allow_user_address: bool,
     /// Users may type any From address. Default #false. (The CSM page does not name this From
     /// Settings control.)
     #[serde(default)]
-    #[schemars(extend("x-gui-label" = "From Settings page"))]
+    #[schemars(extend(
+        "x-gui-label" = "settings associated with outbound emails (not named further on the page)"
+    ))]
     pub allow_arbitrary: bool,
     /// A From address users may pick; `default=#true` marks the preselected one (CSM: "From
     /// Addresses that are allowed for sending emails from CSM").
     #[serde(default)]
-    #[schemars(extend("x-gui-label" = "From Settings page › From Addresses"))]
+    #[schemars(extend("x-gui-label" = "From Addresses"))]
     pub address: Vec<Address>,
 }
 

@@ -100,7 +100,7 @@ fn nul_bytes() {
     let (code, out) = run("nul-inside.kdl", &text);
     assert_eq!(code, Some(1), "{}", short(&out));
     assert!(count(&out, "syntax-error") >= 1, "{}", short(&out));
-    assert!(out.contains("nul-inside.kdl:10:10]"), "{}", short(&out));
+    assert!(out.contains("nul-inside.kdl:14:10]"), "{}", short(&out));
     assert!(out.contains("U+0000"), "{}", short(&out));
 }
 

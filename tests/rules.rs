@@ -345,23 +345,40 @@ fn step_12_outgoing_server_information_is_required() {
     let text = "account \"Helpdesk\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        security \"ssl\"\n        user \"helpdesk@example.com\"\n        password env=\"HELPDESK_PASSWORD\"\n    }\n}\n";
     let (code, diags) = check_json(&[("a.kdl", text)]);
     assert_eq!(code, 1, "{diags:#?}");
-    let missing = of_rule(&diags, "missing-node");
+    let missing = of_rule(&diags, "outgoing-server-missing");
     assert_eq!(missing.len(), 1, "{diags:#?}");
     assert_eq!(missing[0]["level"], "error");
-    assert!(
-        missing[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("`outgoing` is required"),
-        "{missing:#?}"
-    );
-    // On the account's name (line 1), where the block is missing.
+    // On the account's name (1:9), where the block is missing.
     assert_eq!(missing[0]["location"]["line"], 1);
-    // `compile` refuses it.
+    assert_eq!(missing[0]["location"]["column"], 9);
+    // A rule, not a schema error: the rest of the account is still checked in the same run.
+    assert!(of_rule(&diags, "missing-node").is_empty(), "{diags:#?}");
+    assert_eq!(
+        of_rule(&diags, "conversation-id-off-for-monitor").len(),
+        1,
+        "{diags:#?}"
+    );
+    // `compile` refuses it, even with the rule allowed in mailcfg.kdl.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.kdl"), text).unwrap();
     let o = run(&["compile", ".", "--out", "store.json"], dir.path());
     assert_eq!(o.status.code(), Some(1));
+    assert!(!dir.path().join("store.json").exists());
+    std::fs::write(
+        dir.path().join("mailcfg.kdl"),
+        "rules {\n    outgoing-server-missing \"allow\"\n}\n",
+    )
+    .unwrap();
+    let o = run(
+        &["compile", "--color", "never", ".", "--out", "store.json"],
+        dir.path(),
+    );
+    let report = format!("{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("has no outgoing server; the store needs one"),
+        "{report}"
+    );
     assert!(!dir.path().join("store.json").exists());
 }
 

@@ -51,7 +51,7 @@ pub fn compile(checked: &Checked, opts: &Options) -> Result<Store, Vec<Diagnosti
         .project
         .accounts
         .iter()
-        .map(|a| cx.account(a, prefix.as_deref()))
+        .filter_map(|a| cx.account(a, prefix.as_deref()))
         .collect();
     let mut credentials: Vec<StoreCredential> = checked
         .project
@@ -111,8 +111,32 @@ impl Cx<'_> {
             .and_then(|s| s.conversation_prefix.clone())
     }
 
-    fn account(&mut self, located: &Located<Account>, prefix: Option<&str>) -> StoreAccount {
+    /// `None` (with a diagnostic) for an account the store cannot hold.
+    fn account(
+        &mut self,
+        located: &Located<Account>,
+        prefix: Option<&str>,
+    ) -> Option<StoreAccount> {
         let a = &located.value;
+        let Some(o) = &a.outgoing else {
+            // Reached only when `outgoing-server-missing` is allowed in mailcfg.kdl: CSM needs
+            // the outgoing server (step 12), and so does every account of the store.
+            self.diagnostics.push(
+                Diagnostic::new(
+                    crate::rules::static_name("outgoing-server-missing")
+                        .expect("a registered rule"),
+                    Level::Error,
+                    self.label(located, "name"),
+                    format!(
+                        "account {:?} has no outgoing server; the store needs one",
+                        a.name
+                    ),
+                )
+                .with_help("add an `outgoing { server \"…\" }` block")
+                .with_path(self.kdl_path(located, "")),
+            );
+            return None;
+        };
         let inc = &a.incoming;
         let incoming = StoreIncoming {
             server: inc.server.clone(),
@@ -136,7 +160,6 @@ impl Cx<'_> {
             mailbox: inc.effective_mailbox(a.protocol).map(str::to_string),
             lock: store_lock(a.incoming_lock()),
         };
-        let o = &a.outgoing;
         // A login given without `auth "log-on"` is ignored by CSM (`outgoing-login-ignored`), so
         // the deploy job never sees one next to an `auth` that does not use it.
         let log_on = o.auth() == AuthMode::LogOn;
@@ -196,7 +219,7 @@ impl Cx<'_> {
             }),
         };
         out.digest = digest_of(&out);
-        out
+        Some(out)
     }
 
     fn credential(&mut self, located: &Located<Credential>) -> StoreCredential {
@@ -314,9 +337,6 @@ impl Cx<'_> {
     }
 }
 
-/// The deepest directory containing every given path (a file counts by its directory). Source
-/// paths in the store are relative to it, so the store is the same whatever the working
-/// directory, the machine, or whether a tree was named as a directory or as its files.
 fn store_lock(p: Padlocks) -> StoreLock {
     StoreLock {
         server: p.server,
@@ -324,6 +344,9 @@ fn store_lock(p: Padlocks) -> StoreLock {
     }
 }
 
+/// The deepest directory containing every given path (a file counts by its directory). Source
+/// paths in the store are relative to it, so the store is the same whatever the working
+/// directory, the machine, or whether a tree was named as a directory or as its files.
 pub fn common_base(paths: &[PathBuf]) -> PathBuf {
     let mut base: Option<PathBuf> = None;
     for p in paths {

@@ -55,10 +55,12 @@ pub struct Account {
     /// The incoming (POP or IMAP) server (CSM: the Incoming Server page, steps 5–7).
     #[schemars(extend("x-gui-label" = "Incoming Server page"))]
     pub incoming: Incoming,
-    /// The outgoing (SMTP) server (CSM: the Outgoing Server page, steps 8–10). Required: "All
-    /// required Incoming and Outgoing Server information must be completed" (step 12).
+    /// The outgoing (SMTP) server (CSM: the Outgoing Server page, steps 8–10). Required by CSM
+    /// ("All required Incoming and Outgoing Server information must be completed", step 12);
+    /// its absence is reported by the `outgoing-server-missing` rule rather than by the schema,
+    /// so that every other rule still checks the account in the same run.
     #[schemars(extend("x-gui-label" = "Outgoing Server page"))]
-    pub outgoing: Outgoing,
+    pub outgoing: Option<Outgoing>,
     /// Where the Conversation ID ({CMI: ABCD1234}) is added: "subject" or "body" (CSM: "Add
     /// Conversation IDs to Outgoing Messages" with "Add to Subject Line" / "Add to Body", step
     /// 11). Absent: the check box is cleared.
@@ -480,7 +482,10 @@ impl Account {
     }
     /// The Outgoing Server page's padlocks.
     pub fn outgoing_lock(&self) -> Padlocks {
-        Padlocks::resolve(self.outgoing.lock.as_ref(), self.lock.as_ref())
+        Padlocks::resolve(
+            self.outgoing.as_ref().and_then(|o| o.lock.as_ref()),
+            self.lock.as_ref(),
+        )
     }
 }
 

@@ -78,7 +78,9 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 "the login to the incoming server",
             ));
         }
-        let o = &a.outgoing;
+        let Some(o) = &a.outgoing else {
+            continue;
+        };
         if o.security() == Security::Basic && o.auth() != AuthMode::None {
             out.push(diag(cx, acc, "outgoing", "the SMTP login"));
         }

@@ -1,6 +1,6 @@
 use super::{Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
-use crate::model::{Account, Credential, Secret, TrustedAgent};
+use crate::model::{Account, Credential, Outgoing, Secret, TrustedAgent};
 
 pub static META: RuleMeta = RuleMeta {
     name: "empty-value",
@@ -82,13 +82,12 @@ pub enum FieldKind {
 pub fn account_fields<'a>(a: &'a Account, mut f: impl FnMut(&'static str, &'a str, FieldKind)) {
     f("name", &a.name, FieldKind::Name);
     let inc = &a.incoming;
-    let out = &a.outgoing;
     for (rel, v) in [
         ("incoming/user", &inc.user),
         ("incoming/credential", &inc.credential),
         ("incoming/mailbox", &inc.mailbox),
-        ("outgoing/user", &out.user),
-        ("outgoing/credential", &out.credential),
+        ("outgoing/user", outgoing(a, |o| &o.user)),
+        ("outgoing/credential", outgoing(a, |o| &o.credential)),
     ] {
         if let Some(v) = v {
             f(rel, v, FieldKind::Name);
@@ -105,7 +104,7 @@ pub fn account_fields<'a>(a: &'a Account, mut f: impl FnMut(&'static str, &'a st
             "outgoing/password",
             "outgoing/password/env",
             "outgoing/password/file",
-            &out.password,
+            outgoing(a, |o| &o.password),
         ),
     ] {
         if let Some(s) = s {
@@ -115,6 +114,11 @@ pub fn account_fields<'a>(a: &'a Account, mut f: impl FnMut(&'static str, &'a st
     if let Some(TrustedAgent::Group { group }) = &a.trusted_agent {
         f("trusted-agent/group", group, FieldKind::Name);
     }
+}
+
+/// A field of the outgoing block, absent with the block.
+fn outgoing<'a, T>(a: &'a Account, field: impl Fn(&'a Outgoing) -> &'a Option<T>) -> &'a Option<T> {
+    a.outgoing.as_ref().map_or(&None, field)
 }
 
 /// The same for a credential.

@@ -70,11 +70,11 @@ account "HR" {
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
         let a = &acc.value;
-        let o = &a.outgoing;
-        let (login, login_rel) = if o.auth() == AuthMode::LogOn && o.user.is_some() {
-            (o.user.as_deref(), "outgoing/user")
-        } else {
-            (a.incoming.user.as_deref(), "incoming/user")
+        let (login, login_rel) = match &a.outgoing {
+            Some(o) if o.auth() == AuthMode::LogOn && o.user.is_some() => {
+                (o.user.as_deref(), "outgoing/user")
+            }
+            _ => (a.incoming.user.as_deref(), "incoming/user"),
         };
         let Some(login_domain) = login
             .and_then(|u| u.rsplit_once('@'))

@@ -72,7 +72,10 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let a = &acc.value;
         let found = [
             ("incoming/password", literal(&a.incoming.password)),
-            ("outgoing/password", literal(&a.outgoing.password)),
+            (
+                "outgoing/password",
+                a.outgoing.as_ref().is_some_and(|o| literal(&o.password)),
+            ),
         ];
         report(cx, acc, &found, &format!("account {:?}", a.name), out);
     }

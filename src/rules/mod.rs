@@ -35,6 +35,7 @@ mod multiple_default_from;
 mod no_from_address;
 mod office365_credential_on_pop_imap;
 mod outgoing_login_ignored;
+mod outgoing_server_missing;
 mod padded_value;
 mod password_with_credential;
 mod port_protocol_mismatch;
@@ -99,6 +100,7 @@ macro_rules! rule {
 /// Every rule, in the order `mailcfg rules` and docs/rules.md list them.
 pub static ALL: &[Rule] = &[
     // Incoming and outgoing servers.
+    rule!(outgoing_server_missing),
     rule!(security_imap_only),
     rule!(mailbox_imap_only),
     rule!(smtp_security_unsupported),
@@ -310,8 +312,7 @@ pub fn sides(a: &Account) -> impl Iterator<Item = Side<'_>> {
         password: a.incoming.password.as_ref(),
         credential: a.incoming.credential.as_deref(),
     };
-    let o = &a.outgoing;
-    let outgoing = Side {
+    let outgoing = a.outgoing.as_ref().map(|o| Side {
         block: "outgoing",
         service: Service::Smtp,
         server: &o.server,
@@ -319,8 +320,8 @@ pub fn sides(a: &Account) -> impl Iterator<Item = Side<'_>> {
         port: o.port,
         password: o.password.as_ref(),
         credential: o.credential.as_deref(),
-    };
-    [incoming, outgoing].into_iter()
+    });
+    std::iter::once(incoming).chain(outgoing)
 }
 
 /// Where the padlock `key` (`server` or `credentials`) of section `block` (`incoming` or
@@ -372,11 +373,11 @@ pub fn password_logins<'a>(
             let host = host.to_ascii_lowercase();
             let password = match side.block {
                 "incoming" => a.incoming.credential.is_none(),
-                _ => match a.outgoing.auth() {
+                _ => a.outgoing.as_ref().is_some_and(|o| match o.auth() {
                     AuthMode::None => false,
-                    AuthMode::LogOn => a.outgoing.credential.is_none(),
+                    AuthMode::LogOn => o.credential.is_none(),
                     AuthMode::SameAsIncoming => a.incoming.credential.is_none(),
-                },
+                }),
             };
             if password {
                 found.push((acc, side.block, host));

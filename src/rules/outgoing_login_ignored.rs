@@ -71,7 +71,9 @@ system {
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
-        let o = &acc.value.outgoing;
+        let Some(o) = &acc.value.outgoing else {
+            continue;
+        };
         let auth = o.auth();
         if auth == AuthMode::LogOn {
             continue;

@@ -79,7 +79,10 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         for side in sides(a) {
             // An outgoing login without auth "log-on" is ignored altogether
             // (`outgoing-login-ignored` says so); there is no conflict for CSM to resolve.
-            let ignored = side.block == "outgoing" && a.outgoing.auth() != AuthMode::LogOn;
+            let ignored = side.block == "outgoing"
+                && a.outgoing
+                    .as_ref()
+                    .is_some_and(|o| o.auth() != AuthMode::LogOn);
             if side.password.is_none() || side.credential.is_none() || ignored {
                 continue;
             }

@@ -74,16 +74,19 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let inc = &a.incoming;
-        let o = &a.outgoing;
         let incoming_open = !a.incoming_lock().credentials;
-        let outgoing_open = !a.outgoing_lock().credentials && o.auth() == AuthMode::LogOn;
+        // The outgoing login that users could replace: "Log on Using" with the padlock open.
+        let outgoing = a
+            .outgoing
+            .as_ref()
+            .filter(|o| !a.outgoing_lock().credentials && o.auth() == AuthMode::LogOn);
         let rel = if incoming_open && inc.password.is_some() {
             "incoming/password"
         } else if incoming_open && inc.credential.is_some() {
             "incoming/credential"
-        } else if outgoing_open && o.password.is_some() {
+        } else if outgoing.is_some_and(|o| o.password.is_some()) {
             "outgoing/password"
-        } else if outgoing_open && o.credential.is_some() {
+        } else if outgoing.is_some_and(|o| o.credential.is_some()) {
             "outgoing/credential"
         } else {
             continue;

@@ -65,7 +65,9 @@ system {
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
-        let o = &acc.value.outgoing;
+        let Some(o) = &acc.value.outgoing else {
+            continue;
+        };
         if o.auth() == AuthMode::None || o.effective_port() != 25 {
             continue;
         }

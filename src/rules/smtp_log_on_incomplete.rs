@@ -69,7 +69,9 @@ system {
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
         let a = &acc.value;
-        let o = &a.outgoing;
+        let Some(o) = &a.outgoing else {
+            continue;
+        };
         if o.auth() != AuthMode::LogOn {
             continue;
         }

@@ -63,7 +63,9 @@ system {
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
-        let o = &acc.value.outgoing;
+        let Some(o) = &acc.value.outgoing else {
+            continue;
+        };
         if o.security() != Security::SslNoAuth {
             continue;
         }

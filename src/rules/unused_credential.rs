@@ -77,8 +77,11 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         if let Some(c) = a.incoming.credential.as_deref() {
             used.insert(c);
         }
-        if let Some(c) = a.outgoing.credential.as_deref() {
-            if a.outgoing.auth() == AuthMode::LogOn {
+        if let Some(o) = &a.outgoing {
+            let Some(c) = o.credential.as_deref() else {
+                continue;
+            };
+            if o.auth() == AuthMode::LogOn {
                 used.insert(c);
             } else {
                 ignored.entry(c).or_insert(a.name.as_str());

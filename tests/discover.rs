@@ -1,0 +1,472 @@
+//! `mailcfg discover` against a REAL DNS server: a private dnsmasq (scripts/setup-dnsmasq.sh
+//! installs it) on a free loopback port serving test zones with SRV and MX records. The account
+//! it writes is checked with `mailcfg check` and, when the local Dovecot/Postfix run
+//! (MAILSRV_DIR, see scripts/mailservers.sh), probed with `mailcfg probe`.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+/// A private dnsmasq answering for `*.test` only (everything else there: NXDOMAIN).
+struct Dnsmasq {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Drop for Dnsmasq {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The test zones. Ports are the local mail servers' (scripts/mailservers.sh).
+fn zones() -> Vec<String> {
+    let mut records = vec![
+        // srv.test: everything, both implicit TLS and STARTTLS; no POP3 over TLS (".").
+        "--srv-host=_imaps._tcp.srv.test,localhost,10993,0,1".to_string(),
+        "--srv-host=_imap._tcp.srv.test,localhost,10143,0,1".into(),
+        "--srv-host=_pop3s._tcp.srv.test".into(),
+        "--srv-host=_submissions._tcp.srv.test,localhost,10465,0,1".into(),
+        "--srv-host=_submission._tcp.srv.test,localhost,10587,0,1".into(),
+        // starttls.test: STARTTLS only, on the standard ports.
+        "--srv-host=_imap._tcp.starttls.test,imap.starttls.test,143,0,1".into(),
+        "--srv-host=_submission._tcp.starttls.test,smtp.starttls.test,587,0,1".into(),
+        // pop.test: POP3 only, no outgoing server.
+        "--srv-host=_pop3s._tcp.pop.test,pop.pop.test,995,0,1".into(),
+        // mx.test: only an MX; imap.mailhost.test exists, smtp/mail.mailhost.test do not.
+        "--mx-host=mx.test,mx1.mailhost.test,10".into(),
+        "--address=/imap.mailhost.test/127.0.0.1".into(),
+        "--address=/mx1.mailhost.test/127.0.0.1".into(),
+        // nothing.test: an A record, nothing about mail.
+        "--address=/nothing.test/127.0.0.1".into(),
+    ];
+    // many.test: 40 IMAPS records, more than a 512-byte UDP answer holds (so the answer comes
+    // truncated and is asked again over TCP); the lowest priority is 5, and among those the
+    // heaviest weight is 70 (imap-w70).
+    for i in 0..36 {
+        records.push(format!(
+            "--srv-host=_imaps._tcp.many.test,backup{i:02}.many.test,993,{},{}",
+            10 + i,
+            100
+        ));
+    }
+    for w in [10, 70, 30] {
+        records.push(format!(
+            "--srv-host=_imaps._tcp.many.test,imap-w{w}.many.test,993,5,{w}"
+        ));
+    }
+    records.push("--srv-host=_imaps._tcp.many.test,late.many.test,993,7,1000".into());
+    records
+}
+
+fn dnsmasq() -> Dnsmasq {
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("/usr/sbin/dnsmasq")
+        .args([
+            "--keep-in-foreground",
+            "--listen-address=127.0.0.1",
+            "--bind-interfaces",
+            "--no-resolv",
+            "--no-hosts",
+            "--conf-file=/dev/null",
+            "--pid-file=",
+            "--local=/test/",
+        ])
+        .arg(format!("--port={port}"))
+        .args(zones())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dnsmasq is not installed: run `bash scripts/setup-dnsmasq.sh`");
+    let dns = Dnsmasq {
+        child,
+        addr: format!("127.0.0.1:{port}"),
+    };
+    // Ready when it answers a query for nothing.test.
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut query = vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+    query.extend_from_slice(b"\x07nothing\x04test\x00\x00\x01\x00\x01");
+    for _ in 0..50 {
+        let _ = sock.send_to(&query, ("127.0.0.1", port));
+        if sock.recv(&mut [0u8; 512]).is_ok() {
+            return dns;
+        }
+    }
+    panic!("dnsmasq did not start on port {port}");
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailcfg"));
+    cmd.current_dir(dir)
+        .args(args)
+        .env_remove("MAILCFG_DNS_SERVER");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+fn discover(dns: &Dnsmasq, address: &str, more: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["discover", address, "--dns-server", &dns.addr];
+    args.extend_from_slice(more);
+    run(dir.path(), &args, &[])
+}
+
+/// The lines of `text` without leading blanks, for order-preserving comparisons.
+fn lines(text: &str) -> Vec<&str> {
+    text.lines().map(str::trim).collect()
+}
+
+/// Asserts `want` appear in `text` in this order as whole (trimmed) lines.
+fn assert_lines_in_order(text: &str, want: &[&str]) {
+    let got = lines(text);
+    let mut at = 0;
+    for w in want {
+        match got[at..].iter().position(|l| l == w) {
+            Some(i) => at += i + 1,
+            None => panic!("line {w:?} missing (or out of order) in\n{text}"),
+        }
+    }
+}
+
+/// `mailcfg check` on `kdl`: no error and no warning.
+fn assert_check_clean(kdl: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("account.kdl"), kdl).unwrap();
+    let out = run(
+        dir.path(),
+        &["check", "account.kdl", "--color", "never"],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("0 errors, 0 warnings"),
+        "{}\n{kdl}",
+        out.stdout
+    );
+}
+
+#[test]
+fn srv_records_give_implicit_tls_servers_with_their_sources() {
+    let dns = dnsmasq();
+    let out = discover(&dns, "helpdesk@srv.test", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_lines_in_order(
+        &out.stdout,
+        &[
+            "account \"helpdesk@srv.test\" {",
+            "protocol \"imap\"",
+            "incoming {",
+            "// DNS SRV _imaps._tcp.srv.test (priority 0, weight 1)",
+            "server \"localhost\"",
+            "security \"ssl\"",
+            "port 10993",
+            "user \"helpdesk@srv.test\"",
+            "password env=\"HELPDESK_PASSWORD\"",
+            "outgoing {",
+            "// DNS SRV _submissions._tcp.srv.test (priority 0, weight 1)",
+            "server \"localhost\"",
+            "security \"ssl\"",
+            "port 10465",
+            "auth \"same-as-incoming\"",
+            "from {",
+            "address \"helpdesk@srv.test\" default=#true",
+        ],
+    );
+    assert!(!out.stdout.contains("available-to-users"), "{}", out.stdout);
+    // The alternatives not taken, and the "." target, are said (on stderr and in the file).
+    for said in [
+        "_imap._tcp.srv.test also offers IMAP with STARTTLS at localhost:10143",
+        "_submission._tcp.srv.test also offers submission with STARTTLS at localhost:10587",
+        "_pop3s._tcp.srv.test has the target \".\": srv.test says it does not offer POP3 over \
+         implicit TLS",
+    ] {
+        assert!(out.stderr.contains(said), "{said}\n{}", out.stderr);
+        assert!(out.stdout.contains(said), "{said}\n{}", out.stdout);
+    }
+    assert_check_clean(&out.stdout);
+}
+
+#[test]
+fn starttls_on_standard_ports_writes_the_port_only_where_it_is_not_the_default() {
+    let dns = dnsmasq();
+    let out = discover(
+        &dns,
+        "Help Desk <desk@starttls.test>",
+        &["--name", "Service Desk", "--available"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = &out.stdout;
+    assert_lines_in_order(
+        text,
+        &[
+            "account \"Service Desk\" {",
+            "available-to-users #true",
+            "server \"imap.starttls.test\"",
+            "security \"tls\"",
+            "user \"desk@starttls.test\"",
+            "server \"smtp.starttls.test\"",
+            "security \"tls\"",
+            // STARTTLS submission: 587 is not CSM's default (25) for "tls", so it is written.
+            "port 587",
+        ],
+    );
+    // 143 is the default for IMAP with "tls": not written.
+    assert!(!text.contains("port 143"), "{text}");
+    assert_check_clean(text);
+}
+
+#[test]
+fn pop3_when_that_is_all_there_is_and_no_outgoing_server() {
+    let dns = dnsmasq();
+    let out = discover(&dns, "desk@pop.test", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_lines_in_order(
+        &out.stdout,
+        &[
+            "protocol \"pop\"",
+            "// DNS SRV _pop3s._tcp.pop.test (priority 0, weight 1)",
+            "server \"pop.pop.test\"",
+            "security \"ssl\"",
+        ],
+    );
+    assert!(!out.stdout.contains("port "), "{}", out.stdout);
+    assert!(!out.stdout.contains("mailbox"), "{}", out.stdout);
+    assert!(!out.stdout.contains("outgoing {"), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("no outgoing server found for pop.test"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn priority_then_weight_choose_among_many_records_over_tcp() {
+    let dns = dnsmasq();
+    let out = discover(&dns, "desk@many.test", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_lines_in_order(
+        &out.stdout,
+        &[
+            "// DNS SRV _imaps._tcp.many.test (priority 5, weight 70)",
+            "server \"imap-w70.many.test\"",
+        ],
+    );
+    assert!(
+        out.stderr.contains(
+            "_imaps._tcp.many.test has 40 records: chose imap-w70.many.test:993 (lowest \
+             priority, then highest weight)"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_mx_host_is_a_last_guess_marked_as_one() {
+    let dns = dnsmasq();
+    let out = discover(&dns, "desk@mx.test", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_lines_in_order(
+        &out.stdout,
+        &[
+            "incoming {",
+            "// GUESS from the MX host mx1.mailhost.test: no SRV record names a server; verify \
+             before use",
+            // imap.mailhost.test resolves; smtp. and mail. do not, so the MX host itself.
+            "server \"imap.mailhost.test\"",
+            "outgoing {",
+            "// GUESS from the MX host mx1.mailhost.test: no SRV record names a server; verify \
+             before use",
+            "server \"mx1.mailhost.test\"",
+        ],
+    );
+    assert!(out.stderr.contains("GUESSED"), "{}", out.stderr);
+    assert_check_clean(&out.stdout);
+}
+
+#[test]
+fn no_information_is_a_clear_error_with_exit_1() {
+    let dns = dnsmasq();
+    for address in ["desk@nothing.test", "desk@nosuch.test"] {
+        let out = discover(&dns, address, &[]);
+        assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+        assert!(out.stdout.is_empty(), "{}", out.stdout);
+        let domain = address.split('@').nth(1).unwrap();
+        assert!(
+            out.stderr.contains(&format!(
+                "mailcfg: nothing names a mail server for {domain}: no SRV record"
+            )) && out
+                .stderr
+                .contains(&format!("no MX record (asked {})", dns.addr)),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn usage_problems_and_a_silent_dns_server() {
+    let dns = dnsmasq();
+    let out = discover(&dns, "not-an-address", &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("is not an e-mail address"),
+        "{}",
+        out.stderr
+    );
+
+    // Nothing listens on this UDP port: exit 4, like probe when no resolver answers.
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let dir = tempfile::tempdir().unwrap();
+    let server = format!("127.0.0.1:{port}");
+    let out = run(
+        dir.path(),
+        &[
+            "discover",
+            "desk@srv.test",
+            "--dns-server",
+            &server,
+            "--timeout",
+            "1",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("the DNS server {server} did not answer")),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn out_writes_a_new_file_and_never_overwrites() {
+    let dns = dnsmasq();
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "discover",
+        "desk@srv.test",
+        "--dns-server",
+        &dns.addr,
+        "--out",
+        "desk.kdl",
+    ];
+    let first = run(dir.path(), &args, &[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stdout.is_empty(), "{}", first.stdout);
+    let written = std::fs::read_to_string(dir.path().join("desk.kdl")).unwrap();
+    assert!(written.contains("server \"localhost\""), "{written}");
+
+    std::fs::write(dir.path().join("desk.kdl"), "// mine\n").unwrap();
+    let again = run(dir.path(), &args, &[]);
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("cannot write desk.kdl: it exists (discover never overwrites a file)"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("desk.kdl")).unwrap(),
+        "// mine\n"
+    );
+}
+
+/// The written file is check-clean and probes green against the local Dovecot and Postfix
+/// (login included: the test user and its password variable are given).
+#[test]
+fn the_written_account_probes_green_against_real_servers() {
+    let Some(mailsrv) = std::env::var_os("MAILSRV_DIR") else {
+        eprintln!("SKIPPED: MAILSRV_DIR is unset (see scripts/mailservers.sh)");
+        return;
+    };
+    let env: std::collections::HashMap<String, String> =
+        std::fs::read_to_string(Path::new(&mailsrv).join("env"))
+            .expect("$MAILSRV_DIR/env")
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+    let dns = dnsmasq();
+    let dir = tempfile::tempdir().unwrap();
+    let made = run(
+        dir.path(),
+        &[
+            "discover",
+            "testuser@srv.test",
+            "--dns-server",
+            &dns.addr,
+            "--user",
+            &env["MAILSRV_USER"],
+            "--password-env",
+            "DISCOVER_TEST_PW",
+            "--out",
+            "testuser.kdl",
+        ],
+        &[],
+    );
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let kdl = std::fs::read_to_string(dir.path().join("testuser.kdl")).unwrap();
+    assert_check_clean(&kdl);
+    let probed = run(
+        dir.path(),
+        &[
+            "probe",
+            "testuser.kdl",
+            "--ca-file",
+            &env["MAILSRV_CA"],
+            "--color",
+            "never",
+            "--timeout",
+            "5",
+            "--dns-server",
+            &dns.addr,
+        ],
+        &[("DISCOVER_TEST_PW", &env["MAILSRV_PASS"])],
+    );
+    assert_eq!(probed.code, 0, "{}{}", probed.stdout, probed.stderr);
+    for stage in [
+        "✓ tls",
+        "✓ certificate",
+        "✓ capabilities",
+        "✓ login",
+        "✓ mailbox",
+        "✓ senders",
+    ] {
+        assert!(probed.stdout.contains(stage), "{stage}\n{}", probed.stdout);
+    }
+    assert!(!probed.stdout.contains('✗'), "{}", probed.stdout);
+    assert!(
+        !probed.stdout.contains(&env["MAILSRV_PASS"]),
+        "{}",
+        probed.stdout
+    );
+}

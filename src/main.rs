@@ -59,7 +59,7 @@ enum Command {
     /// for each From address (SMTP). Each failure is reported on the KDL line that causes it.
     #[command(after_help = cli::probe::EXIT_CODES)]
     Probe(cli::probe::ProbeArgs),
-    /// Find the servers of an e-mail address (DNS SRV, then a guess from MX) and write a
+    /// Find the servers of an e-mail address (DNS SRV, autoconfig, then a guess from MX) and write a
     /// complete account for it, each server's source named in a comment. See docs/discover.md.
     #[command(after_help = cli::discover::EXIT_CODES)]
     Discover(cli::discover::DiscoverArgs),

@@ -40,6 +40,15 @@ fn zones() -> Vec<String> {
         "--address=/mx1.mailhost.test/127.0.0.1".into(),
         // nothing.test: an A record, nothing about mail.
         "--address=/nothing.test/127.0.0.1".into(),
+        // Autoconfig hosts, all served by the test HTTPS server (see `https`):
+        // ac.test at autoconfig.ac.test only; wk.test at wk.test/.well-known (autoconfig.wk.test
+        // answers 404); disagree.test also has an SRV record naming another server;
+        // badcert.test's server has a certificate that does not name it.
+        "--address=/autoconfig.ac.test/127.0.0.1".into(),
+        "--address=/wk.test/127.0.0.1".into(),
+        "--address=/autoconfig.disagree.test/127.0.0.1".into(),
+        "--srv-host=_imaps._tcp.disagree.test,localhost,10993,0,1".into(),
+        "--address=/autoconfig.badcert.test/127.0.0.1".into(),
     ];
     // many.test: 40 IMAPS records, more than a 512-byte UDP answer holds (so the answer comes
     // truncated and is asked again over TCP); the lowest priority is 5, and among those the
@@ -100,6 +109,324 @@ fn dnsmasq() -> Dnsmasq {
         }
     }
     panic!("dnsmasq did not start on port {port}");
+}
+
+/// The test HTTPS server (scripts/autoconfig-https.py) with a certificate from a CA made for
+/// this test, naming every autoconfig host of the zones but autoconfig.badcert.test.
+struct Https {
+    child: std::process::Child,
+    port: String,
+    ca: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Https {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Mozilla config-v1.1.xml with one IMAP and one SMTP server.
+fn document(imap: (&str, u16, &str), smtp: (&str, u16, &str), username: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<clientConfig version="1.1">
+  <emailProvider id="test">
+    <domain>test</domain>
+    <incomingServer type="pop3">
+      <hostname>pop.example.test</hostname>
+      <port>995</port>
+      <socketType>SSL</socketType>
+      <username>{username}</username>
+    </incomingServer>
+    <incomingServer type="imap">
+      <hostname>{}</hostname>
+      <port>{}</port>
+      <socketType>{}</socketType>
+      <username>{username}</username>
+      <authentication>password-cleartext</authentication>
+    </incomingServer>
+    <outgoingServer type="smtp">
+      <hostname>{}</hostname>
+      <port>{}</port>
+      <socketType>{}</socketType>
+      <username>{username}</username>
+    </outgoingServer>
+  </emailProvider>
+</clientConfig>
+"#,
+        imap.0, imap.1, imap.2, smtp.0, smtp.1, smtp.2
+    )
+}
+
+fn https() -> Https {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=mailcfg discover test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=autoconfig.ac.test",
+        ],
+    );
+    std::fs::write(
+        d.join("ext.cnf"),
+        "subjectAltName=DNS:autoconfig.ac.test,DNS:autoconfig.wk.test,DNS:wk.test,\
+         DNS:autoconfig.disagree.test\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ],
+    );
+    let docs = [
+        (
+            "autoconfig.ac.test/mail/config-v1.1.xml",
+            document(
+                ("localhost", 10993, "SSL"),
+                ("localhost", 10465, "SSL"),
+                "%EMAILLOCALPART%",
+            ),
+        ),
+        (
+            "wk.test/.well-known/autoconfig/mail/config-v1.1.xml",
+            document(
+                ("imap.wk.test", 143, "STARTTLS"),
+                ("smtp.wk.test", 587, "STARTTLS"),
+                "%EMAILADDRESS%",
+            ),
+        ),
+        (
+            "autoconfig.disagree.test/mail/config-v1.1.xml",
+            document(
+                ("imap.other.test", 993, "SSL"),
+                ("smtp.other.test", 465, "SSL"),
+                "%EMAILADDRESS%",
+            ),
+        ),
+        (
+            "autoconfig.badcert.test/mail/config-v1.1.xml",
+            document(
+                ("imap.badcert.test", 993, "SSL"),
+                ("smtp.badcert.test", 465, "SSL"),
+                "%EMAILADDRESS%",
+            ),
+        ),
+    ];
+    for (path, body) in docs {
+        let file = d.join("www").join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, body).unwrap();
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/autoconfig-https.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .arg(d.join("www"))
+        .arg(d.join("server.crt"))
+        .arg(d.join("server.key"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let port = line
+        .strip_prefix("ready ")
+        .unwrap_or_else(|| panic!("the HTTPS server did not start: {line:?}"))
+        .trim()
+        .to_string();
+    Https {
+        child,
+        port,
+        ca: d.join("ca.crt"),
+        _dir: dir,
+    }
+}
+
+/// `discover` with the test DNS and HTTPS servers.
+fn discover_https(dns: &Dnsmasq, web: &Https, address: &str, more: &[&str]) -> Run {
+    let ca = web.ca.to_str().unwrap();
+    let mut args = vec!["--ca-file", ca, "--https-port", &web.port];
+    args.extend_from_slice(more);
+    discover(dns, address, &args)
+}
+
+#[test]
+fn autoconfig_only_at_the_autoconfig_host() {
+    let dns = dnsmasq();
+    let web = https();
+    let out = discover_https(&dns, &web, "testuser@ac.test", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let url = format!(
+        "https://autoconfig.ac.test:{}/mail/config-v1.1.xml",
+        web.port
+    );
+    assert_lines_in_order(
+        &out.stdout,
+        &[
+            "protocol \"imap\"",
+            &format!("// autoconfig document {url}"),
+            "server \"localhost\"",
+            "security \"ssl\"",
+            "port 10993",
+            // %EMAILLOCALPART%
+            "user \"testuser\"",
+            &format!("// autoconfig document {url}"),
+            "port 10465",
+        ],
+    );
+    assert_check_clean(&out.stdout);
+}
+
+#[test]
+fn autoconfig_at_the_well_known_path_with_starttls() {
+    let dns = dnsmasq();
+    let web = https();
+    let out = discover_https(&dns, &web, "desk@wk.test", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let url = format!(
+        "https://wk.test:{}/.well-known/autoconfig/mail/config-v1.1.xml",
+        web.port
+    );
+    assert_lines_in_order(
+        &out.stdout,
+        &[
+            &format!("// autoconfig document {url}"),
+            "server \"imap.wk.test\"",
+            "security \"tls\"",
+            "user \"desk@wk.test\"",
+            "server \"smtp.wk.test\"",
+            "security \"tls\"",
+            "port 587",
+        ],
+    );
+    // IMAP is preferred over the POP3 server the document lists first.
+    assert!(!out.stdout.contains("pop.example.test"), "{}", out.stdout);
+    assert_check_clean(&out.stdout);
+}
+
+#[test]
+fn disagreeing_sources_are_named_and_srv_wins() {
+    let dns = dnsmasq();
+    let web = https();
+    let out = discover_https(&dns, &web, "desk@disagree.test", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let url = format!(
+        "https://autoconfig.disagree.test:{}/mail/config-v1.1.xml",
+        web.port
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "the sources disagree on the incoming server: DNS SRV _imaps._tcp.disagree.test \
+             (priority 0, weight 1) says IMAP localhost:10993 security ssl, autoconfig document \
+             {url} says IMAP imap.other.test:993 security ssl; the first is used"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_lines_in_order(
+        &out.stdout,
+        &[
+            "// DNS SRV _imaps._tcp.disagree.test (priority 0, weight 1)",
+            "server \"localhost\"",
+            // No SRV record for submission: the document's server, no disagreement.
+            &format!("// autoconfig document {url}"),
+            "server \"smtp.other.test\"",
+        ],
+    );
+    // The document's login name belongs to its server, which was not chosen.
+    assert!(
+        out.stdout.contains("user \"desk@disagree.test\""),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_certificate_that_does_not_verify_is_not_trusted() {
+    let dns = dnsmasq();
+    let web = https();
+    let out = discover_https(&dns, &web, "desk@badcert.test", &[]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "https://autoconfig.badcert.test:{}/mail/config-v1.1.xml was not used: TLS error",
+            web.port
+        )) && out
+            .stderr
+            .contains("mailcfg: nothing names a mail server for badcert.test"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("imap.badcert.test"), "{}", out.stdout);
 }
 
 struct Run {

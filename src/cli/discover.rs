@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use mailcfg::discover::{self, DiscoverError, Options, RenderOptions};
+use mailcfg::probe::net::Trust;
 use mailcfg::probe::resolve::Resolver;
 
 pub const EXIT_CODES: &str = "\
@@ -12,7 +13,7 @@ Exit codes:
   0  an account was written (read the notes on stderr: a GUESS is marked as one)
   1  nothing names a mail server for the address's domain
   2  usage or I/O problem: not an e-mail address, --out names a file that exists or cannot be
-     written
+     written, a --ca-file that cannot be read
   3  internal error (a bug in mailcfg: please report it)
   4  no DNS server answered";
 
@@ -43,7 +44,20 @@ pub struct DiscoverArgs {
     #[arg(long, value_name = "IP[:PORT]", env = "MAILCFG_DNS_SERVER",
           value_parser = Resolver::parse_server)]
     dns_server: Option<Resolver>,
-    /// Seconds to wait for each DNS answer.
+    /// Also trust the CA certificates in this PEM file for the autoconfig HTTPS servers (as
+    /// `probe --ca-file` does).
+    #[arg(long, value_name = "PATH")]
+    ca_file: Option<PathBuf>,
+    /// The port autoconfig documents are fetched from over HTTPS (for test set-ups and
+    /// internal mirrors).
+    #[arg(
+        long,
+        value_name = "PORT",
+        default_value_t = 443,
+        hide_short_help = true
+    )]
+    https_port: u16,
+    /// Seconds to wait for each DNS answer and each HTTPS step.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     timeout: f64,
 }
@@ -67,9 +81,18 @@ pub fn run(args: DiscoverArgs) -> u8 {
         );
         return 2;
     }
+    let trust = match Trust::new(args.ca_file.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("mailcfg: {e}");
+            return 2;
+        }
+    };
     let opts = Options {
         resolver: args.dns_server.unwrap_or_default(),
         timeout: Duration::from_secs_f64(args.timeout),
+        trust,
+        https_port: args.https_port,
     };
     let found = match discover::discover(&args.address, &opts) {
         Ok(d) => d,

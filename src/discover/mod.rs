@@ -4,11 +4,16 @@
 //! Sources, in the order they are trusted:
 //! 1. DNS SRV records (RFC 6186 §3, and RFC 8314 §5.1 for `_submissions._tcp`), chosen by
 //!    priority and weight (RFC 2782), a "." target meaning the service is not offered;
-//! 2. the MX host's domain: a guess, clearly marked as one.
+//! 2. the autoconfig document (Mozilla's config-v1.1.xml) over HTTPS, see [`autoconfig`];
+//! 3. the MX host's domain: a guess, clearly marked as one.
+//!
+//! When two sources name different servers for the same side, the earlier source wins and a
+//! note says so.
 //!
 //! Within a source, IMAP is preferred over POP3 and implicit TLS over STARTTLS (RFC 8314 §5.1:
 //! implicit TLS SHOULD be preferred when both are offered).
 
+pub mod autoconfig;
 pub mod dns;
 mod render;
 
@@ -16,6 +21,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::model::{Protocol, Security, Service};
+use crate::probe::net::Trust;
 use crate::probe::resolve::{self, Resolver};
 
 pub use render::{render, RenderOptions};
@@ -29,6 +35,8 @@ pub enum Source {
         priority: u16,
         weight: u16,
     },
+    /// An autoconfig document at this URL.
+    Autoconfig { url: String },
     /// Guessed from the domain of the lowest-preference MX host.
     MxGuess { mx: String },
 }
@@ -41,6 +49,7 @@ impl Source {
                 priority,
                 weight,
             } => format!("DNS SRV {name} (priority {priority}, weight {weight})"),
+            Source::Autoconfig { url } => format!("autoconfig document {url}"),
             Source::MxGuess { mx } => format!(
                 "GUESS from the MX host {mx}: no SRV record names a server; verify before use"
             ),
@@ -62,6 +71,23 @@ pub struct Server {
 }
 
 impl Server {
+    fn same_place(&self, other: &Server) -> bool {
+        self.host.eq_ignore_ascii_case(&other.host)
+            && self.port == other.port
+            && self.security == other.security
+            && self.service == other.service
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "{} {}:{} security {}",
+            self.service.display(),
+            self.host,
+            self.port,
+            self.security
+        )
+    }
+
     /// The port to write: none when it is CSM's default for this service and security.
     pub fn written_port(&self) -> Option<u16> {
         (self.port != self.service.default_port(self.security)).then_some(self.port)
@@ -75,6 +101,8 @@ pub struct Discovery {
     pub protocol: Protocol,
     pub incoming: Server,
     pub outgoing: Option<Server>,
+    /// The login name the source gave (autoconfig's `username`), if any.
+    pub user: Option<String>,
     /// Things the user should know: services a domain says it does not offer, alternatives not
     /// chosen, guesses.
     pub notes: Vec<String>,
@@ -195,6 +223,10 @@ fn choose(records: Vec<dns::Srv>) -> SrvAnswer {
 pub struct Options {
     pub resolver: Resolver,
     pub timeout: Duration,
+    /// Trust anchors for the autoconfig HTTPS servers.
+    pub trust: Trust,
+    /// The port autoconfig documents are fetched from (443; tests use another).
+    pub https_port: u16,
 }
 
 /// Splits `local@domain` (a display name form `Name <local@domain>` is accepted too).
@@ -240,6 +272,26 @@ pub fn discover(address: &str, opts: &Options) -> Result<Discovery, DiscoverErro
         opts.timeout,
         &mut notes,
     )?;
+    let document = fetch_autoconfig(&local, &domain, opts, &mut notes);
+    let (auto_in, auto_out, user) = match &document {
+        Some((url, doc)) => {
+            let source = Source::Autoconfig { url: url.clone() };
+            let best_in = best_offer(&doc.incoming);
+            (
+                best_in.map(|o| offer_server(o, &source)),
+                best_offer(&doc.outgoing).map(|o| offer_server(o, &source)),
+                best_in.and_then(|o| o.username.clone()),
+            )
+        }
+        None => (None, None, None),
+    };
+    let incoming = first_of("incoming", incoming, auto_in, &mut notes);
+    let outgoing = first_of("outgoing", outgoing, auto_out, &mut notes);
+    // The login name goes with the server it was given for.
+    let user = match &incoming {
+        Some(s) if matches!(s.source, Source::Autoconfig { .. }) => user,
+        _ => None,
+    };
     let (incoming, outgoing) = match (incoming, outgoing) {
         (Some(i), o) => (i, o),
         (None, o) => {
@@ -247,16 +299,26 @@ pub fn discover(address: &str, opts: &Options) -> Result<Discovery, DiscoverErro
             match guess {
                 Some((i, guessed_out)) => (i, o.or(Some(guessed_out))),
                 None => {
-                    return Err(DiscoverError::NothingFound(format!(
-                        "nothing names a mail server for {domain}: no SRV record ({}), no MX \
-                         record (asked {server})",
+                    let (a, b) = {
+                        let [a, b] = autoconfig::urls(&domain, opts.https_port);
+                        (a.1, b.1)
+                    };
+                    // What went wrong on the way (a certificate that did not verify...)
+                    // explains the "nothing".
+                    let mut message = format!(
+                        "nothing names a mail server for {domain}: no SRV record ({}), no \
+                         autoconfig document ({a}, {b}), no MX record (asked {server})",
                         INCOMING
                             .iter()
                             .chain(&OUTGOING)
                             .map(|s| s.label)
                             .collect::<Vec<_>>()
                             .join(", ")
-                    )))
+                    );
+                    for note in notes {
+                        message.push_str(&format!("\nnote: {note}"));
+                    }
+                    return Err(DiscoverError::NothingFound(message));
                 }
             }
         }
@@ -276,8 +338,96 @@ pub fn discover(address: &str, opts: &Options) -> Result<Discovery, DiscoverErro
         protocol,
         incoming,
         outgoing,
+        user,
         notes,
     })
+}
+
+/// The earlier source's answer, with a note when the later one names another server.
+fn first_of(
+    side: &str,
+    earlier: Option<Server>,
+    later: Option<Server>,
+    notes: &mut Vec<String>,
+) -> Option<Server> {
+    match (earlier, later) {
+        (Some(e), Some(l)) => {
+            if !e.same_place(&l) {
+                notes.push(format!(
+                    "the sources disagree on the {side} server: {} says {}, {} says {}; the \
+                     first is used (SRV records before the autoconfig document)",
+                    e.source.describe(),
+                    e.summary(),
+                    l.source.describe(),
+                    l.summary()
+                ));
+            }
+            Some(e)
+        }
+        (e, l) => e.or(l),
+    }
+}
+
+/// Preference within one source: IMAP over POP3, then implicit TLS, then STARTTLS, then
+/// cleartext (RFC 8314 §5.1); among equals the document's own order.
+fn best_offer(offers: &[autoconfig::Offer]) -> Option<&autoconfig::Offer> {
+    let rank = |o: &autoconfig::Offer| {
+        let service = match o.service {
+            Service::Pop => 1,
+            _ => 0,
+        };
+        let security = match o.security {
+            Security::Ssl | Security::SslNoAuth => 0,
+            Security::Tls => 1,
+            _ => 2,
+        };
+        (service, security)
+    };
+    offers.iter().min_by_key(|o| rank(o))
+}
+
+fn offer_server(o: &autoconfig::Offer, source: &Source) -> Server {
+    Server {
+        service: o.service,
+        host: o.host.clone(),
+        port: o.port,
+        security: o.security,
+        source: source.clone(),
+    }
+}
+
+/// The first autoconfig document found, with its URL. Failures other than "nothing there"
+/// become notes: a certificate that does not verify is worth knowing about.
+fn fetch_autoconfig(
+    local: &str,
+    domain: &str,
+    opts: &Options,
+    notes: &mut Vec<String>,
+) -> Option<(String, autoconfig::Document)> {
+    let fetcher = autoconfig::Fetcher {
+        resolver: opts.resolver,
+        timeout: opts.timeout,
+        trust: &opts.trust,
+        port: opts.https_port,
+    };
+    for (host, url) in autoconfig::urls(domain, opts.https_port) {
+        match fetcher.get(&host, &url) {
+            Ok(body) => match autoconfig::parse(&body, local, domain) {
+                Ok(doc) => {
+                    for s in &doc.skipped {
+                        notes.push(format!("{url}: left out {s}"));
+                    }
+                    return Some((url, doc));
+                }
+                Err(e) => notes.push(format!("{url} is not an autoconfig document: {e}")),
+            },
+            Err(autoconfig::FetchError::Absent) => {}
+            Err(autoconfig::FetchError::Failed(e)) => {
+                notes.push(format!("{url} was not used: {e}"));
+            }
+        }
+    }
+    None
 }
 
 /// The first service of `services` (in order of preference) that has a usable SRV record.

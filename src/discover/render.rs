@@ -37,7 +37,11 @@ fn default_password_env(address: &str) -> String {
 
 pub fn render(d: &Discovery, opts: &RenderOptions) -> String {
     let name = opts.name.clone().unwrap_or_else(|| d.address.clone());
-    let user = opts.user.clone().unwrap_or_else(|| d.address.clone());
+    let user = opts
+        .user
+        .clone()
+        .or_else(|| d.user.clone())
+        .unwrap_or_else(|| d.address.clone());
     let password_env = opts
         .password_env
         .clone()

@@ -797,3 +797,57 @@ fn the_written_account_probes_green_against_real_servers() {
         probed.stdout
     );
 }
+
+/// `--probe`: the account on stdout, the probe's report on stderr; login only when the password
+/// variable is set (without it the login stage is skipped and probe says why: exit 1).
+#[test]
+fn probe_runs_on_the_discovered_account() {
+    let Some(mailsrv) = std::env::var_os("MAILSRV_DIR") else {
+        eprintln!("SKIPPED: MAILSRV_DIR is unset (see scripts/mailservers.sh)");
+        return;
+    };
+    let ca = Path::new(&mailsrv).join("certs/ca.crt");
+    let dns = dnsmasq();
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "discover",
+        "testuser@srv.test",
+        "--dns-server",
+        &dns.addr,
+        "--user",
+        "testuser",
+        "--password-env",
+        "DISCOVER_TEST_PW",
+        "--ca-file",
+        ca.to_str().unwrap(),
+        "--probe",
+    ];
+    let with = run(dir.path(), &args, &[("DISCOVER_TEST_PW", "testpass")]);
+    assert_eq!(with.code, 0, "{}{}", with.stdout, with.stderr);
+    assert!(with.stdout.starts_with("// Written by"), "{}", with.stdout);
+    assert!(!with.stdout.contains("✓"), "{}", with.stdout);
+    for stage in ["✓ tls", "✓ capabilities", "✓ login", "✓ senders"] {
+        assert!(with.stderr.contains(stage), "{stage}\n{}", with.stderr);
+    }
+    assert!(!with.stderr.contains("testpass"), "{}", with.stderr);
+
+    let without = run(dir.path(), &args, &[]);
+    assert_eq!(without.code, 1, "{}", without.stderr);
+    assert!(
+        without.stderr.contains("✓ capabilities"),
+        "{}",
+        without.stderr
+    );
+    assert!(
+        without.stderr.contains("- login") && without.stderr.contains("credentials unavailable"),
+        "{}",
+        without.stderr
+    );
+    assert!(
+        without
+            .stderr
+            .contains("environment variable DISCOVER_TEST_PW is not set"),
+        "{}",
+        without.stderr
+    );
+}

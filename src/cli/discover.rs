@@ -15,7 +15,9 @@ Exit codes:
   2  usage or I/O problem: not an e-mail address, --out names a file that exists or cannot be
      written, a --ca-file that cannot be read
   3  internal error (a bug in mailcfg: please report it)
-  4  no DNS server answered";
+  4  no DNS server answered
+With --probe, once the account is written: the exit code of `mailcfg probe` on it (0 every
+stage passed; 1 a stage failed or the password variable is not set; 4 no resolver answered)";
 
 #[derive(clap::Args)]
 pub struct DiscoverArgs {
@@ -57,6 +59,11 @@ pub struct DiscoverArgs {
         hide_short_help = true
     )]
     https_port: u16,
+    /// Probe the account at once with `mailcfg probe` (same --dns-server, --ca-file and
+    /// --timeout): resolve, connect, TLS, certificate, capabilities; login only when the
+    /// password variable is set. Its report goes to stderr when the account goes to stdout.
+    #[arg(long)]
+    probe: bool,
     /// Seconds to wait for each DNS answer and each HTTPS step.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     timeout: f64,
@@ -111,10 +118,10 @@ pub fn run(args: DiscoverArgs) -> u8 {
     let kdl = discover::render(
         &found,
         &RenderOptions {
-            name: args.name,
+            name: args.name.clone(),
             available: args.available,
-            user: args.user,
-            password_env: args.password_env,
+            user: args.user.clone(),
+            password_env: args.password_env.clone(),
         },
     );
     match &args.out {
@@ -147,5 +154,58 @@ pub fn run(args: DiscoverArgs) -> u8 {
             eprintln!("wrote {}", path.display());
         }
     }
-    0
+    if !args.probe {
+        return 0;
+    }
+    probe(&kdl, &args)
+}
+
+/// `mailcfg probe` on the written account (the file, or a copy of what went to stdout), so the
+/// verdict is exactly the one `probe` gives later.
+fn probe(kdl: &str, args: &DiscoverArgs) -> u8 {
+    let Ok(exe) = std::env::current_exe() else {
+        eprintln!("mailcfg: cannot find the mailcfg executable to run the probe");
+        return 2;
+    };
+    let mut cmd = std::process::Command::new(exe);
+    let _tmp; // kept alive until the probe has run
+    match &args.out {
+        Some(path) => {
+            cmd.arg("probe").arg(path);
+        }
+        None => {
+            let dir = match tempfile::tempdir() {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("mailcfg: cannot create a temporary directory to probe in: {e}");
+                    return 2;
+                }
+            };
+            if let Err(e) = std::fs::write(dir.path().join("discovered.kdl"), kdl) {
+                eprintln!("mailcfg: cannot write the account to probe it: {e}");
+                return 2;
+            }
+            cmd.current_dir(dir.path())
+                .args(["probe", "discovered.kdl"]);
+            // The account is on stdout: the report must not be mixed into it.
+            cmd.stdout(std::process::Stdio::from(std::io::stderr()));
+            _tmp = dir;
+        }
+    }
+    cmd.args(["--timeout", &args.timeout.to_string()]);
+    if let Some(Resolver::Server(a)) = args.dns_server {
+        cmd.args(["--dns-server", &a.to_string()]);
+    }
+    if let Some(ca) = &args.ca_file {
+        // The probe may run in a temporary directory.
+        cmd.arg("--ca-file")
+            .arg(std::path::absolute(ca).unwrap_or_else(|_| ca.clone()));
+    }
+    match cmd.status() {
+        Ok(status) => status.code().map_or(3, |c| c.clamp(0, 255) as u8),
+        Err(e) => {
+            eprintln!("mailcfg: cannot run the probe: {e}");
+            2
+        }
+    }
 }

@@ -40,6 +40,13 @@ fn zones() -> Vec<String> {
         "--address=/mx1.mailhost.test/127.0.0.1".into(),
         // nothing.test: an A record, nothing about mail.
         "--address=/nothing.test/127.0.0.1".into(),
+        // example.com: the example of docs/discover.md.
+        "--local=/example.com/".into(),
+        "--srv-host=_imaps._tcp.example.com,mail.example.com,993,0,1".into(),
+        "--srv-host=_imap._tcp.example.com,mail.example.com,143,0,1".into(),
+        "--srv-host=_pop3s._tcp.example.com".into(),
+        "--srv-host=_submissions._tcp.example.com,mail.example.com,465,0,1".into(),
+        "--srv-host=_submission._tcp.example.com,mail.example.com,587,0,1".into(),
         // Autoconfig hosts, all served by the test HTTPS server (see `https`):
         // ac.test at autoconfig.ac.test only; wk.test at wk.test/.well-known (autoconfig.wk.test
         // answers 404); disagree.test also has an SRV record naming another server;
@@ -532,8 +539,27 @@ fn srv_records_give_implicit_tls_servers_with_their_sources() {
          implicit TLS",
     ] {
         assert!(out.stderr.contains(said), "{said}\n{}", out.stderr);
-        assert!(out.stdout.contains(said), "{said}\n{}", out.stdout);
     }
+    // ... and in the file, as comments wrapped to the page.
+    let notes: Vec<&str> = out
+        .stdout
+        .lines()
+        .take_while(|l| l.starts_with("//"))
+        .collect();
+    assert!(notes.iter().all(|l| l.chars().count() <= 100), "{notes:?}");
+    let joined = notes
+        .iter()
+        .map(|l| {
+            l.trim_start_matches("// Note:")
+                .trim_start_matches("//")
+                .trim()
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        joined.contains("_pop3s._tcp.srv.test has the target \".\": srv.test says it does not"),
+        "{joined}"
+    );
     assert_check_clean(&out.stdout);
 }
 
@@ -850,4 +876,36 @@ fn probe_runs_on_the_discovered_account() {
         "{}",
         without.stderr
     );
+}
+
+/// A fenced block of docs/discover.md whose info string ends with ` TAG`.
+fn doc_block(tag: &str) -> String {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/discover.md"))
+            .unwrap();
+    let start = doc
+        .find(&format!(" {tag}\n"))
+        .unwrap_or_else(|| panic!("no ``` block tagged {tag} in docs/discover.md"));
+    let body = &doc[start + tag.len() + 2..];
+    body[..body.find("```").unwrap()].to_string()
+}
+
+/// docs/discover.md's example, run as written (the documented DNS server address replaced by
+/// the test's): exactly the documented account on stdout and notes on stderr.
+#[test]
+fn documentation_example_is_real_output() {
+    let dns = dnsmasq();
+    let command = doc_block("discover-example");
+    let command = command.trim().replace("127.0.0.1:5353", &dns.addr);
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(words[0], "mailcfg", "{command}");
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &words[1..], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, doc_block("discover-example-account"));
+    assert_eq!(
+        out.stderr.replace(&dns.addr, "127.0.0.1:5353"),
+        doc_block("discover-example-notes")
+    );
+    assert_check_clean(&out.stdout);
 }

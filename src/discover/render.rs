@@ -52,7 +52,12 @@ pub fn render(d: &Discovery, opts: &RenderOptions) -> String {
         d.address
     ));
     for note in &d.notes {
-        out.push_str(&format!("// Note: {}\n", comment(note)));
+        let mut first = true;
+        for line in wrap(&comment(note), 90) {
+            let lead = if first { "// Note: " } else { "//       " };
+            out.push_str(&format!("{lead}{line}\n"));
+            first = false;
+        }
     }
     out.push_str(&format!("account {} {{\n", quote(&name)));
     out.push_str(&format!("    protocol {}\n", quote(d.protocol.as_str())));
@@ -104,6 +109,25 @@ fn comment(s: &str) -> String {
         .collect()
 }
 
+/// Words into lines of at most `width` characters (a longer word gets a line of its own).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// A KDL v2 quoted string (as `mailcfg fmt` writes them).
 fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -126,6 +150,18 @@ fn quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notes_are_wrapped_without_losing_words() {
+        let text = "a long note about _imaps._tcp.example.com and its records ".repeat(4);
+        let lines = wrap(&text, 30);
+        assert!(lines.iter().all(|l| l.chars().count() <= 30), "{lines:?}");
+        assert_eq!(lines.join(" "), text.trim_end());
+        assert_eq!(
+            wrap("averyveryverylongword x", 5),
+            vec!["averyveryverylongword", "x"]
+        );
+    }
 
     #[test]
     fn password_variables_are_shell_names() {

@@ -593,7 +593,7 @@ fn starttls_on_standard_ports_writes_the_port_only_where_it_is_not_the_default()
 }
 
 #[test]
-fn pop3_when_that_is_all_there_is_and_no_outgoing_server() {
+fn pop3_when_that_is_all_there_is_and_a_marked_guess_for_the_missing_outgoing_server() {
     let dns = dnsmasq();
     let out = discover(&dns, "desk@pop.test", &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -604,16 +604,23 @@ fn pop3_when_that_is_all_there_is_and_no_outgoing_server() {
             "// DNS SRV _pop3s._tcp.pop.test (priority 0, weight 1)",
             "server \"pop.pop.test\"",
             "security \"ssl\"",
+            // CSM requires an outgoing server: the incoming host, marked as a guess.
+            "outgoing {",
+            "// GUESS: the incoming host pop.pop.test, as nothing names an outgoing server; \
+             verify before use",
+            "server \"pop.pop.test\"",
+            "security \"ssl\"",
         ],
     );
     assert!(!out.stdout.contains("port "), "{}", out.stdout);
     assert!(!out.stdout.contains("mailbox"), "{}", out.stdout);
-    assert!(!out.stdout.contains("outgoing {"), "{}", out.stdout);
     assert!(
-        out.stderr.contains("no outgoing server found for pop.test"),
+        out.stderr
+            .contains("nothing names an outgoing server for pop.test: GUESSED the incoming host"),
         "{}",
         out.stderr
     );
+    assert_check_clean(&out.stdout);
 }
 
 #[test]

@@ -142,10 +142,7 @@ fn query(
     timeout: Duration,
 ) -> Result<Answer, LookupError> {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
-    let id = (std::process::id() as u16)
-        .wrapping_mul(17)
-        .wrapping_add(qtype)
-        .wrapping_add(name.len() as u16);
+    let id = random_id();
     let Some(q) = encode_query(id, &name, qtype) else {
         // Not a valid DNS name: it cannot exist.
         return Ok(Answer {
@@ -228,6 +225,15 @@ fn read_name(m: &[u8], mut i: usize) -> Option<(String, usize)> {
         i += 1 + len as usize;
     }
     None
+}
+
+/// An unpredictable query ID (with the OS's random source port, what keeps an off-path
+/// attacker from forging answers, RFC 5452 §4): std's RandomState is seeded from the OS.
+fn random_id() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(Instant::now().elapsed().as_nanos() as u64);
+    h.finish() as u16
 }
 
 fn is_answer(m: &[u8], id: u16) -> bool {

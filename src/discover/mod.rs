@@ -5,7 +5,8 @@
 //! 1. DNS SRV records (RFC 6186 §3, and RFC 8314 §5.1 for `_submissions._tcp`), chosen by
 //!    priority and weight (RFC 2782), a "." target meaning the service is not offered;
 //! 2. the autoconfig document (Mozilla's config-v1.1.xml) over HTTPS, see [`autoconfig`];
-//! 3. the MX host's domain: a guess, clearly marked as one.
+//! 3. the MX host's domain: a guess, clearly marked as one. An outgoing server nothing names is
+//!    guessed to be the incoming host (CSM requires one), marked the same way.
 //!
 //! When two sources name different servers for the same side, the earlier source wins and a
 //! note says so.
@@ -39,6 +40,8 @@ pub enum Source {
     Autoconfig { url: String },
     /// Guessed from the domain of the lowest-preference MX host.
     MxGuess { mx: String },
+    /// The outgoing server guessed to be the incoming host, nothing naming one.
+    IncomingGuess { incoming: String },
 }
 
 impl Source {
@@ -53,10 +56,11 @@ impl Source {
             Source::MxGuess { mx } => format!(
                 "GUESS from the MX host {mx}: no SRV record names a server; verify before use"
             ),
+            Source::IncomingGuess { incoming } => format!(
+                "GUESS: the incoming host {incoming}, as nothing names an outgoing server; \
+                 verify before use"
+            ),
         }
-    }
-    pub fn is_guess(&self) -> bool {
-        matches!(self, Source::MxGuess { .. })
     }
 }
 
@@ -100,7 +104,7 @@ pub struct Discovery {
     pub domain: String,
     pub protocol: Protocol,
     pub incoming: Server,
-    pub outgoing: Option<Server>,
+    pub outgoing: Server,
     /// The login name the source gave (autoconfig's `username`), if any.
     pub user: Option<String>,
     /// Things the user should know: services a domain says it does not offer, alternatives not
@@ -323,11 +327,24 @@ pub fn discover(address: &str, opts: &Options) -> Result<Discovery, DiscoverErro
             }
         }
     };
-    if outgoing.is_none() {
+    // CSM requires an outgoing server (the outgoing-server-missing rule): with none named, the
+    // incoming host is the likeliest, and it is marked as the guess it is.
+    let outgoing = outgoing.unwrap_or_else(|| {
         notes.push(format!(
-            "no outgoing server found for {domain}: the account is written without `outgoing`"
+            "nothing names an outgoing server for {domain}: GUESSED the incoming host {} with \
+             submission over implicit TLS (run `mailcfg probe` on the result before using it)",
+            incoming.host
         ));
-    }
+        Server {
+            service: Service::Smtp,
+            host: incoming.host.clone(),
+            port: Service::Smtp.default_port(Security::Ssl),
+            security: Security::Ssl,
+            source: Source::IncomingGuess {
+                incoming: incoming.host.clone(),
+            },
+        }
+    });
     let protocol = match incoming.service {
         Service::Pop => Protocol::Pop,
         _ => Protocol::Imap,

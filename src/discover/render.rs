@@ -73,13 +73,11 @@ pub fn render(d: &Discovery, opts: &RenderOptions) -> String {
         out.push_str("        mailbox \"INBOX\"\n");
     }
     out.push_str("    }\n");
-    if let Some(o) = &d.outgoing {
-        out.push_str("    outgoing {\n");
-        server_lines(&mut out, o);
-        // Submission (RFC 6409 §4.3) requires authentication: the incoming login is used.
-        out.push_str("        auth \"same-as-incoming\"\n");
-        out.push_str("    }\n");
-    }
+    out.push_str("    outgoing {\n");
+    server_lines(&mut out, &d.outgoing);
+    // Submission (RFC 6409 §4.3) requires authentication: the incoming login is used.
+    out.push_str("        auth \"same-as-incoming\"\n");
+    out.push_str("    }\n");
     out.push_str("    from {\n");
     out.push_str(&format!(
         "        address {} default=#true\n",

@@ -333,6 +333,26 @@ mod tests {
         assert_eq!(first_nameserver("search x\n"), None);
     }
 
+    proptest::proptest! {
+        /// Whatever a server sends, reading it never panics.
+        #[test]
+        fn any_bytes_are_read_without_panicking(
+            m in proptest::collection::vec(proptest::prelude::any::<u8>(), 12..600),
+            at in 0usize..600,
+        ) {
+            let server: SocketAddr = "127.0.0.1:53".parse().unwrap();
+            if let Ok(records) = parse(&m, "x.test", server) {
+                let answer = Answer { message: m.clone(), records };
+                for t in [TYPE_SRV, TYPE_MX, TYPE_TXT] {
+                    for (start, _) in answer.of_type(t) {
+                        let _ = read_name(&answer.message, start + 6);
+                    }
+                }
+            }
+            let _ = read_name(&m, at);
+        }
+    }
+
     #[test]
     fn compressed_names_are_followed_and_loops_end() {
         // "mail.example" at 0, then "imap" + pointer to 5 ("example").

@@ -30,7 +30,8 @@ pub struct DiscoverArgs {
     /// Make the account available to users (`available-to-users #true`).
     #[arg(long)]
     available: bool,
-    /// The login name (default: the address).
+    /// The login name (default: the autoconfig document's username for the chosen server, else
+    /// the address).
     #[arg(long, value_name = "USER")]
     user: Option<String>,
     /// The environment variable the password is read from (default: the address's local part

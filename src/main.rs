@@ -47,6 +47,9 @@ Exit codes (each command's --help has the details):
                3 internal error
   probe        0 every stage passed · 1 a stage failed or an account was refused · 2 usage or
                I/O problem · 3 internal error · 4 could not run (no resolver answered: DNS unreachable)
+  discover     0 account written · 1 nothing names a mail server for the domain · 2 usage or
+               I/O problem · 3 internal error · 4 no DNS server answered (with --probe: probe's
+               exit code)
   fmt          0 formatted, or nothing to change · 1 --check/--diff: files not formatted ·
                2 usage or I/O problem · 3 internal error
   show         0 shown · 1 no account of that name, or several · 2 usage, configuration or I/O
@@ -84,6 +87,10 @@ enum Command {
     /// for each From address (SMTP). Each failure is reported on the KDL line that causes it.
     #[command(after_help = cli::probe::EXIT_CODES)]
     Probe(cli::probe::ProbeArgs),
+    /// Find the servers of an e-mail address (DNS SRV, autoconfig, then a guess from MX) and write a
+    /// complete account for it, each server's source named in a comment. See docs/discover.md.
+    #[command(after_help = cli::discover::EXIT_CODES)]
+    Discover(cli::discover::DiscoverArgs),
     /// Print the JSON Schema of account files (as checked in under schema/).
     Schema(SchemaArgs),
     /// List every rule: name, default level, whether it has a fix, summary.
@@ -155,6 +162,7 @@ fn run(cli: Cli) -> u8 {
         Command::Rules(args) => cli::rules::run(args),
         Command::Explain(args) => cli::rules::explain(args),
         Command::Probe(args) => cli::probe::run(args),
+        Command::Discover(args) => cli::discover::run(args),
         Command::Fmt(args) => cli::fmt::run(args),
         Command::Lsp(args) => cli::lsp::run(args),
         Command::Init(args) => cli::init::run(args),

@@ -4,6 +4,7 @@ pub mod check;
 pub mod compile;
 pub mod completions;
 pub mod diff;
+pub mod discover;
 pub mod fmt;
 pub mod init;
 pub mod lsp;

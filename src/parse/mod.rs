@@ -6,6 +6,7 @@
 
 pub mod ast;
 mod from_kdl;
+pub mod lexer;
 pub mod reader;
 
 pub use ast::{Children, Document, Entry, Ident, Node, Value};
@@ -73,28 +74,7 @@ pub fn parse(file: FileId, text: &str) -> Parsed<'_> {
     }
 }
 
-/// Where the (nested) block comment starting with `/*` at byte `i` ends: just after its closing
-/// `*/`, or `None` if it is never closed. For tools that scan raw text (the formatter, the
-/// editor's cursor context) rather than a parsed tree.
-pub fn block_comment_end(b: &[u8], i: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut j = i;
-    while j < b.len() {
-        if b[j..].starts_with(b"/*") {
-            depth += 1;
-            j += 2;
-        } else if b[j..].starts_with(b"*/") {
-            depth -= 1;
-            j += 2;
-            if depth == 0 {
-                return Some(j);
-            }
-        } else {
-            j += 1;
-        }
-    }
-    None
-}
+pub use lexer::block_comment_end;
 
 /// The kdl crate's reading of a KDL v2 text, converted to our AST: the oracle the reader is
 /// tested against.

@@ -29,6 +29,13 @@ pub struct Parsed<'a> {
 }
 
 pub fn parse(file: FileId, text: &str) -> Parsed<'_> {
+    let mut parsed = parse_unmasked(file, text);
+    // A syntax error quotes the token it could not read, which may be a secret's value.
+    crate::source::redact::mask_messages(text, &mut parsed.diagnostics);
+    parsed
+}
+
+fn parse_unmasked(file: FileId, text: &str) -> Parsed<'_> {
     let read = reader::read(file, text);
     if read.diagnostics.is_empty() {
         return Parsed {

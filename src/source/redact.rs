@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 
 use crate::diagnostics::Span;
-use crate::parse::lexer::{Dialect, ErrorKind, Lexer, StringForm, Token, TokenKind};
+use crate::parse::lexer::{Dialect, ErrorKind, Lexer, Token, TokenKind};
 
 pub use crate::model::SECRET_NAMES;
 
@@ -182,6 +182,8 @@ pub struct Redacted {
     /// (original span, masked span) of each replaced secret, in order.
     replaced: Vec<(Span, Span)>,
     line_starts: std::sync::OnceLock<Vec<usize>>,
+    /// [`secret_values`] of the original text.
+    values: Vec<String>,
 }
 
 impl Redacted {
@@ -192,12 +194,23 @@ impl Redacted {
                 text: original.to_string(),
                 replaced: Vec::new(),
                 line_starts: Default::default(),
+                values: Vec::new(),
             };
         }
         let mut text = String::with_capacity(original.len());
         let mut replaced = Vec::with_capacity(spans.len());
-        let mut from = 0;
+        let values = values_of(original, &spans);
+        // Secrets that touch (`"a"]` in a broken file) become one mask: two masks side by side
+        // would read as one mask of another width.
+        let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
         for s in spans {
+            match merged.last_mut() {
+                Some(last) if s.start <= last.end => last.end = last.end.max(s.end),
+                _ => merged.push(s),
+            }
+        }
+        let mut from = 0;
+        for s in merged {
             text.push_str(&original[from..s.start]);
             let start = text.len();
             text.push_str(MASK);
@@ -215,7 +228,13 @@ impl Redacted {
             text,
             replaced,
             line_starts: Default::default(),
+            values,
         }
+    }
+
+    /// The secrets' values, for [`scrub`] (see [`secret_values`]).
+    pub fn secret_values(&self) -> &[String] {
+        &self.values
     }
 
     /// Byte offsets where the masked text's lines start (the same lines as the original's).
@@ -290,7 +309,9 @@ pub fn mask_messages(text: &str, diagnostics: &mut [crate::diagnostics::Diagnost
             secrets.push(raw);
             secrets.push(string_body(raw));
         }
-        secrets.retain(|s| !s.is_empty());
+        // Like `scrub`: a one- or two-character token (a stray `]`) is not worth mangling the
+        // message for.
+        secrets.retain(|s| s.len() >= MIN_SECRET_LEN);
         secrets.sort_unstable_by_key(|s| std::cmp::Reverse(s.len()));
         let hide = |m: &str| {
             secrets
@@ -313,6 +334,10 @@ pub fn mask(text: &str) -> String {
 /// The literal secret values in `text`, for scrubbing rendered output as a last line of defence:
 /// each as written, decoded, and (for multi-line ones) line by line.
 pub fn secret_values(text: &str) -> Vec<String> {
+    values_of(text, &secret_spans(text))
+}
+
+fn values_of(text: &str, spans: &[Span]) -> Vec<String> {
     let mut all = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut add = |v: String| {
@@ -320,7 +345,7 @@ pub fn secret_values(text: &str) -> Vec<String> {
             all.push(v);
         }
     };
-    for s in secret_spans(text) {
+    for s in spans {
         let raw = &text[s.start..s.end];
         let body = string_body(raw);
         // (`body` is the whole token when it is not a string.)
@@ -348,14 +373,7 @@ fn string_body(raw: &str) -> &str {
         TokenKind::String(form) => form.body(raw),
         TokenKind::Error(e) => match e.kind {
             ErrorKind::UnterminatedString(form) | ErrorKind::NewlineInString(form) => {
-                let open = match form {
-                    StringForm::Quoted { .. } => 1,
-                    StringForm::MultiLine { .. } => 3,
-                    StringForm::Raw { hashes } => 1 + hashes as usize,
-                    StringForm::RawMultiLine { hashes } => 3 + hashes as usize,
-                    StringForm::V1Raw { hashes } => 2 + hashes as usize,
-                };
-                raw.get(open..).unwrap_or(raw)
+                raw.get(form.delimiters().0..).unwrap_or(raw)
             }
             _ => raw,
         },

@@ -1436,6 +1436,12 @@ fn every_output(text: &str) -> Vec<(String, String)> {
         }
     }
     run("explain".into(), &["explain", "inline-secret"]);
+    for f in ["kdl", "json"] {
+        run(
+            format!("show --format {f}"),
+            &["show", "desk", "accounts", "--format", f],
+        );
+    }
     run("check --fix".into(), &["check", "--fix", "accounts"]);
     for (i, m) in lsp_outputs(dir, &file, text).into_iter().enumerate() {
         outputs.push((format!("language server message {i}"), m));

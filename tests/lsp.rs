@@ -106,6 +106,27 @@ impl Client {
         self.stdin.flush().unwrap();
     }
 
+    fn send_raw(&mut self, bytes: &[u8]) {
+        self.stdin.write_all(bytes).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// The answer to the request with `id`, sent by other means (backlog first).
+    fn answer(&mut self, id: Value) -> Value {
+        let is_it = |m: &Value| m["id"] == id && m.get("method").is_none();
+        if let Some(i) = self.backlog.iter().position(is_it) {
+            return self.backlog.remove(i);
+        }
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let m = self.recv(deadline);
+            if is_it(&m) {
+                return m;
+            }
+            self.backlog.push(m);
+        }
+    }
+
     fn notify(&mut self, method: &str, params: Value) {
         self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
     }
@@ -852,4 +873,108 @@ fn after_shutdown_late_answers_are_ignored_and_requests_refused() {
     c.notify("exit", json!(null));
     let status = c.child.wait().expect("server exits");
     assert!(status.success(), "exit status {status}");
+}
+
+fn framed(body: &[u8]) -> Vec<u8> {
+    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// The password planted in the documents of the hostile session; it must reach no log.
+const PLANTED: &str = "HunterSecret42";
+
+/// Every kind of malformed message on the wire, each followed by a request that must still be
+/// answered; the server exits 0 at the end and its stderr holds no document text or secret.
+#[test]
+fn a_hostile_wire_session_keeps_the_server_answering_and_logs_no_content() {
+    let (_dir, root) = workspace();
+    let uri = file_uri(&root.join("a.kdl"));
+    let mut c = Client::start(&root, &[]);
+    let doc = format!(
+        "account \"Helpdesk\" {{\n    protocol \"imap\"\n    incoming {{\n        server \"imap.example.com\"\n        user \"hd@example.com\"\n        password \"{PLANTED}\"\n    }}\n}}\n"
+    );
+    c.open(&uri, &doc);
+    assert!(rules(&c.diagnostics(&uri)).contains(&"inline-secret".to_string()));
+    let hover = |id: i64| {
+        json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/hover",
+            "params": {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 2}}})
+        .to_string()
+        .into_bytes()
+    };
+    let expect_alive = |c: &mut Client, id: i64| {
+        c.send_raw(&framed(&hover(id)));
+        let r = c.answer(json!(id));
+        assert!(r.get("error").is_none() && r["result"].is_object(), "{r}");
+    };
+    // Junk where a header belongs; a header without `: `; a Content-Length that is no number;
+    // a header block without Content-Length.
+    c.send_raw(format!("{PLANTED} junk line\r\n").as_bytes());
+    c.send_raw(b"Content-Length 12\r\n\r\n");
+    c.send_raw(b"Content-Length: twelve\r\n\r\n");
+    c.send_raw(b"Content-Type: application/vscode-jsonrpc\r\n\r\n");
+    expect_alive(&mut c, 100);
+    // A body that is not UTF-8 (Latin-1, as Neovim sends with ++bad=keep): still applied.
+    let latin1 = format!(
+        r#"{{"jsonrpc":"2.0","method":"textDocument/didChange","params":{{"textDocument":{{"uri":"{uri}","version":2}},"contentChanges":[{{"text":"account \"café {PLANTED}\" {{\n    protocol \"imap\"\n    incoming {{ server \"x\" }}\n}}\n"}}]}}}}"#
+    );
+    let mut body = latin1.into_bytes();
+    let e_acute = body.iter().position(|&b| b == 0xC3).unwrap();
+    body.splice(e_acute..e_acute + 2, [0xE9]);
+    c.send_raw(&framed(&body));
+    let d = c.diagnostics(&uri);
+    assert!(!d.is_empty(), "the Latin-1 document was checked");
+    expect_alive(&mut c, 101);
+    // Not JSON, with an id: a ParseError answer to that id.
+    c.send_raw(&framed(
+        format!(
+            r#"{{"jsonrpc":"2.0","id":41,"method":"textDocument/hover","params":{{"x":"{PLANTED}"#
+        )
+        .as_bytes(),
+    ));
+    let r = c.answer(json!(41));
+    assert_eq!(r["error"]["code"], -32700, "{r}");
+    // Not JSON, without an id: skipped.
+    c.send_raw(&framed(format!("{{{PLANTED}").as_bytes()));
+    expect_alive(&mut c, 102);
+    // A lone surrogate (VS Code can send one): the change is applied, U+FFFD in its place.
+    c.send_raw(&framed(
+        format!(r#"{{"jsonrpc":"2.0","method":"textDocument/didChange","params":{{"textDocument":{{"uri":"{uri}","version":3}},"contentChanges":[{{"text":"account \"\ud800{PLANTED}\" {{\n"}}]}}}}"#)
+            .as_bytes(),
+    ));
+    let d = c.diagnostics(&uri);
+    assert!(!d.is_empty());
+    expect_alive(&mut c, 103);
+    // JSON but no request: InvalidRequest to the id; an unknown method: MethodNotFound.
+    c.send_raw(&framed(
+        format!(r#"{{"jsonrpc":"2.0","id":43,"method":7,"params":"{PLANTED}"}}"#).as_bytes(),
+    ));
+    assert_eq!(c.answer(json!(43))["error"]["code"], -32600);
+    c.send_raw(&framed(
+        br#"{"jsonrpc":"2.0","id":44,"method":"workspace/frobnicate","params":{}}"#,
+    ));
+    assert_eq!(c.answer(json!(44))["error"]["code"], -32601);
+    // Content-Length understated: the cut body is answered as not JSON, the rest skipped.
+    let whole = hover(45);
+    c.send_raw(format!("Content-Length: {}\r\n\r\n", whole.len() - 10).as_bytes());
+    c.send_raw(&whole);
+    assert_eq!(c.answer(json!(45))["error"]["code"], -32700);
+    expect_alive(&mut c, 104);
+    // Content-Length overstated: the body swallows the padding after it and is not JSON.
+    let whole = hover(46);
+    c.send_raw(format!("Content-Length: {}\r\n\r\n", whole.len() + 6).as_bytes());
+    c.send_raw(&whole);
+    c.send_raw(b"xxxxxx");
+    assert_eq!(c.answer(json!(46))["error"]["code"], -32700);
+    expect_alive(&mut c, 105);
+    let err = c.shutdown();
+    for secret in [PLANTED, "Helpdesk", "imap.example.com", "caf", "frobnicate"] {
+        assert!(!err.contains(secret), "{secret:?} in stderr:\n{err}");
+    }
+    // What went wrong is logged, with places and sizes.
+    assert!(err.contains("skipped") && err.contains("at byte"), "{err}");
+    assert!(
+        err.contains("not UTF-8") && err.contains("surrogate"),
+        "{err}"
+    );
 }

@@ -9,6 +9,7 @@ mod schema;
 /// The in-process session driver of the `lsp` fuzz target and its CI smoke test.
 #[doc(hidden)]
 pub mod session;
+pub mod transport;
 
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -20,7 +21,7 @@ use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response
 use lsp_types as lsp;
 use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
 
 use crate::diagnostics::config::{self, Config};
 use crate::diagnostics::Diagnostic;
@@ -103,11 +104,11 @@ impl Drop for Server {
 
 /// Runs the server on stdin/stdout until the client says `exit`.
 pub fn run_stdio() -> anyhow::Result<()> {
-    let (connection, io_threads) = Connection::stdio();
-    run(&connection)?;
+    let (connection, io_threads) = transport::stdio();
+    let result = run(&connection);
     drop(connection);
-    io_threads.join()?;
-    Ok(())
+    io_threads.join();
+    result
 }
 
 pub fn capabilities() -> lsp::ServerCapabilities {
@@ -150,8 +151,9 @@ pub fn capabilities() -> lsp::ServerCapabilities {
 
 /// Serves `connection` until the client sends `exit` after `shutdown`, or hangs up.
 pub fn run(connection: &Connection) -> anyhow::Result<()> {
-    let caps = serde_json::to_value(capabilities())?;
-    let init = connection.initialize(caps)?;
+    let Some(init) = initialize(connection)? else {
+        return Ok(());
+    };
     let params: lsp::InitializeParams = serde_json::from_value(init).unwrap_or_default();
     let mut server = Server::new(&params);
     let watch = params
@@ -249,6 +251,40 @@ pub fn run(connection: &Connection) -> anyhow::Result<()> {
         server.flush(connection);
     }
     Ok(())
+}
+
+/// Waits for `initialize` and answers it; `None` when the client hangs up or says `exit`
+/// first. Not lsp-server's `initialize`: its errors quote whole messages (documents, secrets)
+/// and it gives up when the message after `initialize` is not `initialized`.
+fn initialize(connection: &Connection) -> anyhow::Result<Option<Json>> {
+    loop {
+        let Ok(msg) = connection.receiver.recv() else {
+            return Ok(None);
+        };
+        match msg {
+            Message::Request(req) if req.method == lsp::request::Initialize::METHOD => {
+                let result = json!({
+                    "capabilities": capabilities(),
+                    "serverInfo": { "name": "mailcfg", "version": env!("CARGO_PKG_VERSION") },
+                });
+                let _ = connection
+                    .sender
+                    .send(Message::Response(Response::new_ok(req.id, result)));
+                return Ok(Some(req.params));
+            }
+            Message::Request(req) => {
+                let _ = connection.sender.send(Message::Response(Response::new_err(
+                    req.id,
+                    ErrorCode::ServerNotInitialized as i32,
+                    "the server is not initialized yet".into(),
+                )));
+            }
+            Message::Notification(n) if n.method == lsp::notification::Exit::METHOD => {
+                return Ok(None);
+            }
+            Message::Notification(_) | Message::Response(_) => {}
+        }
+    }
 }
 
 impl Server {

@@ -890,7 +890,7 @@ const PLANTED: &str = "HunterSecret42";
 fn a_hostile_wire_session_keeps_the_server_answering_and_logs_no_content() {
     let (_dir, root) = workspace();
     let uri = file_uri(&root.join("a.kdl"));
-    let mut c = Client::start(&root, &[]);
+    let mut c = Client::start(&root, &[("MAILCFG_LSP_DEBUG_PANIC", "1")]);
     let doc = format!(
         "account \"Helpdesk\" {{\n    protocol \"imap\"\n    incoming {{\n        server \"imap.example.com\"\n        user \"hd@example.com\"\n        password \"{PLANTED}\"\n    }}\n}}\n"
     );
@@ -967,7 +967,32 @@ fn a_hostile_wire_session_keeps_the_server_answering_and_logs_no_content() {
     c.send_raw(b"xxxxxx");
     assert_eq!(c.answer(json!(46))["error"]["code"], -32700);
     expect_alive(&mut c, 105);
+    // What the server says itself quotes no value: parameters of the wrong shape, a format
+    // request on a buffer whose unquoted password is not KDL, a panic.
+    let r = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": PLANTED}),
+    );
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    assert!(!r.to_string().contains(PLANTED), "{r}");
+    c.change(
+        &uri,
+        4,
+        &format!("account \"Helpdesk\" {{\n    incoming {{\n        password 2024{PLANTED}!\n    }}\n}}\n"),
+    );
+    let r = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": true}}),
+    );
+    assert!(r["result"].is_null(), "{r}");
+    let r = c.request("mailcfg/debugPanic", json!({ "text": PLANTED }));
+    assert_eq!(r["error"]["code"], -32603, "{r}");
     let err = c.shutdown();
+    assert!(err.contains("not formatted: 1 syntax problem(s)"), "{err}");
+    assert!(
+        err.contains("internal error (a bug; please report it) at src/"),
+        "{err}"
+    );
     for secret in [PLANTED, "Helpdesk", "imap.example.com", "caf", "frobnicate"] {
         assert!(!err.contains(secret), "{secret:?} in stderr:\n{err}");
     }

@@ -360,11 +360,34 @@ fn suppress_action(
 }
 
 /// Formatting: the `mailcfg fmt` result as one edit, nothing when the text does not parse.
-pub fn formatting(text: &str) -> Result<Vec<lsp::TextEdit>, String> {
+pub fn formatting(text: &str) -> Result<Vec<lsp::TextEdit>, crate::fmt::FmtError> {
     match crate::fmt::format(crate::source::FileId(0), text) {
         Ok(new) if new == text => Ok(Vec::new()),
         Ok(new) => Ok(vec![convert::whole_text_edit(text, new)]),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Why `file` was not formatted, for the log: the rule and the place of the first syntax
+/// error, not its message (which can quote the text, an unquoted password included).
+pub fn formatting_refusal(file: &SourceFile, e: &crate::fmt::FmtError) -> String {
+    match e {
+        crate::fmt::FmtError::Syntax(diags) => match diags.first() {
+            Some(d) => {
+                let (line, col) = file.line_col_utf16(d.primary.span.start);
+                format!(
+                    "{} syntax problem(s), the first `{}` at line {} column {}",
+                    diags.len(),
+                    d.rule,
+                    line + 1,
+                    col + 1
+                )
+            }
+            None => "invalid KDL syntax".into(),
+        },
+        crate::fmt::FmtError::Unsafe(_) => {
+            "the formatter could not lay it out without changing it (see `mailcfg fmt`)".into()
+        }
     }
 }
 

@@ -104,6 +104,14 @@ impl Drop for Server {
 
 /// Runs the server on stdin/stdout until the client says `exit`.
 pub fn run_stdio() -> anyhow::Result<()> {
+    // The default hook prints the panic's message, which can quote a document (and the editor
+    // copies stderr into its log): only where it happened.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map_or_else(|| "an unknown place".to_string(), ToString::to_string);
+        eprintln!("mailcfg lsp: internal error (a bug; please report it) at {at}");
+    }));
     let (connection, io_threads) = transport::stdio();
     let result = run(&connection);
     drop(connection);
@@ -334,18 +342,15 @@ impl Server {
         )));
     }
 
-    /// Runs `f`; a panic is logged and the server goes on (with the state it had).
+    /// Runs `f`; a panic is logged and the server goes on (with the state it had). The panic's
+    /// message is not logged: it can quote the text being worked on (a `str` slicing panic
+    /// prints the string); where it happened is printed by the hook [`run_stdio`] installs.
     fn guarded<T>(&mut self, what: &str, f: impl FnOnce(&mut Self) -> T) -> Option<T> {
         match catch_unwind(AssertUnwindSafe(|| f(self))) {
             Ok(v) => Some(v),
-            Err(p) => {
-                let why = p
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| p.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
+            Err(_) => {
                 self.log(format!(
-                    "internal error in {what} (a bug; please report it): {why}"
+                    "internal error in {what} (a bug; please report it)"
                 ));
                 None
             }
@@ -690,7 +695,13 @@ impl Server {
             CodeActionRequest, Completion, DocumentDiagnosticRequest, Formatting, HoverRequest,
         };
         fn params<P: serde::de::DeserializeOwned>(v: Json) -> Result<P, (ErrorCode, String)> {
-            serde_json::from_value(v).map_err(|e| (ErrorCode::InvalidParams, e.to_string()))
+            // serde's message can quote a value (a document's text): not passed on.
+            serde_json::from_value(v).map_err(|_| {
+                (
+                    ErrorCode::InvalidParams,
+                    "the parameters do not have the shape this request needs".to_string(),
+                )
+            })
         }
         let to_json =
             |v: serde_json::Result<Json>| v.map_err(|e| (ErrorCode::InternalError, e.to_string()));
@@ -733,8 +744,9 @@ impl Server {
                 let (_, file) = self.doc_file(&p.text_document.uri)?;
                 match features::formatting(&file.text) {
                     Ok(edits) => to_json(serde_json::to_value(edits)),
-                    Err(why) => {
-                        self.log(format!("{}: {why}", file.display_path()));
+                    Err(e) => {
+                        let why = features::formatting_refusal(&file, &e);
+                        self.log(format!("{}: not formatted: {why}", file.display_path()));
                         Ok(Json::Null)
                     }
                 }

@@ -495,21 +495,22 @@ fn completion_offers_nodes_properties_and_values_valid_here() {
         .iter()
         .find(|i| i["label"] == "ssl")
         .unwrap();
-    assert_eq!(ssl["textEdit"]["newText"], "\"ssl\"");
+    // After the opening quote: the value and its closing quote, from the cursor on.
+    assert_eq!(ssl["textEdit"]["newText"], "ssl\"");
+    assert_eq!(ssl["insertText"], "ssl\"");
+    assert_eq!(ssl["filterText"], "ssl");
     assert_eq!(
-        ssl["textEdit"]["range"]["start"],
-        json!({"line": 3, "character": 17})
+        ssl["textEdit"]["range"],
+        json!({"start": {"line": 3, "character": 18}, "end": {"line": 3, "character": 18}})
     );
     // SMTP: everything but ssl-no-auth.
     assert_eq!(
         labels(&complete(9, 17)),
         vec!["auto", "basic", "ssl", "tls"]
     );
-    // Node names inside `incoming`: those not given yet.
-    assert_eq!(
-        labels(&complete(4, 8)),
-        vec!["mailbox", "port", "server", "user"]
-    );
+    // Node names inside a POP account's `incoming`: those not given yet, and no `mailbox`
+    // (POP has no folders: mailbox-imap-only).
+    assert_eq!(labels(&complete(4, 8)), vec!["port", "server", "user"]);
     // Inside `account`: its children, less protocol/incoming/outgoing.
     let nodes = labels(&complete(11, 4));
     for n in [
@@ -535,6 +536,109 @@ fn completion_offers_nodes_properties_and_values_valid_here() {
     // Top level.
     let top = labels(&complete(13, 0));
     assert_eq!(top, vec!["account", "credential", "system"]);
+    c.shutdown();
+}
+
+/// The word a client that ignores `textEdit` replaces: Vim's `\k*` before the cursor (letters,
+/// digits, `_`, and `-` once the documented set-up adds it to 'iskeyword').
+fn keyword_start(line: &str, col: usize) -> usize {
+    line[..col]
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphanumeric() || *c == '_' || *c == '-')
+        .last()
+        .map_or(col, |(i, _)| i)
+}
+
+/// Every completion item gives the same text whether the client applies its `textEdit` or
+/// inserts its `insertText` at its own word start, and that text is the right one.
+#[test]
+fn completion_text_is_the_same_with_or_without_text_edit() {
+    let (_dir, root) = workspace();
+    let uri = file_uri(&root.join("c.kdl"));
+    let mut c = Client::start(&root, &[]);
+    // (the line being written, what accepting `label` must give)
+    let cases = [
+        ("        security \"s", "ssl", "        security \"ssl\""),
+        ("        security \"", "auto", "        security \"auto\""),
+        ("        security \"s\"", "ssl", "        security \"ssl\""),
+        ("        security ", "ssl", "        security \"ssl\""),
+        (
+            "    conversation-",
+            "conversation-id",
+            "    conversation-id",
+        ),
+        ("    lock server=#t", "#true", "    lock server=#true"),
+        ("        password e", "env=", "        password env="),
+    ];
+    for (v, (line, label, want)) in cases.iter().enumerate() {
+        // In a POP account: in its server block, after a password (lines indented by 8), or
+        // in the account block (indented by 4); either way on line 4.
+        let text = if line.starts_with("        ") {
+            format!("account \"A\" {{\n    protocol \"pop\"\n    incoming {{\n        password env=\"P\"\n{line}\n    }}\n}}\n")
+        } else {
+            format!("account \"A\" {{\n    protocol \"pop\"\n    incoming {{ password env=\"P\"; }}\n\n{line}\n}}\n")
+        };
+        let col = if line.ends_with("\"s\"") {
+            line.len() - 1
+        } else {
+            line.len()
+        };
+        if v == 0 {
+            c.open(&uri, &text);
+        } else {
+            c.change(&uri, v as i64 + 1, &text);
+        }
+        let r = c.request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 4, "character": col}}),
+        );
+        let items = r["result"].as_array().cloned().unwrap_or_default();
+        let item = items
+            .iter()
+            .find(|i| i["label"] == *label)
+            .unwrap_or_else(|| panic!("{line:?}: no {label} in {r}"));
+        let edit = &item["textEdit"];
+        assert_eq!(edit["range"]["end"]["character"], col, "{item}");
+        let with_edit = apply(
+            line,
+            &[edit.clone()].map(|mut e| {
+                e["range"]["start"]["line"] = json!(0);
+                e["range"]["end"]["line"] = json!(0);
+                e
+            }),
+        );
+        let start = keyword_start(line, col);
+        let insert = item["insertText"].as_str().unwrap();
+        let without = format!("{}{insert}{}", &line[..start], &line[col..]);
+        assert_eq!(with_edit, *want, "{line:?} with textEdit: {item}");
+        assert_eq!(without, *want, "{line:?} with insertText: {item}");
+        let typed = &line[start..col];
+        let filter = item["filterText"].as_str().unwrap();
+        assert!(
+            filter.starts_with(typed) && insert.starts_with(typed),
+            "{line:?}: {typed:?} does not match {item}"
+        );
+        if line.contains("security \"s") {
+            // Only what POP allows: no tls, no ssl-no-auth (the client filters by `s`).
+            assert_eq!(labels(&r), vec!["auto", "basic", "ssl"], "{line:?}");
+        }
+    }
+    // Next to a `password`, no `credential`; in a POP `incoming`, no `mailbox`.
+    c.change(
+        &uri,
+        20,
+        "account \"A\" {\n    protocol \"pop\"\n    incoming {\n        password env=\"P\"\n        \n    }\n}\n",
+    );
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 4, "character": 8}}),
+    );
+    let nodes = labels(&r);
+    assert!(nodes.contains(&"server".to_string()), "{nodes:?}");
+    for n in ["credential", "mailbox", "password"] {
+        assert!(!nodes.contains(&n.to_string()), "{n} offered: {nodes:?}");
+    }
     c.shutdown();
 }
 

@@ -182,10 +182,17 @@ pub fn completion(
                 .filter(|t| !(t.start <= offset && offset <= t.end))
                 .map(|t| t.text)
                 .collect();
+        let protocol = account_protocol(text, &scan);
+        let start = tokens.first().map_or(offset, |t| t.start.min(offset));
         return schema::children(&path)
             .into_iter()
             .filter(|(name, _)| crate::model::is_list_node(&path, name) || !present.contains(name))
-            .map(|(name, doc)| item(name, lsp::CompletionItemKind::FIELD, doc))
+            .filter(|(name, _)| node_allowed(&path, protocol.as_deref(), name, &present))
+            .map(|(name, doc)| {
+                let mut it = item(name.clone(), lsp::CompletionItemKind::FIELD, doc);
+                set_edit(&mut it, file, start, offset, name.clone(), name);
+                it
+            })
             .collect();
     }
     let node = tokens[0].text.as_str();
@@ -232,42 +239,89 @@ pub fn completion(
                 continue;
             }
             let mut it = item(format!("{name}="), lsp::CompletionItemKind::PROPERTY, doc);
-            it.filter_text = Some(name.clone());
+            let start = last.map_or(offset, |t| t.start.min(offset));
+            set_edit(&mut it, file, start, offset, format!("{name}="), name);
             out.push(it);
         }
     }
     out
 }
 
-/// A value to insert: quoted unless it is a keyword, replacing what is typed of it (with its
-/// quotes) so that `"ss` + `ssl` gives `"ssl"`.
+/// Nodes the rules forbid here, though the schema has them: `mailbox` in a POP account's
+/// `incoming` (`mailbox-imap-only`), `password` and `credential` together
+/// (`password-with-credential`).
+fn node_allowed(path: &[&str], protocol: Option<&str>, name: &str, present: &[String]) -> bool {
+    let in_server_block = matches!(path.last().copied(), Some("incoming" | "outgoing"));
+    let has = |n: &str| present.iter().any(|p| p == n);
+    match name {
+        "mailbox" => !(path.last() == Some(&"incoming") && protocol == Some("pop")),
+        "credential" if in_server_block => !has("password"),
+        "password" if in_server_block => !has("credential"),
+        _ => true,
+    }
+}
+
+/// Makes `it` replace `start..end` (the cursor) with `new_text`, and says the same in
+/// `insertText` and `filterText`: clients that ignore `textEdit` insert `insertText` at their
+/// own idea of the word's start, so the edit starts where that is too (after a quote or `#`,
+/// which are not word characters) and ends at the cursor.
+fn set_edit(
+    it: &mut lsp::CompletionItem,
+    file: &SourceFile,
+    start: usize,
+    end: usize,
+    new_text: String,
+    filter: String,
+) {
+    it.filter_text = Some(filter);
+    it.insert_text = Some(new_text.clone());
+    it.text_edit = Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit::new(
+        convert::range(file, crate::diagnostics::Span::new(start, end)),
+        new_text,
+    )));
+}
+
+/// A value to insert: quoted unless it is a keyword. What is typed of it is replaced from after
+/// its opening quote (`"ss` + `ssl` gives `"ssl"`: the closing quote comes with the value unless
+/// it is already there) or after its `#` (`#t` + `#true` gives `#true`).
 fn value_item(
     file: &SourceFile,
     value: &str,
     typed: Option<&cursor::Token>,
     offset: usize,
 ) -> lsp::CompletionItem {
-    let new_text = if value.starts_with('#') {
-        value.to_string()
-    } else {
-        format!("\"{value}\"")
+    let text = file.text.as_str();
+    let keyword = value.starts_with('#');
+    let quoted = format!("\"{value}\"");
+    let (start, new_text) = match typed {
+        Some(t) if t.quoted => {
+            let hashes = text[t.start..].bytes().take_while(|&b| b == b'#').count();
+            let content = (t.start + hashes + 1).min(offset);
+            let close = format!("\"{}", "#".repeat(hashes));
+            if text[offset..].starts_with(&close) {
+                (content, value.to_string())
+            } else {
+                (content, format!("{value}{close}"))
+            }
+        }
+        Some(t) if keyword && text[t.start..].starts_with('#') => {
+            ((t.start + 1).min(offset), value[1..].to_string())
+        }
+        Some(t) => (
+            t.start.min(offset),
+            if keyword { value.to_string() } else { quoted },
+        ),
+        None => (offset, if keyword { value.to_string() } else { quoted }),
     };
-    let start = typed.map_or(offset, |t| t.start.min(offset));
-    let mut end = offset;
-    // The scan stops at the cursor, so a string's closing quote is still ahead of it.
-    if typed.is_some_and(|t| t.quoted) && file.text[offset..].starts_with('"') {
-        end += 1;
-    }
-    let mut it = item(value.to_string(), lsp::CompletionItemKind::VALUE, None);
-    it.filter_text = Some(if typed.is_some_and(|t| t.quoted) {
-        new_text.clone()
+    // What the replaced range holds is matched against this: the value without what the
+    // range leaves out (the `#` already typed).
+    let filter = if keyword && !new_text.starts_with('#') {
+        value[1..].to_string()
     } else {
         value.to_string()
-    });
-    it.text_edit = Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit::new(
-        convert::range(file, crate::diagnostics::Span::new(start, end)),
-        new_text,
-    )));
+    };
+    let mut it = item(value.to_string(), lsp::CompletionItemKind::VALUE, None);
+    set_edit(&mut it, file, start, offset, new_text, filter);
     it
 }
 

@@ -927,6 +927,45 @@ fn files_changed_outside_the_editor_are_picked_up() {
     c.shutdown();
 }
 
+/// Neovim 0.7 cannot watch files: the server reads the workspace again on every open and save,
+/// so a file created or deleted outside the editor counts after the next `:w` or `:e`.
+#[test]
+fn without_file_watching_open_and_save_read_the_workspace_again() {
+    let (_dir, root) = workspace();
+    let acc = root.join("a.kdl");
+    std::fs::write(&acc, POP_TLS).unwrap();
+    let uri = file_uri(&acc);
+    let mut c = Client::start(&root, &[]);
+    assert!(
+        !c.backlog
+            .iter()
+            .any(|m| m["method"] == "client/registerCapability"),
+        "no watch registration for a client that cannot watch"
+    );
+    c.open(&uri, POP_TLS);
+    assert_eq!(rules(&c.diagnostics(&uri)), vec!["security-imap-only"]);
+    // Another tool creates a file with the same account name (earlier in path order, so the
+    // finding is on a.kdl), then the buffer is saved.
+    let other = root.join("0-copy.kdl");
+    std::fs::write(&other, POP_TLS).unwrap();
+    c.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let found = rules(&c.diagnostics(&uri));
+    assert!(
+        found.contains(&"duplicate-account-name".to_string()),
+        "{found:?}"
+    );
+    // The copy is deleted; opening another buffer reads the workspace again.
+    std::fs::remove_file(&other).unwrap();
+    let b = root.join("b.kdl");
+    std::fs::write(&b, "").unwrap();
+    c.open(&file_uri(&b), "");
+    assert_eq!(rules(&c.diagnostics(&uri)), vec!["security-imap-only"]);
+    c.shutdown();
+}
+
 #[test]
 fn the_workspace_configuration_sets_levels_and_its_own_errors_are_shown() {
     let (_dir, root) = workspace();

@@ -84,6 +84,9 @@ struct Server {
     /// their new version) even when the set did not change.
     edited: Vec<PathBuf>,
     outbox: Vec<Message>,
+    /// The client reports files changed on disk (`workspace/didChangeWatchedFiles`); when it
+    /// cannot, the workspace is read again on every open and save.
+    watched: bool,
     /// Frees old analyses off the latency path. One thread for the server's life, joined when
     /// it stops, so `run` leaves no thread behind (a thread per analysis did, and the `lsp`
     /// fuzz target's leak check caught them still running).
@@ -164,14 +167,14 @@ pub fn run(connection: &Connection) -> anyhow::Result<()> {
     };
     let params: lsp::InitializeParams = serde_json::from_value(init).unwrap_or_default();
     let mut server = Server::new(&params);
-    let watch = params
+    server.watched = params
         .capabilities
         .workspace
         .as_ref()
         .and_then(|w| w.did_change_watched_files.as_ref())
         .and_then(|d| d.dynamic_registration)
         .unwrap_or(false);
-    if watch {
+    if server.watched {
         // Files changed outside the editor (a `git pull`, another tool) count too.
         server.outbox.push(Message::Request(Request::new(
             lsp_server::RequestId::from("mailcfg/watch".to_string()),
@@ -327,6 +330,7 @@ impl Server {
             published: HashMap::new(),
             edited: Vec::new(),
             outbox: Vec::new(),
+            watched: false,
             dropper: spawn_dropper(),
         }
     }
@@ -377,6 +381,27 @@ impl Server {
         if let Some(p) = config::find(&self.roots) {
             let p = std::path::absolute(&p).unwrap_or(p);
             self.reload_config(p);
+        }
+    }
+
+    /// Without file watching: reads the workspace again, so that files created, changed or
+    /// deleted outside the editor count (reading is cheap next to the check that follows).
+    fn rescan_unwatched(&mut self) {
+        if self.watched || self.roots.is_empty() {
+            return;
+        }
+        let found = source::discover(&self.roots, Some(CONFIG_FILE));
+        let found: std::collections::BTreeSet<PathBuf> = found.files.into_iter().collect();
+        self.disk.retain(|p, _| found.contains(p));
+        for path in found {
+            self.reload(path);
+        }
+        match config::find(&self.roots) {
+            Some(p) => {
+                let p = std::path::absolute(&p).unwrap_or(p);
+                self.reload_config(p);
+            }
+            None => self.config = None,
         }
     }
 
@@ -554,6 +579,7 @@ impl Server {
                         version: p.text_document.version,
                     },
                 );
+                self.rescan_unwatched();
                 self.analyze();
                 self.publish(Some(&path));
             }
@@ -591,6 +617,7 @@ impl Server {
                     return;
                 };
                 if let Some(path) = uri_to_path(&p.text_document.uri) {
+                    self.rescan_unwatched();
                     if self.is_config(&path) && self.in_workspace(&path) {
                         self.reload_config(path.clone());
                     } else if self.in_workspace(&path)

@@ -401,9 +401,13 @@ fn cross_file_rules_see_unsaved_buffers_and_other_open_files_update() {
             .replace("google-support", "google-helpdesk")
             .replace("support@", "other@"),
     );
-    // It uses the renamed credential, which the unsaved buffer defines.
-    assert_eq!(rules(&c.diagnostics(&dup_uri)), Vec::<String>::new());
-    // The rule reports the later definition (by path), so the untouched account file changes.
+    // It uses the renamed credential, which the unsaved buffer defines. The duplicate name is
+    // shown in both files, each pointing at the other: `check` reports the later definition
+    // (by path, the untouched account file), the editor shows the first too.
+    let d = c.diagnostics(&dup_uri);
+    assert_eq!(rules(&d), vec!["duplicate-account-name"], "{d:?}");
+    assert_eq!(d[0]["relatedInformation"][0]["location"]["uri"], acc_uri);
+    assert_eq!(d[0]["range"]["start"]["line"], 0);
     let d = c.diagnostics(&acc_uri);
     assert_eq!(
         rules(&d),
@@ -411,6 +415,17 @@ fn cross_file_rules_see_unsaved_buffers_and_other_open_files_update() {
         "{d:?}"
     );
     assert_eq!(d[0]["relatedInformation"][0]["location"]["uri"], dup_uri);
+    // Renaming the first one (in the file that `check` does not report) clears both.
+    c.change(
+        &dup_uri,
+        2,
+        &acc_text
+            .replace("\"Support\"", "\"Sales\"")
+            .replace("google-support", "google-helpdesk")
+            .replace("support@", "other@"),
+    );
+    assert_eq!(rules(&c.diagnostics(&dup_uri)), Vec::<String>::new());
+    assert_eq!(rules(&c.diagnostics(&acc_uri)), vec!["unknown-credential"]);
     c.shutdown();
 }
 
@@ -668,8 +683,18 @@ fn code_actions_fix_and_suppress_and_the_result_is_rechecked() {
         ),
         "{new_text}"
     );
-    // Applied, the buffer is checked again: the finding is suppressed.
+    // Applied, the buffer is checked again: the finding is suppressed, but the placeholder is
+    // no reason until it is replaced with one.
     c.change(&uri, 2, &new_text);
+    assert_eq!(
+        rules(&c.diagnostics(&uri)),
+        vec!["suppression-without-reason"]
+    );
+    c.change(
+        &uri,
+        2,
+        &new_text.replace('…', "the monitor only reads, no STARTTLS needed"),
+    );
     assert_eq!(c.diagnostics(&uri), Vec::<Value>::new());
 
     // An autofix: `port 995` is the default for POP3 with ssl (redundant-port).

@@ -242,7 +242,7 @@ fn parse(file: &SourceFile, spans: Option<&SpanMap>) -> Vec<Directive> {
             misplaced: file_level && idx > first_node_line,
             used: vec![false; names.len()],
             names,
-            reason: reason.filter(|r| !r.trim().is_empty()),
+            reason: reason.filter(|r| suppression_without_reason::is_a_reason(r)),
             covers,
         });
     }

@@ -63,7 +63,7 @@ pub fn hover(
         }
     }
     if let Some((a, id)) = analysis {
-        for d in a.diagnostics_of(id) {
+        for d in a.shown_in(id) {
             let r = convert::range(a.checked.sources.get(d.primary.file), d.primary.span);
             if !(r.start <= pos && pos <= r.end) {
                 continue;
@@ -396,7 +396,12 @@ fn suppress_action(
         .chars()
         .take_while(|c| *c == ' ' || *c == '\t')
         .collect();
-    let comment = format!("{indent}// mailcfg-ignore: {} reason=\"…\"\n", d.rule);
+    // The placeholder is no reason: `suppression-without-reason` fires until it is replaced.
+    let comment = format!(
+        "{indent}// mailcfg-ignore: {} reason=\"{}\"\n",
+        d.rule,
+        rules::suppression_without_reason::PLACEHOLDER_REASON
+    );
     let at = lsp::Position::new(line as u32, 0);
     let mut changes = std::collections::HashMap::new();
     changes.insert(
@@ -465,6 +470,7 @@ mod tests {
                 config_path: None,
                 files,
                 by_file,
+                mirrored: vec![Vec::new()],
             },
         )
     }

@@ -991,6 +991,58 @@ fn without_file_watching_open_and_save_read_the_workspace_again() {
     c.shutdown();
 }
 
+/// A buffer that is no file (`untitled:`, an empty `file://`) is checked on its own, with a note
+/// saying so; hover, completion and formatting work in it.
+#[test]
+fn an_unnamed_buffer_is_checked_on_its_own_with_a_note() {
+    let (_dir, root) = workspace();
+    // The workspace defines an account "Helpdesk" too: not seen from the unnamed buffer.
+    std::fs::write(root.join("helpdesk.kdl"), POP_TLS).unwrap();
+    let mut c = Client::start(&root, &[]);
+    for (v, uri) in ["untitled:Untitled-1", "file://"].into_iter().enumerate() {
+        c.open(uri, POP_TLS);
+        let d = c.diagnostics(uri);
+        assert_eq!(rules(&d), vec!["security-imap-only", ""], "{d:?}");
+        let note = &d[1];
+        assert_eq!(note["severity"], 3, "information");
+        let text = note["message"].as_str().unwrap();
+        assert!(
+            text.contains("checked on its own") && text.contains("saved"),
+            "{text}"
+        );
+        let r = c.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 4, "character": 10}}),
+        );
+        assert!(
+            r["result"]["contents"]["value"]
+                .as_str()
+                .unwrap()
+                .contains("security"),
+            "{r}"
+        );
+        let r = c.request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 4, "character": 18}}),
+        );
+        assert!(labels(&r).contains(&"ssl".to_string()), "{r}");
+        let r = c.request(
+            "textDocument/formatting",
+            json!({"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": true}}),
+        );
+        assert_eq!(r["result"], json!([]), "{r}");
+        // Edits are checked as they come.
+        c.change(uri, v as i64 + 2, &POP_TLS.replace("\"tls\"", "\"ssl\""));
+        assert_eq!(rules(&c.diagnostics(uri)), vec![""]);
+        c.notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        assert_eq!(c.diagnostics(uri), Vec::<Value>::new());
+    }
+    c.shutdown();
+}
+
 #[test]
 fn the_workspace_configuration_sets_levels_and_its_own_errors_are_shown() {
     let (_dir, root) = workspace();

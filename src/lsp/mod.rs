@@ -69,6 +69,20 @@ impl Analysis {
     }
 }
 
+/// Shown in a buffer that is no file: what it is checked without.
+fn loose_note() -> lsp::Diagnostic {
+    lsp::Diagnostic {
+        range: lsp::Range::default(),
+        severity: Some(lsp::DiagnosticSeverity::INFORMATION),
+        source: Some("mailcfg".into()),
+        message: "this buffer is not a saved file, so it is checked on its own: rules across \
+                  files (duplicate names, credentials defined in other files, the workspace's \
+                  mailcfg.kdl levels) need it saved in the workspace"
+            .into(),
+        ..Default::default()
+    }
+}
+
 /// Rules that report the second of two conflicting places, pointing at the first: when the
 /// first is in another file, that file shows the finding too (pointing back), so that editing
 /// either file shows the conflict. `check` reports each once.
@@ -127,6 +141,9 @@ struct Server {
     /// `mailcfg.kdl` of the workspace and its text on disk.
     config: Option<(PathBuf, String)>,
     open: BTreeMap<PathBuf, Doc>,
+    /// Buffers that are no file (`untitled:`, `file://` without a path), by URI: each is
+    /// checked on its own, with the diagnostics last computed for it.
+    loose: BTreeMap<String, (Doc, Vec<lsp::Diagnostic>)>,
     analysis: Option<Analysis>,
     /// The edit-time analysis is due at this instant.
     due: Option<Instant>,
@@ -377,6 +394,7 @@ impl Server {
             disk: BTreeMap::new(),
             config: None,
             open: BTreeMap::new(),
+            loose: BTreeMap::new(),
             analysis: None,
             due: None,
             last_check: None,
@@ -561,7 +579,21 @@ impl Server {
             by_file,
             mirrored,
         });
+        self.check_loose(&config);
         self.last_check = Some(Instant::now());
+    }
+
+    /// Checks each buffer that is no file on its own, and adds the note that says so.
+    fn check_loose(&mut self, config: &Config) {
+        for (uri, (doc, diagnostics)) in &mut self.loose {
+            let checked = check_with(vec![Input::text(uri.as_str(), doc.text.clone())], config);
+            *diagnostics = checked
+                .diagnostics
+                .iter()
+                .map(|d| convert::diagnostic(d, &checked.sources))
+                .collect();
+            diagnostics.push(loose_note());
+        }
     }
 
     fn fresh(&mut self) {
@@ -572,6 +604,9 @@ impl Server {
     }
 
     fn diagnostics_for(&self, path: &PathBuf) -> Vec<lsp::Diagnostic> {
+        if let Some((_, loose)) = path.to_str().and_then(|uri| self.loose.get(uri)) {
+            return loose.clone();
+        }
         let Some(a) = &self.analysis else {
             return Vec::new();
         };
@@ -594,6 +629,23 @@ impl Server {
     /// and edited buffers).
     fn publish(&mut self, force: Option<&PathBuf>) {
         let paths: Vec<PathBuf> = self.open.keys().cloned().collect();
+        for (uri, (doc, diagnostics)) in &self.loose {
+            let key = PathBuf::from(uri);
+            if self.published.get(&key) == Some(diagnostics) && !self.edited.contains(&key) {
+                continue;
+            }
+            self.published.insert(key, diagnostics.clone());
+            if let Ok(uri) = uri.parse::<lsp::Uri>() {
+                self.outbox.push(Message::Notification(Notification::new(
+                    lsp::notification::PublishDiagnostics::METHOD.into(),
+                    lsp::PublishDiagnosticsParams {
+                        uri,
+                        diagnostics: diagnostics.clone(),
+                        version: Some(doc.version),
+                    },
+                )));
+            }
+        }
         let edited = std::mem::take(&mut self.edited);
         for path in paths {
             let diags = self.diagnostics_for(&path);
@@ -625,16 +677,20 @@ impl Server {
                 else {
                     return;
                 };
+                let doc = Doc {
+                    text: p.text_document.text,
+                    version: p.text_document.version,
+                };
                 let Some(path) = uri_to_path(&p.text_document.uri) else {
+                    let uri = p.text_document.uri.as_str().to_string();
+                    self.edited.push(PathBuf::from(&uri));
+                    self.loose.insert(uri, (doc, Vec::new()));
+                    let (config, ..) = self.current_config();
+                    self.check_loose(&config);
+                    self.publish(None);
                     return;
                 };
-                self.open.insert(
-                    path.clone(),
-                    Doc {
-                        text: p.text_document.text,
-                        version: p.text_document.version,
-                    },
-                );
+                self.open.insert(path.clone(), doc);
                 self.rescan_unwatched();
                 self.analyze();
                 self.publish(Some(&path));
@@ -644,11 +700,18 @@ impl Server {
                 else {
                     return;
                 };
-                let Some(path) = uri_to_path(&p.text_document.uri) else {
-                    return;
-                };
-                let Some(doc) = self.open.get_mut(&path) else {
-                    return;
+                let (path, doc) = match uri_to_path(&p.text_document.uri) {
+                    Some(path) => match self.open.get_mut(&path) {
+                        Some(doc) => (path, doc),
+                        None => return,
+                    },
+                    None => {
+                        let uri = p.text_document.uri.as_str();
+                        match self.loose.get_mut(uri) {
+                            Some((doc, _)) => (PathBuf::from(uri), doc),
+                            None => return,
+                        }
+                    }
                 };
                 for change in p.content_changes {
                     apply_change(&mut doc.text, change);
@@ -690,8 +753,13 @@ impl Server {
                 else {
                     return;
                 };
-                let Some(path) = uri_to_path(&p.text_document.uri) else {
-                    return;
+                let path = match uri_to_path(&p.text_document.uri) {
+                    Some(path) => path,
+                    None => {
+                        let uri = p.text_document.uri.as_str();
+                        self.loose.remove(uri);
+                        PathBuf::from(uri)
+                    }
                 };
                 self.open.remove(&path);
                 // Unsaved edits are gone: the file on disk counts again.
@@ -756,20 +824,19 @@ impl Server {
         }
     }
 
+    /// The buffer (or file on disk) at `uri`, and the key it goes by: its path, or for a
+    /// buffer that is no file its URI.
     fn doc_file(&self, uri: &lsp::Uri) -> Result<(PathBuf, SourceFile), (ErrorCode, String)> {
-        let path = uri_to_path(uri).ok_or_else(|| {
-            (
-                ErrorCode::InvalidParams,
-                format!("not a file URI: {}", uri.as_str()),
-            )
-        })?;
-        let text =
-            match self.open.get(&path) {
-                Some(d) => d.text.clone(),
-                None => self.disk.get(&path).cloned().ok_or_else(|| {
-                    (ErrorCode::InvalidParams, "document is not open".to_string())
-                })?,
-            };
+        let not_open = || (ErrorCode::InvalidParams, "document is not open".to_string());
+        let Some(path) = uri_to_path(uri) else {
+            let (doc, _) = self.loose.get(uri.as_str()).ok_or_else(not_open)?;
+            let key = PathBuf::from(uri.as_str());
+            return Ok((key.clone(), SourceFile::new(key, doc.text.clone())));
+        };
+        let text = match self.open.get(&path) {
+            Some(d) => d.text.clone(),
+            None => self.disk.get(&path).cloned().ok_or_else(not_open)?,
+        };
         Ok((path.clone(), SourceFile::new(path, text)))
     }
 
@@ -836,8 +903,8 @@ impl Server {
             }
             DocumentDiagnosticRequest::METHOD => {
                 let p: lsp::DocumentDiagnosticParams = params(req.params)?;
-                let path = uri_to_path(&p.text_document.uri)
-                    .ok_or_else(|| (ErrorCode::InvalidParams, "not a file URI".to_string()))?;
+                let uri = &p.text_document.uri;
+                let path = uri_to_path(uri).unwrap_or_else(|| PathBuf::from(uri.as_str()));
                 self.fresh();
                 let items = self.diagnostics_for(&path);
                 to_json(serde_json::to_value(

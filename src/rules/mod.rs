@@ -36,6 +36,7 @@ mod password_with_credential;
 mod port_protocol_mismatch;
 mod port_security_mismatch;
 mod redundant_port;
+mod secret_with_two_sources;
 mod security_imap_only;
 mod server_not_hostname;
 mod server_settings_unlocked;
@@ -111,6 +112,7 @@ pub static ALL: &[Rule] = &[
     rule!(unused_credential),
     rule!(credential_incomplete),
     rule!(inline_secret),
+    rule!(secret_with_two_sources),
     rule!(locked_blank_credentials),
     rule!(monitor_needs_credentials),
     rule!(smtp_same_as_incoming_empty),

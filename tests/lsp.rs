@@ -1389,6 +1389,31 @@ fn a_hostile_wire_session_keeps_the_server_answering_and_logs_no_content() {
         json!({"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": true}}),
     );
     assert!(r["result"].is_null(), "{r}");
+    // A literal password under a block is a wrong-type finding whose message names the node:
+    // the literal is scrubbed from the diagnostic and the hover, as in `check`'s output.
+    c.change(
+        &uri,
+        5,
+        &format!("account \"Helpdesk\" {{\n    incoming {{\n        password \"{PLANTED}\" {{ }}\n    }}\n}}\n"),
+    );
+    let d = c.diagnostics(&uri);
+    assert!(rules(&d).contains(&"wrong-type".to_string()), "{d:?}");
+    assert!(
+        !serde_json::to_string(&d).unwrap().contains(PLANTED),
+        "{d:?}"
+    );
+    let r = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 2, "character": 20}}),
+    );
+    assert!(
+        r["result"]["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("wrong-type"),
+        "{r}"
+    );
+    assert!(!r.to_string().contains(PLANTED), "{r}");
     let r = c.request("mailcfg/debugPanic", json!({ "text": PLANTED }));
     assert_eq!(r["error"]["code"], -32603, "{r}");
     let err = c.shutdown();

@@ -88,10 +88,15 @@ pub fn hover(
     if parts.is_empty() {
         return None;
     }
+    // Diagnostic messages can quote a value; literal secrets are scrubbed as everywhere else.
+    let secrets = match analysis {
+        Some((a, _)) => a.secrets.clone(),
+        None => crate::source::redact::secret_values(text),
+    };
     Some(lsp::Hover {
         contents: lsp::HoverContents::Markup(lsp::MarkupContent {
             kind: lsp::MarkupKind::Markdown,
-            value: parts.join("\n\n---\n\n"),
+            value: crate::source::redact::scrub(&parts.join("\n\n---\n\n"), &secrets),
         }),
         range,
     })
@@ -335,7 +340,7 @@ pub fn code_actions(
     let sources = &analysis.checked.sources;
     let mut out = Vec::new();
     for d in analysis.diagnostics_of(id) {
-        let diag = convert::diagnostic(d, sources);
+        let diag = convert::diagnostic(d, sources, &analysis.secrets);
         if !overlaps(diag.range, range) {
             continue;
         }
@@ -471,6 +476,7 @@ mod tests {
                 files,
                 by_file,
                 mirrored: vec![Vec::new()],
+                secrets: Vec::new(),
             },
         )
     }

@@ -51,6 +51,8 @@ pub struct Analysis {
     by_file: Vec<Vec<usize>>,
     /// Per file index: the other side of cross-file duplicates reported in another file.
     mirrored: Vec<Vec<Diagnostic>>,
+    /// Literal secrets of the workspace's files, scrubbed from what the editor is shown.
+    pub secrets: Vec<String>,
 }
 
 impl Analysis {
@@ -570,6 +572,7 @@ impl Server {
             }
         }
         let mirrored = mirror_duplicates(&checked.diagnostics, files.len());
+        let secrets = crate::render::secrets(&checked.sources);
         self.analysis = Some(Analysis {
             checked,
             config_diagnostics,
@@ -578,6 +581,7 @@ impl Server {
             files,
             by_file,
             mirrored,
+            secrets,
         });
         self.check_loose(&config);
         self.last_check = Some(Instant::now());
@@ -587,10 +591,11 @@ impl Server {
     fn check_loose(&mut self, config: &Config) {
         for (uri, (doc, diagnostics)) in &mut self.loose {
             let checked = check_with(vec![Input::text(uri.as_str(), doc.text.clone())], config);
+            let secrets = crate::render::secrets(&checked.sources);
             *diagnostics = checked
                 .diagnostics
                 .iter()
-                .map(|d| convert::diagnostic(d, &checked.sources))
+                .map(|d| convert::diagnostic(d, &checked.sources, &secrets))
                 .collect();
             diagnostics.push(loose_note());
         }
@@ -614,14 +619,14 @@ impl Server {
             return a
                 .config_diagnostics
                 .iter()
-                .map(|d| convert::diagnostic(d, &a.config_sources))
+                .map(|d| convert::diagnostic(d, &a.config_sources, &a.secrets))
                 .collect();
         }
         let Some(&id) = a.files.get(path) else {
             return Vec::new();
         };
         a.shown_in(id)
-            .map(|d| convert::diagnostic(d, &a.checked.sources))
+            .map(|d| convert::diagnostic(d, &a.checked.sources, &a.secrets))
             .collect()
     }
 

@@ -1,7 +1,7 @@
 //! The language server's transport on raw bytes (see `mailcfg::lsp::session::replay_wire`):
 //! whatever arrives between `initialize` and `shutdown`/`exit` (bad headers, wrong lengths,
-//! bodies that are not UTF-8 or not JSON), the server does not panic, stops at `exit`, writes
-//! only well-framed JSON-RPC and answers no id twice.
+//! bodies that are not UTF-8 or not JSON), the server does not panic (not even a panic it
+//! catches), stops at `exit` and writes only well-framed JSON-RPC.
 #![no_main]
 
 use std::time::Duration;

@@ -59,6 +59,10 @@ enum Command {
     /// for each From address (SMTP). Each failure is reported on the KDL line that causes it.
     #[command(after_help = cli::probe::EXIT_CODES)]
     Probe(cli::probe::ProbeArgs),
+    /// Find the servers of an e-mail address (DNS SRV, autoconfig, then a guess from MX) and write a
+    /// complete account for it, each server's source named in a comment. See docs/discover.md.
+    #[command(after_help = cli::discover::EXIT_CODES)]
+    Discover(cli::discover::DiscoverArgs),
     /// Print the JSON Schema of account files (as checked in under schema/).
     Schema(SchemaArgs),
     /// List every rule: name, default level, whether it has a fix, summary.
@@ -82,6 +86,9 @@ struct SchemaArgs {
     /// Print the schema of the compiled store instead (schema/store.schema.json).
     #[arg(long)]
     store: bool,
+    /// Print the schema of `probe --format results-json` (schema/probe-results.schema.json).
+    #[arg(long, conflicts_with = "store")]
+    probe_results: bool,
 }
 
 fn main() -> ExitCode {
@@ -99,7 +106,9 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Schema(args) => {
-            if args.store {
+            if args.probe_results {
+                print!("{}", mailcfg::probe::results::schema_pretty());
+            } else if args.store {
                 print!("{}", mailcfg::compile::store::schema_pretty());
             } else {
                 print!("{}", mailcfg::schema::generate_pretty());
@@ -112,6 +121,7 @@ fn run(cli: Cli) -> u8 {
         Command::Rules(args) => cli::rules::run(args),
         Command::Explain(args) => cli::rules::explain(args),
         Command::Probe(args) => cli::probe::run(args),
+        Command::Discover(args) => cli::discover::run(args),
         Command::Fmt(args) => cli::fmt::run(args),
         Command::Lsp(args) => cli::lsp::run(args),
     }

@@ -185,11 +185,6 @@ impl SpanMap {
         Some(item.table.get_or_init(|| d.build(item)))
     }
 
-    /// The file took the fast path ([`typed`]): its entries are built only when asked for.
-    pub fn is_deferred(&self) -> bool {
-        matches!(self.0, Spans::Deferred(_))
-    }
-
     pub fn get(&self, pointer: &str) -> Option<&SpanEntry> {
         self.table_for(pointer)?.entries.get(pointer)
     }

@@ -30,9 +30,6 @@ pub enum Item {
 /// else): the caller then takes the full way for the whole file.
 pub fn item(node: &Node<'_>) -> Option<Item> {
     let name: &str = &node.name.value;
-    if !secrets_have_one_source(node) {
-        return None;
-    }
     let path = Path::root();
     match name {
         "account" => Account::deserialize(NodeDe::new(node, path.child(name), true))
@@ -46,24 +43,6 @@ pub fn item(node: &Node<'_>) -> Option<Item> {
             .map(Item::System),
         _ => None,
     }
-}
-
-/// Whether every secret node (`password`, `private-key`, …) below `node` gives at most one of a
-/// literal, `env=` and `file=`. The model keeps one of them and drops the rest silently, so a
-/// node with more goes the full way, where `secret-with-two-sources` reads the span table (and
-/// a file on the fast path never needs that rule's look-up).
-pub fn secrets_have_one_source(node: &Node<'_>) -> bool {
-    let Some(children) = &node.children else {
-        return true;
-    };
-    children.nodes.iter().all(|child| {
-        let name: &str = &child.name.value;
-        if crate::source::redact::SECRET_NAMES.contains(&name) {
-            child.args().count() + child.props().count() <= 1
-        } else {
-            secrets_have_one_source(child)
-        }
-    })
 }
 
 /// Why the fast path gave up. Carries nothing: the full way finds and words the problem.

@@ -1392,6 +1392,13 @@ fn a_hostile_wire_session_keeps_the_server_answering_and_logs_no_content() {
         4,
         &format!("account \"Helpdesk\" {{\n    incoming {{\n        password 2024{PLANTED}!\n    }}\n}}\n"),
     );
+    // The invalid-number finding names the place, not the unquoted value.
+    let d = c.diagnostics(&uri);
+    assert!(rules(&d).contains(&"syntax-error".to_string()), "{d:?}");
+    assert!(
+        !serde_json::to_string(&d).unwrap().contains(PLANTED),
+        "{d:?}"
+    );
     let r = c.request(
         "textDocument/formatting",
         json!({"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": true}}),

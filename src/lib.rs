@@ -16,5 +16,6 @@ pub mod render;
 pub mod rules;
 pub mod schema;
 pub mod source;
+pub mod workspace;
 
 pub use pipeline::{check, check_with, Checked, Input};

@@ -4,10 +4,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use mailcfg::compile::{self, diff, write, Store};
-use mailcfg::diagnostics::{config, plural, Diagnostic, Level};
-use mailcfg::{check_with, render, source, Input};
+use mailcfg::diagnostics::{plural, Level};
+use mailcfg::workspace::Named;
+use mailcfg::{render, source};
 
-use super::check::{load_config, show_paths, use_color, Color};
+use super::check::{plan, show_paths, use_color, Color};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -20,7 +21,9 @@ Exit codes:
 
 #[derive(clap::Args)]
 pub struct CompileArgs {
-    /// Files or directories to compile.
+    /// Files or directories to compile, planned as `check` plans them: the project around them
+    /// is read so references resolve; the store holds the named files' accounts and
+    /// credentials and the credentials they reference.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
     /// The store file to write (replaced atomically).
@@ -49,12 +52,15 @@ pub struct CompileArgs {
 
 pub fn run(args: CompileArgs) -> u8 {
     let color = use_color(args.color);
-    let config = match load_config(&args.paths, args.config.as_deref(), color) {
-        Ok(c) => c,
+    let workspace = match plan(
+        Named::Paths(args.paths.clone()),
+        args.config.as_deref(),
+        color,
+    ) {
+        Ok(w) => w,
         Err(code) => return code,
     };
-    let found = source::discover(&args.paths, Some(config::FILE_NAME));
-    if found.files.is_empty() && found.problems.is_empty() {
+    if workspace.is_empty() {
         eprintln!(
             "mailcfg: no .kdl files found in {}",
             show_paths(&args.paths)
@@ -62,35 +68,59 @@ pub fn run(args: CompileArgs) -> u8 {
         return 2;
     }
     let mut stdout = std::io::stdout().lock();
-    if !found.problems.is_empty() {
-        for (path, msg) in &found.problems {
+    if !workspace.problems.is_empty() {
+        for (path, msg) in &workspace.problems {
             eprintln!("mailcfg: {}: {msg}", path.display());
         }
         eprintln!("mailcfg: store not written");
         return 2;
     }
-    let checked = check_with(found.files.into_iter().map(Input::file).collect(), &config);
-    let failing = |d: &Diagnostic| {
-        d.level == Level::Error || (args.deny_warnings && d.level == Level::Warning)
+    // The verdict of `mailcfg check` on the same paths: compile writes exactly when it passes.
+    let mut verdict = workspace.check();
+    let threshold = if args.deny_warnings {
+        Level::Warning
+    } else {
+        Level::Error
     };
-    let blocked = checked.has_io_errors() || checked.diagnostics.iter().any(failing);
+    let blocked = verdict.has_io_errors() || verdict.fails_at(threshold);
     // Only a clean tree is compiled, so compile's own findings never repeat a check error.
     let compiled = if blocked {
         None
     } else {
+        verdict.checked.project = verdict.reported_project();
+        // Credentials read from the project beside the named paths widen the base, so every
+        // source path in the store stays relative (the store is the same on every machine).
+        let mut based: Vec<PathBuf> = args.paths.clone();
+        let checked = &verdict.checked;
+        based.extend(
+            checked
+                .project
+                .credentials
+                .iter()
+                .filter(|c| !verdict.is_reported(c.file))
+                .map(|c| checked.sources.get(c.file).path.clone()),
+        );
         let opts = compile::Options {
             allow_inline_secrets: args.allow_inline_secrets,
             resolve_secrets: args.resolve_secrets,
-            base: compile::common_base(&args.paths),
+            base: compile::common_base(&based),
         };
-        Some(compile::compile(&checked, &opts))
+        Some(compile::compile(&verdict.checked, &opts))
     };
+    let checked = &verdict.checked;
     let mut diagnostics = checked.diagnostics.clone();
     if let Some(Err(more)) = &compiled {
         diagnostics.extend(more.iter().cloned());
     }
     if !diagnostics.is_empty() {
-        let out = render::human::render(&diagnostics, &checked.sources, color);
+        // The summary counts the files named, not the project files read for context.
+        let report = render::Report {
+            diagnostics: &diagnostics,
+            sources: &checked.sources,
+            files: verdict.reported_files(),
+            exit_code: 1,
+        };
+        let out = render::render(render::Format::Human, &report, color);
         let _ = stdout.write_all(out.as_bytes());
         let _ = stdout.flush();
     }

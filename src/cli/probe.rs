@@ -6,15 +6,13 @@ use std::time::Duration;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 
-use mailcfg::diagnostics::config;
 use mailcfg::diagnostics::Level;
-use mailcfg::pipeline::check_with;
 use mailcfg::probe::{self, Options};
 use mailcfg::render::{self, Format, Report};
-use mailcfg::source::{self, redact};
-use mailcfg::Input;
+use mailcfg::source::redact;
+use mailcfg::workspace::Named;
 
-use super::check::{load_config, use_color, Color};
+use super::check::{plan, use_color, Color};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -26,7 +24,8 @@ Exit codes:
 
 #[derive(clap::Args)]
 pub struct ProbeArgs {
-    /// Files or directories with account files.
+    /// Files or directories with account files (their accounts are probed; the project around
+    /// them is read as `check` reads it).
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
     /// Probe only this account (repeatable; case-insensitive).
@@ -74,23 +73,29 @@ pub fn run(args: ProbeArgs) -> u8 {
         return 2;
     }
     let color = args.format == Format::Human && use_color(args.color);
-    let config = match load_config(&args.paths, args.config.as_deref(), color) {
-        Ok(c) => c,
+    let workspace = match plan(
+        Named::Paths(args.paths.clone()),
+        args.config.as_deref(),
+        color,
+    ) {
+        Ok(w) => w,
         Err(code) => return code,
     };
-    let found = source::discover(&args.paths, Some(config::FILE_NAME));
-    for (p, msg) in &found.problems {
+    for (p, msg) in &workspace.problems {
         eprintln!("mailcfg: {}: {msg}", p.display());
     }
-    if found.files.is_empty() {
-        if found.problems.is_empty() {
+    if workspace.reported().next().is_none() {
+        if workspace.problems.is_empty() {
             eprintln!("mailcfg: no .kdl files found");
         }
         return 2;
     }
-    // The same check (and configuration) as `mailcfg check`, so "fails check" means the same.
-    let checked = check_with(found.files.into_iter().map(Input::file).collect(), &config);
-    let selected = match probe::select(&checked, &args.accounts) {
+    // The same check (and configuration) as `mailcfg check`, so "fails check" means the same;
+    // only the accounts of the named files are probed, their project read for context.
+    let mut verdict = workspace.check();
+    verdict.checked.project = verdict.reported_project();
+    let checked = &verdict.checked;
+    let selected = match probe::select(checked, &args.accounts) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("mailcfg: {e}");
@@ -105,7 +110,7 @@ pub fn run(args: ProbeArgs) -> u8 {
         send_test_to: args.send_test_to.clone(),
         allow_check_errors: args.allow_check_errors,
     };
-    let report = match probe::probe(&checked, &opts, &selected) {
+    let report = match probe::probe(checked, &opts, &selected) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("mailcfg: {e}");

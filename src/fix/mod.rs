@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use crate::diagnostics::config::Config;
 use crate::diagnostics::{Diagnostic, Edit, Level};
 use crate::source::{redact, FileId, Sources};
+use crate::workspace::Workspace;
 use crate::{check_with, parse, Input};
 
 /// Rounds of fix → re-check before giving up: a fix may enable another (a `host:993` moved into
@@ -90,6 +91,24 @@ fn overlaps(a: &Edit, b: &Edit) -> bool {
 /// [`MAX_ROUNDS`]), and returns the files that change. A file whose fixed text would no longer
 /// parse is left as it was.
 pub fn fix_files(paths: &[PathBuf], config: &Config) -> Vec<FixedFile> {
+    let fixable = vec![true; paths.len()];
+    fix_with(paths, &fixable, |inputs| check_with(inputs, config))
+}
+
+/// The fixes of a workspace's reported files, checked within their project (as `check` does):
+/// files read only for context are never changed.
+pub fn fix_workspace(ws: &Workspace) -> Vec<FixedFile> {
+    let paths: Vec<PathBuf> = ws.files.iter().map(|f| f.input.path.clone()).collect();
+    let fixable: Vec<bool> = ws.files.iter().map(|f| f.reported).collect();
+    fix_with(&paths, &fixable, |inputs| ws.check_inputs(inputs).checked)
+}
+
+/// `paths[i]` is changed only when `fixable[i]`; `check` checks one round's texts.
+fn fix_with(
+    paths: &[PathBuf],
+    fixable: &[bool],
+    check: impl Fn(Vec<Input>) -> crate::Checked,
+) -> Vec<FixedFile> {
     let mut texts: Vec<Option<String>> = vec![None; paths.len()];
     let mut originals: Vec<Option<String>> = vec![None; paths.len()];
     let mut counts = vec![0usize; paths.len()];
@@ -102,11 +121,14 @@ pub fn fix_files(paths: &[PathBuf], config: &Config) -> Vec<FixedFile> {
                 None => Input::file(p.clone()),
             })
             .collect();
-        let checked = check_with(inputs, config);
+        let checked = check(inputs);
         let changed = apply(&checked.diagnostics, &checked.sources);
         let mut progress = false;
         for (file, (new, n)) in changed {
             let i = file.index();
+            if !fixable.get(i).copied().unwrap_or(false) {
+                continue;
+            }
             let old = &checked.sources.get(file).text;
             if &new == old || breaks_syntax(old, &new) {
                 continue;

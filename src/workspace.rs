@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostics::config::{self, Config, ConfigError};
 use crate::diagnostics::{Diagnostic, Level};
+use crate::facts;
 use crate::model::{Account, Credential, Located, Project};
 use crate::pipeline::{check_with, Checked, Input};
 use crate::source::{self, FileId, SourceFile};
@@ -339,8 +340,12 @@ impl Workspace {
         let mut checked = check_with(inputs, &self.config);
         let mut reported: Vec<bool> = self.files.iter().map(|f| f.reported).collect();
         let is_reported = |f: FileId| reported.get(f.index()).copied().unwrap_or(false);
+        // A second `system` node anywhere in the project changes every account's store entry,
+        // so it is reported by every run over the project, as `compile` would refuse it.
         checked.diagnostics.retain(|d| {
-            is_reported(d.primary.file) || d.related.iter().any(|r| is_reported(r.file))
+            is_reported(d.primary.file)
+                || d.related.iter().any(|r| is_reported(r.file))
+                || d.rule == facts::MULTIPLE_SYSTEM
         });
         for (path, msg) in &self.problems {
             let id = checked.sources.add(SourceFile::new(path, String::new()));

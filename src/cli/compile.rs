@@ -75,38 +75,17 @@ pub fn run(args: CompileArgs) -> u8 {
         eprintln!("mailcfg: store not written");
         return 2;
     }
-    // The verdict of `mailcfg check` on the same paths: compile writes exactly when it passes.
-    let mut verdict = workspace.check();
     let threshold = if args.deny_warnings {
         Level::Warning
     } else {
         Level::Error
     };
-    let blocked = verdict.has_io_errors() || verdict.fails_at(threshold);
-    // Only a clean tree is compiled, so compile's own findings never repeat a check error.
-    let compiled = if blocked {
-        None
-    } else {
-        verdict.checked.project = verdict.reported_project();
-        // Credentials read from the project beside the named paths widen the base, so every
-        // source path in the store stays relative (the store is the same on every machine).
-        let mut based: Vec<PathBuf> = args.paths.clone();
-        let checked = &verdict.checked;
-        based.extend(
-            checked
-                .project
-                .credentials
-                .iter()
-                .filter(|c| !verdict.is_reported(c.file))
-                .map(|c| checked.sources.get(c.file).path.clone()),
-        );
-        let opts = compile::Options {
-            allow_inline_secrets: args.allow_inline_secrets,
-            resolve_secrets: args.resolve_secrets,
-            base: compile::common_base(&based),
-        };
-        Some(compile::compile(&verdict.checked, &opts))
+    let opts = compile::Options {
+        allow_inline_secrets: args.allow_inline_secrets,
+        resolve_secrets: args.resolve_secrets,
+        base: PathBuf::new(),
     };
+    let (verdict, compiled) = compile::compile_workspace(&workspace, &args.paths, &opts, threshold);
     let checked = &verdict.checked;
     let mut diagnostics = checked.diagnostics.clone();
     if let Some(Err(more)) = &compiled {

@@ -6,7 +6,7 @@
 
 use crate::diagnostics::config;
 use crate::diagnostics::Level;
-use crate::{compile, lower, parse, pipeline, schema, source};
+use crate::{compile, facts, lower, parse, pipeline, schema, source};
 
 /// A built-in check: stable name, the level it is reported at, one-line summary.
 #[derive(Debug)]
@@ -128,9 +128,14 @@ pub static BUILTIN: &[Builtin] = &[
         summary: "compile --resolve-secrets: an env= or file= secret could not be read",
     },
     Builtin {
-        name: compile::MULTIPLE_SYSTEM,
+        name: facts::MULTIPLE_SYSTEM,
         level: Level::Error,
-        summary: "compile: more than one `system` node in the tree",
+        summary: "more than one `system` node in the project; only one can apply",
+    },
+    Builtin {
+        name: facts::DUPLICATE_CREDENTIAL_NAME,
+        level: Level::Error,
+        summary: "two credentials whose names are equal ignoring case; a reference could mean either",
     },
 ];
 

@@ -1405,3 +1405,34 @@ mod verdict {
         }
     }
 }
+
+#[test]
+fn out_dash_writes_the_store_to_stdout() {
+    let dir = tmp();
+    let d = dir.path();
+    copy_examples(d);
+    let o = mailcfg(d, &["compile", ".", "--out", "store.json"], &[]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let o = mailcfg(d, &["compile", ".", "--out", "-"], &[]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    // The same bytes as the file, nothing else on stdout; no file named `-`.
+    assert_eq!(o.stdout, fs::read(d.join("store.json")).unwrap());
+    assert!(!d.join("-").exists());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("wrote the store to stdout"));
+    // Findings go to stderr, so stdout stays a valid store.
+    write(d, "extra.kdl", "account \"Extra\" {\n    protocol \"imap\"\n    conversation-id \"subject\"\n    incoming {\n        server \"imap.example.com\"\n        security \"auto\"\n        user \"x@example.com\"\n        password env=\"X\"\n    }\n}\n");
+    let o = mailcfg(d, &["compile", ".", "--out", "-"], &[]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let store: Json = serde_json::from_slice(&o.stdout).expect("stdout is the store alone");
+    validate_store(&store);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("auto-security"),
+        "{}",
+        text(&o)
+    );
+    // A blocked compile writes nothing to stdout.
+    write(d, "broken.kdl", "account \"B\" {\n");
+    let o = mailcfg(d, &["compile", ".", "--out", "-"], &[]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(o.stdout.is_empty());
+}

@@ -26,7 +26,8 @@ pub struct CompileArgs {
     /// credentials and the credentials they reference.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
-    /// The store file to write (replaced atomically).
+    /// The store file to write (replaced atomically); `-` writes the store to stdout (the
+    /// findings then go to stderr) and, with --check, reads the store to compare from stdin.
     #[arg(long, short, value_name = "STORE")]
     out: PathBuf,
     /// Write nothing: compile in memory, compare with STORE, exit 1 with the plan if it differs.
@@ -85,6 +86,7 @@ pub fn run(args: CompileArgs) -> u8 {
         resolve_secrets: args.resolve_secrets,
         base: PathBuf::new(),
     };
+    let to_stdout = args.out.as_os_str() == "-";
     let (verdict, compiled) = compile::compile_workspace(&workspace, &args.paths, &opts, threshold);
     let checked = &verdict.checked;
     let mut diagnostics = checked.diagnostics.clone();
@@ -100,8 +102,13 @@ pub fn run(args: CompileArgs) -> u8 {
             exit_code: 1,
         };
         let out = render::render(render::Format::Human, &report, color);
-        let _ = stdout.write_all(out.as_bytes());
-        let _ = stdout.flush();
+        if to_stdout {
+            // stdout carries the store: the findings go to stderr.
+            eprint!("{out}");
+        } else {
+            let _ = stdout.write_all(out.as_bytes());
+            let _ = stdout.flush();
+        }
     }
     if checked.has_io_errors() {
         eprintln!("mailcfg: store not written: some files could not be read");
@@ -121,6 +128,26 @@ pub fn run(args: CompileArgs) -> u8 {
     let bytes = store.to_bytes();
     if args.check {
         return check_drift(&args.out, &store, &bytes, &mut stdout);
+    }
+    if to_stdout {
+        let written = stdout.write_all(&bytes).and_then(|()| stdout.flush());
+        return match written {
+            Ok(()) => {
+                eprintln!(
+                    "mailcfg: wrote the store to stdout ({}, {})",
+                    plural(store.accounts.len(), "account"),
+                    plural(store.credentials.len(), "credential")
+                );
+                0
+            }
+            Err(e) => {
+                eprintln!(
+                    "mailcfg: cannot write the store to stdout: {}",
+                    source::io_message(&e)
+                );
+                2
+            }
+        };
     }
     let mode = write::store_mode(&args.out, store.holds_secret_values());
     match write::write_atomic(&args.out, &bytes, mode) {
@@ -146,25 +173,36 @@ pub fn run(args: CompileArgs) -> u8 {
 
 /// `--check`: 0 when the store on disk is exactly what would be written, else 1 and the plan.
 fn check_drift(path: &Path, store: &Store, bytes: &[u8], out: &mut impl Write) -> u8 {
-    let existing = match std::fs::read(path) {
+    let read = if path.as_os_str() == "-" {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut b).map(|_| b)
+    } else {
+        std::fs::read(path)
+    };
+    let name = if path.as_os_str() == "-" {
+        "the store on stdin".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let existing = match read {
         Ok(b) => b,
         Err(e) => {
             eprintln!(
                 "mailcfg: {} is out of date: cannot read it: {}",
-                path.display(),
+                name,
                 source::io_message(&e)
             );
             return 1;
         }
     };
     if existing == bytes {
-        eprintln!("mailcfg: {} is up to date", path.display());
+        eprintln!("mailcfg: {} is up to date", name);
         return 0;
     }
     let old = match Store::parse(&existing) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("mailcfg: {} is out of date: {e}", path.display());
+            eprintln!("mailcfg: {} is out of date: {e}", name);
             return 1;
         }
     };
@@ -180,7 +218,7 @@ fn check_drift(path: &Path, store: &Store, bytes: &[u8], out: &mut impl Write) -
     let _ = out.flush();
     eprintln!(
         "mailcfg: {} is out of date: run `mailcfg compile` and commit the result",
-        path.display()
+        name
     );
     1
 }

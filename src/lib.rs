@@ -13,6 +13,7 @@ pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod probe;
+pub mod registry;
 pub mod render;
 pub mod rules;
 pub mod schema;

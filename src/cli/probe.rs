@@ -128,7 +128,11 @@ pub fn run(args: ProbeArgs) -> u8 {
         .filter(|d| d.level == Level::Error && files.contains(&d.primary.file))
         .cloned()
         .collect();
-    diags.extend(report.diagnostics.iter().cloned());
+    // Probe checks take their levels from mailcfg.kdl like rules do (a lab can allow
+    // `probe-cleartext`).
+    let mut probed = report.diagnostics.clone();
+    workspace.config.apply(&mut probed, &checked.sources);
+    diags.extend(probed);
     // Resolved passwords and tokens are unknown to the renderers: scrub them field by field
     // (before an encoder could escape them) and again over the finished output below.
     for d in &mut diags {

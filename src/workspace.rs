@@ -234,7 +234,12 @@ impl Workspace {
             })
             .cloned()
             .collect();
-        files.extend(context(&context_roots, &mut seen));
+        let walked_dirs: Vec<PathBuf> = paths
+            .iter()
+            .filter(|p| p.is_dir())
+            .map(|p| source::absolute(p))
+            .collect();
+        files.extend(context(&context_roots, &walked_dirs, &mut seen));
         files.sort_by(|a, b| a.identity.cmp(&b.identity));
         let config_from: Vec<PathBuf> = if paths.is_empty() {
             config_paths.clone()
@@ -297,7 +302,7 @@ impl Workspace {
             },
             reported: true,
         }];
-        files.extend(context(&roots, &mut seen));
+        files.extend(context(&roots, &[], &mut seen));
         files.sort_by(|a, b| a.identity.cmp(&b.identity));
         let (config, config_path, invalid) =
             load_config(std::slice::from_ref(&name), explicit_config, &[]);
@@ -451,11 +456,14 @@ fn project_roots(paths: &[PathBuf]) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The account files under `roots` not in `seen` yet (which they are added to).
-fn context(roots: &[PathBuf], seen: &mut HashSet<PathBuf>) -> Vec<PlannedFile> {
+/// The account files under `roots` not in `seen` yet (which they are added to). Directories in
+/// `walked` (absolute) were walked as named paths already and are not entered again: on 10,000
+/// files under `accounts/` in a repository, walking them twice cost ~50 % more time.
+fn context(roots: &[PathBuf], walked: &[PathBuf], seen: &mut HashSet<PathBuf>) -> Vec<PlannedFile> {
     let shown: Vec<PathBuf> = roots.iter().map(|r| shown(r)).collect();
     let mut dirs = HashMap::new();
-    source::discover(&shown, Some(PROJECT_FILE))
+    let prune = |dir: &Path| !walked.is_empty() && walked.contains(&source::absolute(dir));
+    source::discover_pruned(&shown, Some(PROJECT_FILE), &prune)
         .files
         .into_iter()
         .filter_map(|f| {

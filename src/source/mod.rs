@@ -168,6 +168,15 @@ fn is_skipped_dir(name: &str) -> bool {
 /// Walks `paths` for `*.kdl` files. Directories are walked (hidden and `target/` folders skipped,
 /// symlinks followed with loop detection); files named explicitly are always taken.
 pub fn discover(paths: &[PathBuf], exclude_name: Option<&str>) -> Discovered {
+    discover_pruned(paths, exclude_name, &|_| false)
+}
+
+/// [`discover`], not entering the directories `prune` accepts (below the given paths).
+pub fn discover_pruned(
+    paths: &[PathBuf],
+    exclude_name: Option<&str>,
+    prune: &dyn Fn(&Path) -> bool,
+) -> Discovered {
     let mut out = Discovered::default();
     for root in paths {
         let meta = match fs::metadata(root) {
@@ -187,7 +196,8 @@ pub fn discover(paths: &[PathBuf], exclude_name: Option<&str>) -> Discovered {
             .into_iter()
             .filter_entry(|e| {
                 e.depth() == 0
-                    || !(e.file_type().is_dir() && is_skipped_dir(&e.file_name().to_string_lossy()))
+                    || !(e.file_type().is_dir()
+                        && (is_skipped_dir(&e.file_name().to_string_lossy()) || prune(e.path())))
             });
         for entry in walker {
             match entry {

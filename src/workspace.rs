@@ -527,6 +527,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_editor_plans_its_folder_within_the_project_with_absolute_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join(".git")).unwrap();
+        std::fs::create_dir_all(d.join("sub")).unwrap();
+        std::fs::write(d.join("a.kdl"), "").unwrap();
+        std::fs::write(d.join("sub/b.kdl"), "").unwrap();
+        std::fs::write(d.join(PROJECT_FILE), "").unwrap();
+        let ws = Workspace::plan_editor(&[d.join("sub")]);
+        let files: Vec<(PathBuf, bool)> = ws
+            .files
+            .iter()
+            .map(|f| (f.input.path.clone(), f.reported))
+            .collect();
+        let abs = |p: &str| source::absolute(&d.join(p));
+        // The folder's file is reported; the rest of the project is read for context.
+        assert_eq!(files, vec![(abs("a.kdl"), false), (abs("sub/b.kdl"), true)]);
+        assert_eq!(ws.config_path, Some(abs(PROJECT_FILE)));
+        assert!(ws.files.iter().all(|f| f.input.path.is_absolute()));
+    }
+
+    #[test]
     fn a_bare_name_and_its_other_spellings_are_one_identity() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();

@@ -79,8 +79,12 @@ pub struct Code {
     /// The documentation (Markdown); for built-in checks, the summary's longer form.
     #[serde(skip)]
     pub docs: &'static str,
-    /// The exact source the requirement comes from, where the code has one (e.g. a CSM page).
-    pub source: Option<String>,
+    /// The exact source the requirement comes from, where the code has one (a rule's CSM page
+    /// step or RFC section; for probe checks, what the server answered).
+    pub source: Option<&'static str>,
+    /// The rule's own metadata (rules, suppression findings, probe checks), for its full page.
+    #[serde(skip)]
+    pub meta: Option<&'static RuleMeta>,
 }
 
 impl Code {
@@ -89,15 +93,6 @@ impl Code {
     pub fn is_check(&self) -> bool {
         !matches!(self.stage, Stage::Compile | Stage::Probe)
     }
-}
-
-/// The sentence after `Source:` in a rule's docs, up to the end of its paragraph.
-fn source_of(docs: &str) -> Option<String> {
-    let at = docs.find("Source:")? + "Source:".len();
-    let para = docs[at..].split("\n\n").next()?;
-    let para = para.split("\n#").next()?;
-    let text = para.split_whitespace().collect::<Vec<_>>().join(" ");
-    (!text.is_empty()).then_some(text)
 }
 
 fn from_meta(meta: &'static RuleMeta, stage: Stage) -> Code {
@@ -109,7 +104,8 @@ fn from_meta(meta: &'static RuleMeta, stage: Stage) -> Code {
         fixable: meta.fixable,
         summary: meta.summary,
         docs: meta.docs,
-        source: source_of(meta.docs),
+        source: Some(meta.source),
+        meta: Some(meta),
     }
 }
 
@@ -134,6 +130,7 @@ static ALL: LazyLock<Vec<Code>> = LazyLock::new(|| {
         summary: b.summary,
         docs: b.summary,
         source: None,
+        meta: None,
     });
     let probe = crate::probe::rules::ALL
         .iter()
@@ -196,10 +193,8 @@ mod tests {
     #[test]
     fn a_rule_names_its_source() {
         let c = find("unknown-credential").unwrap();
-        assert_eq!(
-            c.source.as_deref(),
-            Some("CSM documentation, \"Credentials-based authentication\".")
-        );
+        assert_eq!(c.source, Some(c.meta.unwrap().source));
+        assert!(!c.source.unwrap().is_empty());
         assert!(find("syntax-error").unwrap().source.is_none());
         assert!(!find("syntax-error").unwrap().configurable);
         assert!(find("probe-cleartext").unwrap().configurable);

@@ -111,6 +111,10 @@ fn a_port_written_into_the_server_moves_into_its_own_node() {
 	user "lab@example.com"
 	password env="LAB_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "tls"
+    }
     conversation-id "subject"
 }
 "#;

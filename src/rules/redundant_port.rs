@@ -6,6 +6,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Info,
     summary: "the custom port equals the default for the protocol and security",
     fixable: true,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", steps 6c and 9c (\"Custom Port: … different than the default\")",
     docs: r#"## What it checks
 A `port` equal to the port CSM uses anyway for the server's protocol and security: POP3 110 /
 995 (`ssl`, `ssl-no-auth`), IMAP 143 / 993, SMTP 25 / 465.
@@ -13,8 +14,7 @@ A `port` equal to the port CSM uses anyway for the server's protocol and securit
 ## Why
 A redundant port is one more value to keep in step: when someone later changes `security`, the
 stale port silently contradicts it. Leaving it out lets the default follow the security mode.
-`mailcfg check --fix` removes the line. Source: CSM documentation, "Define a global POP/IMAP
-account" (default ports).
+`mailcfg check --fix` removes the line.
 
 ## Example
 ```kdl bad
@@ -26,6 +26,11 @@ account "Support" {
         port 993
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -42,6 +47,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

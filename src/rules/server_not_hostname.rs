@@ -9,6 +9,7 @@ pub static META: RuleMeta = RuleMeta {
     summary:
         "`server` is not a host name or IP address (a URL, `host:port`, a path, spaces, bad labels)",
     fixable: true,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", steps 6a and 9a (\"Provide the name of the … server\"); RFC 1123 §2.1; RFC 3986 §3.2.2",
     docs: r#"## What it checks
 A `server` value that is not a plain host name (RFC 1123: letters, digits and inner hyphens,
 labels of 1–63 characters) or an IPv4/IPv6 address. Recognised mistakes:
@@ -20,7 +21,7 @@ labels of 1–63 characters) or an IPv4/IPv6 address. Recognised mistakes:
 ## Why
 CSM passes the field to the DNS resolver as it is, so the connection fails with "host not found"
 only when the account is first used. `mailcfg check --fix` moves a `host:port` port into its own
-`port` node when there is none yet. Source: RFC 1123 §2.1, RFC 3986 §3.2.2.
+`port` node when there is none yet.
 
 ## Example
 ```kdl bad
@@ -31,6 +32,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -47,6 +53,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

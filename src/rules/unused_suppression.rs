@@ -8,6 +8,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Warning,
     summary: "a `mailcfg-ignore` comment suppresses nothing (or names no rule)",
     fixable: true,
+    source: "mailcfg, docs/configuration.md (suppression comments)",
     docs: r#"## What it checks
 A rule named in a suppression comment that did not suppress any finding: the problem was fixed,
 the comment is not directly above the node it is meant for, the rule name is misspelt (a
@@ -16,8 +17,7 @@ did-you-mean is offered), or a `mailcfg-ignore-file` comment is not at the top o
 
 ## Why
 A stale suppression silently switches the rule off for whatever is written there next, so a
-new mistake at that place would go unreported. Source: mailcfg, docs/configuration.md
-(suppression comments).
+new mistake at that place would go unreported.
 
 ## Example
 ```kdl bad
@@ -29,6 +29,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -45,6 +50,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

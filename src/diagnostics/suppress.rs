@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use crate::diagnostics::{Diagnostic, Edit, Fix, Label, Span};
 use crate::lower::{Origin, SpanMap};
+use crate::parse::lexer::{Lexer, TokenKind};
 use crate::rules::{self, suppression_without_reason, unused_suppression};
 use crate::schema::did_you_mean;
 use crate::source::{FileId, SourceFile, Sources};
@@ -172,27 +173,60 @@ fn report(file: FileId, dir: &Directive, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// A `//` comment that is alone on its line (only whitespace before it), as the lexer sees it:
+/// text inside a string (a multi-line one included) is never a comment.
+struct CommentLine {
+    /// From the line's start to after its newline.
+    line: Span,
+    comment: Span,
+}
+
+/// The comment lines of `text`, and where its first node (anything but space and comments)
+/// starts.
+fn comment_lines(text: &str) -> (Vec<CommentLine>, Vec<usize>) {
+    let mut comments = Vec::new();
+    let mut code = Vec::new();
+    let mut line_start = 0;
+    let mut alone = true;
+    let mut open: Option<(usize, Span)> = None;
+    for t in Lexer::new(text) {
+        match t.kind {
+            TokenKind::Newline => {
+                if let Some((start, comment)) = open.take() {
+                    comments.push(CommentLine {
+                        line: Span::new(start, t.span.end),
+                        comment,
+                    });
+                }
+                line_start = t.span.end;
+                alone = true;
+            }
+            TokenKind::Whitespace | TokenKind::Bom => {}
+            TokenKind::LineComment if alone => open = Some((line_start, t.span)),
+            TokenKind::LineComment | TokenKind::BlockComment => alone = false,
+            _ => {
+                alone = false;
+                code.push(t.span.start);
+            }
+        }
+    }
+    if let Some((start, comment)) = open {
+        comments.push(CommentLine {
+            line: Span::new(start, text.len()),
+            comment,
+        });
+    }
+    (comments, code)
+}
+
 fn parse(file: &SourceFile, spans: Option<&SpanMap>) -> Vec<Directive> {
     let text = file.text.as_str();
-    let mut lines = Vec::new();
-    let mut at = 0;
-    for l in text.split_inclusive('\n') {
-        lines.push((at, l));
-        at += l.len();
-    }
-    let is_comment = |l: &str| l.trim_start().starts_with("//");
-    let is_blank = |l: &str| l.trim().is_empty();
-    let first_node_line = lines
-        .iter()
-        .position(|(_, l)| !is_comment(l) && !is_blank(l))
-        .unwrap_or(lines.len());
+    let (comments, code) = comment_lines(text);
+    let first_node = code.first().copied().unwrap_or(text.len());
     let mut out = Vec::new();
     let mut node_ends: Option<HashMap<usize, usize>> = None;
-    for (idx, &(start, line)) in lines.iter().enumerate() {
-        let trimmed = line.trim_start();
-        let Some(body) = trimmed.strip_prefix("//") else {
-            continue;
-        };
+    for c in comments {
+        let body = &text[c.comment.start + 2..c.comment.end];
         let body_trim = body.trim_start();
         let (file_level, rest) = if let Some(r) = body_trim.strip_prefix(FILE_MARK) {
             (true, r)
@@ -201,11 +235,8 @@ fn parse(file: &SourceFile, spans: Option<&SpanMap>) -> Vec<Directive> {
         } else {
             continue;
         };
-        let comment_start = start + (line.len() - trimmed.len());
-        let rest_start = start + (line.len() - rest.len());
-        let content = line.trim_end_matches(['\n', '\r']);
-        let comment = Span::new(comment_start, start + content.len());
-        let rest = &text[rest_start..comment.end.max(rest_start)];
+        let comment = c.comment;
+        let rest_start = comment.end - rest.len();
         let (names_part, reason) = match rest.find("reason=") {
             Some(i) => (&rest[..i], parse_reason(&rest[i + "reason=".len()..])),
             None => (rest, None),
@@ -223,10 +254,9 @@ fn parse(file: &SourceFile, spans: Option<&SpanMap>) -> Vec<Directive> {
         let covers = if file_level {
             None
         } else {
-            let next = lines[idx + 1..]
-                .iter()
-                .find(|(_, l)| !is_comment(l) && !is_blank(l));
-            next.and_then(|&(ls, _)| {
+            let next = code.get(code.partition_point(|&at| at < comment.end));
+            next.and_then(|&at| {
+                let ls = text[..at].rfind('\n').map_or(0, |i| i + 1);
                 let ends = node_ends.get_or_insert_with(|| {
                     spans
                         .map(|m| node_ends_by_line(text, m))
@@ -236,10 +266,10 @@ fn parse(file: &SourceFile, spans: Option<&SpanMap>) -> Vec<Directive> {
             })
         };
         out.push(Directive {
-            line: Span::new(start, start + line.len()),
+            line: c.line,
             comment,
             file_level,
-            misplaced: file_level && idx > first_node_line,
+            misplaced: file_level && comment.start > first_node,
             used: vec![false; names.len()],
             names,
             reason: reason.filter(|r| !r.trim().is_empty()),
@@ -312,6 +342,25 @@ mod tests {
         "\"",
         "/*",
     ];
+
+    #[test]
+    fn a_comment_line_inside_a_multi_line_string_is_not_a_suppression() {
+        let text = "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        security \"ssl\"\n        port 993\n        user \"\"\"\n            // mailcfg-ignore: redundant-port reason=\"in a string\"\n            \"\"\"\n    }\n}\n";
+        let checked = check(vec![Input::text("p.kdl", text.to_string())]);
+        let rules: Vec<&str> = checked.diagnostics.iter().map(|d| d.rule).collect();
+        assert!(rules.contains(&"redundant-port"), "{rules:?}");
+        assert!(!rules.contains(&"unused-suppression"), "{rules:?}");
+        // The same comment outside the string suppresses the finding.
+        let outside = text.replace(
+            "        port 993\n",
+            "        // mailcfg-ignore: redundant-port reason=\"r\"\n        port 993\n",
+        );
+        let checked = check(vec![Input::text("p.kdl", outside)]);
+        assert!(!checked
+            .diagnostics
+            .iter()
+            .any(|d| d.rule == "redundant-port"));
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]

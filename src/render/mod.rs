@@ -10,6 +10,7 @@ pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod sarif;
+pub mod snippet;
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,7 +24,7 @@ use crate::source::{redact, Sources};
 pub fn secrets(sources: &Sources) -> Vec<String> {
     sources
         .iter()
-        .flat_map(|(_, f)| redact::secret_values(&f.text))
+        .flat_map(|(_, f)| f.secret_values().iter().cloned())
         .collect()
 }
 

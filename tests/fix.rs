@@ -175,3 +175,80 @@ fn fix_and_diff_are_exclusive() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(read(dir.path(), "desk.kdl"), BEFORE);
 }
+
+/// Compiles the tree in `dir` and returns the store's text without its source lines.
+fn store(dir: &Path) -> String {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        .args(["compile", "--color", "never", "-o", "store.json", "."])
+        .current_dir(dir)
+        .output()
+        .expect("run mailcfg");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    read(dir, "store.json")
+        .lines()
+        .filter(|l| !l.contains("\"line\""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Issue 19, repro 1: a block comment whose last line looks like a suppression. It is not a
+/// comment of its own, so nothing may delete it (deleting "the line" took the `*/` with it and
+/// commented out `port` and `mailbox`).
+#[test]
+fn a_suppression_look_alike_inside_a_block_comment_is_not_touched() {
+    let text = r#"account "S5" {
+    protocol "imap"
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "s5@example.com"
+        password env="S5_PW"
+        /* lab exemption, no longer needed:
+        // mailcfg-ignore: auto-security reason="lab" */
+        port 1993
+        mailbox "Shared/S5" // TODO drop the note above */
+    }
+    conversation-id "subject"
+}
+"#;
+    let dir = tree(text);
+    let before = store(dir.path());
+    assert!(
+        before.contains("1993") && before.contains("Shared/S5"),
+        "{before}"
+    );
+    let o = mailcfg(dir.path(), &["--diff"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    mailcfg(dir.path(), &["--fix"]);
+    assert_eq!(read(dir.path(), "desk.kdl"), text);
+    assert_eq!(store(dir.path()), before);
+}
+
+/// "Suppressions" inside a multi-line string or a slash-dashed node are text, not comments:
+/// they suppress nothing, are not reported and are never deleted.
+#[test]
+fn suppression_look_alikes_in_strings_and_slashdashed_nodes_are_text() {
+    let text = r#"account "S6" {
+    protocol "imap"
+    incoming {
+        server "imap.example.com"
+        security "ssl"
+        user "s6@example.com"
+        mailbox """
+            // mailcfg-ignore: inline-secret reason="not a comment"
+            """; password "lit"
+    }
+    /- outgoing {
+        // mailcfg-ignore: redundant-port reason="dead"
+        port 25
+    }
+    conversation-id "subject"
+}
+"#;
+    let dir = tree(text);
+    let r = out(&mailcfg(dir.path(), &[]));
+    assert!(r.contains("inline-secret"), "{r}");
+    assert!(!r.contains("unused-suppression"), "{r}");
+    mailcfg(dir.path(), &["--fix"]);
+    assert_eq!(read(dir.path(), "desk.kdl"), text);
+}

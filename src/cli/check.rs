@@ -156,13 +156,17 @@ pub fn run(args: CheckArgs) -> u8 {
     };
     if args.fix || args.diff {
         let files = source::discover(&paths, Some(config::FILE_NAME)).files;
-        let fixed = mailcfg::fix::fix_files(&files, &config);
+        let run = mailcfg::fix::fix_files(&files, &config);
+        for r in &run.refused {
+            eprintln!("mailcfg: {r}");
+        }
+        let fixed = run.files;
         if args.diff {
             let mut stdout = std::io::stdout().lock();
             for f in &fixed {
                 let _ = stdout.write_all(mailcfg::fix::unified_diff(f).as_bytes());
             }
-            return u8::from(!fixed.is_empty());
+            return u8::from(!fixed.is_empty() || !run.refused.is_empty());
         }
         let mut n = 0;
         for f in &fixed {

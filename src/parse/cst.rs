@@ -241,10 +241,10 @@ impl Parser<'_> {
                     parts.extend((self.i..space_end).map(Part::Trivia));
                     self.i = space_end + 1;
                     self.skip_line_space();
+                    // After the children only blocks are valid KDL v2, but the reader (like
+                    // the kdl crate) also reads a slash-dashed entry there.
                     if self.kind(self.i) == Some(TokenKind::OpenBrace) {
                         self.block()?;
-                    } else if children.is_some() {
-                        return Err(self.error(self.i));
                     } else {
                         self.entry()?;
                     }

@@ -92,7 +92,8 @@ fn diff_shows_the_change_without_writing_and_masks_secrets() {
         "\n-    outgoing { server \"smtp.example.com\"; security \"ssl\"; port 465; auth \"same-as-incoming\"; }\n+    outgoing { server \"smtp.example.com\"; security \"ssl\"; auth \"same-as-incoming\"; }\n"
     ), "{d}");
     assert!(!d.contains("literal-secret-123"), "{d}");
-    assert!(d.contains("password \"******************\""), "{d}");
+    // A fixed-width mask, quotes and all: its width says nothing of the secret's length.
+    assert!(d.contains("password ********\n"), "{d}");
     assert_eq!(read(dir.path(), "desk.kdl"), BEFORE);
 
     let clean = tree(AFTER);

@@ -223,3 +223,32 @@ fn many_files_are_checked_with_few_file_descriptors() {
     assert_eq!(count(&out, "security-imap-only"), 2000, "{}", short(&out));
     assert_eq!(count(&out, "io-error"), 0, "{}", short(&out));
 }
+
+/// A 3.3 MB file on one line: whatever is wrong in it, the human report shows a window of the
+/// line around each finding, never the line (nor a long value) itself.
+#[test]
+fn human_output_of_a_huge_one_line_file_stays_small() {
+    const SIZE: usize = 3_300_000;
+    let pad = "x".repeat(SIZE);
+    let digits = "1".repeat(SIZE);
+    let cases = [
+        // A string over the length limit, in the middle of the line.
+        format!("account \"A\" {{ protocol \"pop\"; incoming {{ server \"{pad}\"; security \"tls\" }} }}"),
+        // A syntax error at the far end of the line, after a long comment.
+        format!("account \"A\" {{ protocol \"pop\"; incoming {{ server \"x\"; security \"tls\" }} }} /* {pad} */ ]"),
+        // An invalid number millions of characters long.
+        format!("account \"A\" {{ protocol \"pop\"; port {digits}z }}"),
+    ];
+    for text in cases {
+        assert!(text.len() > SIZE && !text.contains('\n'));
+        let (code, out) = run("one-line.kdl", text.as_bytes());
+        assert_eq!(code, Some(1), "{}", short(&out));
+        assert!(
+            out.len() < 10_000,
+            "{} bytes of output:\n{}",
+            out.len(),
+            short(&out)
+        );
+        assert!(out.contains('…'), "the line is shown cut: {}", short(&out));
+    }
+}

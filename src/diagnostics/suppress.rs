@@ -374,6 +374,25 @@ mod tests {
         "/*",
     ];
 
+    #[test]
+    fn a_comment_line_inside_a_multi_line_string_is_not_a_suppression() {
+        let text = "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        security \"ssl\"\n        port 993\n        user \"\"\"\n            // mailcfg-ignore: redundant-port reason=\"in a string\"\n            \"\"\"\n    }\n}\n";
+        let checked = check(vec![Input::text("p.kdl", text.to_string())]);
+        let rules: Vec<&str> = checked.diagnostics.iter().map(|d| d.rule).collect();
+        assert!(rules.contains(&"redundant-port"), "{rules:?}");
+        assert!(!rules.contains(&"unused-suppression"), "{rules:?}");
+        // The same comment outside the string suppresses the finding.
+        let outside = text.replace(
+            "        port 993\n",
+            "        // mailcfg-ignore: redundant-port reason=\"r\"\n        port 993\n",
+        );
+        let checked = check(vec![Input::text("p.kdl", outside)]);
+        assert!(!checked
+            .diagnostics
+            .iter()
+            .any(|d| d.rule == "redundant-port"));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
         /// Arbitrary arrangements of comments, nodes and broken syntax never panic, and every

@@ -363,7 +363,14 @@ fn node_label(node: &Node<'_>) -> Option<String> {
                 value: Value::String(s),
                 ..
             }),
-        ) => Some(format!("{} {:?}", node.name.value, s.as_ref())),
+        ) => {
+            let name = &node.name.value;
+            // The label names a block in paths and messages: never by a secret, never at length.
+            if crate::source::redact::SECRET_NAMES.contains(&name.as_ref()) {
+                return Some(format!("{name} {}", crate::source::redact::MASK));
+            }
+            Some(format!("{name} {:?}", crate::source::redact::clip(s)))
+        }
         _ => None,
     }
 }

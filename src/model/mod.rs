@@ -282,6 +282,17 @@ impl AuthMode {
     }
 }
 
+/// Names of the nodes (and properties) whose value is a [`Secret`]: every literal value written
+/// under them is masked in every output (`source::redact`). A test holds this list to the
+/// model's `Secret` fields.
+pub const SECRET_NAMES: &[&str] = &[
+    "password",
+    "private-key",
+    "certificate",
+    "client-secret",
+    "token",
+];
+
 /// A secret is never written in clear into any output; only its reference is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(untagged)]

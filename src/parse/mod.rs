@@ -30,6 +30,13 @@ pub struct Parsed<'a> {
 }
 
 pub fn parse(file: FileId, text: &str) -> Parsed<'_> {
+    let mut parsed = parse_unmasked(file, text);
+    // A syntax error quotes the token it could not read, which may be a secret's value.
+    crate::source::redact::mask_messages(text, &mut parsed.diagnostics);
+    parsed
+}
+
+fn parse_unmasked(file: FileId, text: &str) -> Parsed<'_> {
     let read = reader::read(file, text);
     if read.diagnostics.is_empty() {
         return Parsed {
@@ -83,82 +90,21 @@ pub fn parse_with_kdl_crate(text: &str) -> Result<Document<'_>, kdl::KdlError> {
     kdl::KdlDocument::parse_v2(text).map(|doc| from_kdl::convert(&doc, text))
 }
 
-/// Byte offset of the first `{` that opens a block deeper than `limit`, skipping strings and
-/// comments. Linear, no recursion.
+/// Byte offset of the first `{` that opens a block deeper than `limit` (strings and comments
+/// are skipped by the lexer). Linear, no recursion.
 pub fn too_deep(text: &str, limit: usize) -> Option<usize> {
-    let b = text.as_bytes();
-    let mut i = 0;
     let mut depth = 0usize;
-    while i < b.len() {
-        match b[i] {
-            b'"' => {
-                let multi = b[i..].starts_with(b"\"\"\"");
-                i += if multi { 3 } else { 1 };
-                while i < b.len() {
-                    if b[i] == b'\\' {
-                        i += 2;
-                        continue;
-                    }
-                    if multi && b[i..].starts_with(b"\"\"\"") {
-                        i += 3;
-                        break;
-                    }
-                    if !multi && b[i] == b'"' {
-                        i += 1;
-                        break;
-                    }
-                    i += 1;
-                }
-                continue;
-            }
-            b'#' if b.get(i + 1).is_some_and(|&c| c == b'#' || c == b'"') => {
-                // Raw string: #"..."#, ##"..."##, possibly multi-line with """.
-                let hashes = b[i..].iter().take_while(|&&c| c == b'#').count();
-                i += hashes;
-                if b.get(i) != Some(&b'"') {
-                    continue;
-                }
-                let mut close = vec![b'"'];
-                close.extend(std::iter::repeat_n(b'#', hashes));
-                i += 1;
-                while i < b.len() && !b[i..].starts_with(&close) {
-                    i += 1;
-                }
-                i += close.len();
-                continue;
-            }
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let mut level = 1;
-                i += 2;
-                while i < b.len() && level > 0 {
-                    if b[i..].starts_with(b"/*") {
-                        level += 1;
-                        i += 2;
-                    } else if b[i..].starts_with(b"*/") {
-                        level -= 1;
-                        i += 2;
-                    } else {
-                        i += 1;
-                    }
-                }
-                continue;
-            }
-            b'{' => {
+    for t in lexer::Lexer::new(text) {
+        match t.kind {
+            lexer::TokenKind::OpenBrace => {
                 depth += 1;
                 if depth > limit {
-                    return Some(i);
+                    return Some(t.span.start);
                 }
             }
-            b'}' => depth = depth.saturating_sub(1),
+            lexer::TokenKind::CloseBrace => depth = depth.saturating_sub(1),
             _ => {}
         }
-        i += 1;
     }
     None
 }

@@ -1391,14 +1391,21 @@ fn bare(tok: &str, span: Span) -> R<(Value<'_>, bool)> {
     let numeric = rest.first().is_some_and(u8::is_ascii_digit);
     if numeric {
         return number(tok).map(|v| (v, false)).ok_or_else(|| {
-            err(span, format!("invalid number `{tok}`"), "number")
-                .help("numbers look like 42, -7, 1_000, 3.25, 1.5e10, 0x1F, 0o17 or 0b1010")
+            err(
+                span,
+                format!("invalid number `{}`", crate::source::redact::clip(tok)),
+                "number",
+            )
+            .help("numbers look like 42, -7, 1_000, 3.25, 1.5e10, 0x1F, 0o17 or 0b1010")
         });
     }
     if rest.first() == Some(&b'.') && rest.get(1).is_some_and(u8::is_ascii_digit) {
         return Err(err(
             span,
-            format!("invalid number `{tok}`: a leading digit is required"),
+            format!(
+                "invalid number `{}`: a leading digit is required",
+                crate::source::redact::clip(tok)
+            ),
             "number",
         )
         .help("write 0.5, not .5"));

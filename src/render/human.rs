@@ -1,32 +1,14 @@
 //! The human view: miette snippets with labels, help and the rule name, then a summary line.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 
 use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, NamedSource, Severity,
-    SourceCode, SourceSpan, SpanContents,
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, Severity, SourceCode, SourceSpan,
 };
 
-use crate::diagnostics::{Diagnostic, Label, Level, Summary};
+use super::snippet::Snippet;
+use crate::diagnostics::{Diagnostic, Label, Level, Span, Summary};
 use crate::source::{redact, FileId, Sources};
-
-/// A source with secrets masked: what snippets are cut from. Shared, so a file with many
-/// findings is masked and held once.
-#[derive(Debug)]
-struct Masked(NamedSource<Arc<str>>);
-
-impl SourceCode for Masked {
-    fn read_span<'a>(
-        &'a self,
-        span: &SourceSpan,
-        before: usize,
-        after: usize,
-    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        self.0.read_span(span, before, after)
-    }
-}
 
 #[derive(Debug)]
 struct Report {
@@ -34,7 +16,7 @@ struct Report {
     code: String,
     severity: Severity,
     help: Option<String>,
-    source: Masked,
+    source: Snippet,
     labels: Vec<LabeledSpan>,
     related: Vec<Report>,
 }
@@ -88,25 +70,8 @@ fn severity(level: Level) -> Severity {
     }
 }
 
-struct Masker<'a> {
-    sources: &'a Sources,
-    cache: HashMap<FileId, Arc<str>>,
-}
-
-impl Masker<'_> {
-    fn source(&mut self, file: FileId) -> Masked {
-        let f = self.sources.get(file);
-        let text = self
-            .cache
-            .entry(file)
-            .or_insert_with(|| redact::mask(&f.text).into())
-            .clone();
-        Masked(NamedSource::new(f.display_path(), text).with_language("kdl"))
-    }
-}
-
-fn labeled(label: &Label, primary: bool) -> LabeledSpan {
-    let span = SourceSpan::from((label.span.start, label.span.len()));
+fn labeled(label: &Label, span: Span, primary: bool) -> LabeledSpan {
+    let span = SourceSpan::from((span.start, span.len()));
     if primary {
         LabeledSpan::new_primary_with_span(label.text.clone(), span)
     } else {
@@ -114,30 +79,45 @@ fn labeled(label: &Label, primary: bool) -> LabeledSpan {
     }
 }
 
-fn report(d: &Diagnostic, masker: &mut Masker<'_>) -> Report {
-    let mut labels = vec![labeled(&d.primary, true)];
+/// The snippet of `file` for `labels`, and the labels placed in it.
+fn snippet(sources: &Sources, file: FileId, labels: &[&Label]) -> (Snippet, Vec<Span>) {
+    let f = sources.get(file);
+    let spans: Vec<Span> = labels.iter().map(|l| l.span).collect();
+    Snippet::new(f, f.display_path(), &spans)
+}
+
+fn report(d: &Diagnostic, sources: &Sources) -> Report {
+    let mut here = vec![&d.primary];
     let mut related = Vec::new();
     for r in &d.related {
         if r.file == d.primary.file {
-            labels.push(labeled(r, false));
+            here.push(r);
         } else {
+            let (source, spans) = snippet(sources, r.file, &[r]);
             related.push(Report {
                 message: r.text.clone().unwrap_or_else(|| "related location".into()),
                 code: String::new(),
                 severity: Severity::Advice,
                 help: None,
-                source: masker.source(r.file),
-                labels: vec![labeled(r, true)],
+                source,
+                labels: vec![labeled(r, spans[0], true)],
                 related: Vec::new(),
             });
         }
     }
+    let (source, spans) = snippet(sources, d.primary.file, &here);
+    let labels = here
+        .iter()
+        .zip(spans)
+        .enumerate()
+        .map(|(i, (l, s))| labeled(l, s, i == 0))
+        .collect();
     Report {
         message: d.message.clone(),
         code: d.rule.to_string(),
         severity: severity(d.level),
         help: d.help.clone(),
-        source: masker.source(d.primary.file),
+        source,
         labels,
         related,
     }
@@ -165,13 +145,9 @@ pub(super) fn render_files(
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
         .with_context_lines(1);
-    let mut masker = Masker {
-        sources,
-        cache: Default::default(),
-    };
     let mut out = String::new();
     for d in super::sorted(diags, sources) {
-        let r = report(d, &mut masker);
+        let r = report(d, sources);
         if handler.render_report(&mut out, &r).is_err() {
             let p = super::place(sources, &d.primary);
             out.push_str(&format!(

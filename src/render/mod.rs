@@ -10,6 +10,7 @@ pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod sarif;
+pub mod snippet;
 
 use std::fmt;
 use std::str::FromStr;

@@ -233,9 +233,13 @@ fn expected_type_phrase(t: &Json) -> String {
     }
 }
 
-fn show_value(v: &Json) -> String {
+/// A value as a message quotes it: never a secret's (by the field's name), never long.
+fn show_value(name: &str, v: &Json) -> String {
+    if crate::source::redact::SECRET_NAMES.contains(&name) {
+        return crate::source::redact::MASK.into();
+    }
     match v {
-        Json::String(s) => format!("{s:?}"),
+        Json::String(s) => format!("{:?}", crate::source::redact::clip(s)),
         Json::Bool(b) => format!("#{b}"),
         Json::Null => "#null".into(),
         other => other.to_string(),
@@ -364,7 +368,10 @@ fn phrase(
                 INVALID_VALUE,
                 value_span,
                 "invalid value",
-                format!("invalid value {} for `{name}` {at}", show_value(instance)),
+                format!(
+                    "invalid value {} for `{name}` {at}",
+                    show_value(&name, instance)
+                ),
             )
             .with_help(format!("{help}expected one of: {}", opts.join(", ")))
         }
@@ -397,7 +404,7 @@ fn phrase(
             "too small",
             format!(
                 "`{name}` is {} but must be at least {limit} {at}",
-                show_value(instance)
+                show_value(&name, instance)
             ),
         ),
         K::Maximum { limit } | K::ExclusiveMaximum { limit } => diag(
@@ -406,7 +413,7 @@ fn phrase(
             "too large",
             format!(
                 "`{name}` is {} but must be at most {limit} {at}",
-                show_value(instance)
+                show_value(&name, instance)
             ),
         ),
         K::MinLength { limit } => diag(
@@ -438,7 +445,10 @@ fn phrase(
             INVALID_VALUE,
             value_span,
             "invalid value",
-            format!("invalid value {} for `{name}` {at}", show_value(instance)),
+            format!(
+                "invalid value {} for `{name}` {at}",
+                show_value(&name, instance)
+            ),
         ),
     }
 }

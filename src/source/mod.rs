@@ -27,6 +27,8 @@ pub struct SourceFile {
     pub text: String,
     /// Computed on first use: a valid file nobody reports on never needs it.
     line_starts: std::sync::OnceLock<Vec<usize>>,
+    /// The text with its secrets masked, for everything shown to users; on first use.
+    redacted: std::sync::OnceLock<Box<redact::Redacted>>,
 }
 
 impl SourceFile {
@@ -35,7 +37,14 @@ impl SourceFile {
             path: path.into(),
             text,
             line_starts: std::sync::OnceLock::new(),
+            redacted: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The text with every literal secret masked ([`redact`]); computed once.
+    pub fn redacted(&self) -> &redact::Redacted {
+        self.redacted
+            .get_or_init(|| Box::new(redact::Redacted::new(&self.text)))
     }
 
     fn line_starts(&self) -> &[usize] {

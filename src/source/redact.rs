@@ -1,113 +1,366 @@
-//! Secret redaction: the one place every renderer, report and store goes through.
+//! Secret redaction by structure: the one place every renderer, report and store goes through.
 //!
-//! Literal secrets are found textually (so files that do not even parse are covered) and masked
-//! byte for byte, which keeps every span valid.
+//! Secrets are found by their place in the syntax, read with the project's one lexer in its
+//! tolerant mode (so files that do not parse, and KDL v1 files, are covered): every value of
+//! every entry of a secret-bearing node ([`SECRET_NAMES`]), argument or property, in any literal
+//! form (quoted, raw, multi-line, v1 raw, number, keyword, bare word, or a broken token that
+//! runs to the end of its line or file) — except the `env=` and `file=` references — and the
+//! value of any property named like a secret node. Inside a secret node's children block every
+//! value is a secret too.
+//!
+//! A masked value is replaced by [`MASK`], whatever its length (the width never tells the
+//! length); its line breaks are kept, so line numbers stay right, and [`Redacted`] maps byte
+//! offsets of the original text to the masked one, so spans stay right.
 
-/// Nodes and properties whose string value is a secret.
-pub const SECRET_NAMES: &[&str] = &[
-    "password",
-    "private-key",
-    "certificate",
-    "client-secret",
-    "token",
-];
+use std::borrow::Cow;
 
-/// Byte ranges of literal secret strings (the quoted text, quotes excluded).
-pub fn secret_ranges(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let b = text.as_bytes();
-    for name in SECRET_NAMES {
-        let mut from = 0;
-        while let Some(i) = text[from..].find(name) {
-            let start = from + i;
-            from = start + name.len();
-            let before_ok =
-                start == 0 || matches!(b[start - 1], b' ' | b'\t' | b'\n' | b'\r' | b'{' | b';');
-            if !before_ok {
-                continue;
-            }
-            let mut j = from;
-            while j < b.len() && matches!(b[j], b' ' | b'\t' | b'=') {
-                j += 1;
-            }
-            if j == from {
-                continue;
-            }
-            if let Some((s, e)) = string_at(b, j) {
-                out.push((s, e));
+use crate::diagnostics::Span;
+use crate::parse::lexer::{Dialect, ErrorKind, Lexer, StringForm, Token, TokenKind};
+
+pub use crate::model::SECRET_NAMES;
+
+/// What every secret value is shown as.
+pub const MASK: &str = "********";
+
+/// Property keys of a secret node whose value is a reference, not the secret.
+pub const REFERENCE_KEYS: &[&str] = &["env", "file"];
+
+/// Byte spans of every literal secret value in `text` (whole tokens: quotes included), sorted
+/// and disjoint.
+pub fn secret_spans(text: &str) -> Vec<Span> {
+    let (mut spans, newline_in_string) = spans_in(text, Dialect::V2);
+    // A one-line string that runs into a newline is either a broken v2 string or a v1 string
+    // spanning lines: mask what both readings call a secret.
+    if newline_in_string {
+        spans.extend(spans_in(text, Dialect::V1).0);
+        spans.sort_unstable_by_key(|s| (s.start, s.end));
+        let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
+        for s in spans {
+            match merged.last_mut() {
+                Some(last) if s.start <= last.end => last.end = last.end.max(s.end),
+                _ => merged.push(s),
             }
         }
+        spans = merged;
     }
-    out.sort_unstable();
-    out
+    spans
 }
 
-/// The contents of a quoted or raw string starting at `i`, if one does.
-fn string_at(b: &[u8], i: usize) -> Option<(usize, usize)> {
-    let hashes = b[i..].iter().take_while(|&&c| c == b'#').count();
-    let q = i + hashes;
-    if b.get(q) != Some(&b'"') {
-        return None;
-    }
-    let start = q + 1;
-    let mut j = start;
-    while j < b.len() {
-        if hashes == 0 && b[j] == b'\\' {
-            j += 2;
+/// Walks the tokens of `text` node by node. Also says whether a one-line string ran into a
+/// newline (the file may be KDL v1).
+fn spans_in(text: &str, dialect: Dialect) -> (Vec<Span>, bool) {
+    let toks: Vec<Token> = Lexer::with_dialect(text, dialect)
+        .filter(|t| !t.kind.is_trivia())
+        .collect();
+    let newline_in_string = toks.iter().any(|t| {
+        matches!(t.kind, TokenKind::Error(e) if matches!(e.kind, ErrorKind::NewlineInString(_)))
+    });
+    let mut out = Vec::new();
+    // For each open block: whether it belongs to a secret node.
+    let mut blocks: Vec<bool> = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        // Node start: separators, slashdashes and a type annotation, then the name.
+        while i < toks.len()
+            && matches!(
+                toks[i].kind,
+                TokenKind::Newline | TokenKind::Semicolon | TokenKind::Slashdash
+            )
+        {
+            i += 1;
+        }
+        if i >= toks.len() {
+            break;
+        }
+        if toks[i].kind == TokenKind::CloseBrace {
+            blocks.pop();
+            i += 1;
             continue;
         }
-        if b[j] == b'"'
-            && b[j + 1..]
-                .iter()
-                .take(hashes)
-                .filter(|&&c| c == b'#')
-                .count()
-                == hashes
-        {
-            return Some((start, j));
-        }
-        if hashes == 0 && b[j] == b'\n' {
-            return Some((start, j));
-        }
-        j += 1;
-    }
-    Some((start, b.len().min(j)))
-}
-
-/// `text` with every literal secret replaced by `*` (same byte length, so spans stay valid).
-pub fn mask(text: &str) -> String {
-    let ranges = secret_ranges(text);
-    if ranges.is_empty() {
-        return text.to_string();
-    }
-    let mut bytes = text.as_bytes().to_vec();
-    for (s, e) in ranges {
-        for byte in &mut bytes[s..e.min(text.len())] {
-            *byte = b'*';
-        }
-    }
-    String::from_utf8(bytes).expect("ASCII replacement keeps UTF-8 valid")
-}
-
-/// The literal secret values in `text`, for scrubbing rendered output as a last line of defence.
-pub fn secret_values(text: &str) -> Vec<String> {
-    secret_ranges(text)
-        .into_iter()
-        .filter(|(s, e)| e > s)
-        .filter_map(|(s, e)| text.get(s..e))
-        // Both the spelling in the file and the decoded value: either could reach an output.
-        .flat_map(|raw| [raw.to_string(), unescape(raw)])
-        .filter(|v| v.len() >= MIN_SECRET_LEN)
-        .fold(
-            (Vec::new(), std::collections::HashSet::new()),
-            |(mut all, mut seen), v| {
-                if seen.insert(v.clone()) {
-                    all.push(v);
+        i = skip_type(&toks, i);
+        let in_secret_block = blocks.last().copied().unwrap_or(false);
+        let mut secret = in_secret_block;
+        if let Some(t) = toks.get(i) {
+            if t.kind.is_string_like() {
+                // In a secret's block even a name may be the secret (`password { "hunter2" }`).
+                if in_secret_block {
+                    out.push(t.span);
                 }
-                (all, seen)
-            },
-        )
-        .0
+                secret |= is_secret_name(&ident_text(text, t));
+                i += 1;
+            }
+        }
+        // Entries up to the node's end; a `\` continues the node past a newline.
+        let mut continued = false;
+        while i < toks.len() {
+            let t = toks[i];
+            match t.kind {
+                TokenKind::Newline if continued => {
+                    continued = false;
+                    i += 1;
+                }
+                TokenKind::Newline | TokenKind::Semicolon | TokenKind::CloseBrace => break,
+                TokenKind::OpenBrace => {
+                    blocks.push(secret);
+                    i += 1;
+                    break;
+                }
+                TokenKind::LineContinuation => {
+                    continued = true;
+                    i += 1;
+                }
+                TokenKind::Slashdash | TokenKind::Equals => i += 1,
+                TokenKind::OpenParen => i = skip_type(&toks, i),
+                _ => {
+                    // A value, or the key of a property.
+                    let eq = toks.get(i + 1).is_some_and(|n| n.kind == TokenKind::Equals);
+                    if eq && t.kind.is_string_like() {
+                        let key = ident_text(text, &t);
+                        let v = skip_type(&toks, i + 2);
+                        let Some(value) = toks.get(v).filter(|v| is_value_or_error(v.kind)) else {
+                            i += 2;
+                            continue;
+                        };
+                        let reference = REFERENCE_KEYS.contains(&key.as_ref());
+                        if (secret && !reference) || is_secret_name(&key) {
+                            out.push(value.span);
+                        }
+                        i = v + 1;
+                    } else {
+                        if secret {
+                            out.push(t.span);
+                        }
+                        i += 1;
+                    }
+                }
+            }
+        }
+    }
+    (out, newline_in_string)
+}
+
+fn is_value_or_error(kind: TokenKind) -> bool {
+    kind.is_value() || matches!(kind, TokenKind::Error(_))
+}
+
+fn is_secret_name(name: &str) -> bool {
+    SECRET_NAMES.contains(&name)
+}
+
+/// Past a `(type)` annotation at `i`, if there is one (tolerant: stops at a node's end).
+fn skip_type(toks: &[Token], mut i: usize) -> usize {
+    if toks.get(i).map(|t| t.kind) != Some(TokenKind::OpenParen) {
+        return i;
+    }
+    i += 1;
+    while let Some(t) = toks.get(i) {
+        match t.kind {
+            TokenKind::CloseParen => return i + 1,
+            TokenKind::Newline
+            | TokenKind::Semicolon
+            | TokenKind::OpenBrace
+            | TokenKind::CloseBrace => return i,
+            _ => i += 1,
+        }
+    }
+    i
+}
+
+/// A name as written, without its quotes (escapes are not decoded: no secret name has any).
+fn ident_text<'a>(text: &'a str, t: &Token) -> Cow<'a, str> {
+    let raw = t.text(text);
+    match t.kind {
+        TokenKind::String(form) => Cow::Borrowed(form.body(raw)),
+        _ => Cow::Borrowed(raw),
+    }
+}
+
+/// A text with its secrets masked, and the way from offsets in the original to offsets in it.
+#[derive(Debug, Clone, Default)]
+pub struct Redacted {
+    pub text: String,
+    /// (original span, masked span) of each replaced secret, in order.
+    replaced: Vec<(Span, Span)>,
+    line_starts: std::sync::OnceLock<Vec<usize>>,
+}
+
+impl Redacted {
+    pub fn new(original: &str) -> Self {
+        let spans = secret_spans(original);
+        if spans.is_empty() {
+            return Redacted {
+                text: original.to_string(),
+                replaced: Vec::new(),
+                line_starts: Default::default(),
+            };
+        }
+        let mut text = String::with_capacity(original.len());
+        let mut replaced = Vec::with_capacity(spans.len());
+        let mut from = 0;
+        for s in spans {
+            text.push_str(&original[from..s.start]);
+            let start = text.len();
+            text.push_str(MASK);
+            // Keep the value's line breaks: every later line keeps its number.
+            text.extend(
+                original[s.start..s.end]
+                    .chars()
+                    .filter(|&c| c == '\n' || c == '\r'),
+            );
+            replaced.push((s, Span::new(start, text.len())));
+            from = s.end;
+        }
+        text.push_str(&original[from..]);
+        Redacted {
+            text,
+            replaced,
+            line_starts: Default::default(),
+        }
+    }
+
+    /// Byte offsets where the masked text's lines start (the same lines as the original's).
+    pub fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|i| i + 1));
+            starts
+        })
+    }
+
+    /// Where byte `offset` of the original text is in the masked text. An offset inside a
+    /// secret maps to the start of its mask (or its end, for an offset at the secret's end).
+    pub fn offset(&self, offset: usize) -> usize {
+        let k = self.replaced.partition_point(|(o, _)| o.start < offset);
+        // `k` replacements start before `offset`; the last of them may contain it.
+        match k.checked_sub(1).map(|j| self.replaced[j]) {
+            None => offset,
+            Some((o, m)) if offset >= o.end => offset - o.end + m.end,
+            Some((_, m)) => m.start,
+        }
+        .min(self.text.len())
+    }
+
+    /// A span of the original text, in the masked text. A span that ends inside a secret, or
+    /// at its end, ends just after its mask (not after the line breaks kept behind it).
+    pub fn span(&self, span: Span) -> Span {
+        let start = self.offset(span.start);
+        let k = self.replaced.partition_point(|(o, _)| o.start < span.end);
+        let end = match k.checked_sub(1).map(|j| self.replaced[j]) {
+            Some((o, m)) if span.end <= o.end && span.end > o.start => m.start + MASK.len(),
+            _ => self.offset(span.end),
+        };
+        Span::new(start, end.max(start))
+    }
+
+    /// Whether nothing was masked.
+    pub fn is_unchanged(&self) -> bool {
+        self.replaced.is_empty()
+    }
+}
+
+/// Longest value quoted in a message, in characters.
+pub const CLIP_CHARS: usize = 60;
+
+/// A value as a message may quote it: at most [`CLIP_CHARS`] characters, then `…` and the
+/// length (a message never grows with the input).
+pub fn clip(value: &str) -> Cow<'_, str> {
+    match value.char_indices().nth(CLIP_CHARS) {
+        None => Cow::Borrowed(value),
+        Some((cut, _)) => Cow::Owned(format!("{}… ({} bytes)", &value[..cut], value.len())),
+    }
+}
+
+/// Masks, in the messages, help and label texts of `diagnostics` about `text`, every secret
+/// whose span meets the diagnostic's primary span: for messages built from the text around an
+/// error (a syntax error quotes the token it could not read).
+pub fn mask_messages(text: &str, diagnostics: &mut [crate::diagnostics::Diagnostic]) {
+    if diagnostics.is_empty() {
+        return;
+    }
+    let spans = secret_spans(text);
+    if spans.is_empty() {
+        return;
+    }
+    for d in diagnostics {
+        let at = d.primary.span;
+        let first = spans.partition_point(|s| s.end < at.start);
+        let mut secrets: Vec<&str> = Vec::new();
+        for s in spans[first..].iter().take_while(|s| s.start <= at.end) {
+            let raw = &text[s.start..s.end];
+            secrets.push(raw);
+            secrets.push(string_body(raw));
+        }
+        secrets.retain(|s| !s.is_empty());
+        secrets.sort_unstable_by_key(|s| std::cmp::Reverse(s.len()));
+        let hide = |m: &str| {
+            secrets
+                .iter()
+                .fold(m.to_string(), |acc, s| acc.replace(s, MASK))
+        };
+        if !secrets.is_empty() {
+            d.message = hide(&d.message);
+            d.help = d.help.as_deref().map(hide);
+            d.primary.text = d.primary.text.as_deref().map(hide);
+        }
+    }
+}
+
+/// `text` with every literal secret replaced by [`MASK`].
+pub fn mask(text: &str) -> String {
+    Redacted::new(text).text
+}
+
+/// The literal secret values in `text`, for scrubbing rendered output as a last line of defence:
+/// each as written, decoded, and (for multi-line ones) line by line.
+pub fn secret_values(text: &str) -> Vec<String> {
+    let mut all = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut add = |v: String| {
+        if v.len() >= MIN_SECRET_LEN && seen.insert(v.clone()) {
+            all.push(v);
+        }
+    };
+    for s in secret_spans(text) {
+        let raw = &text[s.start..s.end];
+        let body = string_body(raw);
+        // (`body` is the whole token when it is not a string.)
+        add(body.to_string());
+        add(unescape(body));
+        if body.contains('\n') {
+            for line in body.lines() {
+                add(line.trim().to_string());
+                add(unescape(line.trim()));
+            }
+        }
+    }
+    all
+}
+
+/// The text between a string token's delimiters, or the token itself when it is not a string.
+fn string_body(raw: &str) -> &str {
+    let Some(t) = Lexer::new(raw).next() else {
+        return raw;
+    };
+    if t.span.end != raw.len() {
+        return raw;
+    }
+    match t.kind {
+        TokenKind::String(form) => form.body(raw),
+        TokenKind::Error(e) => match e.kind {
+            ErrorKind::UnterminatedString(form) | ErrorKind::NewlineInString(form) => {
+                let open = match form {
+                    StringForm::Quoted { .. } => 1,
+                    StringForm::MultiLine { .. } => 3,
+                    StringForm::Raw { hashes } => 1 + hashes as usize,
+                    StringForm::RawMultiLine { hashes } => 3 + hashes as usize,
+                    StringForm::V1Raw { hashes } => 2 + hashes as usize,
+                };
+                raw.get(open..).unwrap_or(raw)
+            }
+            _ => raw,
+        },
+        _ => raw,
+    }
 }
 
 /// The common KDL string escapes, decoded (enough to recognise a secret's value).
@@ -123,6 +376,7 @@ fn unescape(raw: &str) -> String {
             Some('n') => out.push('\n'),
             Some('t') => out.push('\t'),
             Some('r') => out.push('\r'),
+            Some('s') => out.push(' '),
             Some(other) => out.push(other),
             None => out.push('\\'),
         }
@@ -146,7 +400,7 @@ pub fn scrub(output: &str, secrets: &[String]) -> String {
     let mut out = output.to_string();
     for s in order {
         if out.contains(s) {
-            out = out.replace(s, "********");
+            out = out.replace(s, MASK);
         }
     }
     out
@@ -156,16 +410,21 @@ pub fn scrub(output: &str, secrets: &[String]) -> String {
 mod tests {
     use super::*;
 
+    fn masked(text: &str) -> String {
+        mask(text)
+    }
+
     #[test]
     fn masks_literal_passwords_and_keeps_references() {
         let text = "incoming {\n  password \"hunter2\"\n  token=#\"abc\"def\"#\n}\noutgoing { password env=\"PW\" }\n";
-        let masked = mask(text);
-        assert!(!masked.contains("hunter2"));
-        assert!(!masked.contains("abc\"def"));
-        assert!(masked.contains("env=\"PW\""));
-        assert_eq!(masked.len(), text.len());
+        let m = masked(text);
+        assert_eq!(
+            m,
+            "incoming {\n  password ********\n  token=********\n}\noutgoing { password env=\"PW\" }\n"
+        );
         let values = secret_values(text);
-        assert_eq!(values, vec!["hunter2".to_string(), "abc\"def".to_string()]);
+        assert!(values.contains(&"hunter2".to_string()), "{values:?}");
+        assert!(values.contains(&"abc\"def".to_string()), "{values:?}");
         // An escaped quote inside a secret: the decoded value is scrubbed too.
         let escaped = secret_values("password \"pa\\\"ss\"\n");
         assert!(escaped.contains(&"pa\"ss".to_string()), "{escaped:?}");
@@ -173,5 +432,81 @@ mod tests {
         // A secret containing another is replaced whole, whatever order they come in.
         let nested = ["abc".to_string(), "abcdef".to_string()];
         assert_eq!(scrub("k=abcdef", &nested), "k=********");
+    }
+
+    #[test]
+    fn every_literal_form_and_position_is_masked_with_a_fixed_width() {
+        let cases = [
+            "password \"\"\"\n  MultiLineSecret\n  \"\"\"\n",
+            "password r\"RawV1Secret\"\n",
+            "password r#\"RawV1\"Secret\"#\n",
+            "password 12345678\n",
+            "password #true\n",
+            "password value=\"XSecret\"\n",
+            "password env=\"A\" value=\"XSecret\"\n",
+            "password \"a\" \"SecondArg\"\n",
+            "password (t)\"Typed\"\n",
+            "password /-\"Slashdashed\"\n",
+            "password \\\n  \"Continued\"\n",
+            "private-key #\"\"\"\n  PEM\n  \"\"\"#\n",
+            "\"client-secret\" BareSecret\n",
+            "password \"Unterminated\n",
+            "password \"\"\"\n  Runs to the end\n",
+            "password 1x2y\n",
+            "password { value \"Nested\" }\n",
+            "password {\n  \"NestedName\"\n}\n",
+            "password \"v1 spans\nlines\" port=1\n",
+            "account { token=\"Prop\" }\n",
+        ];
+        for text in cases {
+            let r = Redacted::new(text);
+            assert!(!r.is_unchanged(), "{text:?}: nothing masked");
+            for word in [
+                "Secret",
+                "PEM",
+                "Second",
+                "Typed",
+                "Slashdashed",
+                "Continued",
+                "Unterminated",
+                "Runs",
+                "1x2y",
+                "Nested",
+                "12345678",
+                "#true",
+                "spans",
+                "lines",
+                "Prop",
+            ] {
+                assert!(!r.text.contains(word), "{text:?} → {:?}", r.text);
+            }
+            assert_eq!(
+                r.text.matches('\n').count(),
+                text.matches('\n').count(),
+                "{text:?}: line breaks kept"
+            );
+            for run in r.text.split(|c| c != '*').filter(|s| !s.is_empty()) {
+                assert_eq!(run, MASK, "{text:?}: only whole masks");
+            }
+        }
+        // References and other nodes' values stay.
+        let text = "password env=\"PW\" file=\"pw.txt\"\nuser \"alice\" port=993\n";
+        assert_eq!(masked(text), text);
+    }
+
+    #[test]
+    fn offsets_map_around_masks() {
+        let text = "password \"long-secret-value\" /* c */\nuser \"x\"\n";
+        let r = Redacted::new(text);
+        assert_eq!(r.text, "password ******** /* c */\nuser \"x\"\n");
+        let comment = text.find("/*").unwrap();
+        assert_eq!(r.offset(comment), r.text.find("/*").unwrap());
+        let secret = Span::new(9, 28);
+        assert_eq!(r.span(secret), Span::new(9, 17));
+        // A span inside the secret covers the mask.
+        assert_eq!(r.span(Span::new(12, 14)), Span::new(9, 17));
+        assert_eq!(r.offset(0), 0);
+        let user = text.find("user").unwrap();
+        assert_eq!(r.offset(user), r.text.find("user").unwrap());
     }
 }

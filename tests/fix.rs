@@ -253,3 +253,119 @@ fn suppression_look_alikes_in_strings_and_slashdashed_nodes_are_text() {
     mailcfg(dir.path(), &["--fix"]);
     assert_eq!(read(dir.path(), "desk.kdl"), text);
 }
+
+/// An account whose incoming block is `incoming_body` (8-space indented lines).
+fn account(incoming_body: &str, outgoing: &str) -> String {
+    format!(
+        "account \"A\" {{\n    protocol \"imap\"\n    incoming {{\n{incoming_body}        user \"a@example.com\"\n        password env=\"A_PW\"\n    }}\n{outgoing}    conversation-id \"subject\"\n}}\n"
+    )
+}
+
+/// Issue 19, repro 5: fixes keep CRLF line endings.
+#[test]
+fn fixes_keep_crlf() {
+    let text = account(
+        "        server \"imap.example.com:993\"\n        security \"ssl\"\n        port 993\n",
+        "",
+    )
+    .replace(
+        "server \"imap.example.com:993\"\n        security \"ssl\"\n        port 993\n",
+        "server \"imap.example.com\"\n        security \"ssl\"\n        port 993\n",
+    )
+    .replace('\n', "\r\n");
+    let dir = tree(&text);
+    mailcfg(dir.path(), &["--fix"]);
+    let fixed = read(dir.path(), "desk.kdl");
+    assert!(!fixed.contains("port 993"), "{fixed}");
+    assert_eq!(fixed.matches('\n').count(), fixed.matches("\r\n").count());
+    // A port moved out of `server` lands on its own CRLF line (and is then redundant).
+    let text = account(
+        "        server \"imap.example.com:1993\"\n        security \"ssl\"\n",
+        "",
+    )
+    .replace('\n', "\r\n");
+    let dir = tree(&text);
+    mailcfg(dir.path(), &["--fix"]);
+    let fixed = read(dir.path(), "desk.kdl");
+    assert!(
+        fixed.contains("server \"imap.example.com\"\r\n        port 1993\r\n"),
+        "{fixed}"
+    );
+    assert_eq!(fixed.matches('\n').count(), fixed.matches("\r\n").count());
+}
+
+/// Issue 19, repro 5: the redundant-port fix keeps a comment and slash-dashed arguments on the
+/// port (it slash-dashes the node instead of deleting it).
+#[test]
+fn redundant_port_fix_keeps_comments_and_slashdashed_arguments() {
+    let text = account(
+        "        server \"imap.example.com\"\n        security \"ssl\"\n        port 993 /* the default */ /-995\n",
+        "",
+    );
+    let dir = tree(&text);
+    mailcfg(dir.path(), &["--fix"]);
+    let fixed = read(dir.path(), "desk.kdl");
+    assert_eq!(
+        fixed,
+        text.replace("        port 993", "        /-port 993")
+    );
+    let r = out(&mailcfg(dir.path(), &[]));
+    assert!(!r.contains("redundant-port"), "{r}");
+}
+
+/// Issue 19, repro 5: the server-not-hostname fix in a one-line block, before a trailing `//`
+/// comment and for `[IPv6]:port`; the error is gone afterwards.
+#[test]
+fn server_port_fix_in_one_line_blocks_before_comments_and_for_ipv6() {
+    let cases = [
+        (
+            "        server \"imap.example.com\"\n        security \"ssl\"\n",
+            "    outgoing { server \"smtp.example.com:2525\"; security \"tls\"; auth \"same-as-incoming\" }\n",
+            "    outgoing { server \"smtp.example.com\"; port 2525; security \"tls\"; auth \"same-as-incoming\" }\n",
+        ),
+        (
+            "        server \"imap.example.com:1993\" // the new cluster\n        security \"ssl\"\n",
+            "",
+            "        server \"imap.example.com\"; port 1993 // the new cluster\n",
+        ),
+        (
+            "        server \"[2001:db8::1]:1993\"\n        security \"ssl\"\n",
+            "",
+            "        server \"2001:db8::1\"\n        port 1993\n",
+        ),
+    ];
+    for (incoming, outgoing, want) in cases {
+        let text = account(incoming, outgoing);
+        let dir = tree(&text);
+        let diff = mailcfg(dir.path(), &["--diff"]);
+        assert_eq!(diff.status.code(), Some(1), "{}", out(&diff));
+        mailcfg(dir.path(), &["--fix"]);
+        let fixed = read(dir.path(), "desk.kdl");
+        assert!(fixed.contains(want), "{fixed}");
+        let r = out(&mailcfg(dir.path(), &[]));
+        assert!(!r.contains("server-not-hostname"), "{r}");
+    }
+}
+
+/// Issue 19, repro 5: a misspelt suppression is corrected to the rule it meant (it then
+/// suppresses that rule), not deleted with its reason.
+#[test]
+fn a_misspelt_suppression_is_corrected() {
+    let text = account(
+        "        server \"imap.example.com\"\n        security \"ssl\"\n        // mailcfg-ignore: redundant-prot reason=\"the runbook lists it\"\n        port 993\n",
+        "",
+    );
+    let dir = tree(&text);
+    let r = out(&mailcfg(dir.path(), &[]));
+    assert!(r.contains("redundant-port"), "{r}");
+    mailcfg(dir.path(), &["--fix"]);
+    assert_eq!(
+        read(dir.path(), "desk.kdl"),
+        text.replace("redundant-prot ", "redundant-port ")
+    );
+    let r = out(&mailcfg(dir.path(), &[]));
+    assert!(
+        !r.contains("redundant-port") && !r.contains("unused-suppression"),
+        "{r}"
+    );
+}

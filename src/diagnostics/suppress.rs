@@ -128,6 +128,10 @@ fn report(file: FileId, dir: &Directive, out: &mut Vec<Diagnostic>) {
         if dir.used[i] {
             continue;
         }
+        let correction = rules::find(name)
+            .is_none()
+            .then(|| meant_rule(name))
+            .flatten();
         let (message, help) = if rules::find(name).is_none() {
             let hint = did_you_mean(name, rules::ALL.iter().map(|r| r.meta.name))
                 .map(|s| format!("did you mean `{s}`? "))
@@ -161,7 +165,16 @@ fn report(file: FileId, dir: &Directive, out: &mut Vec<Diagnostic>) {
             message,
         )
         .with_help(help);
-        if dir.names.len() == 1 {
+        if let Some(meant) = correction {
+            d = d.with_fix(Fix {
+                description: format!("correct the rule name to `{meant}`"),
+                edits: vec![Edit {
+                    file,
+                    span: *span,
+                    replacement: meant.to_string(),
+                }],
+            });
+        } else if dir.names.len() == 1 {
             d = d.with_fix(Fix {
                 description: "remove the unused suppression comment".into(),
                 edits: vec![Edit {
@@ -324,6 +337,19 @@ fn next_node_by_spans(spans: &SpanMap, offset: usize) -> Option<Span> {
         .filter(|(_, e)| e.origin == Origin::Node && e.node.start >= offset)
         .map(|(_, e)| e.node)
         .min_by_key(|s| (s.start, std::cmp::Reverse(s.end)))
+}
+
+/// The rule a misspelt name means, when only one rule is close: the did-you-mean, and no
+/// other rule nearly as close (`redundant-prot` → `redundant-port`).
+fn meant_rule(name: &str) -> Option<&'static str> {
+    let best = did_you_mean(name, rules::ALL.iter().map(|r| r.meta.name))?;
+    let score = |c: &str| strsim::jaro_winkler(&name.to_lowercase(), &c.to_lowercase());
+    let best_score = score(best);
+    let close = rules::ALL
+        .iter()
+        .filter(|r| r.meta.name != best && score(r.meta.name) > best_score - 0.05)
+        .count();
+    (close == 0).then_some(best)
 }
 
 /// `"text"` (with `\"` escapes) or the rest of the line.

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+pub mod edit;
 pub mod verify;
 
 use crate::diagnostics::config::Config;
@@ -251,7 +252,25 @@ fn verified_fixes<'d>(
         );
         (new, result)
     };
+    // Suppression names are corrected first; the findings they will suppress are then not
+    // fixed in the same round.
+    let corrects = |d: &Diagnostic| -> Vec<&'static str> {
+        if d.rule != unused_suppression::META.name {
+            return Vec::new();
+        }
+        d.fix
+            .iter()
+            .flat_map(|f| &f.edits)
+            .filter_map(|e| rules::find(&e.replacement).map(|r| r.meta.name))
+            .collect()
+    };
+    let mut diags = diags.to_vec();
+    diags.sort_by_key(|d| corrects(d).is_empty());
+    let mut to_be_suppressed: Vec<&str> = Vec::new();
     for d in diags {
+        if to_be_suppressed.contains(&d.rule) {
+            continue;
+        }
         let edits = &d.fix.as_ref().expect("only fixes are passed").edits;
         if taken
             .iter()
@@ -261,8 +280,11 @@ fn verified_fixes<'d>(
             continue;
         }
         match attempt(&[d]).1 {
-            Ok(()) => taken.push(d),
-            Err(reason) => rejected.push((*d, reason)),
+            Ok(()) => {
+                to_be_suppressed.extend(corrects(d));
+                taken.push(d);
+            }
+            Err(reason) => rejected.push((d, reason)),
         }
     }
     if taken.is_empty() {

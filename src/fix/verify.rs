@@ -130,10 +130,11 @@ pub fn changes(edits: &[(Span, &str)]) -> Vec<Change> {
     out
 }
 
-/// A fix's result: the meaning may change only in nodes the edits touch, the fixed findings
-/// (and findings about the text the edits replace) may go, findings about the new text may
-/// appear, and `suppressed_rules` (rule names an edit writes into a suppression) may go. Nothing
-/// else may change.
+/// A fix's result: the meaning may change only in nodes the edits touch; the fixed findings,
+/// findings about the text the edits replace, and findings in an account whose meaning the fix
+/// changes may go; findings about the new text and in such an account may appear; and
+/// `suppressed_rules` (rule names an edit writes into a suppression) may go. Nothing else may
+/// change.
 pub fn only_intended_change(
     before: &Snapshot,
     after: &Snapshot,
@@ -144,10 +145,20 @@ pub fn only_intended_change(
     if after.syntax_errors > before.syntax_errors {
         return Err("the fixed text would not parse".into());
     }
+    // The accounts (top-level nodes) whose meaning the fix changes: their other findings may
+    // change with it (a port moved out of `server` is a different port for every rule).
+    let mut scopes: Vec<String> = Vec::new();
     match (&before.lowered, &after.lowered) {
         (Some((old, old_spans)), Some((new, new_spans))) => {
             let mut differing = Vec::new();
             json_difference(old, new, String::new(), &mut differing);
+            for p in &differing {
+                let top: String = p.split('/').take(3).collect::<Vec<_>>().join("/");
+                let path = old_spans.kdl_path(&top);
+                if !path.is_empty() && !scopes.contains(&path) {
+                    scopes.push(path);
+                }
+            }
             let allowed = |pointer: &str| {
                 touched(old_spans, pointer, changes.iter().map(|c| c.old))
                     || touched(new_spans, pointer, changes.iter().map(|c| c.new))
@@ -166,6 +177,10 @@ pub fn only_intended_change(
         changes.iter().any(|c| {
             let s = if new { c.new } else { c.old };
             overlaps(s, d.primary.span)
+        }) || d.kdl_path.as_deref().is_some_and(|p| {
+            scopes
+                .iter()
+                .any(|s| p == s || p.starts_with(&format!("{s} ›")))
         })
     };
     let before_kept = before.findings.iter().filter(|d| {

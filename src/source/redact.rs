@@ -220,11 +220,8 @@ impl Redacted {
 
     /// Byte offsets where the masked text's lines start (the same lines as the original's).
     pub fn line_starts(&self) -> &[usize] {
-        self.line_starts.get_or_init(|| {
-            let mut starts = vec![0];
-            starts.extend(memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|i| i + 1));
-            starts
-        })
+        self.line_starts
+            .get_or_init(|| super::line_starts(&self.text, crate::parse::lexer::newline_len))
     }
 
     /// Where byte `offset` of the original text is in the masked text. An offset inside a

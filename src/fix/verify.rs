@@ -147,17 +147,15 @@ pub fn only_intended_change(
     }
     // The accounts (top-level nodes) whose meaning the fix changes: their other findings may
     // change with it (a port moved out of `server` is a different port for every rule).
-    let mut scopes: Vec<String> = Vec::new();
+    let (mut old_scopes, mut new_scopes): (Vec<Span>, Vec<Span>) = (Vec::new(), Vec::new());
     match (&before.lowered, &after.lowered) {
         (Some((old, old_spans)), Some((new, new_spans))) => {
             let mut differing = Vec::new();
             json_difference(old, new, String::new(), &mut differing);
             for p in &differing {
                 let top: String = p.split('/').take(3).collect::<Vec<_>>().join("/");
-                let path = old_spans.kdl_path(&top);
-                if !path.is_empty() && !scopes.contains(&path) {
-                    scopes.push(path);
-                }
+                old_scopes.extend(old_spans.get(&top).map(|e| e.node));
+                new_scopes.extend(new_spans.get(&top).map(|e| e.node));
             }
             let allowed = |pointer: &str| {
                 touched(old_spans, pointer, changes.iter().map(|c| c.old))
@@ -173,20 +171,35 @@ pub fn only_intended_change(
         (Some(_), None) => return Err("the fixed text would not parse".into()),
         _ => {}
     }
+    // A finding is about a changed account when any of its labels is in one (a duplicate
+    // reported at another account points at it too). Rules that report about a changed account
+    // compare it with others (duplicates): their findings elsewhere may move with it.
+    let in_scope = |d: &Diagnostic, new: bool| {
+        let scopes = if new { &new_scopes } else { &old_scopes };
+        std::iter::once(&d.primary)
+            .chain(&d.related)
+            .any(|l| scopes.iter().any(|&s| overlaps(s, l.span)))
+    };
+    let moved_rules: Vec<&str> = before
+        .findings
+        .iter()
+        .filter(|d| in_scope(d, false))
+        .chain(after.findings.iter().filter(|d| in_scope(d, true)))
+        .map(|d| d.rule)
+        .collect();
     let inside = |d: &Diagnostic, new: bool| {
         changes.iter().any(|c| {
             let s = if new { c.new } else { c.old };
             overlaps(s, d.primary.span)
-        }) || d.kdl_path.as_deref().is_some_and(|p| {
-            scopes
-                .iter()
-                .any(|s| p == s || p.starts_with(&format!("{s} ›")))
-        })
+        }) || in_scope(d, new)
+            || moved_rules.contains(&d.rule)
     };
     let before_kept = before.findings.iter().filter(|d| {
         !inside(d, false)
             && !suppressed_rules.contains(&d.rule)
-            && !fixed.iter().any(|f| key(f) == key(d))
+            && !fixed
+                .iter()
+                .any(|f| f.rule == d.rule && f.primary.span == d.primary.span)
     });
     let after_kept = after
         .findings

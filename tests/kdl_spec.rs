@@ -99,6 +99,7 @@ fn fmt_formats_every_valid_case_and_rejects_every_invalid_one() {
     let mut refusals = Vec::new();
     let mut problems = Vec::new();
     let mut formatted = 0;
+    let mut read_as_v1 = Vec::new();
     for (name, text) in cases() {
         let result = mailcfg::fmt::format(FileId(0), &text);
         if name.trim_end_matches(".kdl").ends_with("_fail") {
@@ -110,6 +111,19 @@ fn fmt_formats_every_valid_case_and_rejects_every_invalid_one() {
                 .any(|d| d.rule == parse::SYNTAX_ERROR);
             if check_rejects && !matches!(result, Err(mailcfg::fmt::FmtError::Syntax(_))) {
                 problems.push(format!("{name}: invalid input not rejected: {result:?}"));
+            }
+            if let Err(e @ mailcfg::fmt::FmtError::Refused { .. }) = &result {
+                refusals.push(format!("{name} (read as KDL v1): {e}"));
+            }
+            if !check_rejects {
+                read_as_v1.push(format!(
+                    "{name}: {}",
+                    if result.is_ok() {
+                        "rewritten as v2"
+                    } else {
+                        "refused"
+                    }
+                ));
             }
             continue;
         }
@@ -138,6 +152,10 @@ fn fmt_formats_every_valid_case_and_rejects_every_invalid_one() {
             other => problems.push(format!("{name}: not idempotent: {out:?} → {other:?}")),
         }
     }
+    eprintln!(
+        "fmt over the spec suite: {formatted} valid inputs formatted, {} refused; invalid v2 inputs read as KDL v1 by check: {read_as_v1:?}",
+        refusals.len()
+    );
     assert!(formatted > 200, "{formatted}");
     assert!(
         refusals.is_empty(),

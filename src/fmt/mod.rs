@@ -456,8 +456,29 @@ impl Printer<'_> {
 /// re-quoted, and identifiers v2 does not allow are quoted. Everything else stays as written.
 fn to_v2(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
-    for t in Lexer::with_dialect(text, Dialect::V1) {
-        let s = &text[t.span.start..t.span.end];
+    let tokens: Vec<_> = Lexer::with_dialect(text, Dialect::V1).collect();
+    let mut k = 0;
+    while k < tokens.len() {
+        let t = tokens[k];
+        k += 1;
+        let mut s = &text[t.span.start..t.span.end];
+        // A v1 identifier may hold characters v2 forbids (the lexer splits it at them): the
+        // whole word, quoted with escapes.
+        let word = |k: usize| {
+            matches!(
+                tokens.get(k).map(|t| t.kind),
+                Some(TokenKind::Ident | TokenKind::Error(_))
+            )
+        };
+        if word(k - 1) && (word(k) && matches!(t.kind, TokenKind::Ident | TokenKind::Error(_))) {
+            let start = t.span.start;
+            while word(k) && tokens[k].span.start == tokens[k - 1].span.end {
+                k += 1;
+            }
+            s = &text[start..tokens[k - 1].span.end];
+            out.push_str(&quote(s));
+            continue;
+        }
         match t.kind {
             TokenKind::Ident => match s {
                 "true" | "false" | "null" => {

@@ -1203,3 +1203,284 @@ fn fixes_render_in_json_and_sarif() {
     assert_eq!(replacement["deletedRegion"]["byteLength"], 5);
     assert_eq!(replacement["deletedRegion"]["startLine"], 4);
 }
+
+// ---- secrets in every literal form, through every output ------------------------------------
+
+/// Where the secret goes: `{}` is the literal.
+const SECRET_POSITIONS: &[&str] = &[
+    "{}",
+    "\"first\" {}",
+    "value={}",
+    "env=\"PW\" value={}",
+    "(t){}",
+    "/-{}",
+    "\\\n            {}",
+];
+
+/// How the secret is written: `S` is the secret's text.
+const SECRET_FORMS: &[&str] = &[
+    "\"S\"",
+    "\"S\\n\"",
+    "#\"S\"#",
+    "##\"S\"##",
+    "\"\"\"\n            S\n            \"\"\"",
+    "#\"\"\"\n            S\n            \"\"\"#",
+    "r\"S\"",
+    "r#\"S\"#",
+    "S",
+    "1S",
+];
+
+/// What follows the secret: nothing, or something that breaks the file right after it.
+const SECRET_TAILS: &[&str] = &["", "]", " {{{", " \"unterminated", "<EOF>"];
+
+/// An account file with `line` as one node (in `incoming` for a password, in a credential for
+/// the other secrets). `v1` writes it in KDL v1 (bare `true`).
+fn account_with(node: &str, line: &str, v1: bool) -> String {
+    let lock = if v1 { "true" } else { "#true" };
+    let (incoming, credential) = if node == "password" {
+        (line.to_string(), String::new())
+    } else {
+        (
+            "password env=\"PW\"".to_string(),
+            format!("credential \"c\" {{\n    type \"office365\"\n    tenant-id \"t\"\n    client-id \"c\"\n    {line}\n}}\n"),
+        )
+    };
+    format!(
+        "{credential}account \"Desk\" {{\n    protocol \"imap\"\n    incoming {{\n        server \"127.0.0.1\"\n        port 1\n        security \"ssl\"\n        user \"desk@example.com\"\n        {incoming}\n    }}\n    outgoing {{ server \"127.0.0.1\"; security \"ssl\"; auth \"same-as-incoming\"; }}\n    lock credentials={lock}\n}}\n"
+    )
+}
+
+/// Every message the language server sends for `text` opened in `dir`: pulled diagnostics,
+/// hovers along every line, code actions over the whole file (the server runs in process).
+fn lsp_outputs(dir: &Path, path: &Path, text: &str) -> Vec<String> {
+    use lsp_server::{Connection, Message, Notification, Request, RequestId};
+    let (server, client) = Connection::memory();
+    let thread = std::thread::spawn(move || {
+        let _ = mailcfg::lsp::run(&server);
+    });
+    let file_uri = |p: &Path| {
+        let mut s = String::from("file://");
+        for b in p.to_string_lossy().bytes() {
+            if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+                s.push(b as char);
+            } else {
+                s.push_str(&format!("%{b:02X}"));
+            }
+        }
+        s
+    };
+    let uri = file_uri(path);
+    let root = file_uri(dir);
+    let mut seen = Vec::new();
+    let mut next = 0;
+    let mut ask = |client: &Connection, method: &str, params: Value, seen: &mut Vec<String>| {
+        next += 1;
+        let id = RequestId::from(next);
+        client
+            .sender
+            .send(Message::Request(Request::new(
+                id.clone(),
+                method.into(),
+                params,
+            )))
+            .unwrap();
+        loop {
+            let m = client
+                .receiver
+                .recv_timeout(std::time::Duration::from_secs(30))
+                .expect("the server answers");
+            let done = matches!(&m, Message::Response(r) if r.id == id);
+            seen.push(serde_json::to_string(&m).unwrap());
+            if done {
+                return;
+            }
+        }
+    };
+    let notify = |client: &Connection, method: &str, params: Value| {
+        client
+            .sender
+            .send(Message::Notification(Notification::new(
+                method.into(),
+                params,
+            )))
+            .unwrap();
+    };
+    ask(
+        &client,
+        "initialize",
+        serde_json::json!({ "processId": null, "rootUri": root, "capabilities": {},
+            "initializationOptions": { "debounceMs": 5 } }),
+        &mut seen,
+    );
+    notify(&client, "initialized", serde_json::json!({}));
+    notify(
+        &client,
+        "textDocument/didOpen",
+        serde_json::json!({ "textDocument": { "uri": uri, "languageId": "kdl", "version": 1, "text": text } }),
+    );
+    let doc = serde_json::json!({ "uri": uri });
+    ask(
+        &client,
+        "textDocument/diagnostic",
+        serde_json::json!({ "textDocument": doc }),
+        &mut seen,
+    );
+    for (line, l) in text.lines().enumerate() {
+        for character in (0..l.len().max(1)).step_by(6) {
+            ask(
+                &client,
+                "textDocument/hover",
+                serde_json::json!({ "textDocument": doc, "position": { "line": line, "character": character } }),
+                &mut seen,
+            );
+        }
+    }
+    let lines = text.lines().count() + 1;
+    ask(
+        &client,
+        "textDocument/codeAction",
+        serde_json::json!({ "textDocument": doc, "context": { "diagnostics": [] },
+            "range": { "start": { "line": 0, "character": 0 }, "end": { "line": lines, "character": 0 } } }),
+        &mut seen,
+    );
+    ask(&client, "shutdown", Value::Null, &mut seen);
+    notify(&client, "exit", Value::Null);
+    while let Ok(m) = client
+        .receiver
+        .recv_timeout(std::time::Duration::from_millis(100))
+    {
+        seen.push(serde_json::to_string(&m).unwrap());
+    }
+    drop(client);
+    thread.join().unwrap();
+    seen
+}
+
+/// Every output of every command on `text` (written as accounts/a.kdl in a fresh project).
+fn every_output(text: &str) -> Vec<(String, String)> {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("accounts")).unwrap();
+    let file = dir.join("accounts/a.kdl");
+    std::fs::write(&file, text).unwrap();
+    let mut outputs = Vec::new();
+    let mut run = |what: String, args: &[&str]| {
+        let o = run_env(dir, args, None, &[("PW", "from-the-environment")]);
+        outputs.push((format!("stdout of {what}"), o.stdout));
+        outputs.push((format!("stderr of {what}"), o.stderr));
+    };
+    for f in FORMATS {
+        run(
+            format!("check --format {f}"),
+            &["check", "--format", f, "accounts"],
+        );
+        run(
+            format!("probe --format {f}"),
+            &[
+                "probe",
+                "--allow-check-errors",
+                "--timeout",
+                "1",
+                "--format",
+                f,
+                "accounts",
+            ],
+        );
+    }
+    run("check --diff".into(), &["check", "--diff", "accounts"]);
+    run("fmt --diff".into(), &["fmt", "--diff", "accounts/a.kdl"]);
+    run(
+        "compile".into(),
+        &["compile", "--out", "store.json", "accounts"],
+    );
+    run(
+        "compile --check".into(),
+        &["compile", "--check", "--out", "store.json", "accounts"],
+    );
+    run(
+        "compile --allow-inline-secrets".into(),
+        &[
+            "compile",
+            "--allow-inline-secrets",
+            "--out",
+            "new.json",
+            "accounts",
+        ],
+    );
+    if dir.join("new.json").exists() {
+        let plain = account_with("password", "password env=\"PW\"", false);
+        std::fs::write(dir.join("plain.kdl"), plain).unwrap();
+        run(
+            "compile (reference)".into(),
+            &["compile", "--out", "old.json", "plain.kdl"],
+        );
+        for f in ["human", "json"] {
+            run(
+                format!("diff --format {f}"),
+                &["diff", "--format", f, "old.json", "new.json"],
+            );
+            run(
+                format!("diff --format {f} (reversed)"),
+                &["diff", "--format", f, "new.json", "old.json"],
+            );
+        }
+    }
+    run("explain".into(), &["explain", "inline-secret"]);
+    run("check --fix".into(), &["check", "--fix", "accounts"]);
+    for (i, m) in lsp_outputs(dir, &file, text).into_iter().enumerate() {
+        outputs.push((format!("language server message {i}"), m));
+    }
+    outputs
+}
+
+fn assert_no_secret(outputs: &[(String, String)], secret: &str, text: &str) {
+    for (what, out) in outputs {
+        assert!(
+            !out.contains(secret),
+            "{what} shows the secret {secret:?}\n--- file:\n{text}\n--- output:\n{out}"
+        );
+        // Runs of `*`: the mask, or Markdown emphasis (secrets are 8 characters or longer).
+        for run in out.split(|c| c != '*').filter(|r| !r.is_empty()) {
+            assert!(
+                run.len() == 8 || run.len() <= 2,
+                "{what} has a mask of another width than ******** (a length leak)\n--- file:\n{text}\n--- output:\n{out}"
+            );
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+    /// The "Done when" of issue 13: a random secret in every secret node, position and literal
+    /// form, in files that then break right after it and in KDL v1 files, never reaches any
+    /// output of any command, nor its length as a run of mask characters.
+    #[test]
+    fn a_secret_in_any_form_never_reaches_any_output(
+        secret in "[a-zA-Z][a-zA-Z0-9]{7,30}",
+        node in proptest::sample::select(mailcfg::source::redact::SECRET_NAMES.to_vec()),
+        position in proptest::sample::select(SECRET_POSITIONS.to_vec()),
+        form in proptest::sample::select(SECRET_FORMS.to_vec()),
+        tail in proptest::sample::select(SECRET_TAILS.to_vec()),
+        v1 in proptest::bool::ANY,
+    ) {
+        let literal = form.replace('S', &secret);
+        let line = format!("{node} {}", position.replace("{}", &literal));
+        let mut text = account_with(node, &line, v1);
+        if tail == "<EOF>" {
+            text.truncate(text.find(&secret).unwrap() + secret.len());
+        } else {
+            text = text.replacen(&line, &format!("{line}{tail}"), 1);
+        }
+        assert_no_secret(&every_output(&text), &secret, &text);
+    }
+}
+
+#[test]
+fn a_v1_string_spanning_lines_never_reaches_any_output() {
+    let line = "password \"FirstHalfSecret\nSecondHalfSecret\"";
+    let text = account_with("password", line, true);
+    let outputs = every_output(&text);
+    assert_no_secret(&outputs, "FirstHalfSecret", &text);
+    assert_no_secret(&outputs, "SecondHalfSecret", &text);
+}

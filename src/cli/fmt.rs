@@ -154,14 +154,19 @@ fn report_skip(file: &SourceFile, e: &FmtError) {
     );
 }
 
-/// A unified diff with literal secrets masked (same length, so the layout is unchanged).
-fn diff(name: &str, old: &str, new: &str) -> String {
-    let (old, new) = (redact::mask(old), redact::mask(new));
-    similar::TextDiff::from_lines(&old, &new)
+/// A unified diff with literal secrets masked on both sides (line breaks kept, so the hunks'
+/// line numbers are the files'), then every secret value of either side scrubbed: a
+/// formatting that moved a value out of its secret node still does not show it.
+fn diff(name: &str, old_text: &str, new_text: &str) -> String {
+    let (old, new) = (redact::mask(old_text), redact::mask(new_text));
+    let diff = similar::TextDiff::from_lines(&old, &new)
         .unified_diff()
         .context_radius(3)
         .header(&prefixed("a", name), &prefixed("b", name))
-        .to_string()
+        .to_string();
+    let mut secrets = redact::secret_values(old_text);
+    secrets.extend(redact::secret_values(new_text));
+    redact::scrub(&diff, &secrets)
 }
 
 /// `a/path` as git writes it (absolute paths and `<stdin>` are shown as they are).

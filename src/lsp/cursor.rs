@@ -1,5 +1,7 @@
-//! Where the cursor is, in a buffer that may be half typed: a tolerant, non-recursive scan
-//! (strings, comments, blocks) that never fails, whatever the text.
+//! Where the cursor is, in a buffer that may be half typed: the lexer's tokens (strings,
+//! comments, blocks) read tolerantly and without recursion, so it never fails, whatever the text.
+
+use crate::parse::lexer::{self, ErrorKind, TokenKind as K};
 
 /// One word of a node line: its name, an argument or a property.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,9 +59,8 @@ pub fn scan(text: &str, end: usize, mut on_statement: impl FnMut(&[Frame], &Stat
         end -= 1;
     }
     let t = &text[..end];
-    let b = t.as_bytes();
+    let toks: Vec<lexer::Token> = lexer::Lexer::new(t).collect();
     let mut s = Scan::default();
-    let mut i = 0;
     let mut escline = false;
     let finish = |s: &mut Scan, on: &mut dyn FnMut(&[Frame], &Statement)| {
         if !s.current.tokens.is_empty() {
@@ -68,36 +69,22 @@ pub fn scan(text: &str, end: usize, mut on_statement: impl FnMut(&[Frame], &Stat
         }
         s.current = Statement::default();
     };
-    while i < b.len() {
+    let mut i = 0;
+    while i < toks.len() {
         s.touching = false;
-        let c = b[i];
-        match c {
-            b'\n' | b'\r' | b';' => {
-                if !(escline && c != b';') {
+        let tok = toks[i];
+        i += 1;
+        match tok.kind {
+            K::Newline | K::Semicolon => {
+                if !(escline && tok.kind == K::Newline) {
                     finish(&mut s, &mut on_statement);
                 }
                 escline = false;
-                i += 1;
             }
-            b' ' | b'\t' => i += 1,
-            b'\\' => {
-                escline = true;
-                i += 1;
-            }
-            b'/' if b.get(i + 1) == Some(&b'/') => match t[i..].find('\n') {
-                Some(n) => i += n,
-                None => {
-                    s.in_comment = true;
-                    i = b.len();
-                }
-            },
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let end = crate::parse::block_comment_end(b, i);
-                s.in_comment = end.is_none();
-                i = end.unwrap_or(b.len());
-            }
-            b'/' if b.get(i + 1) == Some(&b'-') => i += 2,
-            b'{' => {
+            K::LineContinuation => escline = true,
+            K::LineComment => s.in_comment = tok.span.end == t.len(),
+            K::Error(e) if e.kind == ErrorKind::UnterminatedComment => s.in_comment = true,
+            K::OpenBrace => {
                 let name = s.current.tokens.first().map(|t| t.text.clone());
                 let arg = s
                     .current
@@ -110,124 +97,111 @@ pub fn scan(text: &str, end: usize, mut on_statement: impl FnMut(&[Frame], &Stat
                 s.frames.push(Frame {
                     name: name.unwrap_or_default(),
                     arg,
-                    open: i,
+                    open: tok.span.start,
                 });
-                i += 1;
             }
-            b'}' => {
+            K::CloseBrace => {
                 finish(&mut s, &mut on_statement);
                 s.frames.pop();
-                i += 1;
             }
-            b'(' => {
-                // A type annotation: not part of what the cursor completes.
-                i = t[i..].find(')').map_or(b.len(), |n| i + n + 1);
+            // A type annotation: not part of what the cursor completes.
+            K::OpenParen => {
+                while i < toks.len()
+                    && !matches!(
+                        toks[i].kind,
+                        K::CloseParen | K::Newline | K::OpenBrace | K::CloseBrace
+                    )
+                {
+                    i += 1;
+                }
+                if toks.get(i).is_some_and(|t| t.kind == K::CloseParen) {
+                    i += 1;
+                }
             }
             _ => {
-                let (tok, next) = token(t, i);
-                i = next;
-                s.touching = i == b.len();
-                if let Some(tok) = tok {
-                    s.current.tokens.push(tok);
-                }
+                let Some(first) = value(t, tok) else {
+                    continue;
+                };
+                let mut end = tok.span.end;
+                let token = if toks.get(i).is_some_and(|n| n.kind == K::Equals) {
+                    let v = toks[i].span.end;
+                    i += 1;
+                    match toks.get(i).and_then(|n| value(t, *n).map(|val| (n, val))) {
+                        Some((n, (text, quoted, closed))) => {
+                            i += 1;
+                            end = n.span.end;
+                            Token {
+                                key: Some(first.0),
+                                text,
+                                start: v,
+                                end,
+                                quoted,
+                                closed,
+                            }
+                        }
+                        None => {
+                            end = v;
+                            Token {
+                                key: Some(first.0),
+                                text: String::new(),
+                                start: v,
+                                end: v,
+                                quoted: false,
+                                closed: false,
+                            }
+                        }
+                    }
+                } else {
+                    Token {
+                        key: None,
+                        text: first.0,
+                        start: tok.span.start,
+                        end,
+                        quoted: first.1,
+                        closed: first.2,
+                    }
+                };
+                s.touching = end == t.len();
+                s.current.tokens.push(token);
             }
         }
     }
     s
 }
 
-/// A value (quoted, raw or bare) starting at `i`.
-fn value(t: &str, i: usize) -> (String, usize, bool, bool) {
-    let b = t.as_bytes();
-    let hashes = b[i..].iter().take_while(|&&c| c == b'#').count();
-    if b.get(i + hashes) == Some(&b'"') {
-        let q = i + hashes;
-        let multi = b[q..].starts_with(b"\"\"\"");
-        let open = if multi { 3 } else { 1 };
-        let mut close = if multi {
-            "\"\"\"".to_string()
-        } else {
-            "\"".to_string()
-        };
-        close.push_str(&"#".repeat(hashes));
-        let mut j = q + open;
-        while j < b.len() {
-            if hashes == 0 && b[j] == b'\\' {
-                j += 2;
-                continue;
+/// A token that can be a value or name, as written with its quotes removed (escapes are left
+/// alone), whether it is a string and whether it is closed; `None` for anything else.
+fn value(t: &str, tok: lexer::Token) -> Option<(String, bool, bool)> {
+    let raw = tok.text(t);
+    match tok.kind {
+        K::String(form) => Some((form.body(raw).to_string(), true, true)),
+        K::Ident | K::Number | K::Keyword => Some((raw.to_string(), false, true)),
+        K::Error(e) => match e.kind {
+            ErrorKind::UnterminatedString(form) | ErrorKind::NewlineInString(form) => Some((
+                raw.get(form.delimiters().0..).unwrap_or("").to_string(),
+                true,
+                false,
+            )),
+            ErrorKind::InvalidNumber | ErrorKind::UnknownKeyword | ErrorKind::RawStringQuote => {
+                Some((raw.to_string(), false, true))
             }
-            if !multi && b[j] == b'\n' {
-                break;
+            ErrorKind::InvalidEscape
+            | ErrorKind::MultiLineOpening
+            | ErrorKind::MultiLineClosing
+            | ErrorKind::DisallowedChar
+                if raw.len() > 1 =>
+            {
+                let body = raw.trim_start_matches(['r', '#']).trim_matches('"');
+                Some((
+                    body.trim_end_matches('#').trim_end_matches('"').to_string(),
+                    true,
+                    true,
+                ))
             }
-            if b[j..].starts_with(close.as_bytes()) {
-                let text = t[q + open..j].to_string();
-                return (text, j + close.len(), true, true);
-            }
-            j += 1;
-        }
-        let j = j.min(b.len());
-        return (t[(q + open).min(j)..j].to_string(), j, true, false);
+            _ => None,
+        },
+        _ => None,
     }
-    let mut j = i;
-    while j < b.len() {
-        let c = b[j];
-        if c.is_ascii_whitespace() || b"{};=()\"\\".contains(&c) || b[j..].starts_with(b"//") {
-            break;
-        }
-        j += 1;
-    }
-    if j == i {
-        // A character that starts nothing: skip it.
-        let n = t[i..].chars().next().map_or(1, char::len_utf8);
-        return (String::new(), i + n, false, false);
-    }
-    (t[i..j].to_string(), j, false, true)
-}
-
-fn token(t: &str, i: usize) -> (Option<Token>, usize) {
-    let (text, j, quoted, closed) = value(t, i);
-    if t.as_bytes().get(j) == Some(&b'=') {
-        let v = j + 1;
-        if v >= t.len() {
-            return (
-                Some(Token {
-                    key: Some(text),
-                    text: String::new(),
-                    start: v,
-                    end: v,
-                    quoted: false,
-                    closed: false,
-                }),
-                v,
-            );
-        }
-        let (vtext, vend, vquoted, vclosed) = value(t, v);
-        return (
-            Some(Token {
-                key: Some(text),
-                text: vtext,
-                start: v,
-                end: vend,
-                quoted: vquoted,
-                closed: vclosed,
-            }),
-            vend,
-        );
-    }
-    if text.is_empty() && !quoted {
-        return (None, j);
-    }
-    (
-        Some(Token {
-            key: None,
-            text,
-            start: i,
-            end: j,
-            quoted,
-            closed,
-        }),
-        j,
-    )
 }
 
 /// The byte range of the word (node name or property key) at `offset`.

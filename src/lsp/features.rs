@@ -91,7 +91,7 @@ pub fn hover(
     Some(lsp::Hover {
         contents: lsp::HoverContents::Markup(lsp::MarkupContent {
             kind: lsp::MarkupKind::Markdown,
-            value: parts.join("\n\n---\n\n"),
+            value: source::redact::scrub(&parts.join("\n\n---\n\n"), file.secret_values()),
         }),
         range,
     })

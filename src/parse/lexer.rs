@@ -111,16 +111,23 @@ impl StringForm {
     /// The text between the delimiters of a token of this form (for multi-line strings: from
     /// just after the opening quotes to just before the closing ones, newlines included).
     pub fn body(self, token_text: &str) -> &str {
-        let (open, close) = match self {
+        let (open, close) = self.delimiters();
+        token_text
+            .get(open..token_text.len().saturating_sub(close).max(open))
+            .unwrap_or("")
+    }
+}
+
+impl StringForm {
+    /// Bytes of the opening and of the closing delimiter (quotes, hashes, v1's `r`).
+    pub fn delimiters(self) -> (usize, usize) {
+        match self {
             StringForm::Quoted { .. } => (1, 1),
             StringForm::MultiLine { .. } => (3, 3),
             StringForm::Raw { hashes } => (1 + hashes as usize, 1 + hashes as usize),
             StringForm::RawMultiLine { hashes } => (3 + hashes as usize, 3 + hashes as usize),
             StringForm::V1Raw { hashes } => (2 + hashes as usize, 1 + hashes as usize),
-        };
-        token_text
-            .get(open..token_text.len().saturating_sub(close).max(open))
-            .unwrap_or("")
+        }
     }
 }
 

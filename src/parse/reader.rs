@@ -15,6 +15,7 @@
 use std::borrow::Cow;
 
 use super::ast::{Children, Document, Entry, Ident, Node, Value};
+use super::lexer::{self, is_disallowed, is_newline_char, is_space};
 use super::{MAX_DEPTH, NESTING_TOO_DEEP, SYNTAX_ERROR};
 use crate::diagnostics::{Diagnostic, Label, Level, Span};
 use crate::source::FileId;
@@ -170,80 +171,6 @@ struct Reader<'a> {
     recycling: Vec<Node<'a>>,
 }
 
-const SPACES: [char; 18] = [
-    '\u{0009}', '\u{0020}', '\u{00A0}', '\u{1680}', '\u{2000}', '\u{2001}', '\u{2002}', '\u{2003}',
-    '\u{2004}', '\u{2005}', '\u{2006}', '\u{2007}', '\u{2008}', '\u{2009}', '\u{200A}', '\u{202F}',
-    '\u{205F}', '\u{3000}',
-];
-
-fn is_space(c: char) -> bool {
-    if c.is_ascii() {
-        c == ' ' || c == '\t'
-    } else {
-        SPACES.contains(&c)
-    }
-}
-
-fn is_newline_char(c: char) -> bool {
-    matches!(
-        c,
-        '\r' | '\n' | '\u{0085}' | '\u{000B}' | '\u{000C}' | '\u{2028}' | '\u{2029}'
-    )
-}
-
-fn is_disallowed(c: char) -> bool {
-    matches!(c,
-        '\u{0000}'..='\u{0008}'
-        | '\u{000E}'..='\u{001F}'
-        | '\u{007F}'
-        | '\u{200E}'..='\u{200F}'
-        | '\u{202A}'..='\u{202E}'
-        | '\u{2066}'..='\u{2069}'
-        | '\u{FEFF}'
-    )
-}
-
-/// `is_ident_char` for every ASCII byte, looked up instead of recomputed: identifiers and
-/// bare values are most of a file's bytes.
-static ASCII_IDENT: [bool; 128] = {
-    let mut t = [false; 128];
-    let mut i = 0;
-    while i < 128 {
-        let c = i as u8;
-        t[i] = !matches!(
-            c,
-            b'\\'
-                | b'/'
-                | b'('
-                | b')'
-                | b'{'
-                | b'}'
-                | b'['
-                | b']'
-                | b';'
-                | b'"'
-                | b'#'
-                | b'='
-                | b' '
-                | b'\t'
-                | b'\r'
-                | b'\n'
-                | 0x0B
-                | 0x0C
-        ) && !matches!(c, 0x00..=0x08 | 0x0E..=0x1F | 0x7F);
-        i += 1;
-    }
-    t
-};
-
-fn is_ident_char(c: char) -> bool {
-    if c.is_ascii() {
-        ASCII_IDENT[c as usize]
-    } else {
-        !is_space(c) && !is_newline_char(c) && !is_disallowed(c)
-    }
-}
-
 impl<'a> Reader<'a> {
     fn new(file: FileId, text: &'a str, pos: usize, compact: bool, one: bool) -> Self {
         Reader {
@@ -344,36 +271,12 @@ impl<'a> Reader<'a> {
 
     /// Length of the newline at `at`, 0 if none.
     fn newline_len(&self, at: usize) -> usize {
-        match self.byte_at(at) {
-            Some(b'\r') => {
-                if self.byte_at(at + 1) == Some(b'\n') {
-                    2
-                } else {
-                    1
-                }
-            }
-            Some(b'\n' | 0x0B | 0x0C) => 1,
-            Some(0xC2) if self.byte_at(at + 1) == Some(0x85) => 2,
-            Some(0xE2)
-                if self.byte_at(at + 1) == Some(0x80)
-                    && matches!(self.byte_at(at + 2), Some(0xA8 | 0xA9)) =>
-            {
-                3
-            }
-            _ => 0,
-        }
+        lexer::newline_len(self.b, at)
     }
 
     /// Length of the unicode space at `at`, 0 if none.
     fn space_len(&self, at: usize) -> usize {
-        match self.byte_at(at) {
-            Some(b' ' | b'\t') => 1,
-            Some(c) if c >= 0x80 => match self.char_at(at) {
-                Some(ch) if is_space(ch) => ch.len_utf8(),
-                _ => 0,
-            },
-            _ => 0,
-        }
+        lexer::space_len(self.src, at)
     }
 
     fn unexpected(&self, what: &'static str) -> Error {
@@ -407,39 +310,26 @@ impl<'a> Reader<'a> {
     /// `/* … */`, nested. `self.pos` is at `/*`.
     fn block_comment(&mut self) -> R<()> {
         let open = self.pos;
-        self.pos += 2;
-        let mut level = 1usize;
-        while level > 0 {
-            let Some(&c) = self.b.get(self.pos) else {
-                return Err(err(
+        match lexer::block_comment_end(self.b, open) {
+            Some(end) => {
+                self.pos = end;
+                Ok(())
+            }
+            None => {
+                self.pos = self.b.len();
+                Err(err(
                     Span::new(open, open + 2),
                     "unterminated comment: no closing */",
                     "opened here",
-                ));
-            };
-            if c == b'/' && self.byte_at(self.pos + 1) == Some(b'*') {
-                level += 1;
-                self.pos += 2;
-            } else if c == b'*' && self.byte_at(self.pos + 1) == Some(b'/') {
-                level -= 1;
-                self.pos += 2;
-            } else {
-                self.pos += 1;
+                ))
             }
         }
-        Ok(())
     }
 
     /// `//` to the end of the line, newline included.
     fn line_comment(&mut self) {
-        while self.pos < self.b.len() {
-            let n = self.newline_len(self.pos);
-            if n > 0 {
-                self.pos += n;
-                return;
-            }
-            self.pos += 1;
-        }
+        self.pos = lexer::line_comment_end(self.b, self.pos);
+        self.pos += self.newline_len(self.pos);
     }
 
     /// `ws*`: unicode spaces and block comments.
@@ -951,22 +841,7 @@ impl<'a> Reader<'a> {
     }
 
     fn ident_run(&self, from: usize) -> usize {
-        let mut i = from;
-        while let Some(&c) = self.b.get(i) {
-            if c < 0x80 {
-                if !ASCII_IDENT[c as usize] {
-                    break;
-                }
-                i += 1;
-            } else {
-                let ch = self.src[i..].chars().next().unwrap_or(' ');
-                if !is_ident_char(ch) {
-                    break;
-                }
-                i += ch.len_utf8();
-            }
-        }
-        i
+        lexer::ident_end(self.src, from)
     }
 
     fn keyword(&mut self) -> R<Value<'a>> {
@@ -1070,57 +945,24 @@ impl<'a> Reader<'a> {
     }
 
     /// Validates and skips one `\` escape (including a whitespace escape spanning lines).
-    fn skip_escape(&mut self, string_start: usize) -> R<()> {
+    fn skip_escape(&mut self, _string_start: usize) -> R<()> {
         let at = self.pos;
-        self.pos += 1;
-        match self.byte() {
-            Some(b'\\' | b'"' | b'b' | b'f' | b'n' | b'r' | b't' | b's') => {
-                self.pos += 1;
+        match lexer::escape_len(self.src, at, lexer::Dialect::V2) {
+            Ok(n) => {
+                self.pos += n;
                 Ok(())
             }
-            Some(b'u') => {
-                let bad = || {
-                    err(
+            Err(end) => {
+                self.pos = at + 1;
+                if self.byte() == Some(b'u') {
+                    return Err(err(
                         Span::new(at, at + 2),
                         "invalid unicode escape: write \\u{…} with 1 to 6 hex digits of a valid code point",
                         "escape",
-                    )
-                };
-                if self.byte_at(self.pos + 1) != Some(b'{') {
-                    return Err(bad());
+                    ));
                 }
-                let digits = self.pos + 2;
-                let mut i = digits;
-                while self.byte_at(i).is_some_and(|c| c.is_ascii_hexdigit()) {
-                    i += 1;
-                }
-                if i == digits || i - digits > 6 || self.byte_at(i) != Some(b'}') {
-                    return Err(bad());
-                }
-                let v = u32::from_str_radix(&self.src[digits..i], 16).map_err(|_| bad())?;
-                if char::from_u32(v).is_none() {
-                    return Err(bad());
-                }
-                self.pos = i + 1;
-                Ok(())
-            }
-            _ => {
-                let mut any = false;
-                loop {
-                    let n = self.space_len(self.pos).max(self.newline_len(self.pos));
-                    if n == 0 {
-                        break;
-                    }
-                    any = true;
-                    self.pos += n;
-                }
-                if any {
-                    return Ok(());
-                }
-                let _ = string_start;
-                let len = self.char_at(self.pos).map_or(0, char::len_utf8);
                 Err(err(
-                    Span::new(at, self.pos + len),
+                    Span::new(at, end),
                     "invalid escape sequence",
                     "escape",
                 )

@@ -24,7 +24,7 @@ use crate::source::{redact, Sources};
 pub fn secrets(sources: &Sources) -> Vec<String> {
     sources
         .iter()
-        .flat_map(|(_, f)| redact::secret_values(&f.text))
+        .flat_map(|(_, f)| f.secret_values().iter().cloned())
         .collect()
 }
 

@@ -44,8 +44,8 @@ impl Snippet {
     /// in the snippet, in the same order.
     pub fn new(file: &SourceFile, name: String, labels: &[Span]) -> (Snippet, Vec<Span>) {
         let redacted = file.redacted();
-        let text = redacted.text.as_str();
-        let starts = redacted.line_starts();
+        let text = redacted.text(&file.text);
+        let starts = redacted.line_starts(&file.text);
         let line_of = |offset: usize| starts.partition_point(|&s| s <= offset).saturating_sub(1);
         let line_end = |k: usize| {
             let end = starts.get(k + 1).copied().unwrap_or(text.len());
@@ -59,7 +59,8 @@ impl Snippet {
         let mut masked: Vec<(Span, usize, usize)> = labels
             .iter()
             .map(|&l| {
-                let mut s = redacted.span(l);
+                let len = file.text.len();
+                let mut s = redacted.span(Span::new(l.start.min(len), l.end.min(len)));
                 let first = line_of(s.start);
                 let mut last = line_of(s.end.saturating_sub(1).max(s.start));
                 if last > first + MAX_LABEL_LINES {

@@ -14,8 +14,9 @@ instead of `env="VARIABLE"` or `file="path"`.
 ## Why
 Account files live in git: a literal secret is readable by everyone with access to the
 repository, stays in its history forever, and ends up in CI logs and review tools. mailcfg
-never prints it (output shows `*`), but the file itself still contains it. Reference it from
-the environment or a secrets file instead, and rotate the secret if it was ever committed. Source: OWASP Secrets Management Cheat Sheet;
+never prints it (output shows `********` in its place, whatever its length), but the file
+itself still contains it. Reference it from the environment or a secrets file instead, and
+rotate the secret if it was ever committed. Source: OWASP Secrets Management Cheat Sheet;
 CWE-798 (use of hard-coded credentials).
 
 ## Example

@@ -41,6 +41,11 @@ impl SourceFile {
         }
     }
 
+    /// The values of the file's literal secrets, for [`redact::scrub`]; computed once.
+    pub fn secret_values(&self) -> &[String] {
+        self.redacted().secret_values()
+    }
+
     /// The text with every literal secret masked ([`redact`]); computed once.
     pub fn redacted(&self) -> &redact::Redacted {
         self.redacted

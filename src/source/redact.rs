@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 
 use crate::diagnostics::Span;
-use crate::parse::lexer::{Dialect, ErrorKind, Lexer, StringForm, Token, TokenKind};
+use crate::parse::lexer::{Dialect, ErrorKind, Lexer, Token, TokenKind};
 
 pub use crate::model::SECRET_NAMES;
 
@@ -46,96 +46,104 @@ pub fn secret_spans(text: &str) -> Vec<Span> {
     spans
 }
 
-/// Walks the tokens of `text` node by node. Also says whether a one-line string ran into a
-/// newline (the file may be KDL v1).
+/// Walks the tokens of `text` node by node, streaming (nothing is held but the open blocks).
+/// Also says whether a one-line string ran into a newline (the file may be KDL v1).
 fn spans_in(text: &str, dialect: Dialect) -> (Vec<Span>, bool) {
-    let toks: Vec<Token> = Lexer::with_dialect(text, dialect)
+    let mut newline_in_string = false;
+    let mut toks = Lexer::with_dialect(text, dialect)
         .filter(|t| !t.kind.is_trivia())
-        .collect();
-    let newline_in_string = toks.iter().any(|t| {
-        matches!(t.kind, TokenKind::Error(e) if matches!(e.kind, ErrorKind::NewlineInString(_)))
-    });
+        .inspect(|t| {
+            if let TokenKind::Error(e) = t.kind {
+                newline_in_string |= matches!(e.kind, ErrorKind::NewlineInString(_));
+            }
+        })
+        .peekable();
     let mut out = Vec::new();
     // For each open block: whether it belongs to a secret node.
     let mut blocks: Vec<bool> = Vec::new();
-    let mut i = 0;
-    while i < toks.len() {
-        // Node start: separators, slashdashes and a type annotation, then the name.
-        while i < toks.len()
-            && matches!(
-                toks[i].kind,
-                TokenKind::Newline | TokenKind::Semicolon | TokenKind::Slashdash
-            )
-        {
-            i += 1;
+    // Node start: separators and slashdashes, a type annotation, then the name.
+    while let Some(first) = toks.next() {
+        match first.kind {
+            TokenKind::Newline | TokenKind::Semicolon | TokenKind::Slashdash => continue,
+            TokenKind::CloseBrace => {
+                blocks.pop();
+                continue;
+            }
+            _ => {}
         }
-        if i >= toks.len() {
-            break;
-        }
-        if toks[i].kind == TokenKind::CloseBrace {
-            blocks.pop();
-            i += 1;
-            continue;
-        }
-        i = skip_type(&toks, i);
+        let name = if first.kind == TokenKind::OpenParen {
+            skip_type(&mut toks);
+            toks.next_if(|t| t.kind.is_string_like())
+        } else {
+            Some(first).filter(|t| t.kind.is_string_like())
+        };
         let in_secret_block = blocks.last().copied().unwrap_or(false);
         let mut secret = in_secret_block;
-        if let Some(t) = toks.get(i) {
-            if t.kind.is_string_like() {
-                // In a secret's block even a name may be the secret (`password { "hunter2" }`).
-                if in_secret_block {
-                    out.push(t.span);
-                }
-                secret |= is_secret_name(&ident_text(text, t));
-                i += 1;
+        if let Some(t) = name {
+            // In a secret's block even a name may be the secret (`password { "hunter2" }`).
+            if in_secret_block {
+                out.push(t.span);
+            }
+            secret |= is_secret_name(&ident_text(text, &t));
+        } else if first.kind != TokenKind::OpenParen {
+            // Not a name: read it as the node's first entry.
+            if let Some(t) = Some(first).filter(|t| is_value_or_error(t.kind) && secret) {
+                out.push(t.span);
+            }
+            if matches!(first.kind, TokenKind::Newline | TokenKind::Semicolon) {
+                continue;
+            }
+            if first.kind == TokenKind::OpenBrace {
+                blocks.push(secret);
+                continue;
             }
         }
         // Entries up to the node's end; a `\` continues the node past a newline.
         let mut continued = false;
-        while i < toks.len() {
-            let t = toks[i];
+        while let Some(t) = toks.peek().copied() {
             match t.kind {
                 TokenKind::Newline if continued => {
                     continued = false;
-                    i += 1;
                 }
                 TokenKind::Newline | TokenKind::Semicolon | TokenKind::CloseBrace => break,
                 TokenKind::OpenBrace => {
+                    toks.next();
                     blocks.push(secret);
-                    i += 1;
                     break;
                 }
-                TokenKind::LineContinuation => {
-                    continued = true;
-                    i += 1;
+                TokenKind::LineContinuation => continued = true,
+                TokenKind::OpenParen => {
+                    toks.next();
+                    skip_type(&mut toks);
+                    continue;
                 }
-                TokenKind::Slashdash | TokenKind::Equals => i += 1,
-                TokenKind::OpenParen => i = skip_type(&toks, i),
+                TokenKind::Slashdash | TokenKind::Equals => {}
                 _ => {
+                    toks.next();
                     // A value, or the key of a property.
-                    let eq = toks.get(i + 1).is_some_and(|n| n.kind == TokenKind::Equals);
-                    if eq && t.kind.is_string_like() {
+                    if t.kind.is_string_like()
+                        && toks.next_if(|n| n.kind == TokenKind::Equals).is_some()
+                    {
                         let key = ident_text(text, &t);
-                        let v = skip_type(&toks, i + 2);
-                        let Some(value) = toks.get(v).filter(|v| is_value_or_error(v.kind)) else {
-                            i += 2;
-                            continue;
-                        };
-                        let reference = REFERENCE_KEYS.contains(&key.as_ref());
-                        if (secret && !reference) || is_secret_name(&key) {
-                            out.push(value.span);
+                        if toks.next_if(|n| n.kind == TokenKind::OpenParen).is_some() {
+                            skip_type(&mut toks);
                         }
-                        i = v + 1;
-                    } else {
-                        if secret {
-                            out.push(t.span);
+                        if let Some(value) = toks.next_if(|v| is_value_or_error(v.kind)) {
+                            let reference = REFERENCE_KEYS.contains(&key.as_ref());
+                            if (secret && !reference) || is_secret_name(&key) {
+                                out.push(value.span);
+                            }
                         }
-                        i += 1;
+                    } else if secret {
+                        out.push(t.span);
                     }
+                    continue;
                 }
             }
+            toks.next();
         }
     }
+    drop(toks);
     (out, newline_in_string)
 }
 
@@ -147,23 +155,23 @@ fn is_secret_name(name: &str) -> bool {
     SECRET_NAMES.contains(&name)
 }
 
-/// Past a `(type)` annotation at `i`, if there is one (tolerant: stops at a node's end).
-fn skip_type(toks: &[Token], mut i: usize) -> usize {
-    if toks.get(i).map(|t| t.kind) != Some(TokenKind::OpenParen) {
-        return i;
-    }
-    i += 1;
-    while let Some(t) = toks.get(i) {
+/// Past a `(type)` annotation whose `(` was just read (tolerant: stops before a node's end).
+fn skip_type(toks: &mut std::iter::Peekable<impl Iterator<Item = Token>>) {
+    while let Some(t) = toks.peek() {
         match t.kind {
-            TokenKind::CloseParen => return i + 1,
+            TokenKind::CloseParen => {
+                toks.next();
+                return;
+            }
             TokenKind::Newline
             | TokenKind::Semicolon
             | TokenKind::OpenBrace
-            | TokenKind::CloseBrace => return i,
-            _ => i += 1,
+            | TokenKind::CloseBrace => return,
+            _ => {
+                toks.next();
+            }
         }
     }
-    i
 }
 
 /// A name as written, without its quotes (escapes are not decoded: no secret name has any).
@@ -178,10 +186,13 @@ fn ident_text<'a>(text: &'a str, t: &Token) -> Cow<'a, str> {
 /// A text with its secrets masked, and the way from offsets in the original to offsets in it.
 #[derive(Debug, Clone, Default)]
 pub struct Redacted {
-    pub text: String,
+    /// The masked text; empty when nothing was masked (the original is the text then).
+    masked: String,
     /// (original span, masked span) of each replaced secret, in order.
     replaced: Vec<(Span, Span)>,
     line_starts: std::sync::OnceLock<Vec<usize>>,
+    /// [`secret_values`] of the original text.
+    values: Vec<String>,
 }
 
 impl Redacted {
@@ -189,15 +200,26 @@ impl Redacted {
         let spans = secret_spans(original);
         if spans.is_empty() {
             return Redacted {
-                text: original.to_string(),
+                masked: String::new(),
                 replaced: Vec::new(),
                 line_starts: Default::default(),
+                values: Vec::new(),
             };
         }
         let mut text = String::with_capacity(original.len());
         let mut replaced = Vec::with_capacity(spans.len());
-        let mut from = 0;
+        let values = values_of(original, &spans);
+        // Secrets that touch (`"a"]` in a broken file) become one mask: two masks side by side
+        // would read as one mask of another width.
+        let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
         for s in spans {
+            match merged.last_mut() {
+                Some(last) if s.start <= last.end => last.end = last.end.max(s.end),
+                _ => merged.push(s),
+            }
+        }
+        let mut from = 0;
+        for s in merged {
             text.push_str(&original[from..s.start]);
             let start = text.len();
             text.push_str(MASK);
@@ -212,16 +234,32 @@ impl Redacted {
         }
         text.push_str(&original[from..]);
         Redacted {
-            text,
+            masked: text,
             replaced,
             line_starts: Default::default(),
+            values,
+        }
+    }
+
+    /// The secrets' values, for [`scrub`] (see [`secret_values`]).
+    pub fn secret_values(&self) -> &[String] {
+        &self.values
+    }
+
+    /// The masked text of `original` (the text this was made from).
+    pub fn text<'a>(&'a self, original: &'a str) -> &'a str {
+        if self.replaced.is_empty() {
+            original
+        } else {
+            &self.masked
         }
     }
 
     /// Byte offsets where the masked text's lines start (the same lines as the original's).
-    pub fn line_starts(&self) -> &[usize] {
-        self.line_starts
-            .get_or_init(|| super::line_starts(&self.text, crate::parse::lexer::newline_len))
+    pub fn line_starts(&self, original: &str) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            super::line_starts(self.text(original), crate::parse::lexer::newline_len)
+        })
     }
 
     /// Where byte `offset` of the original text is in the masked text. An offset inside a
@@ -234,7 +272,11 @@ impl Redacted {
             Some((o, m)) if offset >= o.end => offset - o.end + m.end,
             Some((_, m)) => m.start,
         }
-        .min(self.text.len())
+        .min(
+            self.replaced
+                .last()
+                .map_or(usize::MAX, |_| self.masked.len()),
+        )
     }
 
     /// A span of the original text, in the masked text. A span that ends inside a secret, or
@@ -287,7 +329,9 @@ pub fn mask_messages(text: &str, diagnostics: &mut [crate::diagnostics::Diagnost
             secrets.push(raw);
             secrets.push(string_body(raw));
         }
-        secrets.retain(|s| !s.is_empty());
+        // Like `scrub`: a one- or two-character token (a stray `]`) is not worth mangling the
+        // message for.
+        secrets.retain(|s| s.len() >= MIN_SECRET_LEN);
         secrets.sort_unstable_by_key(|s| std::cmp::Reverse(s.len()));
         let hide = |m: &str| {
             secrets
@@ -304,12 +348,16 @@ pub fn mask_messages(text: &str, diagnostics: &mut [crate::diagnostics::Diagnost
 
 /// `text` with every literal secret replaced by [`MASK`].
 pub fn mask(text: &str) -> String {
-    Redacted::new(text).text
+    Redacted::new(text).text(text).to_string()
 }
 
 /// The literal secret values in `text`, for scrubbing rendered output as a last line of defence:
 /// each as written, decoded, and (for multi-line ones) line by line.
 pub fn secret_values(text: &str) -> Vec<String> {
+    values_of(text, &secret_spans(text))
+}
+
+fn values_of(text: &str, spans: &[Span]) -> Vec<String> {
     let mut all = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut add = |v: String| {
@@ -317,7 +365,7 @@ pub fn secret_values(text: &str) -> Vec<String> {
             all.push(v);
         }
     };
-    for s in secret_spans(text) {
+    for s in spans {
         let raw = &text[s.start..s.end];
         let body = string_body(raw);
         // (`body` is the whole token when it is not a string.)
@@ -345,14 +393,7 @@ fn string_body(raw: &str) -> &str {
         TokenKind::String(form) => form.body(raw),
         TokenKind::Error(e) => match e.kind {
             ErrorKind::UnterminatedString(form) | ErrorKind::NewlineInString(form) => {
-                let open = match form {
-                    StringForm::Quoted { .. } => 1,
-                    StringForm::MultiLine { .. } => 3,
-                    StringForm::Raw { hashes } => 1 + hashes as usize,
-                    StringForm::RawMultiLine { hashes } => 3 + hashes as usize,
-                    StringForm::V1Raw { hashes } => 2 + hashes as usize,
-                };
-                raw.get(open..).unwrap_or(raw)
+                raw.get(form.delimiters().0..).unwrap_or(raw)
             }
             _ => raw,
         },
@@ -475,14 +516,18 @@ mod tests {
                 "lines",
                 "Prop",
             ] {
-                assert!(!r.text.contains(word), "{text:?} → {:?}", r.text);
+                assert!(
+                    !r.text(text).contains(word),
+                    "{text:?} → {:?}",
+                    r.text(text)
+                );
             }
             assert_eq!(
-                r.text.matches('\n').count(),
+                r.text(text).matches('\n').count(),
                 text.matches('\n').count(),
                 "{text:?}: line breaks kept"
             );
-            for run in r.text.split(|c| c != '*').filter(|s| !s.is_empty()) {
+            for run in r.text(text).split(|c| c != '*').filter(|s| !s.is_empty()) {
                 assert_eq!(run, MASK, "{text:?}: only whole masks");
             }
         }
@@ -495,15 +540,15 @@ mod tests {
     fn offsets_map_around_masks() {
         let text = "password \"long-secret-value\" /* c */\nuser \"x\"\n";
         let r = Redacted::new(text);
-        assert_eq!(r.text, "password ******** /* c */\nuser \"x\"\n");
+        assert_eq!(r.text(text), "password ******** /* c */\nuser \"x\"\n");
         let comment = text.find("/*").unwrap();
-        assert_eq!(r.offset(comment), r.text.find("/*").unwrap());
+        assert_eq!(r.offset(comment), r.text(text).find("/*").unwrap());
         let secret = Span::new(9, 28);
         assert_eq!(r.span(secret), Span::new(9, 17));
         // A span inside the secret covers the mask.
         assert_eq!(r.span(Span::new(12, 14)), Span::new(9, 17));
         assert_eq!(r.offset(0), 0);
         let user = text.find("user").unwrap();
-        assert_eq!(r.offset(user), r.text.find("user").unwrap());
+        assert_eq!(r.offset(user), r.text(text).find("user").unwrap());
     }
 }

@@ -82,6 +82,9 @@ struct SchemaArgs {
     /// Print the schema of the compiled store instead (schema/store.schema.json).
     #[arg(long)]
     store: bool,
+    /// Print the schema of `probe --format results-json` (schema/probe-results.schema.json).
+    #[arg(long, conflicts_with = "store")]
+    probe_results: bool,
 }
 
 fn main() -> ExitCode {
@@ -99,7 +102,9 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Schema(args) => {
-            if args.store {
+            if args.probe_results {
+                print!("{}", mailcfg::probe::results::schema_pretty());
+            } else if args.store {
                 print!("{}", mailcfg::compile::store::schema_pretty());
             } else {
                 print!("{}", mailcfg::schema::generate_pretty());

@@ -91,14 +91,14 @@ fn schema_errors_point_at_the_exact_span() {
     let tmp = tempfile::tempdir().unwrap();
     let cases = [
         // (source, expected rule, expected "file:line:col", text under the label)
-        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        sever \"x\"\n        server \"x\"\n    }\n}\n", "unknown-node", ":4:9", "sever"),
-        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        security \"sll\"\n    }\n}\n", "invalid-value", ":5:18", "\"sll\""),
-        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        port \"993\"\n    }\n}\n", "wrong-type", ":5:14", "\"993\""),
-        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        security \"ssl\"\n    }\n}\n", "missing-node", ":3:5", "incoming"),
-        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        port 0\n    }\n}\n", "invalid-value", ":5:14", "0"),
-        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n    }\n    lock server=#true sever=#true\n}\n", "unknown-property", ":6:23", "sever"),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        sever \"x\"\n        server \"x\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n", "unknown-node", ":4:9", "sever"),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        security \"sll\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n", "invalid-value", ":5:18", "\"sll\""),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        port \"993\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n", "wrong-type", ":5:14", "\"993\""),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        security \"ssl\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n", "missing-node", ":3:5", "incoming"),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        port 0\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n", "invalid-value", ":5:14", "0"),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n    lock server=#true sever=#true\n}\n", "unknown-property", ":10:23", "sever"),
         ("account \"A\" {\n    protocol \"imap\"\n    incoming \"x\" {\n        server \"x\"\n    }\n}\n", "unexpected-argument", ":3:14", "\"x\""),
-        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server\n    }\n}\n", "wrong-type", ":4:9", "server"),
+        ("account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n", "wrong-type", ":4:9", "server"),
     ];
     for (i, (src, rule, loc, text)) in cases.iter().enumerate() {
         let name = format!("case{i}.kdl");
@@ -133,7 +133,7 @@ fn did_you_mean_and_expected_lists_are_offered() {
     let o = check_text(
         tmp.path(),
         "a.kdl",
-        "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        securty \"ssl\"\n    }\n    conversation-id \"subjet\"\n}\n",
+        "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        securty \"ssl\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n    conversation-id \"subjet\"\n}\n",
     );
     let out = stdout(&o);
     assert!(out.contains("did you mean `security`?"), "{out}");
@@ -152,7 +152,7 @@ fn every_syntax_error_is_reported_with_its_location() {
     let o = check_text(
         tmp.path(),
         "bad.kdl",
-        "account \"A\" {\n    protocol \"imap\n    incoming {\n}\n",
+        "account \"A\" {\n    protocol \"imap\n    incoming {\n}\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n",
     );
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1));
@@ -170,7 +170,7 @@ fn kdl_v1_files_are_accepted_with_a_migration_hint() {
     let o = check_text(
         tmp.path(),
         "v1.kdl",
-        "account \"A\" {\n    protocol \"imap\"\n    available-to-users false\n    incoming {\n        server \"x\"\n        user \"a\"\n        password env=\"A_PASSWORD\"\n    }\n}\n",
+        "account \"A\" {\n    protocol \"imap\"\n    available-to-users false\n    incoming {\n        server \"x\"\n        user \"a\"\n        password env=\"A_PASSWORD\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n",
     );
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
@@ -186,7 +186,7 @@ fn duplicate_nodes_and_properties_are_reported() {
     let o = check_text(
         tmp.path(),
         "d.kdl",
-        "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        server \"y\"\n    }\n    lock server=#true server=#false\n}\n",
+        "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"x\"\n        server \"y\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n    lock server=#true server=#false\n}\n",
     );
     let out = stdout(&o);
     assert!(
@@ -194,7 +194,7 @@ fn duplicate_nodes_and_properties_are_reported() {
         "{out}"
     );
     assert!(
-        out.contains("duplicate-property") && out.contains("d.kdl:7:23"),
+        out.contains("duplicate-property") && out.contains("d.kdl:11:23"),
         "{out}"
     );
     assert!(out.contains("first given here"), "{out}");
@@ -207,7 +207,7 @@ fn deep_nesting_is_reported_not_fatal() {
     fs::write(tmp.path().join("deep.kdl"), deep).unwrap();
     fs::write(
         tmp.path().join("ok.kdl"),
-        "account \"A\" {\n    protocol \"pop\"\n    incoming {\n        server \"x\"\n        security \"tls\"\n    }\n}\n",
+        "account \"A\" {\n    protocol \"pop\"\n    incoming {\n        server \"x\"\n        security \"tls\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n",
     )
     .unwrap();
     let o = mailcfg(&["check", "--color", "never", tmp.path().to_str().unwrap()]);
@@ -231,7 +231,7 @@ fn bad_input_is_reported_once_and_other_files_are_still_checked() {
     std::os::unix::fs::symlink("..", d.join("loop/back")).unwrap();
     fs::write(
         d.join("good.kdl"),
-        "account \"A\" {\n    protocol \"pop\"\n    incoming {\n        server \"x\"\n        security \"tls\"\n    }\n}\n",
+        "account \"A\" {\n    protocol \"pop\"\n    incoming {\n        server \"x\"\n        security \"tls\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n",
     )
     .unwrap();
     let o = mailcfg(&["check", "--color", "never", d.to_str().unwrap()]);
@@ -307,7 +307,7 @@ fn literal_secrets_never_appear_in_output() {
     let o = check_text(
         tmp.path(),
         "s.kdl",
-        "account \"A\" {\n    protocol \"pop\"\n    incoming {\n        server \"x\"\n        security \"tls\"\n        password \"Sup3rSecret!\"\n        credential \"nope\"\n    }\n}\n",
+        "account \"A\" {\n    protocol \"pop\"\n    incoming {\n        server \"x\"\n        security \"tls\"\n        password \"Sup3rSecret!\"\n        credential \"nope\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n",
     );
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1));
@@ -350,23 +350,70 @@ fn summary_line_counts_errors_warnings_and_files() {
     assert!(last.contains(" errors,"), "{last}");
 }
 
-/// Every ```kdl block in the user docs is a valid, clean account file.
+/// Every ```kdl block of README.md and docs/ is checked (docs/rules.md has its own test, on the
+/// registry it is generated from). A block fenced ```` ```kdl broken RULE ```` must report RULE;
+/// a block fenced ```` ```kdl mailcfg.kdl ```` is a configuration file and must be accepted as
+/// one; every other block is free of errors and warnings, and README.md's and docs/format.md's,
+/// which the text presents as clean, have no finding at all.
 #[test]
-fn documentation_examples_are_clean() {
+fn every_documented_kdl_block_is_checked() {
     let tmp = tempfile::tempdir().unwrap();
-    for doc in ["README.md", "docs/format.md"] {
-        let text = fs::read_to_string(root().join(doc)).unwrap();
-        for (i, block) in text.split("```kdl\n").skip(1).enumerate() {
-            let code = block.split("```").next().unwrap();
-            let o = check_text(tmp.path(), &format!("doc{i}.kdl"), code);
-            let out = stdout(&o);
-            assert_eq!(o.status.code(), Some(0), "{doc} block {i}:\n{out}");
-            assert!(
-                findings(&out).is_empty(),
-                "{doc} block {i} is not clean:\n{out}"
-            );
+    let mut docs = vec![root().join("README.md")];
+    for entry in fs::read_dir(root().join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") && !path.ends_with("rules.md") {
+            docs.push(path);
         }
     }
+    docs.sort();
+    let mut blocks = 0;
+    for doc in &docs {
+        let name = doc.file_name().unwrap().to_str().unwrap();
+        let text = fs::read_to_string(doc).unwrap();
+        let must_be_clean = name == "README.md" || name == "format.md";
+        for (i, block) in text.split("```kdl").skip(1).enumerate() {
+            let (info, rest) = block.split_once('\n').unwrap();
+            let code = rest.split("```").next().unwrap();
+            let info = info.trim();
+            let dir = tmp.path().join(format!("{name}-{i}"));
+            fs::create_dir_all(&dir).unwrap();
+            blocks += 1;
+            if info == "mailcfg.kdl" {
+                fs::write(dir.join("mailcfg.kdl"), code).unwrap();
+                let ok = "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        security \"ssl\"\n        user \"a@example.com\"\n        password env=\"A\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"ssl\"\n        auth \"same-as-incoming\"\n    }\n}\n";
+                let o = check_text(&dir, "a.kdl", ok);
+                assert_ne!(o.status.code(), Some(2), "{name} block {i}: {}", stdout(&o));
+                continue;
+            }
+            let o = check_text(&dir, "doc.kdl", code);
+            let out = stdout(&o);
+            let fired: Vec<String> = findings(&out).into_iter().map(|(r, _)| r).collect();
+            if let Some(rule) = info.strip_prefix("broken ") {
+                assert!(
+                    fired.iter().any(|r| r == rule),
+                    "{name} block {i} is marked broken with {rule}, but reports {fired:?}:\n{out}"
+                );
+                continue;
+            }
+            let deny = mailcfg(&[
+                "check",
+                "--color",
+                "never",
+                "--deny-warnings",
+                dir.join("doc.kdl").to_str().unwrap(),
+            ]);
+            assert_eq!(
+                deny.status.code(),
+                Some(0),
+                "{name} block {i} has errors or warnings:\n{}",
+                stdout(&deny)
+            );
+            if must_be_clean {
+                assert!(fired.is_empty(), "{name} block {i} is not clean:\n{out}");
+            }
+        }
+    }
+    assert!(blocks >= 13, "only {blocks} kdl blocks found");
 }
 
 #[test]

@@ -144,7 +144,7 @@ fn examples_compile_into_a_store_that_matches_the_schema() {
     let store = read_json(&out);
     validate_store(&store);
     assert_eq!(store["format"], "mailcfg-store");
-    assert_eq!(store["version"], 1);
+    assert_eq!(store["version"], 2);
     let names: Vec<&str> = store["accounts"]
         .as_array()
         .unwrap()
@@ -154,6 +154,7 @@ fn examples_compile_into_a_store_that_matches_the_schema() {
     assert_eq!(
         names,
         [
+            "Agents-Outbound",
             "Billing-M365",
             "Facilities",
             "HR",
@@ -198,7 +199,7 @@ fn examples_compile_into_a_store_that_matches_the_schema() {
         .remove("mailbox");
     assert!(!validator.is_valid(&missing), "a missing key is rejected");
     let mut extra = store.clone();
-    extra["accounts"][0]["lock"]["other"] = Json::Bool(true);
+    extra["accounts"][0]["incoming"]["lock"]["other"] = Json::Bool(true);
     assert!(!validator.is_valid(&extra), "an unknown key is rejected");
     let mut port = store.clone();
     port["accounts"][0]["incoming"]["port"] = Json::from(0);
@@ -213,15 +214,15 @@ fn examples_compile_into_a_store_that_matches_the_schema() {
 const ACCOUNTS: &[(&str, &str)] = &[
     (
         "a.kdl",
-        "account \"Zulu\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        user \"z@example.com\"\n        password env=\"ZULU_PW\"\n    }\n}\n",
+        "account \"Zulu\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        user \"z@example.com\"\n        password env=\"ZULU_PW\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n",
     ),
     (
         "b.kdl",
-        "account \"Alpha\" {\n    protocol \"pop\"\n    incoming {\n        server \"pop.example.com\"\n        security \"ssl\"\n        user \"a@example.com\"\n        password file=\"alpha.secret\"\n    }\n}\n",
+        "account \"Alpha\" {\n    protocol \"pop\"\n    incoming {\n        server \"pop.example.com\"\n        security \"ssl\"\n        user \"a@example.com\"\n        password file=\"alpha.secret\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n",
     ),
     (
         "sub/c.kdl",
-        "// Two accounts in one file.\naccount \"Mike\" {\n    protocol \"imap\"\n    incoming { server \"m.example.com\"; user \"m\"; password env=\"MIKE_PW\"; }\n}\naccount \"Echo\" {\n    protocol \"imap\"\n    incoming { server \"e.example.com\"; user \"e\"; password env=\"ECHO_PW\"; }\n    conversation-id \"body\"\n}\n",
+        "// Two accounts in one file.\naccount \"Mike\" {\n    protocol \"imap\"\n    incoming { server \"m.example.com\"; user \"m\"; password env=\"MIKE_PW\"; }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\naccount \"Echo\" {\n    protocol \"imap\"\n    incoming { server \"e.example.com\"; user \"e\"; password env=\"ECHO_PW\"; }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n    conversation-id \"body\"\n}\n",
     ),
     ("system.kdl", "system {\n    conversation-prefix \"TKT\"\n}\n"),
 ];
@@ -277,7 +278,7 @@ fn output_is_byte_identical_whatever_the_order_and_place() {
         .collect();
     assert_eq!(names, ["Alpha", "Echo", "Mike", "Zulu"]);
     assert_eq!(account(&store, "Echo")["source"]["file"], "sub/c.kdl");
-    assert_eq!(account(&store, "Echo")["source"]["line"], 6);
+    assert_eq!(account(&store, "Echo")["source"]["line"], 10);
     let text = String::from_utf8_lossy(&reference);
     assert!(!text.contains(one.path().to_str().unwrap()));
     assert!(!text.contains('\\'));
@@ -342,9 +343,14 @@ account "Users-Own-Login" {
     incoming {
         server "imap.example.com"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "tls"
+    }
     from {
         allow-user-address #true
     }
+    trusted-agent "any"
 }
 account "Pop-Ssl" {
     protocol "pop"
@@ -360,6 +366,7 @@ account "Pop-Ssl" {
         auth "log-on"
         user "p@example.com"
         password env="SMTP_PW"
+        lock credentials=#false
     }
     conversation-id "body"
     from {
@@ -375,6 +382,10 @@ account "Imap-Ssl-Credential" {
         security "ssl"
         user "s@example.com"
         credential "g"
+    }
+    outgoing {
+        server "smtp.gmail.com"
+        security "tls"
     }
     conversation-id "subject"
     from {
@@ -421,8 +432,11 @@ system {
     assert_eq!(bare["from"]["allow_arbitrary"], false);
     assert_eq!(bare["from"]["addresses"], serde_json::json!([]));
     assert_eq!(bare["trusted_agent"], Json::Null);
-    assert_eq!(bare["lock"]["server"], true);
-    assert_eq!(bare["lock"]["credentials"], false);
+    // "By default, server settings are locked and credentials are unlocked", per section.
+    for section in ["incoming", "outgoing"] {
+        assert_eq!(bare[section]["lock"]["server"], true);
+        assert_eq!(bare[section]["lock"]["credentials"], false);
+    }
 
     let own = account(&store, "Users-Own-Login");
     assert_eq!(own["incoming"]["authentication"], "none");
@@ -430,7 +444,12 @@ system {
     assert_eq!(own["incoming"]["password"], Json::Null);
     assert_eq!(own["incoming"]["credential"], Json::Null);
     assert_eq!(own["from"]["allow_user_address"], true);
-    assert_eq!(own["outgoing"], Json::Null);
+    assert_eq!(own["outgoing"]["server"], "smtp.example.com");
+    assert_eq!(
+        own["trusted_agent"],
+        serde_json::json!({"use": "any"}),
+        "any Trusted Agent"
+    );
 
     let pop = account(&store, "Pop-Ssl");
     assert_eq!(pop["incoming"]["port"], 995);
@@ -457,22 +476,35 @@ system {
         serde_json::json!([{"address": "p@example.com", "default": false}])
     );
     assert_eq!(
-        pop["lock"]["server"], true,
+        pop["incoming"]["lock"]["server"], true,
         "server padlock defaults to locked"
     );
-    assert_eq!(pop["lock"]["credentials"], true);
+    assert_eq!(
+        pop["incoming"]["lock"]["credentials"], true,
+        "the account's `lock` applies to the incoming section"
+    );
+    assert_eq!(
+        pop["outgoing"]["lock"]["credentials"], false,
+        "the outgoing section's own `lock` wins"
+    );
+    assert_eq!(pop["outgoing"]["lock"]["server"], true);
 
     let cred = account(&store, "Imap-Ssl-Credential");
     assert_eq!(cred["available_to_users"], true);
     assert_eq!(cred["incoming"]["port"], 993);
     assert_eq!(cred["incoming"]["authentication"], "credential");
     assert_eq!(cred["incoming"]["credential"], "g");
-    assert_eq!(cred["outgoing"], Json::Null);
+    assert_eq!(cred["outgoing"]["server"], "smtp.gmail.com");
     assert_eq!(cred["conversation_id"]["placement"], "subject");
     assert_eq!(cred["conversation_id"]["prefix"], "HELP");
-    assert_eq!(cred["trusted_agent"], "Agents");
-    assert_eq!(cred["lock"]["server"], false);
-    assert_eq!(cred["lock"]["credentials"], false);
+    assert_eq!(
+        cred["trusted_agent"],
+        serde_json::json!({"use": "group", "group": "Agents"})
+    );
+    for section in ["incoming", "outgoing"] {
+        assert_eq!(cred[section]["lock"]["server"], false);
+        assert_eq!(cred[section]["lock"]["credentials"], false);
+    }
 
     let g = &store["credentials"][0];
     assert_eq!(g["type"], "google");
@@ -486,6 +518,10 @@ const LITERAL: &str = r#"account "Literal" {
         server "imap.example.com"
         user "l@example.com"
         password "Sup3r-Secret-Literal"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "tls"
     }
 }
 "#;

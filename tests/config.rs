@@ -292,10 +292,11 @@ fn the_documented_configuration_and_suppressions_work() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/configuration.md"),
     )
     .unwrap();
+    // Each ```kdl block, without its info string (the first is fenced ```kdl mailcfg.kdl).
     let blocks: Vec<&str> = doc
-        .split("```kdl\n")
+        .split("```kdl")
         .skip(1)
-        .map(|b| b.split("```").next().unwrap())
+        .map(|b| b.split_once('\n').unwrap().1.split("```").next().unwrap())
         .collect();
     assert_eq!(blocks.len(), 3);
     assert!(blocks[0].starts_with("// mailcfg.kdl"));

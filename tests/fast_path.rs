@@ -105,7 +105,7 @@ fn both_ways_agree_on_every_example_and_fixture() {
 
 #[test]
 fn the_fast_path_refuses_each_kind_of_schema_error() {
-    let valid = "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        port 993\n    }\n}\n";
+    let valid = "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        port 993\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n";
     let read = reader::read(FileId(0), valid);
     assert!(fast_way(&read.document.nodes[0]).is_some());
     for (what, bad) in [
@@ -198,6 +198,8 @@ fn leaf_name() -> impl Strategy<Value = &'static str> {
         Just("client-id"),
         Just("client-secret"),
         Just("conversation-prefix"),
+        Just("trusted-agent"),
+        Just("lock"),
         Just("sever"),
     ]
 }
@@ -308,12 +310,31 @@ fn near_valid_account() -> impl Strategy<Value = String> {
             "lock \"x\"",
             "conversation-id \"body\"",
             "available-to-users #true",
+            "trusted-agent \"any\"",
+            "trusted-agent group=\"Agents\"",
+            "trusted-agent \"all\"",
+            "trusted-agent group=\"Agents\" extra=1",
+            "trusted-agent",
+        ])),
+        // The outgoing server is required (issue 14, point 3); each section may have a padlock.
+        prop::option::of(prop::sample::select(vec![
+            "outgoing {\n        server \"smtp.example.com\"\n    }",
+            "outgoing {\n        server \"smtp.example.com\"\n        auth \"log-on\"\n        user \"u\"\n        lock credentials=#false\n    }",
+            "outgoing {\n        server \"smtp.example.com\"\n        lock server=#false zed=#true\n    }",
+            "outgoing {\n        server \"smtp.example.com\"\n        lock\n    }",
+        ])),
+        prop::option::of(prop::sample::select(vec![
+            "lock credentials=#true",
+            "lock server=#false credentials=#false",
+            "lock 1",
         ])),
     )
-        .prop_map(|(proto, sec, port, secret, extra)| {
+        .prop_map(|(proto, sec, port, secret, extra, outgoing, incoming_lock)| {
             format!(
-                "account \"N\" {{\n    protocol \"{proto}\"\n    incoming {{\n        server \"mail.example.com\"\n        security \"{sec}\"\n        port {port}\n        user \"u\"\n        {}\n    }}\n    {}\n}}\n",
+                "account \"N\" {{\n    protocol \"{proto}\"\n    incoming {{\n        server \"mail.example.com\"\n        security \"{sec}\"\n        port {port}\n        user \"u\"\n        {}\n        {}\n    }}\n    {}\n    {}\n}}\n",
                 secret.unwrap_or(""),
+                incoming_lock.unwrap_or(""),
+                outgoing.unwrap_or(""),
                 extra.unwrap_or("")
             )
         })

@@ -130,8 +130,8 @@ fn formatting_twice_changes_nothing_on_every_example() {
 #[test]
 fn check_lists_unformatted_files_and_writes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let ugly = "account \"A\" {protocol \"imap\"; incoming {server \"a.example.com\"}}\n";
-    let pretty = "account \"B\" {\n    protocol \"imap\"\n    incoming {\n        server \"b.example.com\"\n    }\n}\n";
+    let ugly = "account \"A\" {protocol \"imap\"; incoming {server \"a.example.com\"}; outgoing {server \"smtp.example.com\"; security \"tls\"}}\n";
+    let pretty = "account \"B\" {\n    protocol \"imap\"\n    incoming {\n        server \"b.example.com\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n";
     std::fs::write(dir.path().join("ugly.kdl"), ugly).unwrap();
     std::fs::write(dir.path().join("pretty.kdl"), pretty).unwrap();
     let d = dir.path().to_str().unwrap();
@@ -214,19 +214,19 @@ fn files_that_do_not_parse_are_reported_and_left_alone() {
 
 #[test]
 fn comments_and_value_spellings_are_kept() {
-    let text = "// top\n\n\naccount \"A\" { // why this account\n  /* planned */ protocol \"imap\"\n  incoming {\n    server #\"imap.example.com\"# // raw string\n    port 0x3e1 /* hex */\n    /- mailbox \"Old\"\n    user \"a@example.com\" /-\"b@example.com\"\n  }\n  // end of account\n}\n";
-    let want = "// top\n\naccount \"A\" { // why this account\n    /* planned */ protocol \"imap\"\n    incoming {\n        server #\"imap.example.com\"# // raw string\n        port 0x3e1 /* hex */\n        /- mailbox \"Old\"\n        user \"a@example.com\" /-\"b@example.com\"\n    }\n    // end of account\n}\n";
+    let text = "// top\n\n\naccount \"A\" { // why this account\n  /* planned */ protocol \"imap\"\n  incoming {\n    server #\"imap.example.com\"# // raw string\n    port 0x3e1 /* hex */\n    /- mailbox \"Old\"\n    user \"a@example.com\" /-\"b@example.com\"\n  }\n  outgoing {\n    server \"smtp.example.com\"\n    security \"tls\"\n  }\n  // end of account\n}\n";
+    let want = "// top\n\naccount \"A\" { // why this account\n    /* planned */ protocol \"imap\"\n    incoming {\n        server #\"imap.example.com\"# // raw string\n        port 0x3e1 /* hex */\n        /- mailbox \"Old\"\n        user \"a@example.com\" /-\"b@example.com\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n    // end of account\n}\n";
     assert_eq!(fmt_stdin(text), want);
     assert_eq!(fmt_stdin(want), want);
 }
 
 #[test]
 fn kdl_v1_files_become_kdl_v2() {
-    let v1 = "account \"A\" {\n  protocol \"imap\"\n  available-to-users true\n  incoming {\n    server r\"imap.example.com\"\n  }\n}\n";
+    let v1 = "account \"A\" {\n  protocol \"imap\"\n  available-to-users true\n  incoming {\n    server r\"imap.example.com\"\n  }\n  outgoing {\n    server \"smtp.example.com\"\n    security \"tls\"\n  }\n}\n";
     let out = fmt_stdin(v1);
     assert_eq!(
         out,
-        "account \"A\" {\n    protocol \"imap\"\n    available-to-users #true\n    incoming {\n        server #\"imap.example.com\"#\n    }\n}\n"
+        "account \"A\" {\n    protocol \"imap\"\n    available-to-users #true\n    incoming {\n        server #\"imap.example.com\"#\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n"
     );
     assert_eq!(fmt_stdin(&out), out);
     let dir = tempfile::tempdir().expect("tempdir");

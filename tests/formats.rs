@@ -107,6 +107,10 @@ const CLEAN: &str = r#"account "Clean" {
         user "clean@example.com"
         password env="CLEAN_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "tls"
+    }
 }
 "#;
 
@@ -518,7 +522,7 @@ fn github_commands_escape_properties_and_data() {
     write(
         dir.path(),
         "odd,name:50%.kdl",
-        "account \"Odd\" {\n    protocol \"pop\"\n    conversation-id \"subject\"\n    incoming {\n        server \"pop.example.com\"\n        security \"tls\"\n    }\n}\n",
+        "account \"Odd\" {\n    protocol \"pop\"\n    conversation-id \"subject\"\n    incoming {\n        server \"pop.example.com\"\n        security \"tls\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n",
     );
     let out = run_in(dir.path(), &["check", "--format", "github"], None);
     assert_eq!(out.code, 1);
@@ -677,7 +681,7 @@ fn exit_codes() {
     write(
         d,
         "bad/pop.kdl",
-        "account \"P\" {\n    protocol \"pop\"\n    conversation-id \"subject\"\n    incoming {\n        server \"pop.example.com\"\n        security \"tls\"\n    }\n}\n",
+        "account \"P\" {\n    protocol \"pop\"\n    conversation-id \"subject\"\n    incoming {\n        server \"pop.example.com\"\n        security \"tls\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n",
     );
     write(d, "none/readme.txt", "not KDL\n");
     let code = |args: &[&str]| run_in(d, args, None).code;
@@ -885,7 +889,7 @@ fn stdin_alone_and_placed_in_its_project() {
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert_eq!(diags(&json_report(&out.stdout)).len(), 0);
     // A stdin document placed in a subdirectory, named from another working directory.
-    let broken = "account \"Y\" {\n    protocol \"imap\"\n    conversation-id \"subject\"\n    incoming {\n        server \"s\"\n        credential \"google-support\"\n        sever \"x\"\n    }\n}\n";
+    let broken = "account \"Y\" {\n    protocol \"imap\"\n    conversation-id \"subject\"\n    incoming {\n        server \"s\"\n        credential \"google-support\"\n        sever \"x\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n";
     let out = run_in(
         &d.join("shared"),
         &[
@@ -1156,7 +1160,7 @@ fn fixes_render_in_json_and_sarif() {
     use mailcfg::render::{render, Format, Report};
     use mailcfg::source::{SourceFile, Sources};
 
-    let text = "account \"A\" {\n    protocol \"pop\"\n    conversation-id \"subject\"\n    incoming { server \"s\"; security \"tls\"; }\n}\n";
+    let text = "account \"A\" {\n    protocol \"pop\"\n    conversation-id \"subject\"\n    incoming { server \"s\"; security \"tls\"; }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n";
     let mut sources = Sources::default();
     let id = sources.add(SourceFile::new("accounts/a.kdl", text.to_string()));
     let at = text.find("\"tls\"").unwrap();

@@ -197,7 +197,7 @@ fn workspace() -> (tempfile::TempDir, PathBuf) {
 }
 
 /// A POP account whose only finding is `security-imap-only` on line 5 (`"tls"`).
-const POP_TLS: &str = "account \"Helpdesk\" {\n    protocol \"pop\"\n    incoming {\n        server \"pop.example.com\"\n        security \"tls\"\n        user \"helpdesk@example.com\"\n        password env=\"HELPDESK_PASSWORD\"\n    }\n    conversation-id \"subject\"\n}\nsystem {\n    conversation-prefix \"HD\"\n}\n";
+const POP_TLS: &str = "account \"Helpdesk\" {\n    protocol \"pop\"\n    incoming {\n        server \"pop.example.com\"\n        security \"tls\"\n        user \"helpdesk@example.com\"\n        password env=\"HELPDESK_PASSWORD\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"ssl\"\n        auth \"same-as-incoming\"\n    }\n    conversation-id \"subject\"\n}\nsystem {\n    conversation-prefix \"HD\"\n}\n";
 
 /// Applies LSP text edits (UTF-16 positions) to `text`.
 fn apply(text: &str, edits: &[Value]) -> String {
@@ -297,7 +297,7 @@ fn positions_are_utf16_with_non_ascii_and_emoji() {
     let (_dir, root) = workspace();
     let path = root.join("emoji.kdl");
     // 😀 is 2 UTF-16 units and 4 bytes, é is 1 unit and 2 bytes.
-    let text = "account \"Café 😀\" {\n    protocol \"pop\"\n    incoming {\n        server \"pop.example.com\" /* ☕😀 */; security \"tls\"\n        user \"café@example.com\"; password env=\"CAFE\"\n    }\n    conversation-id \"body\"\n}\nsystem { conversation-prefix \"CAFE\"; }\n";
+    let text = "account \"Café 😀\" {\n    protocol \"pop\"\n    incoming {\n        server \"pop.example.com\" /* ☕😀 */; security \"tls\"\n        user \"café@example.com\"; password env=\"CAFE\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n    conversation-id \"body\"\n}\nsystem { conversation-prefix \"CAFE\"; }\n";
     std::fs::write(&path, text).unwrap();
     let uri = file_uri(&path);
     let mut c = Client::start(&root, &[]);
@@ -348,7 +348,7 @@ fn cross_file_rules_see_unsaved_buffers_and_other_open_files_update() {
     let (_dir, root) = workspace();
     let acc = root.join("support.kdl");
     let cred = root.join("credentials.kdl");
-    let acc_text = "account \"Support\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.gmail.com\"\n        security \"ssl\"\n        user \"support@example.com\"\n        credential \"google-support\"\n    }\n    conversation-id \"subject\"\n}\n";
+    let acc_text = "account \"Support\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.gmail.com\"\n        security \"ssl\"\n        user \"support@example.com\"\n        credential \"google-support\"\n    }\n    outgoing {\n        server \"smtp.gmail.com\"\n        security \"tls\"\n    }\n    conversation-id \"subject\"\n}\n";
     let cred_text = "credential \"google-support\" {\n    type \"google\"\n    service-account \"mail@project.iam.gserviceaccount.com\"\n    private-key file=\"secrets/key.json\"\n}\nsystem {\n    conversation-prefix \"SUP\"\n}\n";
     std::fs::write(&acc, acc_text).unwrap();
     std::fs::write(&cred, cred_text).unwrap();
@@ -415,7 +415,12 @@ fn hover_shows_schema_docs_and_rule_explanations() {
     let server = hover(&mut c, 3, 10);
     assert!(server.contains("account › incoming › server"), "{server}");
     assert!(
-        server.contains("Host name or IP address of the POP3/IMAP server"),
+        server.contains("Host name or IP address of the POP or IMAP server"),
+        "{server}"
+    );
+    // Issue 14, "Speak the GUI's words": the hover names the CSM control next to the node.
+    assert!(
+        server.contains("\"Incoming Server page › Incoming Mail Server\" in CSM"),
         "{server}"
     );
     // On the diagnostic: the rule's documentation.
@@ -487,7 +492,7 @@ fn completion_offers_nodes_properties_and_values_valid_here() {
     // Node names inside `incoming`: those not given yet.
     assert_eq!(
         labels(&complete(4, 8)),
-        vec!["mailbox", "port", "server", "user"]
+        vec!["lock", "mailbox", "port", "server", "user"]
     );
     // Inside `account`: its children, less protocol/incoming/outgoing.
     let nodes = labels(&complete(11, 4));
@@ -759,7 +764,7 @@ vim.cmd("qa!")
 fn files_changed_outside_the_editor_are_picked_up() {
     let (_dir, root) = workspace();
     let acc = root.join("support.kdl");
-    let text = "account \"Support\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.gmail.com\"\n        security \"ssl\"\n        user \"s@example.com\"\n        credential \"google-support\"\n    }\n    conversation-id \"subject\"\n}\nsystem {\n    conversation-prefix \"SUP\"\n}\n";
+    let text = "account \"Support\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.gmail.com\"\n        security \"ssl\"\n        user \"s@example.com\"\n        credential \"google-support\"\n    }\n    outgoing {\n        server \"smtp.gmail.com\"\n        security \"tls\"\n    }\n    conversation-id \"subject\"\n}\nsystem {\n    conversation-prefix \"SUP\"\n}\n";
     std::fs::write(&acc, text).unwrap();
     let uri = file_uri(&acc);
     let caps = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});

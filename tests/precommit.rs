@@ -102,6 +102,10 @@ const SUPPORT: &str = r#"account "Support" {
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "tls"
+    }
 }
 "#;
 
@@ -178,7 +182,7 @@ fn pre_commit_hook_blocks_a_broken_account_and_passes_the_fix() {
     // hook reads because the whole project is loaded.
     std::fs::write(
         repo.join("accounts/support-pop.kdl"),
-        "account \"SUPPORT\" {\n    protocol \"pop\"\n    conversation-id \"subject\"\n    incoming {\n        server \"pop.example.com\"\n        security \"tls\"\n    }\n}\n",
+        "account \"SUPPORT\" {\n    protocol \"pop\"\n    conversation-id \"subject\"\n    incoming {\n        server \"pop.example.com\"\n        security \"tls\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n",
     )
     .unwrap();
     git_ok(&repo, &["add", "accounts/support-pop.kdl"]);
@@ -199,7 +203,7 @@ fn pre_commit_hook_blocks_a_broken_account_and_passes_the_fix() {
 
     std::fs::write(
         repo.join("accounts/support-pop.kdl"),
-        "account \"Support-POP\" {\n    protocol \"pop\"\n    conversation-id \"subject\"\n    incoming {\n        server \"pop.example.com\"\n        security \"ssl\"\n        user \"support@example.com\"\n        password env=\"SUPPORT_POP_PASSWORD\"\n    }\n}\n",
+        "account \"Support-POP\" {\n    protocol \"pop\"\n    conversation-id \"subject\"\n    incoming {\n        server \"pop.example.com\"\n        security \"ssl\"\n        user \"support@example.com\"\n        password env=\"SUPPORT_POP_PASSWORD\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n",
     )
     .unwrap();
     git_ok(&repo, &["add", "accounts/support-pop.kdl"]);

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 /// Exactly one finding under the full rule catalogue: offered to users who type their own login,
 /// so no credential or monitor rule applies.
-const GOOD: &str = "account \"A\" {\n    protocol \"pop\"; available-to-users #true; from { allow-user-address #true; }\n    incoming {\n        server \"x\"\n        security \"tls\"\n    }\n}\n";
+const GOOD: &str = "account \"A\" {\n    protocol \"pop\"; available-to-users #true; from { allow-user-address #true; }\n    incoming {\n        server \"x\"\n        security \"tls\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n";
 
 /// The output, shortened for assertion messages (some inputs echo huge lines).
 fn short(out: &str) -> String {
@@ -100,7 +100,7 @@ fn nul_bytes() {
     let (code, out) = run("nul-inside.kdl", &text);
     assert_eq!(code, Some(1), "{}", short(&out));
     assert!(count(&out, "syntax-error") >= 1, "{}", short(&out));
-    assert!(out.contains("nul-inside.kdl:10:10]"), "{}", short(&out));
+    assert!(out.contains("nul-inside.kdl:14:10]"), "{}", short(&out));
     assert!(out.contains("U+0000"), "{}", short(&out));
 }
 

@@ -74,6 +74,10 @@ account "A" {
         user "a@example.com"
         password env="A_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "tls"
+    }
     conversation-id "subject"
 }
 account "B" {
@@ -85,6 +89,10 @@ account "B" {
         user "b@example.com"
         password env="B_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "tls"
+    }
     conversation-id "subject"
 }
 "#;
@@ -92,8 +100,8 @@ account "B" {
 #[test]
 fn a_comment_before_a_node_covers_the_node_and_its_children_only() {
     let (f, r, code) = check(TWO_ACCOUNTS);
-    // Account A's port (line 7) is suppressed, account B's (line 18) is not.
-    assert_eq!(f, vec![("redundant-port".to_string(), 18)], "{r}");
+    // Account A's port (line 7) is suppressed, account B's (line 22) is not.
+    assert_eq!(f, vec![("redundant-port".to_string(), 22)], "{r}");
     assert_eq!(code, Some(0));
 }
 
@@ -106,6 +114,10 @@ fn a_comment_before_a_child_node_does_not_cover_its_siblings() {
         // mailcfg-ignore: auto-security reason="the lab server has no TLS"
         user "a@example.com"
         password env="A_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "tls"
     }
     conversation-id "subject"
 }
@@ -189,7 +201,7 @@ fn suppressions_that_suppress_nothing_are_reported() {
         f,
         vec![
             ("unused-suppression".to_string(), 1),
-            ("redundant-port".to_string(), 17)
+            ("redundant-port".to_string(), 21)
         ],
         "{r}"
     );
@@ -214,13 +226,13 @@ fn suppressions_that_suppress_nothing_are_reported() {
         1,
     );
     let (f, r, _) = check(&late);
-    assert!(f.contains(&("unused-suppression".to_string(), 23)), "{r}");
+    assert!(f.contains(&("unused-suppression".to_string(), 31)), "{r}");
     assert!(r.contains("not at the top of the file"), "{r}");
 
     // A comment with no node after it.
     let dangling = format!("{TWO_ACCOUNTS}// mailcfg-ignore: auto-security reason=\"x\"\n");
     let (f, r, _) = check(&dangling);
-    assert!(f.contains(&("unused-suppression".to_string(), 24)), "{r}");
+    assert!(f.contains(&("unused-suppression".to_string(), 32)), "{r}");
     assert!(r.contains("is not followed by a node"), "{r}");
 }
 
@@ -231,6 +243,10 @@ account "A" {
     protocol "imap"
     incoming {
         sever "imap.example.com"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "tls"
     }
 }
 "#;

@@ -1,6 +1,6 @@
 //! `mailcfg probe`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -9,7 +9,8 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use mailcfg::diagnostics::config;
 use mailcfg::diagnostics::Level;
 use mailcfg::pipeline::check_with;
-use mailcfg::probe::{self, Options};
+use mailcfg::probe::resolve::Resolver;
+use mailcfg::probe::{self, results, Options};
 use mailcfg::render::{self, Format, Report};
 use mailcfg::source::{self, redact};
 use mailcfg::Input;
@@ -22,7 +23,8 @@ Exit codes:
   1  a stage failed, or an account was refused (fails `check`, lacks data)
   2  usage or I/O problem: missing path, no .kdl files, unknown --account, bad --ca-file
   3  internal error (a bug in mailcfg: please report it)
-  4  the probe could not run: no server name could be resolved (DNS unavailable?)";
+  4  the probe could not run: no resolver answered any lookup (DNS unreachable); a name that
+     does not exist is exit 1";
 
 #[derive(clap::Args)]
 pub struct ProbeArgs {
@@ -32,8 +34,9 @@ pub struct ProbeArgs {
     /// Probe only this account (repeatable; case-insensitive).
     #[arg(long = "account", value_name = "NAME")]
     accounts: Vec<String>,
-    /// Connect timeout and read timeout of every stage, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    /// Connect timeout and read timeout of every stage, in seconds (more than 0, at most 3600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_timeout,
+          allow_negative_numbers = true)]
     timeout: f64,
     /// Extra trusted CA certificates (PEM), e.g. a private CA; added to the public roots.
     #[arg(long, value_name = "PATH")]
@@ -41,13 +44,20 @@ pub struct ProbeArgs {
     /// Warn when a server certificate expires within this many days.
     #[arg(long, value_name = "DAYS", default_value_t = 21)]
     cert_warn_days: i64,
-    /// How many accounts are probed at the same time.
-    #[arg(long, value_name = "N", default_value_t = 8)]
-    jobs: usize,
+    /// How many accounts are probed at the same time (at least 1).
+    #[arg(long, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: u16,
     /// Really send a test message to ADDRESS through each account's outgoing server (like
     /// CSM's Test Account); without it nothing is sent.
-    #[arg(long, value_name = "ADDRESS")]
+    #[arg(long, value_name = "ADDRESS", value_parser = parse_address)]
     send_test_to: Option<String>,
+    /// Resolve server names with this DNS server (IP or IP:PORT, over UDP) instead of the
+    /// system resolver (which also reads /etc/hosts). `localhost` and IP addresses are never
+    /// looked up.
+    #[arg(long, value_name = "IP[:PORT]", env = "MAILCFG_DNS_SERVER",
+          value_parser = Resolver::parse_server)]
+    dns_server: Option<Resolver>,
     /// Probe accounts even when `mailcfg check` reports errors for them.
     #[arg(long)]
     allow_check_errors: bool,
@@ -55,11 +65,17 @@ pub struct ProbeArgs {
     /// mailcfg.kdl found walking up from the first path.
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
-    /// Output format on stdout: human (the per-stage table, then the findings), or one of
-    /// check's machine formats for the findings: concise, json, sarif, github, gitlab.
+    /// Output format on stdout: human (the per-stage table, then the findings); results-json
+    /// (every stage, its details and the findings as one document, schema/probe-results.schema.json);
+    /// openmetrics (for Prometheus's node_exporter textfile collector); html (a report page);
+    /// or one of check's machine formats for the findings: concise, json, sarif, github, gitlab.
     #[arg(long, value_name = "FORMAT", default_value = "human",
-          value_parser = PossibleValuesParser::new(Format::NAMES).map(|s| s.parse::<Format>().expect("listed format")))]
-    format: Format,
+          value_parser = PossibleValuesParser::new(ProbeFormat::NAMES).map(|s| s.parse::<ProbeFormat>().expect("listed format")))]
+    format: ProbeFormat,
+    /// Also write the results in FORMAT to PATH (repeatable), e.g.
+    /// `--output results-json=probe.json`.
+    #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = parse_output)]
+    outputs: Vec<(ProbeFormat, PathBuf)>,
     /// When to use colours in the human format: auto (a terminal without NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -68,12 +84,97 @@ pub struct ProbeArgs {
     deny_warnings: bool,
 }
 
-pub fn run(args: ProbeArgs) -> u8 {
-    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
-        eprintln!("mailcfg: --timeout must be between 0 and 3600 seconds");
-        return 2;
+/// What `probe` can print: check's formats for the findings, or the results of every stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeFormat {
+    Findings(Format),
+    ResultsJson,
+    OpenMetrics,
+    Html,
+}
+
+impl ProbeFormat {
+    const NAMES: &'static [&'static str] = &[
+        "human",
+        "results-json",
+        "openmetrics",
+        "html",
+        "concise",
+        "json",
+        "sarif",
+        "github",
+        "gitlab",
+    ];
+    fn name(self) -> &'static str {
+        match self {
+            ProbeFormat::Findings(f) => f.name(),
+            ProbeFormat::ResultsJson => "results-json",
+            ProbeFormat::OpenMetrics => "openmetrics",
+            ProbeFormat::Html => "html",
+        }
     }
-    let color = args.format == Format::Human && use_color(args.color);
+}
+
+impl std::str::FromStr for ProbeFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "results-json" => Ok(ProbeFormat::ResultsJson),
+            "openmetrics" => Ok(ProbeFormat::OpenMetrics),
+            "html" => Ok(ProbeFormat::Html),
+            _ => s.parse::<Format>().map(ProbeFormat::Findings).map_err(|_| {
+                format!(
+                    "unknown format {s:?}; expected one of: {}",
+                    ProbeFormat::NAMES.join(", ")
+                )
+            }),
+        }
+    }
+}
+
+fn parse_output(s: &str) -> Result<(ProbeFormat, PathBuf), String> {
+    let (format, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=PATH, e.g. results-json=probe.json; got {s:?}"))?;
+    if path.is_empty() {
+        return Err(format!("no path after {format:?}="));
+    }
+    Ok((format.parse()?, PathBuf::from(path)))
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    let t: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !t.is_finite() || t <= 0.0 {
+        return Err(format!(
+            "{s} s would give every stage no time at all: give more than 0 seconds (e.g. 0.5)"
+        ));
+    }
+    if t > 3600.0 {
+        return Err(format!(
+            "{s} s is more than the longest allowed, 3600 seconds"
+        ));
+    }
+    Ok(t)
+}
+
+/// A bare `local@domain` address (RFC 5321 §4.1.2 Mailbox), as the SMTP `RCPT TO` needs it.
+fn parse_address(s: &str) -> Result<String, String> {
+    s.parse::<lettre::Address>()
+        .map(|_| s.to_string())
+        .map_err(|e| {
+            format!("{s:?} is not an e-mail address ({e}); give one like someone@example.com")
+        })
+}
+
+pub fn run(args: ProbeArgs) -> u8 {
+    let started_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let human = args.format == ProbeFormat::Findings(Format::Human);
+    let color = human && use_color(args.color);
     let config = match load_config(&args.paths, args.config.as_deref(), color) {
         Ok(c) => c,
         Err(code) => return code,
@@ -101,11 +202,35 @@ pub fn run(args: ProbeArgs) -> u8 {
         timeout: Duration::from_secs_f64(args.timeout),
         ca_file: args.ca_file.clone(),
         cert_warn_days: args.cert_warn_days,
-        jobs: args.jobs.max(1),
+        jobs: usize::from(args.jobs),
         send_test_to: args.send_test_to.clone(),
         allow_check_errors: args.allow_check_errors,
+        resolver: args.dns_server.unwrap_or_default(),
     };
-    let report = match probe::probe(&checked, &opts, &selected) {
+    // The human format shows each account as it finishes; machine formats print once, at the end.
+    let live = human.then(|| {
+        probe::live::Live::new(
+            &checked.sources,
+            selected.len(),
+            std::io::stdout().is_terminal(),
+        )
+    });
+    let result = std::thread::scope(|s| {
+        let ticker = live.as_ref().map(|l| s.spawn(move || l.tick()));
+        let progress: &dyn probe::Progress = match &live {
+            Some(l) => l,
+            None => &probe::Silent,
+        };
+        let r = probe::probe(&checked, &opts, &selected, progress);
+        if let Some(l) = &live {
+            l.stop();
+        }
+        if let Some(t) = ticker {
+            let _ = t.join();
+        }
+        r
+    });
+    let report = match result {
         Ok(r) => r,
         Err(e) => {
             eprintln!("mailcfg: {e}");
@@ -145,23 +270,58 @@ pub fn run(args: ProbeArgs) -> u8 {
         files: files.len(),
         exit_code: code,
     };
-    let out = if args.format == Format::Human {
-        let mut out = probe::table::render(&report, &checked.sources);
-        out.push_str(&render::render(Format::Human, &rendered, color));
-        out.push_str(&format!(
-            "probed {} account{} in {:.1} s\n",
-            report.accounts.len(),
-            if report.accounts.len() == 1 { "" } else { "s" },
-            report.elapsed.as_secs_f64()
-        ));
-        out
-    } else {
-        render::render(args.format, &rendered, false)
+    let results = std::cell::OnceCell::new();
+    let document =
+        || results.get_or_init(|| results::document(&report, &checked, &diags, started_at, code));
+    let render_as = |format: ProbeFormat, color: bool| -> String {
+        let out = match format {
+            ProbeFormat::Findings(Format::Human) => {
+                let mut out = probe::table::render(&report, &checked.sources);
+                out.push_str(&render::render(Format::Human, &rendered, color));
+                out.push_str(&probe::table::summary_line(&report));
+                out
+            }
+            ProbeFormat::Findings(f) => render::render(f, &rendered, false),
+            ProbeFormat::ResultsJson => results::render(document()),
+            ProbeFormat::OpenMetrics => probe::metrics::render(document()),
+            ProbeFormat::Html => probe::html::render(document()),
+        };
+        // Resolved passwords and tokens, which no renderer knows about.
+        redact::scrub(&out, &report.secrets)
     };
-    // Resolved passwords and tokens, which no renderer knows about.
-    let out = redact::scrub(&out, &report.secrets);
+    let mut code = code;
+    let out = if human {
+        // The blocks are on the screen already: the findings, then every account in input order.
+        let mut out = render::render(Format::Human, &rendered, color);
+        out.push_str(&probe::table::summary(&report, &checked.sources));
+        out.push_str(&probe::table::summary_line(&report));
+        redact::scrub(&out, &report.secrets)
+    } else {
+        render_as(args.format, color)
+    };
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(out.as_bytes());
-    let _ = stdout.flush();
+    if let Err(e) = stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!(
+                "mailcfg: cannot write to stdout: {}",
+                source::io_message(&e)
+            );
+            code = 2;
+        }
+    }
+    for (format, path) in &args.outputs {
+        if let Err(e) = std::fs::write(path, render_as(*format, false)) {
+            eprintln!(
+                "mailcfg: cannot write {} results to {}: {}",
+                format.name(),
+                path.display(),
+                source::io_message(&e)
+            );
+            code = 2;
+        }
+    }
     code
 }

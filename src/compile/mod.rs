@@ -11,7 +11,9 @@ pub mod write;
 use std::path::{Component, Path, PathBuf};
 
 use crate::diagnostics::{Diagnostic, Label, Level};
-use crate::model::{self, Account, ConversationId, Credential, Located, Secret};
+use crate::model::{
+    self, Account, AuthMode, ConversationId, Credential, Located, Padlocks, Secret, TrustedAgent,
+};
 use crate::pipeline::Checked;
 use crate::rules::Part;
 use crate::source;
@@ -49,7 +51,7 @@ pub fn compile(checked: &Checked, opts: &Options) -> Result<Store, Vec<Diagnosti
         .project
         .accounts
         .iter()
-        .map(|a| cx.account(a, prefix.as_deref()))
+        .filter_map(|a| cx.account(a, prefix.as_deref()))
         .collect();
     let mut credentials: Vec<StoreCredential> = checked
         .project
@@ -109,8 +111,32 @@ impl Cx<'_> {
             .and_then(|s| s.conversation_prefix.clone())
     }
 
-    fn account(&mut self, located: &Located<Account>, prefix: Option<&str>) -> StoreAccount {
+    /// `None` (with a diagnostic) for an account the store cannot hold.
+    fn account(
+        &mut self,
+        located: &Located<Account>,
+        prefix: Option<&str>,
+    ) -> Option<StoreAccount> {
         let a = &located.value;
+        let Some(o) = &a.outgoing else {
+            // Reached only when `outgoing-server-missing` is allowed in mailcfg.kdl: CSM needs
+            // the outgoing server (step 12), and so does every account of the store.
+            self.diagnostics.push(
+                Diagnostic::new(
+                    crate::rules::static_name("outgoing-server-missing")
+                        .expect("a registered rule"),
+                    Level::Error,
+                    self.label(located, "name"),
+                    format!(
+                        "account {:?} has no outgoing server; the store needs one",
+                        a.name
+                    ),
+                )
+                .with_help("add an `outgoing { server \"…\" }` block")
+                .with_path(self.kdl_path(located, "")),
+            );
+            return None;
+        };
         let inc = &a.incoming;
         let incoming = StoreIncoming {
             server: inc.server.clone(),
@@ -132,28 +158,32 @@ impl Cx<'_> {
             ),
             credential: inc.credential.clone(),
             mailbox: inc.effective_mailbox(a.protocol).map(str::to_string),
+            lock: store_lock(a.incoming_lock()),
         };
-        let outgoing = a.outgoing.as_ref().map(|o| StoreOutgoing {
+        // A login given without `auth "log-on"` is ignored by CSM (`outgoing-login-ignored`), so
+        // the deploy job never sees one next to an `auth` that does not use it.
+        let log_on = o.auth() == AuthMode::LogOn;
+        let outgoing = StoreOutgoing {
             server: o.server.clone(),
             security: o.security(),
             port: o.effective_port(),
             auth: o.auth(),
-            user: o.user.clone(),
+            user: o.user.clone().filter(|_| log_on),
             password: self.secret(
                 located,
                 "outgoing/password",
-                o.password.as_ref(),
+                o.password.as_ref().filter(|_| log_on),
                 &format!("account {:?} outgoing password", a.name),
             ),
-            credential: o.credential.clone(),
-        });
+            credential: o.credential.clone().filter(|_| log_on),
+            lock: store_lock(a.outgoing_lock()),
+        };
         let placement = match a.conversation_id {
             Some(ConversationId::Subject) => IdPlacement::Subject,
             Some(ConversationId::Body) => IdPlacement::Body,
             None => IdPlacement::None,
         };
         let from = a.from.clone().unwrap_or_default();
-        let lock = a.lock();
         let mut out = StoreAccount {
             name: a.name.clone(),
             source: self.source_ref(located),
@@ -181,14 +211,15 @@ impl Cx<'_> {
                     })
                     .collect(),
             },
-            trusted_agent: a.trusted_agent.as_ref().map(|t| t.group.clone()),
-            lock: StoreLock {
-                server: lock.server(),
-                credentials: lock.credentials(),
-            },
+            trusted_agent: a.trusted_agent.as_ref().map(|t| match t {
+                TrustedAgent::Any(_) => StoreTrustedAgent::Any,
+                TrustedAgent::Group { group } => StoreTrustedAgent::Group {
+                    group: group.clone(),
+                },
+            }),
         };
         out.digest = digest_of(&out);
-        out
+        Some(out)
     }
 
     fn credential(&mut self, located: &Located<Credential>) -> StoreCredential {
@@ -306,6 +337,13 @@ impl Cx<'_> {
     }
 }
 
+fn store_lock(p: Padlocks) -> StoreLock {
+    StoreLock {
+        server: p.server,
+        credentials: p.credentials,
+    }
+}
+
 /// The deepest directory containing every given path (a file counts by its directory). Source
 /// paths in the store are relative to it, so the store is the same whatever the working
 /// directory, the machine, or whether a tree was named as a directory or as its files.
@@ -380,11 +418,11 @@ mod tests {
     }
 
     const FILES: &[(&str, &str)] = &[
-        ("t/a.kdl", "account \"B\" {\n protocol \"imap\"\n incoming { server \"b.example.com\"; user \"b\"; password env=\"B\"; }\n}\n"),
-        ("t/b.kdl", "account \"A\" {\n protocol \"pop\"\n incoming { server \"a.example.com\"; user \"a\"; password env=\"A\"; }\n}\ncredential \"c\" {\n type \"google\"\n service-account \"s@x\"\n private-key env=\"K\"\n}\n"),
-        ("t/s/c.kdl", "account \"C\" {\n protocol \"imap\"\n incoming { server \"c.example.com\"; credential \"c\"; user \"u\"; }\n conversation-id \"body\"\n}\n"),
+        ("t/a.kdl", "account \"B\" {\n protocol \"imap\"\n incoming { server \"b.example.com\"; user \"b\"; password env=\"B\"; }\n outgoing { server \"smtp.example.com\"; security \"tls\"; }\n}\n"),
+        ("t/b.kdl", "account \"A\" {\n protocol \"pop\"\n incoming { server \"a.example.com\"; user \"a\"; password env=\"A\"; }\n outgoing { server \"smtp.example.com\"; security \"tls\"; }\n}\ncredential \"c\" {\n type \"google\"\n service-account \"s@x\"\n private-key env=\"K\"\n}\n"),
+        ("t/s/c.kdl", "account \"C\" {\n protocol \"imap\"\n incoming { server \"c.example.com\"; credential \"c\"; user \"u\"; }\n outgoing { server \"smtp.example.com\"; security \"tls\"; }\n conversation-id \"body\"\n}\n"),
         ("t/d.kdl", "system { conversation-prefix \"AB\"; }\n"),
-        ("t/e.kdl", "account \"aa\" {\n protocol \"imap\"\n incoming { server \"lower.example.com\"; user \"l\"; password env=\"L\"; }\n}\n"),
+        ("t/e.kdl", "account \"aa\" {\n protocol \"imap\"\n incoming { server \"lower.example.com\"; user \"l\"; password env=\"L\"; }\n outgoing { server \"smtp.example.com\"; security \"tls\"; }\n}\n"),
     ];
 
     fn compile_in(order: &[usize]) -> Vec<u8> {

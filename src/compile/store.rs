@@ -13,7 +13,7 @@ use crate::source::redact::SECRET_NAMES;
 /// The value of `format`.
 pub const FORMAT: &str = "mailcfg-store";
 /// The value of `version` this mailcfg writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Whether a store field holds a [`StoreSecret`]: the diff treats it as opaque and shows the
 /// reference (`env`, `file`), never a value. Store keys are the snake_case spelling of the
@@ -29,8 +29,9 @@ pub fn is_secret_field(key: &str) -> bool {
 pub struct Store {
     /// Always "mailcfg-store".
     pub format: StoreFormat,
-    /// The store format version (1).
-    #[schemars(extend("const" = 1))]
+    /// The store format version (2: padlocks per section, outgoing server required, Trusted
+    /// Agents "any" or a group).
+    #[schemars(extend("const" = 2))]
     pub version: u32,
     /// Every account, fully resolved, sorted by name.
     pub accounts: Vec<StoreAccount>,
@@ -78,14 +79,20 @@ pub struct StoreAccount {
     /// Whether users may send from this account (default false: monitor only).
     pub available_to_users: bool,
     pub incoming: StoreIncoming,
-    /// The outgoing (SMTP) server; null when the account has none.
-    pub outgoing: Option<StoreOutgoing>,
+    /// The outgoing (SMTP) server.
+    pub outgoing: StoreOutgoing,
     pub conversation_id: StoreConversationId,
     pub from: StoreFrom,
-    /// The trusted agent group, or null.
-    pub trusted_agent: Option<String>,
-    /// Padlocks: which settings users may not override.
-    pub lock: StoreLock,
+    /// Which Trusted Agents the account uses, or null (the Trusted Agents page left alone).
+    pub trusted_agent: Option<StoreTrustedAgent>,
+}
+
+/// The Trusted Agents page: any Trusted Agent, or the Trusted Agents of one group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "use", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum StoreTrustedAgent {
+    Any,
+    Group { group: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -106,6 +113,8 @@ pub struct StoreIncoming {
     pub credential: Option<String>,
     /// The IMAP folder (default "INBOX"); null for POP3.
     pub mailbox: Option<String>,
+    /// The Incoming Server page's padlocks, resolved.
+    pub lock: StoreLock,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -127,9 +136,12 @@ pub struct StoreOutgoing {
     pub port: u32,
     /// Effective SMTP authentication (default "none").
     pub auth: AuthMode,
+    /// The "Log on Using" login; always null unless `auth` is "log-on" (CSM ignores it then).
     pub user: Option<String>,
     pub password: Option<StoreSecret>,
     pub credential: Option<String>,
+    /// The Outgoing Server page's padlocks, resolved.
+    pub lock: StoreLock,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -137,8 +149,8 @@ pub struct StoreOutgoing {
 pub struct StoreConversationId {
     /// Where the conversation ID is added, or "none".
     pub placement: IdPlacement,
-    /// The system-wide prefix when IDs are on and one is set; null otherwise (CSM then uses a
-    /// random one).
+    /// The system-wide prefix when IDs are on and one is set; null otherwise (the identifier is
+    /// then left to CSM).
     pub prefix: Option<String>,
 }
 
@@ -170,9 +182,10 @@ pub struct StoreAddress {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StoreLock {
-    /// Users may not change server, security and port.
+    /// Users may not change server, security and port (false: "Allow E-mail Account Override").
     pub server: bool,
-    /// Users may not change user name and password.
+    /// Users may not enter their own user name and password (false: "Users Can Change
+    /// Credentials").
     pub credentials: bool,
 }
 
@@ -313,9 +326,7 @@ impl Store {
         };
         for a in &self.accounts {
             push(&a.incoming.password);
-            if let Some(o) = &a.outgoing {
-                push(&o.password);
-            }
+            push(&a.outgoing.password);
         }
         for c in &self.credentials {
             push(&c.private_key);

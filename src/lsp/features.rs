@@ -54,7 +54,10 @@ pub fn hover(
         if is_property || is_node_name {
             path.push(word);
             if let Some(doc) = schema::description(&path) {
-                parts.push(format!("**`{}`**\n\n{doc}", path.join(" › ")));
+                let gui = crate::schema::gui_label(&path)
+                    .map(|label| format!(" — \"{label}\" in CSM"))
+                    .unwrap_or_default();
+                parts.push(format!("**`{}`**{gui}\n\n{doc}", path.join(" › ")));
                 range = Some(convert::range(
                     file,
                     crate::diagnostics::Span::new(start, end),
@@ -394,7 +397,7 @@ mod tests {
 
     #[test]
     fn every_autofix_becomes_a_quick_fix_with_its_edits() {
-        let text = "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        security \"ssl\"\n        port 993\n    }\n}\n";
+        let text = "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        security \"ssl\"\n        port 993\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n";
         let (file, a) = analysis_of(text);
         let d = a
             .checked

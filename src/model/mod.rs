@@ -13,7 +13,9 @@ use crate::source::FileId;
 #[serde(deny_unknown_fields)]
 #[schemars(title = "mailcfg account file", extend("x-kdl-path" = "file"))]
 pub struct File {
-    /// A global e-mail account (CSM: Global Email Settings › Email Accounts). Any number per file.
+    /// A global POP or IMAP account (CSM 10.4, "Define Global POP or IMAP Account Settings":
+    /// E-mail and Event Monitoring › Edit E-mail Accounts and Settings › Accounts). Any number per
+    /// file.
     #[serde(default)]
     pub account: Vec<Account>,
     /// Credentials for credentials-based (Google / Office 365) authentication, referenced by name
@@ -37,25 +39,46 @@ pub fn is_list_node(parent: &[&str], name: &str) -> bool {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Account {
-    /// The account's name, unique (case-insensitively) across the whole tree.
+    /// The account's name, unique (case-insensitively) across the whole tree (CSM: "Name",
+    /// step 5a).
+    #[schemars(extend("x-gui-label" = "Name"))]
     pub name: String,
-    /// Incoming mail protocol: "imap" or "pop" (CSM: Incoming Server › Protocol).
+    /// Incoming mail protocol: "imap" or "pop" (CSM: Add › "POP account" or "IMAP account",
+    /// step 3).
+    #[schemars(extend("x-gui-label" = "Add › POP account / IMAP account"))]
     pub protocol: Protocol,
-    /// Whether users may send from this account (CSM: "Available to users"). Default #false: only
-    /// the E-mail and Event Monitor uses it.
+    /// Whether users may send e-mails from within CSM using this account (CSM: "Make Account
+    /// Available to Users", step 5b). Default #false: only the E-mail and Event Monitor uses it.
     #[serde(default)]
+    #[schemars(extend("x-gui-label" = "Make Account Available to Users"))]
     pub available_to_users: bool,
-    /// The incoming (POP3/IMAP) server.
+    /// The incoming (POP or IMAP) server (CSM: the Incoming Server page, steps 5–7).
+    #[schemars(extend("x-gui-label" = "Incoming Server page"))]
     pub incoming: Incoming,
-    /// The outgoing (SMTP) server.
+    /// The outgoing (SMTP) server (CSM: the Outgoing Server page, steps 8–10). Required by CSM
+    /// ("All required Incoming and Outgoing Server information must be completed", step 12);
+    /// its absence is reported by the `outgoing-server-missing` rule rather than by the schema,
+    /// so that every other rule still checks the account in the same run.
+    #[schemars(extend("x-gui-label" = "Outgoing Server page"))]
     pub outgoing: Option<Outgoing>,
-    /// Where the conversation ID ({CMI: PREFIX1234}) is added: "subject" or "body". Absent: no IDs.
+    /// Where the Conversation ID ({CMI: ABCD1234}) is added: "subject" or "body" (CSM: "Add
+    /// Conversation IDs to Outgoing Messages" with "Add to Subject Line" / "Add to Body", step
+    /// 11). Absent: the check box is cleared.
+    #[schemars(extend(
+        "x-gui-label" = "Add Conversation IDs to Outgoing Messages › Add to Subject Line / Add to Body"
+    ))]
     pub conversation_id: Option<ConversationId>,
-    /// Which From addresses may be used when sending from this account.
+    /// The addresses and settings associated with outbound e-mails (CSM: the From Settings page,
+    /// step 13, optional).
+    #[schemars(extend("x-gui-label" = "From Settings page"))]
     pub from: Option<From>,
-    /// A trusted agent group allowed to send on behalf of others (CSM: Trusted Agent).
+    /// How Trusted Agents are used with this account: `trusted-agent "any"` or
+    /// `trusted-agent group="GROUP"` (CSM: the Trusted Agents page, step 14, optional).
+    #[schemars(extend("x-gui-label" = "Trusted Agents page"))]
     pub trusted_agent: Option<TrustedAgent>,
-    /// Padlocks: which settings users may not override. Defaults: server=#true credentials=#false.
+    /// Shorthand for the same padlocks on both the incoming and the outgoing section; a section's
+    /// own `lock` wins for what it names. Defaults: server=#true credentials=#false.
+    #[schemars(extend("x-gui-label" = "the padlock buttons of both sections"))]
     pub lock: Option<Lock>,
 }
 
@@ -178,23 +201,40 @@ pub fn well_known_port(port: u32) -> Option<WellKnownPort> {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Incoming {
-    /// Host name or IP address of the POP3/IMAP server (CSM: Server).
+    /// Host name or IP address of the POP or IMAP server (CSM: "Incoming Mail Server", step 6a).
+    #[schemars(extend("x-gui-label" = "Incoming Mail Server"))]
     pub server: String,
-    /// Connection security: auto (default), basic, ssl, ssl-no-auth, tls. tls (STARTTLS) and
-    /// ssl-no-auth are offered for IMAP only.
+    /// Connection security: auto (default), basic, ssl, ssl-no-auth, tls; ssl-no-auth and tls
+    /// are offered for IMAP only (CSM: "Security", step 6b).
+    #[schemars(extend("x-gui-label" = "Security"))]
     pub security: Option<Security>,
-    /// Custom port. Default: POP3 110 / 995 (ssl), IMAP 143 / 993 (ssl).
+    /// Custom port. Default: POP 110 / 995 (ssl), IMAP 143 / 993 (ssl) (CSM: "Custom Port",
+    /// step 6c).
     #[schemars(range(min = 1, max = 65535))]
+    #[schemars(extend("x-gui-label" = "Custom Port"))]
     #[serde(default, deserialize_with = "port")]
     pub port: Option<u32>,
-    /// Login name on the incoming server (CSM: User name).
+    /// Login name on the incoming server (CSM: "User Name", step 7a). Leave it and the password
+    /// out to let users provide their own.
+    #[schemars(extend("x-gui-label" = "User Name"))]
     pub user: Option<String>,
-    /// The password: env="VAR", file="path" or a literal string (discouraged).
+    /// The password: env="VAR", file="path" or a literal string (discouraged) (CSM: "Password",
+    /// step 7b).
+    #[schemars(extend("x-gui-label" = "Password"))]
     pub password: Option<Secret>,
-    /// Name of a `credential` for credentials-based (OAuth) authentication; replaces the password.
+    /// Name of a `credential` for credentials-based authentication; replaces the password (CSM:
+    /// "Use Credentials-Based Authentication", step 5c, and "Credentials", step 7c).
+    #[schemars(extend(
+        "x-gui-label" = "Use Credentials-Based Authentication › Credentials"
+    ))]
     pub credential: Option<String>,
-    /// IMAP folder to read (CSM: Mailbox). Default "INBOX". IMAP only.
+    /// IMAP folder to read. Default "INBOX". IMAP only (CSM: "Mailbox (IMAP only)", step 7d).
+    #[schemars(extend("x-gui-label" = "Mailbox (IMAP only)"))]
     pub mailbox: Option<String>,
+    /// This section's padlock button (CSM: the Incoming Server page's padlock). Defaults:
+    /// server=#true credentials=#false, or the account's `lock`.
+    #[schemars(extend("x-gui-label" = "the Incoming Server page's padlock button"))]
+    pub lock: Option<Lock>,
 }
 
 impl Incoming {
@@ -231,23 +271,42 @@ pub const DEFAULT_MAILBOX: &str = "INBOX";
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Outgoing {
-    /// Host name or IP address of the SMTP server (CSM: Server).
+    /// Host name or IP address of the SMTP server (CSM: "Outgoing Mail Server (SMTP)", step 9a).
+    #[schemars(extend("x-gui-label" = "Outgoing Mail Server (SMTP)"))]
     pub server: String,
-    /// Connection security: auto (default), basic, ssl, tls.
+    /// Connection security: auto (default), basic, ssl, tls (CSM: "Security", step 9b).
+    #[schemars(extend("x-gui-label" = "Security"))]
     pub security: Option<Security>,
-    /// Custom port. Default: 25, or 465 with ssl.
+    /// Custom port. Default: 25, or 465 with ssl (CSM: "Custom Port", step 9c).
     #[schemars(range(min = 1, max = 65535))]
+    #[schemars(extend("x-gui-label" = "Custom Port"))]
     #[serde(default, deserialize_with = "port")]
     pub port: Option<u32>,
-    /// SMTP authentication: none (default), same-as-incoming, log-on (with user and password or
-    /// credential in this block).
+    /// SMTP authentication: none (default: the check box is cleared), same-as-incoming, log-on
+    /// (with user and password or credential in this block) (CSM: "Requires Authentication" with
+    /// "Use Same Settings as My Incoming Server" / "Log on Using", step 10a).
+    #[schemars(extend(
+        "x-gui-label" = "Requires Authentication › Use Same Settings as My Incoming Server / Log on Using"
+    ))]
     pub auth: Option<AuthMode>,
-    /// Login name for auth "log-on".
+    /// Login name for auth "log-on"; ignored otherwise (CSM: "Log on Using" › user name, step
+    /// 10a).
+    #[schemars(extend("x-gui-label" = "Log on Using › User Name"))]
     pub user: Option<String>,
-    /// Password for auth "log-on": env="VAR", file="path" or a literal string (discouraged).
+    /// Password for auth "log-on"; ignored otherwise: env="VAR", file="path" or a literal string
+    /// (discouraged) (CSM: "Log on Using" › password, step 10a).
+    #[schemars(extend("x-gui-label" = "Log on Using › Password"))]
     pub password: Option<Secret>,
-    /// Credential name for auth "log-on" with credentials-based authentication.
+    /// Credential name for auth "log-on" with credentials-based authentication; ignored
+    /// otherwise (CSM: "Use Credentials-Based Authentication", step 5c note).
+    #[schemars(extend(
+        "x-gui-label" = "Use Credentials-Based Authentication › Credentials"
+    ))]
     pub credential: Option<String>,
+    /// This section's padlock button (CSM: the Outgoing Server page's padlock). Defaults:
+    /// server=#true credentials=#false, or the account's `lock`.
+    #[schemars(extend("x-gui-label" = "the Outgoing Server page's padlock button"))]
+    pub lock: Option<Lock>,
 }
 
 impl Outgoing {
@@ -295,7 +354,7 @@ pub const SECRET_NAMES: &[&str] = &[
 
 /// A secret is never written in clear into any output; only its reference is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 #[schemars(extend("x-expected" = "env=\"VARIABLE\", file=\"path\" or a quoted string"))]
 pub enum Secret {
     Env {
@@ -333,14 +392,24 @@ pub enum ConversationId {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct From {
-    /// Users may send from their own address (CSM: "Allow user's e-mail address"). Default #false.
+    /// Users may send from their own address. Default #false. (The CSM page does not name this
+    /// From Settings control.)
     #[serde(default)]
+    #[schemars(extend(
+        "x-gui-label" = "settings associated with outbound emails (not named further on the page)"
+    ))]
     pub allow_user_address: bool,
-    /// Users may type any From address (CSM: "Allow any address"). Default #false.
+    /// Users may type any From address. Default #false. (The CSM page does not name this From
+    /// Settings control.)
     #[serde(default)]
+    #[schemars(extend(
+        "x-gui-label" = "settings associated with outbound emails (not named further on the page)"
+    ))]
     pub allow_arbitrary: bool,
-    /// A From address users may pick; `default=#true` marks the preselected one.
+    /// A From address users may pick; `default=#true` marks the preselected one (CSM: "From
+    /// Addresses that are allowed for sending emails from CSM").
     #[serde(default)]
+    #[schemars(extend("x-gui-label" = "From Addresses"))]
     pub address: Vec<Address>,
 }
 
@@ -354,34 +423,80 @@ pub struct Address {
     pub default: bool,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TrustedAgent {
-    /// The CSM group whose members may send on behalf of others.
-    pub group: String,
+/// Which Trusted Agents the account uses (CSM: the Trusted Agents page): any Trusted Agent, or
+/// those of one group.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged, deny_unknown_fields)]
+#[schemars(extend("x-expected" = "\"any\" or group=\"GROUP\""))]
+pub enum TrustedAgent {
+    Any(AnyTrustedAgent),
+    Group {
+        /// The group of Trusted Agents to use.
+        group: String,
+    },
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+/// `trusted-agent "any"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnyTrustedAgent {
+    Any,
+}
+
+/// A padlock button. `#true` means locked: users may not override.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lock {
-    /// Users may not change server, security and port. Default #true.
+    /// Users may not change the server settings (server, security, port). Default #true;
+    /// `server=#false` is CSM's "Allow E-mail Account Override".
+    #[schemars(extend("x-gui-label" = "padlock › Allow E-mail Account Override"))]
     pub server: Option<bool>,
-    /// Users may not change user name and password. Default #false.
+    /// Users may not enter their own user name and password. Default #false; `credentials=#false`
+    /// is CSM's "Users Can Change Credentials".
+    #[schemars(extend("x-gui-label" = "padlock › Users Can Change Credentials"))]
     pub credentials: Option<bool>,
 }
 
-impl Lock {
-    pub fn server(&self) -> bool {
-        self.server.unwrap_or(true)
-    }
-    pub fn credentials(&self) -> bool {
-        self.credentials.unwrap_or(false)
+/// The padlocks of one section, resolved: `true` means locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Padlocks {
+    pub server: bool,
+    pub credentials: bool,
+}
+
+impl Padlocks {
+    /// "By default, server settings are locked and credentials are unlocked" (the CSM page).
+    pub const DEFAULT: Padlocks = Padlocks {
+        server: true,
+        credentials: false,
+    };
+
+    /// The section's own `lock`, then the account's, then the default.
+    fn resolve(section: Option<&Lock>, account: Option<&Lock>) -> Padlocks {
+        let pick = |f: fn(&Lock) -> Option<bool>, default: bool| {
+            section
+                .and_then(f)
+                .or_else(|| account.and_then(f))
+                .unwrap_or(default)
+        };
+        Padlocks {
+            server: pick(|l| l.server, Padlocks::DEFAULT.server),
+            credentials: pick(|l| l.credentials, Padlocks::DEFAULT.credentials),
+        }
     }
 }
 
 impl Account {
-    pub fn lock(&self) -> Lock {
-        self.lock.clone().unwrap_or_default()
+    /// The Incoming Server page's padlocks.
+    pub fn incoming_lock(&self) -> Padlocks {
+        Padlocks::resolve(self.incoming.lock.as_ref(), self.lock.as_ref())
+    }
+    /// The Outgoing Server page's padlocks.
+    pub fn outgoing_lock(&self) -> Padlocks {
+        Padlocks::resolve(
+            self.outgoing.as_ref().and_then(|o| o.lock.as_ref()),
+            self.lock.as_ref(),
+        )
     }
 }
 
@@ -420,7 +535,9 @@ pub enum CredentialType {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct System {
-    /// The conversation ID prefix ({CMI: PREFIX1234}): 2–8 letters or digits.
+    /// The Conversation ID prefix ({CMI: ABCD1234}), set in CSM's History Attachment Options:
+    /// 2–8 letters or digits.
+    #[schemars(extend("x-gui-label" = "History Attachment Options › Conversation ID prefix"))]
     pub conversation_prefix: Option<String>,
 }
 

@@ -1,12 +1,12 @@
-//! Transport for the probe: name resolution and TCP connect with timeouts, a line-oriented
+//! Transport for the probe: TCP connect with timeouts, a line-oriented
 //! connection that can be upgraded to TLS in place (STARTTLS) or start in TLS, certificate
 //! capture for the report, and classification of TLS failures.
 
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -63,28 +63,6 @@ fn classify_io(e: io::Error) -> NetError {
         | io::ErrorKind::ConnectionAborted
         | io::ErrorKind::BrokenPipe => NetError::Closed,
         _ => NetError::Io(e),
-    }
-}
-
-/// Resolves `host` (A/AAAA), giving up after `timeout` (the system resolver has no timeout of
-/// its own that we control, so it runs on a helper thread).
-pub fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, String> {
-    let (tx, rx) = mpsc::channel();
-    let h = host.to_string();
-    std::thread::spawn(move || {
-        let r = (h.as_str(), port)
-            .to_socket_addrs()
-            .map(|a| a.collect::<Vec<_>>());
-        let _ = tx.send(r);
-    });
-    match rx.recv_timeout(timeout) {
-        Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
-        Ok(Ok(_)) => Err(format!("{host} has no A/AAAA record")),
-        Ok(Err(e)) => Err(format!("{host} could not be resolved: {e}")),
-        Err(_) => Err(format!(
-            "resolving {host} took longer than {} s",
-            timeout.as_secs_f32()
-        )),
     }
 }
 
@@ -176,6 +154,8 @@ pub struct CertInfo {
     pub subject: String,
     pub issuer: String,
     pub not_after: String,
+    /// `not_after` as seconds since the Unix epoch.
+    pub not_after_unix: i64,
     pub days_left: i64,
     pub names: Vec<String>,
     pub self_signed: bool,
@@ -210,6 +190,7 @@ impl CertInfo {
             not_after: not_after
                 .to_rfc2822()
                 .unwrap_or_else(|_| not_after.to_string()),
+            not_after_unix: not_after.timestamp(),
             days_left,
             names,
         })

@@ -11,6 +11,7 @@ macro_rules! probe_rule {
             level: Level::$level,
             summary: $summary,
             fixable: false,
+            source: "mailcfg probe: what a real server answered (docs/probe.md)",
             docs: $docs,
         };
     };

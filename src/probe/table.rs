@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use super::{AccountReport, Outcome, Report};
+use super::{AccountReport, Outcome, Report, Role};
 use crate::source::Sources;
 
 fn mark(o: Outcome) -> &'static str {
@@ -24,14 +24,8 @@ fn ms(d: Option<Duration>) -> String {
 }
 
 fn account(out: &mut String, a: &AccountReport, sources: &Sources) {
+    let status = status_word(a);
     let path = sources.get(a.file).display_path();
-    let status = if a.refused {
-        "NOT PROBED".to_string()
-    } else if a.servers.iter().any(|s| s.failed()) {
-        "FAILED".to_string()
-    } else {
-        "OK".to_string()
-    };
     let _ = writeln!(
         out,
         "account {:?} ({path}): {status} in {:.1} s",
@@ -70,6 +64,58 @@ fn account(out: &mut String, a: &AccountReport, sources: &Sources) {
             );
         }
     }
+    if !a.refused && !a.servers.iter().any(|s| s.role == Role::Outgoing) {
+        let _ = writeln!(
+            out,
+            "  outgoing: not configured (no `outgoing` block), not probed"
+        );
+    }
+}
+
+fn status_word(a: &AccountReport) -> &'static str {
+    if a.refused {
+        "NOT PROBED"
+    } else if a.servers.iter().any(|s| s.failed()) {
+        "FAILED"
+    } else {
+        "OK"
+    }
+}
+
+/// One account's block (its header line and a line per stage), followed by a blank line.
+pub fn account_block(a: &AccountReport, sources: &Sources) -> String {
+    let mut out = String::new();
+    account(&mut out, a, sources);
+    out.push('\n');
+    out
+}
+
+/// One line per account in input order, whatever order they finished in.
+pub fn summary(report: &Report, sources: &Sources) -> String {
+    let mut out = String::from("summary:\n");
+    for a in &report.accounts {
+        let failed: Vec<String> = a
+            .servers
+            .iter()
+            .filter_map(|s| {
+                let st = s.stages.iter().find(|st| st.outcome == Outcome::Fail)?;
+                Some(format!("{} {}", s.role.key(), st.name))
+            })
+            .collect();
+        let why = if failed.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} failed)", failed.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "  {:<10} {:?} ({}){why}",
+            status_word(a),
+            a.name,
+            sources.get(a.file).display_path()
+        );
+    }
+    out
 }
 
 /// The table for every probed account, in input order.
@@ -80,4 +126,21 @@ pub fn render(report: &Report, sources: &Sources) -> String {
         out.push('\n');
     }
     out
+}
+
+/// `probed 2 accounts in 0.3 s (1 not probed)`: only accounts whose servers were contacted
+/// count as probed.
+pub fn summary_line(report: &Report) -> String {
+    let probed = report.accounts.iter().filter(|a| !a.refused).count();
+    let refused = report.accounts.len() - probed;
+    let mut s = format!(
+        "probed {probed} account{} in {:.1} s",
+        if probed == 1 { "" } else { "s" },
+        report.elapsed.as_secs_f64()
+    );
+    if refused > 0 {
+        s.push_str(&format!(" ({refused} not probed)"));
+    }
+    s.push('\n');
+    s
 }

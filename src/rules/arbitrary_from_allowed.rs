@@ -6,6 +6,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Warning,
     summary: "users may type any From address (`allow-arbitrary #true`)",
     fixable: false,
+    source: "RFC 7489 §3.1 (DMARC identifier alignment)",
     docs: r#"## What it checks
 `from { allow-arbitrary #true }`.
 
@@ -13,8 +14,7 @@ pub static META: RuleMeta = RuleMeta {
 Any user can send mail that claims to come from anyone (the CEO, another company), which is
 an invitation to impersonation and phishing. Most SMTP servers also reject a From address the
 authenticated user does not own, and receivers checking SPF/DKIM/DMARC drop it. List the
-addresses instead, or allow the user's own address. Source: CSM documentation, "Define a
-global POP/IMAP account", From addresses; RFC 7489 (DMARC).
+addresses instead, or allow the user's own address.
 
 ## Example
 ```kdl bad
@@ -26,6 +26,11 @@ account "HR" {
         security "ssl"
         user "hr@example.com"
         password env="HR_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     from {
         allow-arbitrary #true
@@ -44,6 +49,11 @@ account "HR" {
         security "ssl"
         user "hr@example.com"
         password env="HR_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     from {
         allow-user-address #true

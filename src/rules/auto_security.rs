@@ -7,6 +7,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Info,
     summary: "security is `auto` (or not given), which may fall back to cleartext",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", steps 6b and 9b (\"Auto: … if possible\"); RFC 3207 §6 (STARTTLS stripping)",
     docs: r#"## What it checks
 An `incoming` or `outgoing` block whose `security` is `"auto"` or absent (absent means `auto`).
 
@@ -14,7 +15,7 @@ An `incoming` or `outgoing` block whose `security` is `"auto"` or absent (absent
 With `auto` the client uses TLS when the server offers it and otherwise continues without: an
 attacker who strips the STARTTLS offer downgrades the connection to cleartext without anyone
 noticing. Pinning `ssl` (implicit TLS) or `tls` (STARTTLS) makes a missing TLS a visible error
-instead. Source: RFC 8314 §4.1, RFC 3207 §6 (STARTTLS stripping).
+instead.
 
 ## Example
 ```kdl bad
@@ -24,6 +25,11 @@ account "Support" {
         server "imap.example.com"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -40,6 +46,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

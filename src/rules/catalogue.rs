@@ -13,6 +13,8 @@ pub struct Entry {
     pub level: Level,
     pub fixable: bool,
     pub summary: &'static str,
+    /// The rule's citation: the CSM page and step, or the RFC section it rests on.
+    pub source: &'static str,
 }
 
 pub fn entries() -> Vec<Entry> {
@@ -22,6 +24,7 @@ pub fn entries() -> Vec<Entry> {
             level: r.meta.level,
             fixable: r.meta.fixable,
             summary: r.meta.summary,
+            source: r.meta.source,
         })
         .collect()
 }
@@ -45,7 +48,7 @@ pub fn table() -> String {
 /// What `mailcfg explain NAME` prints.
 pub fn explain(meta: &RuleMeta) -> String {
     format!(
-        "# {}\n\nDefault level: {}{}\n\n{}\n\n{}",
+        "# {}\n\nDefault level: {}{}\n\n{}\n\nSource: {}\n\n{}",
         meta.name,
         meta.level,
         if meta.fixable {
@@ -54,8 +57,53 @@ pub fn explain(meta: &RuleMeta) -> String {
             ""
         },
         capitalized(meta.summary),
+        meta.source,
         meta.docs
-    )
+    ) + &gui_section(meta, "##")
+}
+
+/// The GUI controls of the nodes a rule's "What it checks" names: "`security` — \"Incoming Server
+/// page › Security\" / \"Outgoing Server page › Security\"", one line each.
+pub fn gui_controls(meta: &RuleMeta) -> Vec<String> {
+    let checks = meta.docs.split("## Why").next().unwrap_or_default();
+    let mut names: Vec<&str> = Vec::new();
+    for code in checks.split('`').skip(1).step_by(2) {
+        for word in code.split([' ', '{', '}']) {
+            let name = word.split('=').next().unwrap_or_default();
+            if !name.is_empty() && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    let mut lines = Vec::new();
+    for name in names {
+        let mut labels: Vec<String> = Vec::new();
+        for (path, _) in crate::schema::gui_labels() {
+            if path.last().map(String::as_str) != Some(name) {
+                continue;
+            }
+            let path: Vec<&str> = path.iter().map(String::as_str).collect();
+            if let Some(label) = crate::schema::gui_label(&path) {
+                if !labels.contains(&label) {
+                    labels.push(label);
+                }
+            }
+        }
+        if !labels.is_empty() {
+            let labels: Vec<String> = labels.iter().map(|l| format!("\"{l}\"")).collect();
+            lines.push(format!("- `{name}` — {}", labels.join(" / ")));
+        }
+    }
+    lines
+}
+
+/// The "In the CSM GUI" section of a rule's page, or nothing when it names no GUI control.
+fn gui_section(meta: &RuleMeta, heading: &str) -> String {
+    let lines = gui_controls(meta);
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!("\n{heading} In the CSM GUI\n{}\n", lines.join("\n"))
 }
 
 /// What `mailcfg explain NAME` prints for a built-in check.
@@ -85,7 +133,10 @@ pub fn markdown() -> String {
          rule's level in `mailcfg.kdl` or to suppress one finding with a comment (see\n\
          [configuration.md](configuration.md)). `mailcfg explain NAME` prints one rule's page.\n\
          Each rule's bad and good example below is checked by the test suite: the bad one triggers the\n\
-         rule, the good one is free of findings.\n\n\
+         rule, the good one is free of findings. Each rule names its source: the step of the CSM 10.4\n\
+         page \"Define Global POP or IMAP Account Settings\", or an exact other source (an RFC section,\n\
+         a vendor's page); `mailcfg rules --format json` carries it as `source`. \"In the CSM GUI\" names\n\
+         the controls of the nodes a rule checks.\n\n\
          | rule | default level | fix | summary |\n|---|---|---|---|\n",
     );
     for r in ALL {
@@ -100,7 +151,7 @@ pub fn markdown() -> String {
     for r in ALL {
         let m = r.meta;
         out.push_str(&format!(
-            "\n## {}\n\nDefault level: **{}**{}. {}\n\n",
+            "\n## {}\n\nDefault level: **{}**{}. {}\n\nSource: {}\n\n",
             m.name,
             m.level,
             if m.fixable {
@@ -108,7 +159,8 @@ pub fn markdown() -> String {
             } else {
                 ""
             },
-            capitalized(m.summary)
+            capitalized(m.summary),
+            m.source
         ));
         for line in m.docs.lines() {
             if line.starts_with('#') {
@@ -117,6 +169,7 @@ pub fn markdown() -> String {
             out.push_str(line);
             out.push('\n');
         }
+        out.push_str(&gui_section(m, "###"));
     }
     out.push_str(
         "\n## Built-in checks\n\n\

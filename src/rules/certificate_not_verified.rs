@@ -7,6 +7,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Warning,
     summary: "`ssl-no-auth` uses TLS without verifying the server certificate",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 6b (\"SSL with No Authentication (IMAP only): … no Server Certificate is required\"); RFC 8314 §5 (MUAs MUST NOT treat a session as confidential if the server certificate cannot be validated)",
     docs: r#"## What it checks
 An `incoming` block with `security "ssl-no-auth"`.
 
@@ -14,8 +15,7 @@ An `incoming` block with `security "ssl-no-auth"`.
 `ssl-no-auth` encrypts the connection but accepts any certificate, so anyone who can redirect
 the traffic (DNS, a hostile network) can pose as the server and collect the password and every
 message: encryption without authentication does not stop interception. Install the server's
-CA certificate on the CSM server and use `ssl` instead. Source: RFC 8314 §4.2 (clients MUST
-validate certificates), CSM documentation, "Security".
+CA certificate on the CSM server and use `ssl` instead.
 
 ## Example
 ```kdl bad
@@ -26,6 +26,11 @@ account "Support" {
         security "ssl-no-auth"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -42,6 +47,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

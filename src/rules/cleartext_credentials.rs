@@ -7,6 +7,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Warning,
     summary: "`basic` security sends a password or credential in clear text",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", steps 6b and 9b (\"Basic: … User IDs and passwords passed as plain text\"); RFC 8314 §4.1",
     docs: r#"## What it checks
 A server block with `security "basic"` (no TLS at all) over which a login is sent:
 - `incoming`: a password or credential is given, or users type their own (the account is
@@ -16,7 +17,7 @@ A server block with `security "basic"` (no TLS at all) over which a login is sen
 ## Why
 Without TLS the user name and password cross the network readable by anyone on the path, and
 an attacker can also alter the mail itself. RFC 8314 requires TLS for mail submission and
-access; use `ssl` (implicit TLS) or `tls` (STARTTLS). Source: RFC 8314 §3 and §5.
+access; use `ssl` (implicit TLS) or `tls` (STARTTLS).
 
 ## Example
 ```kdl bad
@@ -27,6 +28,11 @@ account "Support" {
         security "basic"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -43,6 +49,11 @@ account "Support" {
         security "tls"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -67,10 +78,11 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 "the login to the incoming server",
             ));
         }
-        if let Some(o) = &a.outgoing {
-            if o.security() == Security::Basic && o.auth() != AuthMode::None {
-                out.push(diag(cx, acc, "outgoing", "the SMTP login"));
-            }
+        let Some(o) = &a.outgoing else {
+            continue;
+        };
+        if o.security() == Security::Basic && o.auth() != AuthMode::None {
+            out.push(diag(cx, acc, "outgoing", "the SMTP login"));
         }
     }
 }

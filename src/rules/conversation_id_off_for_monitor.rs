@@ -6,6 +6,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Info,
     summary: "an account used only by the monitor has no conversation IDs",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 11a note (\"If Conversation IDs are not used, then it can still identify records, but it has to use less reliable techniques\")",
     docs: r#"## What it checks
 An account that is not available to users (only the E-mail and Event Monitor reads it) without
 `conversation-id "subject"` or `conversation-id "body"`.
@@ -13,8 +14,7 @@ An account that is not available to users (only the E-mail and Event Monitor rea
 ## Why
 The monitor attaches incoming replies to existing records. With a conversation ID in the mail it
 matches exactly; without one it falls back to comparing subjects, which breaks as soon as
-someone edits the subject and mismatches replies with similar subjects. Source: CSM
-documentation, "Global Email Settings", Conversation ID; "E-mail and Event Monitor".
+someone edits the subject and mismatches replies with similar subjects.
 
 ## Example
 ```kdl bad
@@ -25,6 +25,11 @@ account "ServiceDesk" {
         security "ssl"
         user "servicedesk@example.com"
         password env="SERVICEDESK_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
 }
 ```
@@ -37,6 +42,11 @@ account "ServiceDesk" {
         security "ssl"
         user "servicedesk@example.com"
         password env="SERVICEDESK_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

@@ -6,14 +6,14 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "the conversation ID prefix is not 2–8 letters or digits",
     fixable: false,
+    source: "CSM 10.4, \"History Attachment Options\" (the Conversation ID prefix, 2–8 characters), referred to by the introduction of CSM 10.4, \"Define Global POP or IMAP Account Settings\" (\"set this value in the History Attachment Options\")",
     docs: r#"## What it checks
 `system { conversation-prefix "…" }` whose value is not 2 to 8 ASCII letters or digits.
 
 ## Why
 CSM adds `{CMI: PREFIX1234}` to outgoing mail and finds it again in replies to attach them to the
 right record. It accepts a prefix of 2–8 alphanumeric characters only; other characters
-(spaces, hyphens, braces) would also break the matching of replies. Source: CSM documentation,
-"Global Email Settings", Conversation ID prefix.
+(spaces, hyphens, braces) would also break the matching of replies.
 
 ## Example
 ```kdl bad

@@ -6,15 +6,17 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Info,
     summary: "accounts use conversation IDs but no `system` conversation prefix is set",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", introduction (\"ABCD is an identifier for the particular CSM system (set this value in the History Attachment Options …)\")",
     docs: r#"## What it checks
 At least one account sets `conversation-id`, and no checked file has
 `system { conversation-prefix "…" }`. Reported once, on the first such account.
 
 ## Why
-Without a configured prefix CSM generates a random one. It works, but it differs between
-environments (test, production) and changes if the setting is reset, after which replies to
-older mail are no longer matched to their records. Source: CSM documentation, "Global Email
-Settings", Conversation ID prefix.
+A Conversation ID looks like `{CMI: ABCD1234}`, "where ABCD is an identifier for the particular
+CSM system (set this value in the History Attachment Options …)" (the CSM page). When no file
+sets it, the files do not say which identifier the accounts' Conversation IDs carry: it is left
+to whatever the CSM system has, which the files cannot show or keep the same between
+environments. Information only.
 
 ## Example
 ```kdl bad
@@ -25,6 +27,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -38,6 +45,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -71,8 +83,10 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             acc,
             "conversation-id",
             Part::Node,
-            "conversation IDs are on, but no `system` conversation prefix is set: CSM picks a random one",
+            "conversation IDs are on, but no checked file sets the `system` conversation prefix",
         )
-        .with_help("add `system { conversation-prefix \"ACME\" }` (2–8 letters or digits) to one file"),
+        .with_help(
+            "add `system { conversation-prefix \"ACME\" }` (2–8 letters or digits) to one file",
+        ),
     );
 }

@@ -7,6 +7,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "a credential lacks a required field, or has both alternatives of a one-of pair",
     fixable: false,
+    source: "Google Cloud, \"Create and delete service account keys\"; Microsoft identity platform, \"OAuth 2.0 client credentials flow\"",
     docs: r#"## What it checks
 - `type "google"`: `service-account` is required, and exactly one of `private-key` /
   `certificate`.
@@ -18,9 +19,7 @@ CSM's credentials-based authentication needs the complete record to obtain an OA
 Google service account signs its token request with its private key (or certificate); an Entra
 ID (Office 365) app registration authenticates with its tenant, client ID and either a client
 secret or a certificate. An incomplete record fails at the first mail poll; two alternatives
-leave it unclear which one is deployed. Source: CSM documentation, "Credentials-based
-authentication"; Google Cloud service account keys; Microsoft identity platform client
-credentials flow.
+leave it unclear which one is deployed.
 
 ## Example
 ```kdl bad
@@ -31,6 +30,11 @@ account "Billing" {
         security "ssl"
         user "billing@example.com"
         credential "m365-billing"
+    }
+    outgoing {
+        server "smtp.office365.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -45,24 +49,28 @@ credential "m365-billing" {
 ```
 
 ```kdl good
-account "Billing" {
+account "Support" {
     protocol "imap"
     incoming {
-        server "outlook.office365.com"
+        server "imap.gmail.com"
         security "ssl"
-        user "billing@example.com"
-        credential "m365-billing"
+        user "support@example.com"
+        credential "google-support"
+    }
+    outgoing {
+        server "smtp.gmail.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
 system {
     conversation-prefix "ACME"
 }
-credential "m365-billing" {
-    type "office365"
-    tenant-id "11111111-2222-3333-4444-555555555555"
-    client-id "66666666-7777-8888-9999-000000000000"
-    client-secret env="M365_BILLING_CLIENT_SECRET"
+credential "google-support" {
+    type "google"
+    service-account "mail@project.iam.gserviceaccount.com"
+    private-key file="secrets/google-support.json"
 }
 ```
 "#,

@@ -8,13 +8,16 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "two accounts have the same name (case-insensitive, across all files)",
     fixable: false,
+    source: "mailcfg store format: accounts are identified by name (docs/compile.md); CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 5a (\"Name\")",
     docs: r#"## What it checks
 Two `account` nodes anywhere in the checked tree whose names are equal ignoring case.
 
 ## Why
-CSM identifies global accounts by name, case-insensitively; deploying two accounts with the
-same name overwrites one with the other. The second definition is reported, with a pointer to
-the first. Source: CSM documentation, "Global Email Settings" (account names).
+Each account is set up under its "Name" (step 5a), and the store `mailcfg compile` writes
+identifies accounts by name, as `mailcfg diff` and the deploy job match them (docs/compile.md);
+names that differ only in case are treated as the same so that no deployment depends on how a
+name is capitalised. Two accounts of one name cannot both be deployed from one store. The second
+definition is reported, with a pointer to the first.
 
 ## Example
 ```kdl bad
@@ -26,6 +29,11 @@ account "Support" {
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
+    }
     conversation-id "subject"
 }
 account "support" {
@@ -35,6 +43,11 @@ account "support" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -52,6 +65,11 @@ account "Support" {
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
+    }
     conversation-id "subject"
 }
 account "Support-POP" {
@@ -61,6 +79,11 @@ account "Support-POP" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

@@ -7,14 +7,15 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Warning,
     summary: "the same From address is listed twice in one account (ignoring case)",
     fixable: false,
+    source:
+        "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 13 (From Settings page)",
     docs: r#"## What it checks
 Two `address` entries of one account's `from` block with the same e-mail address, comparing
 the domain case-insensitively and ignoring display names.
 
 ## Why
 Users see the address twice in the From picker and cannot tell which entry (and which display
-name) they are choosing; usually one of the two is a leftover of an edit. Source: CSM
-documentation, "Define a global POP/IMAP account", From addresses.
+name) they are choosing; usually one of the two is a leftover of an edit.
 
 ## Example
 ```kdl bad
@@ -26,6 +27,11 @@ account "HR" {
         security "ssl"
         user "hr@example.com"
         password env="HR_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     from {
         address "Human Resources <hr@example.com>" default=#true
@@ -44,6 +50,11 @@ account "HR" {
         security "ssl"
         user "hr@example.com"
         password env="HR_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     from {
         address "Human Resources <hr@example.com>" default=#true

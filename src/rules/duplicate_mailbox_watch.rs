@@ -9,6 +9,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Warning,
     summary: "two accounts read the same server, user and mailbox",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 5b (\"the E-mail and Event Monitor … scan incoming emails\")",
     docs: r#"## What it checks
 Two accounts whose incoming server (ignoring case), user (ignoring case) and mailbox are the
 same. The mailbox is `mailbox` for IMAP (default `INBOX`, compared ignoring case) and the inbox
@@ -17,8 +18,7 @@ for POP3, so a POP account and an IMAP account on `INBOX` of the same user also 
 ## Why
 The E-mail and Event Monitor processes each account separately: every message is picked up
 twice, creating duplicate records and duplicate auto-replies, and depending on the delete
-setting one account removes the mail before the other sees it. Source: CSM documentation,
-"E-mail and Event Monitor".
+setting one account removes the mail before the other sees it.
 
 ## Example
 ```kdl bad
@@ -30,6 +30,11 @@ account "Support" {
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
+    }
     conversation-id "subject"
 }
 account "Support-Escalations" {
@@ -40,6 +45,11 @@ account "Support-Escalations" {
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
         mailbox "INBOX"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -57,6 +67,11 @@ account "Support" {
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
+    }
     conversation-id "subject"
 }
 account "Support-Escalations" {
@@ -67,6 +82,11 @@ account "Support-Escalations" {
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
         mailbox "Escalations"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

@@ -8,6 +8,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Info,
     summary: "a From address's domain differs from the login's domain",
     fixable: false,
+    source: "RFC 7489 §3.1 (DMARC identifier alignment); RFC 6409 §6.1 (Enforce Submission Rights)",
     docs: r#"## What it checks
 A From `address` whose domain differs (ignoring case) from the domain of the login used to send:
 the outgoing `user` with `auth "log-on"`, otherwise the incoming `user`. Only logins that are
@@ -17,8 +18,7 @@ e-mail addresses are compared.
 Mail providers (Exchange Online, Google Workspace) reject or rewrite a From address the
 authenticated mailbox is not allowed to send as, and receivers check the From domain against
 SPF/DKIM/DMARC. A different domain is sometimes intended (a shared domain, send-as rights) —
-then keep it and suppress the finding with a reason. Source: RFC 7489 §3.1 (identifier
-alignment); RFC 6409 §6.1.
+then keep it and suppress the finding with a reason.
 
 ## Example
 ```kdl bad
@@ -30,6 +30,11 @@ account "HR" {
         security "ssl"
         user "hr@example.com"
         password env="HR_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     from {
         address "Human Resources <hr@example.org>" default=#true
@@ -47,6 +52,11 @@ account "HR" {
         security "ssl"
         user "hr@example.com"
         password env="HR_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     from {
         address "Human Resources <hr@example.com>" default=#true

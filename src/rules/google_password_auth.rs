@@ -6,6 +6,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Warning,
     summary: "a Google server (imap/pop/smtp.gmail.com) is used with password authentication",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 5c (\"To use Google Authentication for G Suite accounts, select the Use Credentials-Based Authentication check box\"); Google Workspace Admin Help, \"Transition from less secure apps to OAuth\"",
     docs: r#"## What it checks
 An `incoming` or `outgoing` server `imap.gmail.com`, `pop.gmail.com` or `smtp.gmail.com` that
 logs in with a password rather than a `credential`: the incoming block has no `credential`, or
@@ -16,8 +17,6 @@ Google Workspace no longer accepts account passwords over IMAP, POP and SMTP ("l
 apps" are turned off): it needs OAuth, which CSM provides as credentials-based authentication
 with a Google service account. A password only works if it is an app password (which requires
 2-step verification on the mailbox); if that is what you use, suppress this rule with a reason.
-Source: CSM documentation, "Credentials-based authentication"; Google Workspace Admin Help,
-"Transition from less secure apps to OAuth".
 
 ## Example
 ```kdl bad
@@ -28,6 +27,11 @@ account "Support" {
         security "ssl"
         user "support@example.org"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.gmail.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -44,6 +48,11 @@ account "Support" {
         security "ssl"
         user "support@example.org"
         credential "google-support"
+    }
+    outgoing {
+        server "smtp.gmail.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

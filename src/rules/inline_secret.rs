@@ -7,6 +7,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Warning,
     summary: "a password, key or secret is written literally in the file",
     fixable: false,
+    source: "OWASP Secrets Management Cheat Sheet; CWE-798 (Use of Hard-coded Credentials)",
     docs: r#"## What it checks
 A `password`, `private-key`, `certificate`, `client-secret` or `token` given as a literal string
 instead of `env="VARIABLE"` or `file="path"`.
@@ -16,8 +17,7 @@ Account files live in git: a literal secret is readable by everyone with access 
 repository, stays in its history forever, and ends up in CI logs and review tools. mailcfg
 never prints it (output shows `********` in its place, whatever its length), but the file
 itself still contains it. Reference it from the environment or a secrets file instead, and
-rotate the secret if it was ever committed. Source: OWASP Secrets Management Cheat Sheet;
-CWE-798 (use of hard-coded credentials).
+rotate the secret if it was ever committed.
 
 ## Example
 ```kdl bad
@@ -28,6 +28,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         password "correct horse battery staple"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -45,6 +50,11 @@ account "Support" {
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
+    }
     conversation-id "subject"
 }
 system {
@@ -61,10 +71,13 @@ fn literal(s: &Option<Secret>) -> bool {
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
         let a = &acc.value;
-        let mut found = vec![("incoming/password", literal(&a.incoming.password))];
-        if let Some(o) = &a.outgoing {
-            found.push(("outgoing/password", literal(&o.password)));
-        }
+        let found = [
+            ("incoming/password", literal(&a.incoming.password)),
+            (
+                "outgoing/password",
+                a.outgoing.as_ref().is_some_and(|o| literal(&o.password)),
+            ),
+        ];
         report(cx, acc, &found, &format!("account {:?}", a.name), out);
     }
     for cred in &cx.project.credentials {

@@ -7,6 +7,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "a From address is not a valid RFC 5322 mailbox (`a@b` or `Name <a@b>`)",
     fixable: false,
+    source: "RFC 5322 §3.4 (Address Specification); RFC 6532 §3.2 (UTF-8 syntax)",
     docs: r#"## What it checks
 Every `address` in `from`: it must be `local@domain` or `Display Name <local@domain>`, with a
 valid local part, a valid domain, and a display name that is quoted if it contains special
@@ -15,7 +16,6 @@ characters such as `,` or `@`.
 ## Why
 CSM puts the address into the `From:` header as written. An invalid address makes the SMTP
 server reject the message, or worse, the mail leaves with a From the recipient cannot reply to.
-Source: RFC 5322 §3.4 (mailbox, name-addr, addr-spec), RFC 6532 (UTF-8 display names).
 
 ## Example
 ```kdl bad
@@ -27,6 +27,11 @@ account "HR" {
         security "ssl"
         user "hr@example.com"
         password env="HR_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     from {
         address "Human Resources, Head Office <hr@example.com>" default=#true
@@ -44,6 +49,11 @@ account "HR" {
         security "ssl"
         user "hr@example.com"
         password env="HR_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     from {
         address "\"Human Resources, Head Office\" <hr@example.com>" default=#true

@@ -1,4 +1,4 @@
-use super::{missing_login, Context, Part, RuleMeta};
+use super::{lock_rel, missing_login, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 
 pub static META: RuleMeta = RuleMeta {
@@ -6,15 +6,17 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "the credentials padlock is locked but no complete login is given: nobody can log in",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 7b note (\"Leave the user name and password blank to allow Users to provide their own credentials. Also, ensure the padlock button is unlocked\")",
     docs: r#"## What it checks
-An account with `lock credentials=#true` whose `incoming` block lacks a `user`, or lacks both a
-`password` and a `credential`.
+An account whose incoming credentials padlock is locked (`incoming { lock credentials=#true }`,
+or the account's `lock credentials=#true`) while its `incoming` block lacks a `user`, or lacks
+both a `password` and a `credential`.
 
 ## Why
-A locked padlock stops users from entering their own user name and password. CSM allows blank
-credentials only with the padlock unlocked (each user then supplies theirs); locked and blank,
-the account can never log in, neither for users nor for the E-mail and Event Monitor. Source:
-CSM documentation, "Define a global POP/IMAP account", padlocks.
+Step 7b's note: "Leave the user name and password blank to allow Users to provide their own
+credentials. Also, ensure the padlock button is unlocked … If it is locked, click it and select
+Users Can Change Credentials." Blank and locked, nobody can provide a login: neither users nor
+the E-mail and Event Monitor.
 
 ## Example
 ```kdl bad
@@ -24,6 +26,11 @@ account "Agents" {
     incoming {
         server "imap.example.com"
         security "ssl"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     from {
         allow-user-address #true
@@ -40,6 +47,11 @@ account "Agents" {
         server "imap.example.com"
         security "ssl"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
+    }
     from {
         allow-user-address #true
     }
@@ -52,14 +64,14 @@ account "Agents" {
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
         let a = &acc.value;
-        if !a.lock().credentials() || a.incoming.has_credentials() {
+        if !a.incoming_lock().credentials || a.incoming.has_credentials() {
             continue;
         }
         out.push(
             cx.diag(
                 &META,
                 acc,
-                "lock/credentials",
+                &lock_rel(cx, acc, "incoming", "credentials"),
                 Part::Node,
                 format!(
                     "account {:?} locks the credentials but gives {}: nobody can ever log in",

@@ -7,14 +7,14 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "`mailbox` is set on a POP3 account",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 7d (\"Mailbox (IMAP only)\")",
     docs: r#"## What it checks
 A POP account whose `incoming` block sets `mailbox`.
 
 ## Why
-POP3 has no folders: the server hands out one maildrop per user. CSM offers the Mailbox field
-for IMAP accounts only, so the setting cannot be deployed; a reader of the file would also
-wrongly believe the monitor reads that folder. Source: CSM documentation, "Define a global
-POP/IMAP account", Mailbox; RFC 1939.
+The field is "Mailbox (IMAP only)" (step 7d): a POP account has no such setting, and POP3 itself
+has no folders (one maildrop per user). A reader of the file would wrongly believe
+the monitor reads that folder.
 
 ## Example
 ```kdl bad
@@ -26,6 +26,11 @@ account "Facilities" {
         user "facilities@example.com"
         password env="FACILITIES_PASSWORD"
         mailbox "Facilities"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -43,6 +48,11 @@ account "Facilities" {
         user "facilities@example.com"
         password env="FACILITIES_PASSWORD"
         mailbox "Facilities"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

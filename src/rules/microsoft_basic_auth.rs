@@ -7,6 +7,7 @@ pub static META: RuleMeta = RuleMeta {
     summary:
         "outlook.office365.com / smtp.office365.com is used with password (basic) authentication",
     fixable: false,
+    source: "Microsoft Learn, \"Deprecation of Basic authentication in Exchange Online\"",
     docs: r#"## What it checks
 An `incoming` server `outlook.office365.com` or an `outgoing` server `smtp.office365.com` (or the
 reverse) that logs in with a password rather than a `credential`.
@@ -14,9 +15,9 @@ reverse) that logs in with a password rather than a `credential`.
 ## Why
 Microsoft retired basic authentication for IMAP and POP in Exchange Online: password logins are
 refused. SMTP AUTH with a password still exists but is disabled per tenant by default and is
-being retired as well. Use credentials-based authentication (an Entra ID app registration,
-`type "office365"`). Source: CSM documentation, "Credentials-based authentication"; Microsoft
-Learn, "Deprecation of Basic authentication in Exchange Online".
+being retired as well. The CSM page for POP and IMAP accounts names Google credentials only
+for credentials-based authentication (steps 5c and 7c), so check what your CSM offers for
+Microsoft 365 mailboxes (see `office365-credential-on-pop-imap`).
 
 ## Example
 ```kdl bad
@@ -27,6 +28,11 @@ account "Billing" {
         security "ssl"
         user "billing@example.com"
         password env="BILLING_PASSWORD"
+    }
+    outgoing {
+        server "smtp.office365.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -42,7 +48,13 @@ account "Billing" {
         server "outlook.office365.com"
         security "ssl"
         user "billing@example.com"
+        // mailcfg-ignore: office365-credential-on-pop-imap reason="checked in CSM: this account accepts the Office 365 credential"
         credential "m365-billing"
+    }
+    outgoing {
+        server "smtp.office365.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -76,7 +88,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 Part::Value,
                 format!("{host} is used with password authentication: {why}"),
             )
-            .with_help("use credentials-based authentication: `credential \"name\"` with a `credential { type \"office365\" … }`"),
+            .with_help("use an authentication your CSM offers for Microsoft 365 (the POP/IMAP page names Google credentials only), or suppress with a reason if the tenant still allows it"),
         );
     }
 }

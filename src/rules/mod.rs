@@ -22,6 +22,7 @@ mod credential_incomplete;
 mod duplicate_account_name;
 mod duplicate_from_address;
 mod duplicate_mailbox_watch;
+mod empty_value;
 mod from_domain_mismatch;
 mod google_password_auth;
 mod inline_secret;
@@ -32,6 +33,10 @@ mod microsoft_basic_auth;
 mod monitor_needs_credentials;
 mod multiple_default_from;
 mod no_from_address;
+mod office365_credential_on_pop_imap;
+mod outgoing_login_ignored;
+mod outgoing_server_missing;
+mod padded_value;
 mod password_with_credential;
 mod port_protocol_mismatch;
 mod port_security_mismatch;
@@ -60,6 +65,8 @@ pub struct RuleMeta {
     pub summary: &'static str,
     /// Whether the rule attaches a fix that `mailcfg check --fix` applies.
     pub fixable: bool,
+    /// What the rule rests on: the CSM page and step, an RFC section, or another exact source.
+    pub source: &'static str,
     pub docs: &'static str,
 }
 
@@ -93,6 +100,7 @@ macro_rules! rule {
 /// Every rule, in the order `mailcfg rules` and docs/rules.md list them.
 pub static ALL: &[Rule] = &[
     // Incoming and outgoing servers.
+    rule!(outgoing_server_missing),
     rule!(security_imap_only),
     rule!(mailbox_imap_only),
     rule!(smtp_security_unsupported),
@@ -115,8 +123,10 @@ pub static ALL: &[Rule] = &[
     rule!(monitor_needs_credentials),
     rule!(smtp_same_as_incoming_empty),
     rule!(smtp_log_on_incomplete),
+    rule!(outgoing_login_ignored),
     rule!(google_password_auth),
     rule!(microsoft_basic_auth),
+    rule!(office365_credential_on_pop_imap),
     // Conversation IDs, From addresses, padlocks, duplicates.
     rule!(conversation_prefix_format),
     rule!(conversation_prefix_missing),
@@ -131,6 +141,9 @@ pub static ALL: &[Rule] = &[
     rule!(shared_credentials_unlocked),
     rule!(duplicate_account_name),
     rule!(duplicate_mailbox_watch),
+    // Empty and padded values.
+    rule!(empty_value),
+    rule!(padded_value),
     // Suppression comments (reported by `diagnostics::suppress`).
     Rule {
         meta: &suppression_without_reason::META,
@@ -292,6 +305,17 @@ pub fn sides(a: &Account) -> impl Iterator<Item = Side<'_>> {
     std::iter::once(incoming).chain(outgoing)
 }
 
+/// Where the padlock `key` (`server` or `credentials`) of section `block` (`incoming` or
+/// `outgoing`) is set: the section's own `lock`, else the account's shorthand `lock`.
+pub fn lock_rel<T>(cx: &Context<'_>, item: &Located<T>, block: &str, key: &str) -> String {
+    let own = format!("{block}/lock/{key}");
+    if cx.written(item, &own) {
+        own
+    } else {
+        format!("lock/{key}")
+    }
+}
+
 /// The `from` addresses of an account, each with its index (see [`address_rel`]).
 pub fn from_addresses(a: &Account) -> impl Iterator<Item = (usize, &Address)> {
     a.from.iter().flat_map(|f| f.address.iter().enumerate())
@@ -302,10 +326,16 @@ pub fn address_rel(i: usize) -> String {
     format!("from/address/{i}/value")
 }
 
-/// Whether the incoming server's login can ever be completed: shared credentials are given, or
-/// users can type their own (the account is offered to them with the credentials padlock open).
+/// Whether users can type their own login for the incoming server: the account is offered to
+/// them ("Make Account Available to Users") with the Incoming Server page's credentials padlock
+/// open ("Users Can Change Credentials"), CSM step 7 note.
 pub fn users_supply_credentials(a: &Account) -> bool {
-    a.available_to_users && !a.lock().credentials()
+    a.available_to_users && !a.incoming_lock().credentials
+}
+
+/// The same for the outgoing server's "Log on Using" login (CSM step 10 note).
+pub fn users_supply_outgoing_credentials(a: &Account) -> bool {
+    a.available_to_users && !a.outgoing_lock().credentials
 }
 
 /// Servers among `hosts` that log in with a password: (account, block, host).
@@ -361,7 +391,7 @@ pub fn run(cx: &Context<'_>) -> Vec<Diagnostic> {
             if let Some(check) = rule.check {
                 check(cx, &mut out);
             }
-            out
+            out.into_iter().map(crate::schema::add_gui_label).collect()
         })
         .collect();
     per_rule.concat()

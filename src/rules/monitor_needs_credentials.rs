@@ -6,6 +6,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "an account only the E-mail and Event Monitor uses has no complete login",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 5b and step 7b note (\"if this account will be used by an automated process like the E-mail and Event Monitor, provide credentials here\")",
     docs: r#"## What it checks
 An account that is not available to users (`available-to-users` absent or `#false`) whose
 `incoming` block lacks a `user`, or lacks both a `password` and a `credential`. (With the
@@ -13,9 +14,7 @@ credentials padlock locked the same problem is reported as `locked-blank-credent
 
 ## Why
 Such an account is used only by the E-mail and Event Monitor, an automated process: there is no
-user who could type a user name or password, so the monitor can never read the mailbox. Source:
-CSM documentation, "Define a global POP/IMAP account", Available to users; "E-mail and Event
-Monitor".
+user who could type a user name or password, so the monitor can never read the mailbox.
 
 ## Example
 ```kdl bad
@@ -25,6 +24,11 @@ account "ServiceDesk" {
         server "imap.example.com"
         security "ssl"
         user "servicedesk@example.com"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -42,6 +46,11 @@ account "ServiceDesk" {
         user "servicedesk@example.com"
         password env="SERVICEDESK_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
+    }
     conversation-id "subject"
 }
 system {
@@ -54,7 +63,7 @@ system {
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
         let a = &acc.value;
-        if a.available_to_users || a.lock().credentials() || a.incoming.has_credentials() {
+        if a.available_to_users || a.incoming_lock().credentials || a.incoming.has_credentials() {
             continue;
         }
         out.push(

@@ -6,13 +6,15 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "more than one From address is marked `default=#true`",
     fixable: false,
+    source: "mailcfg file format: `default=#true` marks the one preselected From address (docs/format.md); the CSM page does not describe the From Settings page further",
     docs: r#"## What it checks
 An account's `from` block with more than one `address … default=#true`.
 
 ## Why
-CSM preselects exactly one default From address; with several, which one is used depends on
-the order of deployment. Source: CSM documentation, "Define a global POP/IMAP account", From
-addresses (Default).
+In mailcfg's format `default=#true` marks the one preselected From address of the account
+(docs/format.md); with several the file does not say which one is meant. (The CSM page does not
+describe the From Settings page's controls, so this is a rule of the file format, not a quote
+from CSM.)
 
 ## Example
 ```kdl bad
@@ -24,6 +26,11 @@ account "HR" {
         security "ssl"
         user "hr@example.com"
         password env="HR_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     from {
         address "Human Resources <hr@example.com>" default=#true
@@ -42,6 +49,11 @@ account "HR" {
         security "ssl"
         user "hr@example.com"
         password env="HR_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     from {
         address "Human Resources <hr@example.com>" default=#true

@@ -3,18 +3,22 @@ use crate::diagnostics::{Diagnostic, Level};
 
 pub static META: RuleMeta = RuleMeta {
     name: "no-from-address",
-    level: Level::Error,
-    summary: "an account available to users offers no From address at all",
+    level: Level::Info,
+    summary: "an account available to users leaves its From Settings to CSM (no `from` addresses)",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 13 (\"Optional: Select the From Settings page\")",
     docs: r#"## What it checks
 An account with `available-to-users #true` whose `from` block is missing, or allows neither
 the user's own address (`allow-user-address`) nor any address (`allow-arbitrary`) and lists no
 `address`.
 
 ## Why
-Agents choose this account to send mail, but CSM has no From address to put on the message, so
-sending fails for every user. Source: CSM documentation, "Define a global POP/IMAP account",
-From addresses.
+This is not a mistake: the CSM page makes the From Settings page optional (step 13, "Optional:
+Select the From Settings page and specify the addresses and settings associated with outbound
+emails"), so an account without it is a normal CSM account. It is reported as information
+only, because the file then does not say which From addresses users send with: that is left
+to whatever CSM has for the account. Set the rule to `allow` in `mailcfg.kdl` if you never
+manage From Settings in files.
 
 ## Example
 ```kdl bad
@@ -26,6 +30,11 @@ account "HR" {
         security "ssl"
         user "hr@example.com"
         password env="HR_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     lock credentials=#true
 }
@@ -40,6 +49,11 @@ account "HR" {
         security "ssl"
         user "hr@example.com"
         password env="HR_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     from {
         address "Human Resources <hr@example.com>" default=#true
@@ -75,7 +89,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 rel,
                 part,
                 format!(
-                    "account {:?} is available to users but offers no From address",
+                    "account {:?} is available to users but its file sets no From Settings (optional in CSM)",
                     a.name
                 ),
             )

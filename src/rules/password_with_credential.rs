@@ -1,19 +1,21 @@
 use super::{sides, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
+use crate::model::AuthMode;
 
 pub static META: RuleMeta = RuleMeta {
     name: "password-with-credential",
     level: Level::Error,
     summary: "a server block has both a password and a credential",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 7b (\"This field is deactivated if you use credentials-based authentication\")",
     docs: r#"## What it checks
-An `incoming` or `outgoing` block that sets both `password` and `credential`.
+An `incoming` block, or an `outgoing` block with `auth "log-on"`, that sets both `password` and
+`credential`.
 
 ## Why
 With credentials-based authentication (Google / Office 365) CSM disables the password field:
 the credential replaces the password. Having both means one of them is silently ignored, and
-nobody can tell from the file which one is used. Source: CSM documentation, "Credentials-based
-authentication".
+nobody can tell from the file which one is used.
 
 ## Example
 ```kdl bad
@@ -25,6 +27,11 @@ account "Support" {
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
         credential "google-support"
+    }
+    outgoing {
+        server "smtp.gmail.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -47,6 +54,11 @@ account "Support" {
         user "support@example.com"
         credential "google-support"
     }
+    outgoing {
+        server "smtp.gmail.com"
+        security "ssl"
+        auth "same-as-incoming"
+    }
     conversation-id "subject"
 }
 system {
@@ -65,7 +77,13 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
         let a = &acc.value;
         for side in sides(a) {
-            if side.password.is_none() || side.credential.is_none() {
+            // An outgoing login without auth "log-on" is ignored altogether
+            // (`outgoing-login-ignored` says so); there is no conflict for CSM to resolve.
+            let ignored = side.block == "outgoing"
+                && a.outgoing
+                    .as_ref()
+                    .is_some_and(|o| o.auth() != AuthMode::LogOn);
+            if side.password.is_none() || side.credential.is_none() || ignored {
                 continue;
             }
             out.push(

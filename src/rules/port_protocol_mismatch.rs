@@ -7,6 +7,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Warning,
     summary: "the port belongs to another protocol (an IMAP account on a POP3 port, SMTP on the incoming server, …)",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", steps 6c and 9c (POP 110/995, IMAP 143/993, SMTP 25/465); IANA Service Name and Transport Protocol Port Number Registry",
     docs: r#"## What it checks
 A custom `port` that is the well-known port of a different protocol than the server it is set on:
 - an IMAP account on a POP3 port (110, 995), or a POP account on an IMAP port (143, 993);
@@ -16,8 +17,7 @@ A custom `port` that is the well-known port of a different protocol than the ser
 ## Why
 The server on that port speaks another protocol: the login fails with a confusing protocol error
 (an IMAP client reading a POP3 `+OK` greeting), which is hard to tell apart from a wrong
-password. Almost always the port was copied from another account. Source: IANA service name
-and port registry; RFC 8314 §7.
+password. Almost always the port was copied from another account.
 
 ## Example
 ```kdl bad
@@ -29,6 +29,11 @@ account "Support" {
         port 995
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -45,6 +50,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

@@ -7,6 +7,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "the port expects implicit TLS but security is basic/STARTTLS, or the reverse",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", steps 6c and 9c (default and SSL ports); RFC 8314 §3.3 (Implicit TLS for SMTP Submission); RFC 6409 §3.1 (Submission Identification, port 587)",
     docs: r#"## What it checks
 A custom `port` whose well-known meaning contradicts `security`:
 - implicit-TLS security (`ssl`, `ssl-no-auth`) on a cleartext/STARTTLS port: 110 (POP3),
@@ -17,7 +18,7 @@ A custom `port` whose well-known meaning contradicts `security`:
 The connection cannot work: on 993/995/465 the server starts the TLS handshake before any
 protocol greeting, while on 110/143/25/587 it sends a cleartext greeting and expects STARTTLS.
 The client waits for a greeting that never comes, or sends a TLS handshake to a server that
-answers in plain text. Source: RFC 8314 §3.3, RFC 6409.
+answers in plain text.
 
 ## Example
 ```kdl bad

@@ -6,6 +6,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Info,
     summary: "the custom port equals the default for the protocol and security",
     fixable: true,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", steps 6c and 9c (\"Custom Port: … different than the default\")",
     docs: r#"## What it checks
 A `port` equal to the port CSM uses anyway for the server's protocol and security: POP3 110 /
 995 (`ssl`, `ssl-no-auth`), IMAP 143 / 993, SMTP 25 / 465.
@@ -15,8 +16,7 @@ A redundant port is one more value to keep in step: when someone later changes `
 stale port silently contradicts it. Leaving it out lets the default follow the security mode.
 `mailcfg check --fix` removes the `port` node (with its line when it has one to itself); a
 port that holds a comment or slash-dashed arguments (`port 993 /* why */ /-995`) is slash-dashed
-(`/-port 993 …`) instead, so none of that text is lost. Source: CSM documentation, "Define a global POP/IMAP
-account" (default ports).
+(`/-port 993 …`) instead, so none of that text is lost.
 
 ## Example
 ```kdl bad
@@ -28,6 +28,11 @@ account "Support" {
         port 993
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -44,6 +49,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

@@ -7,13 +7,14 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "POP3 accounts cannot use `tls` (STARTTLS) or `ssl-no-auth` security",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 6b (\"SSL with No Authentication (IMAP only)\", \"TLS (IMAP only)\")",
     docs: r#"## What it checks
 A POP account whose incoming `security` is `tls` or `ssl-no-auth`.
 
 ## Why
-CSM offers STARTTLS (`tls`) and SSL without certificate validation (`ssl-no-auth`) for IMAP
-servers only. A POP account configured with either cannot be saved in CSM, so the deployment
-fails. Source: CSM documentation, "Define a global POP/IMAP account", Security.
+The incoming Security drop-down (step 6b) lists "SSL with No Authentication (IMAP only)"
+(`ssl-no-auth`) and "TLS (IMAP only)" (`tls`): neither is offered for a POP account, so the file
+describes a setting CSM does not have.
 
 ## Example
 ```kdl bad
@@ -24,6 +25,11 @@ account "Helpdesk" {
         security "tls"
         user "helpdesk@example.com"
         password env="HELPDESK_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
 }
 ```
@@ -36,6 +42,11 @@ account "Helpdesk" {
         security "ssl"
         user "helpdesk@example.com"
         password env="HELPDESK_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

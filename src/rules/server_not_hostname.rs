@@ -9,6 +9,7 @@ pub static META: RuleMeta = RuleMeta {
     summary:
         "`server` is not a host name or IP address (a URL, `host:port`, a path, spaces, bad labels)",
     fixable: true,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", steps 6a and 9a (\"Provide the name of the … server\"); RFC 1123 §2.1; RFC 3986 §3.2.2",
     docs: r#"## What it checks
 A `server` value that is not a plain host name (RFC 1123: letters, digits and inner hyphens,
 labels of 1–63 characters) or an IPv4/IPv6 address. Recognised mistakes:
@@ -22,7 +23,7 @@ CSM passes the field to the DNS resolver as it is, so the connection fails with 
 only when the account is first used. `mailcfg check --fix` moves a `host:port` port into its own
 `port` node when there is none yet: on a line of its own below `server`, or as `; port N` after
 it in a one-line block or before a trailing comment; `[2001:db8::1]:993` becomes
-`server "2001:db8::1"` and `port 993`. Source: RFC 1123 §2.1, RFC 3986 §3.2.2.
+`server "2001:db8::1"` and `port 993`.
 
 ## Example
 ```kdl bad
@@ -33,6 +34,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -49,6 +55,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

@@ -7,17 +7,19 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Info,
     summary: "shared credentials are given, but users may replace them (credentials padlock open)",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", introduction note and step 7b note (\"If all Users will use the same credentials … provide credentials here\")",
     docs: r#"## What it checks
-An account available to users with the credentials padlock open (`lock credentials=#false`, the
-default) that nevertheless gives shared credentials: a `password` or `credential` in `incoming`,
-or in `outgoing` with `auth "log-on"`.
+An account available to users that gives shared credentials — a `password` or `credential` in
+`incoming`, or in `outgoing` with `auth "log-on"` — while that section's credentials padlock is
+open (`credentials=#false`, the default).
 
 ## Why
-Shared credentials mean everyone sends and reads as the same mailbox. With the padlock open each
-user may replace them with their own, so the account behaves differently per user and the
-shared password is exposed to the editing form. If everyone should use the shared login, lock
-it; if each user should log in as themselves, remove the shared password. Source: CSM
-documentation, "Define a global POP/IMAP account", padlocks.
+The page's defaults unlock credentials "so that Users can enter their own user names and
+passwords", and its step 7b note says to provide credentials "if all Users will use the same
+credentials". Both at once is allowed, so this is information only: each user may replace the
+shared login with their own, and the account then behaves differently per user. If everyone
+should use the shared login, lock the padlock; if each user should log in as themselves, leave
+the shared password out.
 
 ## Example
 ```kdl bad
@@ -29,6 +31,11 @@ account "HR" {
         security "ssl"
         user "hr@example.com"
         password env="HR_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     from {
         address "Human Resources <hr@example.com>" default=#true
@@ -46,6 +53,11 @@ account "HR" {
         user "hr@example.com"
         password env="HR_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
+    }
     from {
         address "Human Resources <hr@example.com>" default=#true
     }
@@ -58,24 +70,26 @@ account "HR" {
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
         let a = &acc.value;
-        if !a.available_to_users || a.lock().credentials() {
+        if !a.available_to_users {
             continue;
         }
         let inc = &a.incoming;
-        let rel = if inc.password.is_some() {
+        let incoming_open = !a.incoming_lock().credentials;
+        // The outgoing login that users could replace: "Log on Using" with the padlock open.
+        let outgoing = a
+            .outgoing
+            .as_ref()
+            .filter(|o| !a.outgoing_lock().credentials && o.auth() == AuthMode::LogOn);
+        let rel = if incoming_open && inc.password.is_some() {
             "incoming/password"
-        } else if inc.credential.is_some() {
+        } else if incoming_open && inc.credential.is_some() {
             "incoming/credential"
+        } else if outgoing.is_some_and(|o| o.password.is_some()) {
+            "outgoing/password"
+        } else if outgoing.is_some_and(|o| o.credential.is_some()) {
+            "outgoing/credential"
         } else {
-            match &a.outgoing {
-                Some(o) if o.auth() == AuthMode::LogOn && o.password.is_some() => {
-                    "outgoing/password"
-                }
-                Some(o) if o.auth() == AuthMode::LogOn && o.credential.is_some() => {
-                    "outgoing/credential"
-                }
-                _ => continue,
-            }
+            continue;
         };
         out.push(
             cx.diag(

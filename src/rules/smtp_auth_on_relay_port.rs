@@ -7,6 +7,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Warning,
     summary: "authenticated SMTP on port 25 (the relay port); use 587 or 465",
     fixable: false,
+    source: "RFC 6409 §3.1 (Submission Identification); RFC 8314 §3.3 (Implicit TLS for SMTP Submission)",
     docs: r#"## What it checks
 An `outgoing` block with `auth "same-as-incoming"` or `auth "log-on"` whose port is 25, given
 explicitly or by default (the SMTP default is 25 unless `security` is `ssl`).
@@ -14,7 +15,7 @@ explicitly or by default (the SMTP default is 25 unless `security` is `ssl`).
 ## Why
 Port 25 is for server-to-server relay. Mail submission by clients, with authentication, belongs
 on port 587 (STARTTLS) or 465 (implicit TLS); many providers and networks block or refuse AUTH
-on 25. Source: RFC 6409 §3.1, RFC 8314 §3.3.
+on 25.
 
 ## Example
 ```kdl bad

@@ -1,4 +1,4 @@
-use super::{users_supply_credentials, Context, Part, RuleMeta};
+use super::{users_supply_outgoing_credentials, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 use crate::model::AuthMode;
 
@@ -7,6 +7,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "outgoing `auth \"log-on\"` without a user, or without a password/credential nobody can supply",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 10a (\"Log on Using\") and its note",
     docs: r#"## What it checks
 An `outgoing` block with `auth "log-on"` that has no `user`, or has neither `password` nor
 `credential` while users cannot supply one (the account is not available to users, or its
@@ -15,8 +16,7 @@ credentials padlock is locked).
 ## Why
 "Log on using" authenticates to the SMTP server with its own user name and password. Without a
 user the login cannot even be attempted; without a password that nobody can type, every
-message is rejected. Source: CSM documentation, "Define a global POP/IMAP account", Outgoing
-Server › Authentication.
+message is rejected.
 
 ## Example
 ```kdl bad
@@ -69,17 +69,23 @@ system {
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
         let a = &acc.value;
-        let Some(o) = &a.outgoing else { continue };
+        let Some(o) = &a.outgoing else {
+            continue;
+        };
         if o.auth() != AuthMode::LogOn {
             continue;
         }
-        let no_secret =
-            o.password.is_none() && o.credential.is_none() && !users_supply_credentials(a);
-        let problem = match (o.user.is_none(), no_secret) {
-            (true, true) => "no user and no password or credential",
-            (true, false) => "no user",
-            (false, true) => "no password or credential, and users cannot supply one",
-            (false, false) => continue,
+        let no_secret = o.password.is_none() && o.credential.is_none();
+        // Step 10 note: a blank user name and password with the padlock open is how users are
+        // let to enter their own login.
+        let users_supply = users_supply_outgoing_credentials(a);
+        let problem = match (o.user.is_none(), no_secret, users_supply) {
+            (true, true, true) | (false, false, _) | (false, true, true) => continue,
+            (true, true, false) => {
+                "no user and no password or credential, and users cannot supply them"
+            }
+            (true, false, _) => "no user",
+            (false, true, false) => "no password or credential, and users cannot supply one",
         };
         out.push(
             cx.diag(

@@ -7,6 +7,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "outgoing `auth \"same-as-incoming\"` but the incoming server has no login to reuse",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 10a (\"Use Same Settings as My Incoming Server\")",
     docs: r#"## What it checks
 An `outgoing` block with `auth "same-as-incoming"` while the `incoming` block has no complete
 login (a `user` plus a `password` or `credential`) and users cannot supply one (the account is
@@ -15,7 +16,6 @@ not available to users, or its credentials padlock is locked).
 ## Why
 "Same as incoming" reuses the incoming server's user name and password for SMTP. With nothing
 to reuse and nobody to type it, every message the account sends is rejected by the SMTP server.
-Source: CSM documentation, "Define a global POP/IMAP account", Outgoing Server › Authentication.
 
 ## Example
 ```kdl bad
@@ -63,7 +63,9 @@ system {
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     for acc in &cx.project.accounts {
         let a = &acc.value;
-        let Some(o) = &a.outgoing else { continue };
+        let Some(o) = &a.outgoing else {
+            continue;
+        };
         if o.auth() != AuthMode::SameAsIncoming
             || a.incoming.has_credentials()
             || users_supply_credentials(a)

@@ -7,13 +7,14 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "the outgoing (SMTP) server uses `ssl-no-auth`, which CSM does not offer for SMTP",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 9b (the outgoing Security list: Auto, Basic, SSL, TLS)",
     docs: r#"## What it checks
 An `outgoing` block with `security "ssl-no-auth"`.
 
 ## Why
-For the SMTP server CSM offers `auto`, `basic`, `ssl` and `tls` only; SSL without certificate
-validation exists for IMAP. The account cannot be saved with it. Source: CSM documentation,
-"Define a global POP/IMAP account", Outgoing Server › Security.
+The outgoing Security drop-down (step 9b) lists Auto, Basic, SSL and TLS only; "SSL with No
+Authentication" exists for IMAP servers (step 6b). The file describes a setting CSM does not
+have.
 
 ## Example
 ```kdl bad

@@ -7,6 +7,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Warning,
     summary: "the submission port (587 or 465) is used with `auth \"none\"`",
     fixable: false,
+    source: "RFC 6409 §4.3 (Require Authentication: an MSA MUST by default reject MAIL from an unauthenticated session)",
     docs: r#"## What it checks
 An `outgoing` block whose port is 587 or 465 (given, or 465 by default with `security "ssl"`)
 while `auth` is `"none"` or absent (absent means `none`).
@@ -15,7 +16,6 @@ while `auth` is `"none"` or absent (absent means `none`).
 Ports 587 and 465 are submission ports: servers require authentication there and answer
 `530 Authentication required` to every message. Either the account needs `auth
 "same-as-incoming"` / `auth "log-on"`, or it is meant to relay unauthenticated on port 25.
-Source: RFC 6409 §4.3, RFC 8314 §3.3.
 
 ## Example
 ```kdl bad

@@ -8,6 +8,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Warning,
     summary: "a `mailcfg-ignore` comment gives no `reason=\"…\"`",
     fixable: false,
+    source: "mailcfg, docs/configuration.md (suppression comments)",
     docs: r#"## What it checks
 A suppression comment, `// mailcfg-ignore: rule-name` before a node or
 `// mailcfg-ignore-file: rule-name` at the top of a file, without a non-empty `reason="…"`.
@@ -16,7 +17,6 @@ The suppression still takes effect.
 ## Why
 A suppression switches a check off for good; the next reader needs to know why that was right
 (an app password is in use, the domain has send-as rights, …) to tell whether it still is.
-Source: mailcfg, docs/configuration.md (suppression comments).
 
 ## Example
 ```kdl bad
@@ -28,6 +28,11 @@ account "Support" {
         security "ssl"
         user "support@example.org"
         password env="SUPPORT_APP_PASSWORD"
+    }
+    outgoing {
+        server "smtp.gmail.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -45,6 +50,11 @@ account "Support" {
         security "ssl"
         user "support@example.org"
         password env="SUPPORT_APP_PASSWORD"
+    }
+    outgoing {
+        server "smtp.gmail.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

@@ -7,14 +7,14 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "a `credential` reference names no defined credential",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 7c (\"Select the Google credential you want to use\", E-mail Credentials Manager)",
     docs: r#"## What it checks
 `credential "name"` inside `incoming` or `outgoing` when no top-level `credential "name"` exists
 in any checked file.
 
 ## Why
 The account cannot authenticate: CSM needs the credential record the account points to.
-References resolve across files, so the credential may live in its own file. Source: CSM
-documentation, "Credentials-based authentication".
+References resolve across files, so the credential may live in its own file.
 
 ## Example
 ```kdl bad
@@ -25,6 +25,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         credential "google-suport"
+    }
+    outgoing {
+        server "smtp.gmail.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -46,6 +51,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         credential "google-support"
+    }
+    outgoing {
+        server "smtp.gmail.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

@@ -1,20 +1,22 @@
-use super::{sides, Context, Part, RuleMeta};
+use super::{Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
+use crate::model::AuthMode;
 
 pub static META: RuleMeta = RuleMeta {
     name: "unused-credential",
     level: Level::Warning,
     summary: "a credential is defined but no account uses it",
     fixable: false,
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 7c; OWASP Secrets Management Cheat Sheet (remove unused secrets)",
     docs: r#"## What it checks
-A top-level `credential "name"` that no `incoming` or `outgoing` block of any checked file
-references.
+A top-level `credential "name"` that no `incoming` block, and no `outgoing` block with
+`auth "log-on"`, of any checked file references. (An `outgoing` block with another `auth`
+ignores its `credential`; see `outgoing-login-ignored`.)
 
 ## Why
 An unused credential is usually a leftover or a typo on the referencing side; either way it keeps
 a live secret (a private key, a client secret) deployed for nothing. Remove it, or fix the
-reference. Source: CSM documentation, "Credentials-based authentication"; OWASP Secrets
-Management Cheat Sheet (remove unused secrets).
+reference.
 
 ## Example
 ```kdl bad
@@ -25,6 +27,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -47,6 +54,11 @@ account "Support" {
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
     }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
+    }
     conversation-id "subject"
 }
 system {
@@ -57,26 +69,39 @@ system {
 };
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    let used: crate::lower::FastSet<&str> = cx
-        .project
-        .accounts
-        .iter()
-        .flat_map(|acc| sides(&acc.value))
-        .filter_map(|side| side.credential)
-        .collect();
+    let mut used: crate::lower::FastSet<&str> = Default::default();
+    // Credentials named only where CSM ignores them: an outgoing block without auth "log-on".
+    let mut ignored: crate::lower::FastMap<&str, &str> = Default::default();
+    for acc in &cx.project.accounts {
+        let a = &acc.value;
+        if let Some(c) = a.incoming.credential.as_deref() {
+            used.insert(c);
+        }
+        if let Some(o) = &a.outgoing {
+            let Some(c) = o.credential.as_deref() else {
+                continue;
+            };
+            if o.auth() == AuthMode::LogOn {
+                used.insert(c);
+            } else {
+                ignored.entry(c).or_insert(a.name.as_str());
+            }
+        }
+    }
     for cred in &cx.project.credentials {
-        if used.contains(cred.value.name.as_str()) {
+        let name = cred.value.name.as_str();
+        if used.contains(name) {
             continue;
         }
+        let message = match ignored.get(name) {
+            Some(account) => format!(
+                "credential {name:?} is referenced only by the outgoing server of account {account:?}, which ignores it (auth is not \"log-on\")"
+            ),
+            None => format!("credential {name:?} is not used by any account"),
+        };
         out.push(
-            cx.diag(
-                &META,
-                cred,
-                "name",
-                Part::Value,
-                format!("credential {:?} is not used by any account", cred.value.name),
-            )
-            .with_help("remove the credential, or reference it with `credential \"name\"` in an `incoming` or `outgoing` block"),
+            cx.diag(&META, cred, "name", Part::Value, message)
+                .with_help("remove the credential, or reference it with `credential \"name\"` in an `incoming` block or an `outgoing` block with `auth \"log-on\"`"),
         );
     }
 }

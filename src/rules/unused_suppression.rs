@@ -8,6 +8,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Warning,
     summary: "a `mailcfg-ignore` comment suppresses nothing (or names no rule)",
     fixable: true,
+    source: "mailcfg, docs/configuration.md (suppression comments)",
     docs: r#"## What it checks
 A rule named in a suppression comment that did not suppress any finding: the problem was fixed,
 the comment is not directly above the node it is meant for, the rule name is misspelt (a
@@ -18,8 +19,7 @@ rule (the comment token with its indentation and line end, nothing else on the l
 
 ## Why
 A stale suppression silently switches the rule off for whatever is written there next, so a
-new mistake at that place would go unreported. Source: mailcfg, docs/configuration.md
-(suppression comments).
+new mistake at that place would go unreported.
 
 ## Example
 ```kdl bad
@@ -31,6 +31,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }
@@ -47,6 +52,11 @@ account "Support" {
         security "ssl"
         user "support@example.com"
         password env="SUPPORT_PASSWORD"
+    }
+    outgoing {
+        server "smtp.example.com"
+        security "ssl"
+        auth "same-as-incoming"
     }
     conversation-id "subject"
 }

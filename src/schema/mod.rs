@@ -84,6 +84,132 @@ fn strip_null(v: &mut Json) {
     }
 }
 
+/// Every node and property that stands for a control of the CSM GUI: (node names from the top
+/// of a file, the control's label as the CSM page writes it). The labels live in the model
+/// (`x-gui-label`), next to the fields they describe.
+pub fn gui_labels() -> &'static [(Vec<String>, String)] {
+    static LABELS: LazyLock<Vec<(Vec<String>, String)>> = LazyLock::new(|| {
+        fn walk(
+            schema: &Json,
+            node: &Json,
+            path: &mut Vec<String>,
+            out: &mut Vec<(Vec<String>, String)>,
+        ) {
+            let node = resolve(schema, node);
+            if path.len() > 6 {
+                return;
+            }
+            if let Some(alts) = node.get("anyOf").and_then(Json::as_array) {
+                for alt in alts {
+                    walk(schema, alt, path, out);
+                }
+            }
+            let Some(props) = node.get("properties").and_then(Json::as_object) else {
+                return;
+            };
+            for (key, prop) in props {
+                path.push(key.clone());
+                if let Some(label) = prop.get("x-gui-label").and_then(Json::as_str) {
+                    out.push((path.clone(), label.to_string()));
+                }
+                let value = match prop.get("items") {
+                    Some(items) => items,
+                    None => prop,
+                };
+                walk(schema, value, path, out);
+                path.pop();
+            }
+        }
+        let schema = &COMPILED.schema;
+        let mut out = Vec::new();
+        walk(schema, schema, &mut Vec::new(), &mut out);
+        out
+    });
+    &LABELS
+}
+
+/// The GUI label of the node or property at `path` (node names from the top of a file), with
+/// its page when it lies on one: `Incoming Server page › Security` for
+/// `account › incoming › security`.
+pub fn gui_label(path: &[&str]) -> Option<String> {
+    composed_labels().get(&path.join("/")).cloned()
+}
+
+/// [`gui_label`] for every labelled path, keyed by the node names joined with `/`: built once,
+/// so naming the control in each of many findings is one hash lookup.
+fn composed_labels() -> &'static crate::lower::FastMap<String, String> {
+    static COMPOSED: LazyLock<crate::lower::FastMap<String, String>> = LazyLock::new(|| {
+        let labels = gui_labels();
+        let find = |p: &[String]| {
+            labels
+                .iter()
+                .find(|(k, _)| k.as_slice() == p)
+                .map(|(_, label)| label.as_str())
+        };
+        labels
+            .iter()
+            .map(|(path, label)| {
+                let page = path
+                    .split_last()
+                    .and_then(|(_, parent)| find(parent))
+                    .filter(|l| l.ends_with(" page"));
+                let composed = match page {
+                    Some(page) => format!("{page} › {label}"),
+                    None => label.clone(),
+                };
+                (path.join("/"), composed)
+            })
+            .collect()
+    });
+    &COMPOSED
+}
+
+/// [`gui_label`] for a KDL path as diagnostics show it (`account "A" › incoming › security`).
+pub fn gui_label_of_kdl_path(kdl_path: &str) -> Option<&'static str> {
+    let mut key = String::with_capacity(kdl_path.len());
+    for step in kdl_path.split(" › ") {
+        if !key.is_empty() {
+            key.push('/');
+        }
+        key.push_str(step.split(' ').next().unwrap_or(step));
+    }
+    composed_labels().get(&key).map(String::as_str)
+}
+
+/// ` (`outgoing` — "Outgoing Server page" in CSM)` for a required `prop` missing at `ptr`.
+fn gui_note_for_missing(ptr: &str, prop: &str) -> String {
+    let mut names: Vec<&str> = ptr
+        .split('/')
+        .skip(1)
+        .filter(|s| !s.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    names.push(prop);
+    gui_label(&names)
+        .map(|label| format!(" (`{prop}` — \"{label}\" in CSM)"))
+        .unwrap_or_default()
+}
+
+/// Names the GUI control of the node a finding is on, next to its KDL node, at the end of the
+/// help: `` `available-to-users` — "Make Account Available to Users" in CSM ``.
+pub fn add_gui_label(mut d: Diagnostic) -> Diagnostic {
+    let Some(path) = d.kdl_path.as_deref() else {
+        return d;
+    };
+    if d.help.as_deref().is_some_and(|h| h.ends_with(" in CSM)")) {
+        return d;
+    }
+    let Some(label) = gui_label_of_kdl_path(path) else {
+        return d;
+    };
+    let node = path.split_once(" › ").map_or(path, |(_, rest)| rest);
+    let note = format!("`{node}` — \"{label}\" in CSM");
+    d.help = Some(match d.help.take() {
+        Some(help) => format!("{help} ({note})"),
+        None => note,
+    });
+    d
+}
+
 struct Compiled {
     schema: Json,
     validator: jsonschema::Validator,
@@ -119,8 +245,46 @@ pub fn validate(file: FileId, value: &Json, spans: &SpanMap) -> (Vec<Diagnostic>
         })
         .flatten()
         .collect();
+    // A value of the wrong type for an enumeration (`protocol 1`) fails both `type` and `enum`:
+    // it is reported once, as the wrong type, with the allowed values.
+    let wrong_type: Vec<String> = errors
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind(),
+                jsonschema::error::ValidationErrorKind::Type { .. }
+            )
+        })
+        .map(|e| e.instance_path().as_str().to_string())
+        .collect();
     for error in errors {
         let ptr = error.instance_path().as_str().to_string();
+        if matches!(
+            error.kind(),
+            jsonschema::error::ValidationErrorKind::Enum { .. }
+        ) && wrong_type.contains(&ptr)
+        {
+            pointers.push(ptr);
+            continue;
+        }
+        // Every unknown node or property of a block is reported, not only the first.
+        if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
+            error.kind()
+        {
+            let schema_path = error.schema_path().as_str().to_string();
+            for key in unexpected {
+                diags.push(unknown_key(
+                    file,
+                    &compiled.schema,
+                    &ptr,
+                    &schema_path,
+                    key,
+                    spans,
+                ));
+            }
+            pointers.push(ptr);
+            continue;
+        }
         if let jsonschema::error::ValidationErrorKind::Required { property } = error.kind() {
             let prop = property.as_str().unwrap_or_default();
             if misspelt
@@ -144,6 +308,7 @@ pub fn validate(file: FileId, value: &Json, spans: &SpanMap) -> (Vec<Diagnostic>
         pointers.push(ptr);
         diags.push(d);
     }
+    let mut diags: Vec<Diagnostic> = diags.into_iter().map(add_gui_label).collect();
     diags.sort_by_key(|d| d.primary.span);
     diags.dedup_by(|a, b| a.primary.span == b.primary.span && a.message == b.message);
     (diags, pointers)
@@ -246,6 +411,75 @@ fn show_value(name: &str, v: &Json) -> String {
     }
 }
 
+/// An unknown node or property `key` of the block at `ptr`, or an argument where none is taken.
+fn unknown_key(
+    file: FileId,
+    schema: &Json,
+    ptr: &str,
+    schema_path: &str,
+    key: &str,
+    spans: &SpanMap,
+) -> Diagnostic {
+    let here = spans.nearest(ptr);
+    let key_span = here.map(|(_, e)| e.key).unwrap_or_default();
+    let path = spans.kdl_path(ptr);
+    let at = if path.is_empty() {
+        "at the top level".to_string()
+    } else {
+        format!("in {path}")
+    };
+    let diag = |rule, span: Span, label: &str, msg: String| {
+        Diagnostic::new(
+            rule,
+            Level::Error,
+            Label::new(file, span).with_text(label),
+            msg,
+        )
+        .with_path(path.clone())
+    };
+    let child = format!("{ptr}/{}", crate::lower::escape_pointer(key));
+    let entry = spans.get(&child);
+    let span = entry.map(|e| e.key).unwrap_or(key_span);
+    let object_schema = schema
+        .pointer(parent_pointer(schema_path))
+        .unwrap_or(schema);
+    let allowed = property_names(schema, object_schema);
+    let origin = entry.map(|e| e.origin).unwrap_or(Origin::Node);
+    if origin == Origin::Argument || key == "name" || key == "value" {
+        return diag(
+            UNEXPECTED_ARGUMENT,
+            span,
+            "unexpected argument",
+            format!(
+                "`{}` takes no argument here ({at})",
+                spans.label(ptr).unwrap_or("this node".into())
+            ),
+        )
+        .with_help("remove the argument, or write it as a child node or property");
+    }
+    let (rule, what) = match origin {
+        Origin::Property => (UNKNOWN_PROPERTY, "property"),
+        _ => (UNKNOWN_NODE, "node"),
+    };
+    let mut d = diag(
+        rule,
+        span,
+        &format!("unknown {what}"),
+        format!("unknown {what} `{key}` {at}"),
+    );
+    let mut help = Vec::new();
+    if let Some(s) = did_you_mean(key, allowed.iter().map(String::as_str)) {
+        help.push(format!("did you mean `{s}`?"));
+    }
+    if !allowed.is_empty() {
+        help.push(format!("expected one of: {}", allowed.join(", ")));
+    }
+    if !help.is_empty() {
+        d = d.with_help(help.join(" "));
+    }
+    d
+}
+
 #[allow(clippy::too_many_arguments)]
 fn phrase(
     file: FileId,
@@ -278,50 +512,6 @@ fn phrase(
         .with_path(path.clone())
     };
     match kind {
-        K::AdditionalProperties { unexpected } => {
-            let key = &unexpected[0];
-            let child = format!("{ptr}/{}", crate::lower::escape_pointer(key));
-            let entry = spans.get(&child);
-            let span = entry.map(|e| e.key).unwrap_or(key_span);
-            let object_schema = schema
-                .pointer(parent_pointer(schema_path))
-                .unwrap_or(schema);
-            let allowed = property_names(schema, object_schema);
-            let origin = entry.map(|e| e.origin).unwrap_or(Origin::Node);
-            if origin == Origin::Argument || key == "name" || key == "value" {
-                return diag(
-                    UNEXPECTED_ARGUMENT,
-                    span,
-                    "unexpected argument",
-                    format!(
-                        "`{}` takes no argument here ({at})",
-                        spans.label(ptr).unwrap_or("this node".into())
-                    ),
-                )
-                .with_help("remove the argument, or write it as a child node or property");
-            }
-            let (rule, what) = match origin {
-                Origin::Property => (UNKNOWN_PROPERTY, "property"),
-                _ => (UNKNOWN_NODE, "node"),
-            };
-            let mut d = diag(
-                rule,
-                span,
-                &format!("unknown {what}"),
-                format!("unknown {what} `{key}` {at}"),
-            );
-            let mut help = Vec::new();
-            if let Some(s) = did_you_mean(key, allowed.iter().map(String::as_str)) {
-                help.push(format!("did you mean `{s}`?"));
-            }
-            if !allowed.is_empty() {
-                help.push(format!("expected one of: {}", allowed.join(", ")));
-            }
-            if !help.is_empty() {
-                d = d.with_help(help.join(" "));
-            }
-            d
-        }
         K::Required { property } => {
             let prop = property.as_str().unwrap_or_default();
             let owner = spans
@@ -346,7 +536,15 @@ fn phrase(
                 &format!("missing `{prop}`"),
                 format!("`{prop}` is required {at}"),
             )
-            .with_help(format!("add a `{prop}` node inside `{owner}`"))
+            .with_help(format!(
+                "add {} `{prop}` node inside `{owner}`{}",
+                if prop.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                },
+                gui_note_for_missing(ptr, prop)
+            ))
         }
         K::Enum { options } => {
             let opts: Vec<String> = options
@@ -388,7 +586,7 @@ fn phrase(
                     format!("`{name}` needs a value {at}: expected {expected}"),
                 );
             }
-            diag(
+            let d = diag(
                 WRONG_TYPE,
                 value_span,
                 &format!("expected {expected}"),
@@ -396,7 +594,18 @@ fn phrase(
                     "`{name}` must be {expected}, found {} {at}",
                     json_type_name(instance)
                 ),
-            )
+            );
+            let options: Vec<&str> = schema
+                .pointer(parent_pointer(schema_path))
+                .and_then(|n| n.get("enum"))
+                .and_then(Json::as_array)
+                .map(|e| e.iter().filter_map(Json::as_str).collect())
+                .unwrap_or_default();
+            if options.is_empty() {
+                d
+            } else {
+                d.with_help(format!("expected one of: {}", options.join(", ")))
+            }
         }
         K::Minimum { limit } | K::ExclusiveMinimum { limit } => diag(
             INVALID_VALUE,

@@ -793,3 +793,18 @@ fn fmt_and_fix_never_change_meaning() {
         refusals.join("\n")
     );
 }
+
+/// When `port` already gives the port that `server` repeats, the fix only strips it.
+#[test]
+fn server_port_fix_when_the_same_port_is_written() {
+    let text = account(
+        "        server \"mail.example.com:1993\"\n        security \"ssl\"\n        port 1993\n",
+        "",
+    );
+    let dir = tree(&text);
+    mailcfg(dir.path(), &["--fix"]);
+    assert_eq!(
+        read(dir.path(), "desk.kdl"),
+        text.replace("mail.example.com:1993", "mail.example.com")
+    );
+}

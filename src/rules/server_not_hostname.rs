@@ -23,7 +23,8 @@ CSM passes the field to the DNS resolver as it is, so the connection fails with 
 only when the account is first used. `mailcfg check --fix` moves a `host:port` port into its own
 `port` node when there is none yet: on a line of its own below `server`, or as `; port N` after
 it in a one-line block or before a trailing comment; `[2001:db8::1]:993` becomes
-`server "2001:db8::1"` and `port 993`.
+`server "2001:db8::1"` and `port 993`. When `port` already gives the same port, the fix only
+removes it from `server`; a different `port` is left for you to decide.
 
 ## Example
 ```kdl bad
@@ -140,7 +141,7 @@ fn move_port(
     port: u32,
 ) -> Option<Fix> {
     let ip = host.parse::<std::net::IpAddr>().is_ok();
-    if side.port.is_some()
+    if side.port.is_some_and(|p| p != port)
         || !(1..=65535).contains(&port)
         || (!ip && dns_name_problem(host).is_some())
     {
@@ -149,17 +150,25 @@ fn move_port(
     let entry = cx
         .span_map(acc.file)
         .get(&format!("{}/{}", acc.pointer, side.rel("server")))?;
+    let strip = Edit {
+        file: acc.file,
+        span: entry.value,
+        replacement: format!("\"{host}\""),
+    };
+    if side.port.is_some() {
+        // The same port is written in `port` already: only the server changes.
+        return Some(Fix {
+            description: format!("remove `:{port}` from `server` (`port {port}` is set)"),
+            edits: vec![strip],
+        });
+    }
     let text = &cx.sources.get(acc.file).text;
     let (at, insert) =
         crate::fix::edit::insert_after_node(text, entry.node, &format!("port {port}"));
     Some(Fix {
         description: format!("move port {port} out of `server` into `port {port}`"),
         edits: vec![
-            Edit {
-                file: acc.file,
-                span: entry.value,
-                replacement: format!("\"{host}\""),
-            },
+            strip,
             Edit {
                 file: acc.file,
                 span: at,

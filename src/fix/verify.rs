@@ -88,22 +88,32 @@ fn describe(k: &Key) -> String {
 }
 
 /// A text that must mean exactly what the original meant and have the same findings: what the
-/// formatter produces.
-pub fn same_meaning(before: &Snapshot, after: &Snapshot) -> Result<(), String> {
+/// formatter produces. The error says why, and where in the original (a byte offset; 0 when
+/// the difference has no place of its own).
+pub fn same_meaning(before: &Snapshot, after: &Snapshot) -> Result<(), (String, usize)> {
     if after.syntax_errors > before.syntax_errors || after.canonical.is_none() {
-        return Err("the result would not parse".into());
+        return Err(("the result would not parse".into(), 0));
     }
     if before.canonical != after.canonical {
-        return Err(
+        return Err((
             "the result would mean something else (nodes, arguments or values differ)".into(),
-        );
+            0,
+        ));
     }
     let (gone, new) = finding_difference(before.findings.iter(), after.findings.iter());
     if let Some(k) = gone.first() {
-        return Err(format!("the result would no longer report {}", describe(k)));
+        let at = before
+            .findings
+            .iter()
+            .find(|d| key(d) == *k)
+            .map_or(0, |d| d.primary.span.start);
+        return Err((
+            format!("the result would no longer report {}", describe(k)),
+            at,
+        ));
     }
     if let Some(k) = new.first() {
-        return Err(format!("the result would newly report {}", describe(k)));
+        return Err((format!("the result would newly report {}", describe(k)), 0));
     }
     Ok(())
 }

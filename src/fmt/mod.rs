@@ -109,7 +109,7 @@ fn check_result(original: &str, v2: &str, out: &str, v1: bool) -> Result<(), Fmt
     if v1 {
         after.findings.retain(|d| d.rule != KDL_V1);
     }
-    verify::same_meaning(&before, &after).map_err(|why| refuse(0, why))
+    verify::same_meaning(&before, &after).map_err(|(why, at)| refuse(at, why))
 }
 
 /// The comments (trailing space removed) and slash-dashed texts of `text`, in order, with where

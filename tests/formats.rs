@@ -1379,6 +1379,11 @@ fn every_output(text: &str) -> Vec<(String, String)> {
             format!("check --format {f}"),
             &["check", "--format", f, "accounts"],
         );
+    }
+    for f in FORMATS
+        .iter()
+        .chain(&["results-json", "openmetrics", "html"])
+    {
         run(
             format!("probe --format {f}"),
             &[

@@ -728,12 +728,58 @@ fn finish(form: StringForm, start: usize, end: usize, error: Option<LexError>) -
     }
 }
 
+/// A one-line string (quoted or raw) as scanned: where it ends and what is wrong with it. For
+/// readers that stop at a string's first problem; the token ([`token_at`]) reports how the
+/// string ended when it did not end well, since that decides where the next token starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StringScan {
+    pub form: StringForm,
+    /// Just after the closing quote (and hashes), or where the string was cut off.
+    pub end: usize,
+    /// The first problem inside the string: a bad escape or a disallowed character.
+    pub first_error: Option<LexError>,
+    /// No closing quote before a newline (v2) or the end of the text.
+    pub end_error: Option<LexError>,
+}
+
+impl StringScan {
+    fn token(self, start: usize) -> Token {
+        Token {
+            kind: match self.end_error.or(self.first_error) {
+                Some(e) => TokenKind::Error(e),
+                None => TokenKind::String(self.form),
+            },
+            span: Span::new(start, self.end),
+        }
+    }
+}
+
+/// The one-line quoted (`"…"`) or raw (`#"…"#`) string starting at `pos`; `None` when no such
+/// string starts there (a multi-line string's `"""` included).
+pub fn scan_string(src: &str, pos: usize, dialect: Dialect) -> Option<StringScan> {
+    let b = src.as_bytes();
+    let hashes = b[pos..].iter().take_while(|&&c| c == b'#').count();
+    let q = pos + hashes;
+    if b.get(q) != Some(&b'"') || b[q..].starts_with(b"\"\"\"") {
+        return None;
+    }
+    Some(if hashes == 0 {
+        scan_quoted(src, pos, dialect)
+    } else {
+        scan_raw(src, pos, pos, hashes, dialect)
+    })
+}
+
 /// A string starting with `"` at `pos`.
 fn quoted(src: &str, pos: usize, dialect: Dialect) -> Token {
-    let b = src.as_bytes();
-    if b[pos..].starts_with(b"\"\"\"") {
+    if src.as_bytes()[pos..].starts_with(b"\"\"\"") {
         return multiline(src, pos, 0, false, dialect);
     }
+    scan_quoted(src, pos, dialect).token(pos)
+}
+
+fn scan_quoted(src: &str, pos: usize, dialect: Dialect) -> StringScan {
+    let b = src.as_bytes();
     let mut i = pos + 1;
     let mut escapes = false;
     let mut error = None;
@@ -741,13 +787,19 @@ fn quoted(src: &str, pos: usize, dialect: Dialect) -> Token {
         while i < b.len() && QUOTED_PLAIN[b[i] as usize] {
             i += 1;
         }
+        let form = StringForm::Quoted { escapes };
+        let scan = |end, end_error| StringScan {
+            form,
+            end,
+            first_error: error,
+            end_error,
+        };
         let Some(&c) = b.get(i) else {
-            let form = StringForm::Quoted { escapes };
             let e = LexError::new(ErrorKind::UnterminatedString(form), pos, pos + 1);
-            return finish(form, pos, i, Some(e));
+            return scan(i, Some(e));
         };
         match c {
-            b'"' => return finish(StringForm::Quoted { escapes }, pos, i + 1, error),
+            b'"' => return scan(i + 1, None),
             b'\\' => {
                 escapes = true;
                 match escape_len(src, i, dialect) {
@@ -765,9 +817,8 @@ fn quoted(src: &str, pos: usize, dialect: Dialect) -> Token {
                         i += n;
                         continue;
                     }
-                    let form = StringForm::Quoted { escapes };
                     let e = LexError::new(ErrorKind::NewlineInString(form), pos, i);
-                    return finish(form, pos, i, Some(e));
+                    return scan(i, Some(e));
                 }
                 i += other_char(src, i, &mut error);
             }
@@ -783,24 +834,37 @@ fn raw(src: &str, start: usize, pos: usize, dialect: Dialect) -> Token {
     if b.get(q) != Some(&b'"') {
         return error_token(ErrorKind::RawStringQuote, (q, q), (start, q));
     }
-    let h = hashes.min(u16::MAX as usize) as u16;
     if b[q..].starts_with(b"\"\"\"") {
         return multiline(src, start, hashes, true, dialect);
     }
-    let form = StringForm::Raw { hashes: h };
+    scan_raw(src, start, pos, hashes, dialect).token(start)
+}
+
+fn scan_raw(src: &str, start: usize, pos: usize, hashes: usize, dialect: Dialect) -> StringScan {
+    let b = src.as_bytes();
+    let q = pos + hashes;
+    let form = StringForm::Raw {
+        hashes: hashes.min(u16::MAX as usize) as u16,
+    };
     let mut i = q + 1;
     let mut error = None;
     loop {
         while i < b.len() && RAW_PLAIN[b[i] as usize] {
             i += 1;
         }
+        let scan = |end, end_error| StringScan {
+            form,
+            end,
+            first_error: error,
+            end_error,
+        };
         let Some(&c) = b.get(i) else {
             let e = LexError::new(ErrorKind::UnterminatedString(form), start, q + 1);
-            return finish(form, start, i, Some(e));
+            return scan(i, Some(e));
         };
         if c == b'"' {
             if closes_raw(b, i + 1, hashes) {
-                return finish(form, start, i + 1 + hashes, error);
+                return scan(i + 1 + hashes, None);
             }
             i += 1;
             continue;
@@ -812,7 +876,7 @@ fn raw(src: &str, start: usize, pos: usize, dialect: Dialect) -> Token {
                 continue;
             }
             let e = LexError::new(ErrorKind::NewlineInString(form), start, i);
-            return finish(form, start, i, Some(e));
+            return scan(i, Some(e));
         }
         i += other_char(src, i, &mut error);
     }

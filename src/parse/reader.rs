@@ -15,7 +15,10 @@
 use std::borrow::Cow;
 
 use super::ast::{Children, Document, Entry, Ident, Node, Value};
-use super::lexer::{self, is_disallowed, is_newline_char, is_space};
+use super::lexer::{
+    self, is_disallowed, is_newline_char, is_space, Dialect, ErrorKind, LexError, StringForm,
+    StringScan,
+};
 use super::{MAX_DEPTH, NESTING_TOO_DEEP, SYNTAX_ERROR};
 use crate::diagnostics::{Diagnostic, Label, Level, Span};
 use crate::source::FileId;
@@ -886,52 +889,81 @@ impl<'a> Reader<'a> {
             self.pos += n;
             return self.multiline(start, None).map(Cow::Owned);
         }
-        self.pos += 1;
-        let body = self.pos;
-        let mut escaped = false;
-        loop {
-            // Plain printable ASCII needs no checks; everything else takes the careful way.
-            while let Some(&c) = self.b.get(self.pos) {
-                if (0x20..0x7F).contains(&c) && c != b'"' && c != b'\\' {
-                    self.pos += 1;
-                } else {
-                    break;
-                }
-            }
-            let Some(c) = self.byte() else {
-                return Err(err(
-                    Span::new(start, start + 1),
-                    "unterminated string: no closing quote",
-                    "opened here",
-                ));
-            };
-            match c {
-                b'"' => break,
-                b'\\' => {
-                    escaped = true;
-                    self.skip_escape(start)?;
-                }
-                _ => {
-                    if self.newline_len(self.pos) > 0 {
-                        return Err(err(
-                            Span::new(start, self.pos),
-                            "newline in a one-line string",
-                            "string",
-                        )
-                        .help("close the string on this line, or use a multi-line string: \"\"\" on its own line"));
-                    }
-                    self.string_char()?;
-                }
-            }
-        }
-        let raw = &self.src[body..self.pos];
-        self.pos += 1;
-        if !escaped {
+        let scan = self.one_line_string(start)?;
+        let raw = &self.src[start + 1..scan.end - 1];
+        if scan.form == (StringForm::Quoted { escapes: false }) {
             return Ok(Cow::Borrowed(raw));
         }
         let mut out = String::with_capacity(raw.len());
         unescape(raw, &mut out);
         Ok(Cow::Owned(out))
+    }
+
+    /// The one-line string at `start`, as the lexer scans it; its first problem is the error.
+    fn one_line_string(&mut self, start: usize) -> R<StringScan> {
+        let Some(scan) = lexer::scan_string(self.src, start, Dialect::V2) else {
+            self.pos = start;
+            return Err(self.unexpected("a string"));
+        };
+        match scan.first_error.or(scan.end_error) {
+            None => {
+                self.pos = scan.end;
+                Ok(scan)
+            }
+            Some(e) => Err(self.string_error(start, e)),
+        }
+    }
+
+    fn string_error(&mut self, start: usize, e: LexError) -> Error {
+        let at = e.at();
+        let raw = matches!(
+            e.kind,
+            ErrorKind::NewlineInString(StringForm::Raw { .. })
+                | ErrorKind::UnterminatedString(StringForm::Raw { .. })
+        );
+        match e.kind {
+            ErrorKind::InvalidEscape => {
+                self.pos = at.start;
+                match self.skip_escape(start) {
+                    Err(e) => e,
+                    Ok(()) => err(at, "invalid escape sequence", "escape"),
+                }
+            }
+            ErrorKind::NewlineInString(_) if raw => {
+                self.pos = at.end;
+                err(
+                    Span::new(start, at.end),
+                    "newline in a one-line raw string",
+                    "raw string",
+                )
+                .help("use a multi-line raw string: #\"\"\" followed by a newline")
+            }
+            ErrorKind::NewlineInString(_) => {
+                self.pos = at.end;
+                err(Span::new(start, at.end), "newline in a one-line string", "string")
+                    .help("close the string on this line, or use a multi-line string: \"\"\" on its own line")
+            }
+            ErrorKind::UnterminatedString(_) => {
+                self.pos = self.b.len();
+                if raw {
+                    err(
+                        Span::new(start, at.end),
+                        "unterminated raw string",
+                        "opened here",
+                    )
+                } else {
+                    err(
+                        Span::new(start, start + 1),
+                        "unterminated string: no closing quote",
+                        "opened here",
+                    )
+                }
+            }
+            _ => {
+                self.pos = at.start;
+                self.unexpected("a string character")
+            }
+        }
     }
 
     /// Advances over one non-escape character of a string body, rejecting disallowed ones.
@@ -995,34 +1027,11 @@ impl<'a> Reader<'a> {
             self.pos += n;
             return self.multiline(start, Some(hashes)).map(Cow::Owned);
         }
-        self.pos += 1;
-        let body = self.pos;
-        loop {
-            let Some(c) = self.byte() else {
-                return Err(err(
-                    Span::new(start, body),
-                    "unterminated raw string",
-                    "opened here",
-                ));
-            };
-            if c == b'"' && self.closes_raw(self.pos + 1, hashes) {
-                break;
-            }
-            if self.newline_len(self.pos) > 0 {
-                return Err(err(
-                    Span::new(start, self.pos),
-                    "newline in a one-line raw string",
-                    "raw string",
-                )
-                .help("use a multi-line raw string: #\"\"\" followed by a newline"));
-            }
-            self.string_char()?;
-        }
-        let raw = &self.src[body..self.pos];
-        self.pos += 1 + hashes;
+        let scan = self.one_line_string(start)?;
+        let raw = &self.src[start + hashes + 1..scan.end - 1 - hashes];
         if raw == "\"" {
             return Err(err(
-                Span::new(start, self.pos),
+                Span::new(start, scan.end),
                 "a one-line raw string cannot look like a multi-line one",
                 "triple quotes",
             ));

@@ -4,6 +4,7 @@
 
 pub mod compile;
 pub mod diagnostics;
+pub mod discover;
 pub mod fix;
 pub mod fmt;
 pub mod lower;

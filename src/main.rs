@@ -59,6 +59,10 @@ enum Command {
     /// for each From address (SMTP). Each failure is reported on the KDL line that causes it.
     #[command(after_help = cli::probe::EXIT_CODES)]
     Probe(cli::probe::ProbeArgs),
+    /// Find the servers of an e-mail address (DNS SRV, autoconfig, then a guess from MX) and write a
+    /// complete account for it, each server's source named in a comment. See docs/discover.md.
+    #[command(after_help = cli::discover::EXIT_CODES)]
+    Discover(cli::discover::DiscoverArgs),
     /// Print the JSON Schema of account files (as checked in under schema/).
     Schema(SchemaArgs),
     /// List every rule: name, default level, whether it has a fix, summary.
@@ -117,6 +121,7 @@ fn run(cli: Cli) -> u8 {
         Command::Rules(args) => cli::rules::run(args),
         Command::Explain(args) => cli::rules::explain(args),
         Command::Probe(args) => cli::probe::run(args),
+        Command::Discover(args) => cli::discover::run(args),
         Command::Fmt(args) => cli::fmt::run(args),
         Command::Lsp(args) => cli::lsp::run(args),
     }

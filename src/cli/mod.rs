@@ -3,6 +3,7 @@
 pub mod check;
 pub mod compile;
 pub mod diff;
+pub mod discover;
 pub mod fmt;
 pub mod lsp;
 pub mod probe;

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use lsp_types as lsp;
 
 use crate::diagnostics::{Diagnostic, Level, Span};
-use crate::source::{redact, SourceFile, Sources};
+use crate::source::{SourceFile, Sources};
 
 /// `file:///a/b%20c.kdl` → `/a/b c.kdl`. Other schemes have no path.
 pub fn uri_to_path(uri: &lsp::Uri) -> Option<PathBuf> {
@@ -89,8 +89,6 @@ pub fn diagnostic(d: &Diagnostic, sources: &Sources) -> lsp::Diagnostic {
         message.push_str("\nhelp: ");
         message.push_str(help);
     }
-    // Messages never quote a secret by construction; this is the last line of defence.
-    let message = redact::scrub(&message, file.secret_values());
     let related: Vec<lsp::DiagnosticRelatedInformation> = d
         .related
         .iter()
@@ -99,7 +97,7 @@ pub fn diagnostic(d: &Diagnostic, sources: &Sources) -> lsp::Diagnostic {
             let f = sources.get(l.file);
             lsp::DiagnosticRelatedInformation {
                 location: lsp::Location::new(path_to_uri(&f.path), range(f, l.span)),
-                message: redact::scrub(l.text.as_deref().unwrap_or("related"), f.secret_values()),
+                message: l.text.clone().unwrap_or_else(|| "related".into()),
             }
         })
         .collect();

@@ -94,7 +94,7 @@ pub fn hover(
     Some(lsp::Hover {
         contents: lsp::HoverContents::Markup(lsp::MarkupContent {
             kind: lsp::MarkupKind::Markdown,
-            value: source::redact::scrub(&parts.join("\n\n---\n\n"), file.secret_values()),
+            value: parts.join("\n\n---\n\n"),
         }),
         range,
     })

@@ -708,6 +708,17 @@ pub fn escape_len(src: &str, at: usize, dialect: Dialect) -> Result<usize, usize
     }
 }
 
+/// Just past the escape at `i` (a `\\` in a string), noting a bad one.
+fn past_escape(src: &str, i: usize, dialect: Dialect, first_error: &mut Option<LexError>) -> usize {
+    match escape_len(src, i, dialect) {
+        Ok(n) => i + n,
+        Err(end) => {
+            first_error.get_or_insert(LexError::new(ErrorKind::InvalidEscape, i, end));
+            end.max(i + 1)
+        }
+    }
+}
+
 /// Advances over one character that is not plain ASCII, noting a disallowed one.
 fn other_char(src: &str, i: usize, first_error: &mut Option<LexError>) -> usize {
     let c = char_at(src, i).unwrap_or('\u{FFFD}');
@@ -802,13 +813,7 @@ fn scan_quoted(src: &str, pos: usize, dialect: Dialect) -> StringScan {
             b'"' => return scan(i + 1, None),
             b'\\' => {
                 escapes = true;
-                match escape_len(src, i, dialect) {
-                    Ok(n) => i += n,
-                    Err(end) => {
-                        error.get_or_insert(LexError::new(ErrorKind::InvalidEscape, i, end));
-                        i = end.max(i + 1);
-                    }
-                }
+                i = past_escape(src, i, dialect, &mut error);
             }
             _ => {
                 let n = newline_len(b, i);
@@ -961,13 +966,7 @@ fn multiline(src: &str, pos: usize, hashes: usize, raw: bool, dialect: Dialect) 
             b'"' => i += 1,
             b'\\' if !raw => {
                 escapes = true;
-                match escape_len(src, i, dialect) {
-                    Ok(n) => i += n,
-                    Err(end) => {
-                        error.get_or_insert(LexError::new(ErrorKind::InvalidEscape, i, end));
-                        i = end.max(i + 1);
-                    }
-                }
+                i = past_escape(src, i, dialect, &mut error);
             }
             _ => {
                 let n = newline_len(b, i);

@@ -146,13 +146,17 @@ pub fn run(args: CheckArgs) -> u8 {
         Err(code) => return code,
     };
     if args.fix || args.diff {
-        let fixed = mailcfg::fix::fix_workspace(&workspace);
+        let run = mailcfg::fix::fix_workspace(&workspace);
+        for r in &run.refused {
+            eprintln!("mailcfg: {r}");
+        }
+        let fixed = run.files;
         if args.diff {
             let mut stdout = std::io::stdout().lock();
             for f in &fixed {
                 let _ = stdout.write_all(mailcfg::fix::unified_diff(f).as_bytes());
             }
-            return u8::from(!fixed.is_empty());
+            return u8::from(!fixed.is_empty() || !run.refused.is_empty());
         }
         let mut n = 0;
         for f in &fixed {

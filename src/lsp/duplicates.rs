@@ -31,20 +31,20 @@ pub fn mirror(diagnostics: &[Diagnostic], files: usize) -> Vec<Vec<Diagnostic>> 
         };
         let mut back = d.primary.clone();
         back.text = Some("reported here".into());
-        let mut mirror = Diagnostic::new(
-            d.rule,
-            d.level,
-            crate::diagnostics::Label {
-                text: None,
-                ..first.clone()
-            },
-            format!(
-                "{} (this is the first; the other is in another file)",
-                d.message
-            ),
+        // The same finding (rule, level, help), placed at the first place.
+        let mut mirror = d.clone();
+        mirror.primary = crate::diagnostics::Label {
+            text: None,
+            ..first.clone()
+        };
+        mirror.message = format!(
+            "{} (this is the first; the other is in another file)",
+            d.message
         );
         mirror.related = vec![back];
-        mirror.help = d.help.clone();
+        // Its fix and KDL path belong to the other place.
+        mirror.fix = None;
+        mirror.kdl_path = None;
         slot.push(mirror);
     }
     out

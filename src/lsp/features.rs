@@ -452,8 +452,14 @@ pub fn formatting_refusal(file: &SourceFile, e: &crate::fmt::FmtError) -> String
             }
             None => "invalid KDL syntax".into(),
         },
-        crate::fmt::FmtError::Unsafe(_) => {
-            "the formatter could not lay it out without changing it (see `mailcfg fmt`)".into()
+        crate::fmt::FmtError::Refused { at, .. } => {
+            let (line, col) = file.line_col_utf16(at.start);
+            format!(
+                "the formatter could not lay it out without changing it, at line {} column {} \
+                 (a formatter bug: please report it)",
+                line + 1,
+                col + 1
+            )
         }
     }
 }

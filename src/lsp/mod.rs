@@ -36,9 +36,6 @@ pub use convert::{path_to_uri, uri_to_path};
 /// quiet period is checked at once.
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(25);
 
-/// The configuration file (rule levels, overrides) is not an account file.
-const CONFIG_FILE: &str = config::FILE_NAME;
-
 /// One check of the workspace.
 pub struct Analysis {
     pub checked: Checked,
@@ -403,12 +400,12 @@ impl Server {
         if self.roots.is_empty() {
             return;
         }
-        let found = source::discover(&self.roots, Some(CONFIG_FILE));
-        for path in found.files {
-            self.reload(path);
+        // The files and configuration `mailcfg check` plans for the same folders.
+        let workspace = crate::workspace::Workspace::plan_editor(&self.roots);
+        for file in workspace.files {
+            self.reload(file.input.path);
         }
-        if let Some(p) = config::find(&self.roots) {
-            let p = std::path::absolute(&p).unwrap_or(p);
+        if let Some(p) = workspace.config_path {
             self.reload_config(p);
         }
     }
@@ -419,17 +416,15 @@ impl Server {
         if self.watched || self.roots.is_empty() {
             return;
         }
-        let found = source::discover(&self.roots, Some(CONFIG_FILE));
-        let found: std::collections::BTreeSet<PathBuf> = found.files.into_iter().collect();
+        let workspace = crate::workspace::Workspace::plan_editor(&self.roots);
+        let found: std::collections::BTreeSet<PathBuf> =
+            workspace.files.into_iter().map(|f| f.input.path).collect();
         self.disk.retain(|p, _| found.contains(p));
         for path in found {
             self.reload(path);
         }
-        match config::find(&self.roots) {
-            Some(p) => {
-                let p = std::path::absolute(&p).unwrap_or(p);
-                self.reload_config(p);
-            }
+        match workspace.config_path {
+            Some(p) => self.reload_config(p),
             None => self.config = None,
         }
     }
@@ -440,7 +435,7 @@ impl Server {
     }
 
     fn is_config(&self, path: &std::path::Path) -> bool {
-        path.file_name().is_some_and(|n| n == CONFIG_FILE)
+        crate::workspace::is_config_file(path)
     }
 
     /// The configuration to check with (an open buffer wins over the disk), and its problems.

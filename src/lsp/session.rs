@@ -581,7 +581,7 @@ pub fn replay_with(input: &[u8], limit: Duration) -> Outcome {
 }
 
 /// The id of the `shutdown` that [`replay_wire`] sends after the input.
-pub const WIRE_SHUTDOWN_ID: &str = "mailcfg-wire-shutdown";
+pub const WIRE_SHUTDOWN_ID: &str = "mailcfg/wire-shutdown";
 
 /// One framed message, as a client writes it.
 pub fn frame(body: &str) -> Vec<u8> {

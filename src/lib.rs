@@ -5,6 +5,7 @@
 pub mod compile;
 pub mod diagnostics;
 pub mod discover;
+pub mod facts;
 pub mod fix;
 pub mod fmt;
 pub mod lower;
@@ -13,9 +14,11 @@ pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod probe;
+pub mod registry;
 pub mod render;
 pub mod rules;
 pub mod schema;
 pub mod source;
+pub mod workspace;
 
 pub use pipeline::{check, check_with, Checked, Input};

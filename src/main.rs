@@ -93,9 +93,12 @@ enum Command {
     Discover(cli::discover::DiscoverArgs),
     /// Print the JSON Schema of account files (as checked in under schema/).
     Schema(SchemaArgs),
-    /// List every rule: name, default level, whether it has a fix, summary.
+    /// List every diagnostic code any command can emit: catalogue rules, built-in checks (io,
+    /// syntax, schema, limits, project, config, compile) and probe checks, with stage, default
+    /// level, whether mailcfg.kdl can change it, whether it has a fix, and a summary.
     Rules(cli::rules::RulesArgs),
-    /// Print a rule's documentation: what it checks, why, and a bad and a good example.
+    /// Print a code's documentation: what it checks, why, a bad and a good example (rules), and
+    /// whether it can be configured.
     Explain(cli::rules::ExplainArgs),
     /// Format account files canonically (4-space indentation, one node per line, comments kept).
     ///

@@ -113,6 +113,7 @@ pub fn check_with(inputs: Vec<Input>, config: &Config) -> Checked {
         sources: &sources,
     };
     diagnostics.extend(POOL.install(|| rules::run(&cx)));
+    diagnostics.extend(crate::facts::check(&cx));
     // Allowed rules go first, so a comment suppressing only them is reported as unused; the
     // second pass sets the levels of the suppression findings themselves.
     config.apply(&mut diagnostics, &sources);

@@ -65,6 +65,9 @@ fn every_broken_example_fails_with_its_documented_rule() {
     let mut n = 0;
     for entry in fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
+        if path.ends_with("mailcfg.kdl") {
+            continue; // the project's configuration, not an example
+        }
         let text = fs::read_to_string(&path).unwrap();
         let rule = text
             .strip_prefix("// ")
@@ -343,8 +346,10 @@ fn summary_line_counts_errors_warnings_and_files() {
     ]);
     let out = stdout(&o);
     let last = out.lines().last().unwrap();
+    // Every file but the configuration (mailcfg.kdl) is an account file.
     let files = fs::read_dir(root().join("examples/broken"))
         .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name() != "mailcfg.kdl")
         .count();
     assert!(last.ends_with(&format!("in {files} files")), "{last}");
     assert!(last.contains(" errors,"), "{last}");
@@ -430,8 +435,9 @@ fn schema_command_prints_the_checked_in_schema() {
 /// Every registered rule's documented bad example fires that rule, and its good example is clean.
 #[test]
 fn every_rule_fires_on_its_bad_example_and_not_on_its_good_one() {
-    let tmp = tempfile::tempdir().unwrap();
     for rule in mailcfg::rules::ALL {
+        // One directory per example: files beside a checked file are its project.
+        let tmp = tempfile::tempdir().unwrap();
         let docs = rule.meta.docs;
         let example = |tag: &str| {
             docs.split(&format!("```kdl {tag}\n"))
@@ -447,6 +453,7 @@ fn every_rule_fires_on_its_bad_example_and_not_on_its_good_one() {
             fired.iter().any(|r| r == name),
             "{name}: bad example gave {fired:?}"
         );
+        let tmp = tempfile::tempdir().unwrap();
         let o = check_text(tmp.path(), &format!("{name}-good.kdl"), &example("good"));
         let fired: Vec<String> = findings(&stdout(&o)).into_iter().map(|(r, _)| r).collect();
         assert!(fired.is_empty(), "{name}: good example gave {fired:?}");
@@ -472,4 +479,262 @@ fn readme_sample_output_is_real() {
         out.contains(sample.trim_end()),
         "README sample not found in:\n{out}"
     );
+}
+
+// One workspace for every command (issue 12): the same files, project and verdict whatever
+// spelling names them.
+
+fn run_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("mailcfg runs");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+/// A git repository holding a copy of examples/accounts at its root (what a user starts with).
+fn repo_with_examples() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join(".git")).unwrap();
+    for e in fs::read_dir(root().join("examples/accounts")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "kdl") && !p.ends_with("mailcfg.kdl") {
+            fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    dir
+}
+
+fn account_files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".kdl") && n != "mailcfg.kdl")
+        .collect();
+    v.sort();
+    v
+}
+
+fn concise(o: &Output) -> String {
+    format!("{}{}", stdout(o), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn a_file_is_read_once_however_it_is_named() {
+    let dir = repo_with_examples();
+    let d = dir.path();
+    let n = account_files(d).len();
+    let all: Vec<String> = account_files(d);
+    let mut star: Vec<&str> = vec!["check", "--format", "concise"];
+    star.extend(all.iter().map(String::as_str));
+    let abs = d.join("hr.kdl");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(d.join("hr.kdl"), d.join("hr-link.kdl")).unwrap();
+    let cases: Vec<(Vec<&str>, usize)> = vec![
+        // A bare name (what pre-commit passes for a root-level file).
+        (vec!["check", "--format", "concise", "servicedesk.kdl"], 1),
+        // `check *.kdl`: every file named bare.
+        (star, n),
+        // Named and also walked.
+        (vec!["check", "--format", "concise", ".", "hr.kdl"], n),
+        // Named twice, in three spellings.
+        (
+            vec![
+                "check",
+                "--format",
+                "concise",
+                "hr.kdl",
+                "./hr.kdl",
+                abs.to_str().unwrap(),
+            ],
+            1,
+        ),
+        #[cfg(unix)]
+        (
+            vec!["check", "--format", "concise", "hr.kdl", "hr-link.kdl"],
+            1,
+        ),
+    ];
+    for (args, files) in cases {
+        let o = run_in(d, &args, None);
+        let out = concise(&o);
+        assert_eq!(o.status.code(), Some(0), "{args:?}:\n{out}");
+        let summary = format!("no problems found in {files} file");
+        assert!(out.contains(&summary), "{args:?}:\n{out}");
+    }
+    // --fix and --diff on a bare name: nothing to fix, no duplicate of the file with itself.
+    for flag in ["--fix", "--diff"] {
+        let o = run_in(d, &["check", flag, "hr.kdl", "--format", "concise"], None);
+        assert_eq!(o.status.code(), Some(0), "{flag}: {}", concise(&o));
+    }
+    // stdin standing for a file of the project replaces it (no duplicate with its disk copy).
+    let text = fs::read_to_string(d.join("hr.kdl")).unwrap();
+    let o = run_in(
+        d,
+        &[
+            "check",
+            "-",
+            "--stdin-filename",
+            "hr.kdl",
+            "--format",
+            "concise",
+        ],
+        Some(&text),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", concise(&o));
+    // ... and a new file of the project is checked against the others.
+    let o = run_in(
+        d,
+        &[
+            "check",
+            "-",
+            "--stdin-filename",
+            "new.kdl",
+            "--format",
+            "concise",
+        ],
+        Some(&text),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", concise(&o));
+    assert!(
+        concise(&o).contains("new.kdl:2:9: error[duplicate-account-name]"),
+        "{}",
+        concise(&o)
+    );
+}
+
+#[test]
+fn without_a_project_marker_the_files_beside_are_the_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(
+        !d.ancestors()
+            .any(|a| a.join(".git").exists() || a.join("mailcfg.kdl").exists()),
+        "the temporary directory must not be inside a project"
+    );
+    let hr = fs::read_to_string(root().join("examples/accounts/hr.kdl")).unwrap();
+    fs::write(d.join("one.kdl"), &hr).unwrap();
+    // stdin standing for two.kdl sees one.kdl beside it.
+    let o = run_in(
+        d,
+        &[
+            "check",
+            "-",
+            "--stdin-filename",
+            "two.kdl",
+            "--format",
+            "concise",
+        ],
+        Some(&hr),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", concise(&o));
+    assert!(
+        concise(&o).contains("two.kdl:2:9: error[duplicate-account-name]"),
+        "{}",
+        concise(&o)
+    );
+    // So does two.kdl on disk, named from elsewhere.
+    fs::write(d.join("two.kdl"), &hr).unwrap();
+    let o = mailcfg(&[
+        "check",
+        "--format",
+        "concise",
+        d.join("two.kdl").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", concise(&o));
+    assert!(
+        concise(&o).contains("[duplicate-account-name]"),
+        "{}",
+        concise(&o)
+    );
+    assert!(concise(&o).contains("in 1 file"), "{}", concise(&o));
+}
+
+#[test]
+fn a_named_configuration_file_is_validated_as_configuration() {
+    let dir = repo_with_examples();
+    let d = dir.path();
+    fs::write(
+        d.join("mailcfg.kdl"),
+        "rules {\n    auto-security \"allow\"\n}\n",
+    )
+    .unwrap();
+    // Valid: clean, counted as one file, never "unknown node 'rules'".
+    let o = run_in(d, &["check", "--format", "concise", "mailcfg.kdl"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", concise(&o));
+    assert!(
+        concise(&o).contains("no problems found in 1 file"),
+        "{}",
+        concise(&o)
+    );
+    let o = run_in(
+        d,
+        &["check", "--format", "concise", "mailcfg.kdl", "hr.kdl"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", concise(&o));
+    assert!(concise(&o).contains("in 2 files"), "{}", concise(&o));
+    // Invalid: its problems at its own lines, in the report's format; the account files named
+    // with it are still checked.
+    fs::write(
+        d.join("mailcfg.kdl"),
+        "rules {\n    auto-securty \"allow\"\n}\nrulez {\n}\n",
+    )
+    .unwrap();
+    let o = run_in(
+        d,
+        &["check", "--format", "concise", "mailcfg.kdl", "hr.kdl"],
+        None,
+    );
+    let out = concise(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("mailcfg.kdl:2:5: error[unknown-rule]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("mailcfg.kdl:4:1: error[invalid-config]"),
+        "{out}"
+    );
+    assert!(out.contains("in 2 files"), "{out}");
+    // Not named, an invalid configuration still stops the run (exit 2).
+    let o = run_in(d, &["check", "--format", "concise", "hr.kdl"], None);
+    assert_eq!(o.status.code(), Some(2), "{}", concise(&o));
+}
+
+#[test]
+fn check_and_compile_agree_on_a_named_file() {
+    let dir = repo_with_examples();
+    let d = dir.path();
+    // google-support.kdl uses a credential defined in credentials.kdl.
+    let o = run_in(d, &["check", "google-support.kdl"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", concise(&o));
+    let o = run_in(
+        d,
+        &["compile", "google-support.kdl", "--out", "store.json"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", concise(&o));
+    let store: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(d.join("store.json")).unwrap()).unwrap();
+    let names = |key: &str| -> Vec<String> {
+        store[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The named file's account, and the credential it references from the project.
+    assert_eq!(names("accounts").len(), 1, "{store}");
+    assert_eq!(names("credentials").len(), 1, "{store}");
 }

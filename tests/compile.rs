@@ -1213,3 +1213,262 @@ fn the_documented_gitops_flow_runs() {
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(&fs::read_to_string(repo.join("plan.txt")).unwrap(), plan);
 }
+
+// compile writes exactly when check passes (issue 12): the same workspace, the same verdict.
+
+/// Whether `mailcfg check PATHS` passes (exit 0) and whether `mailcfg compile PATHS` writes.
+fn check_and_compile(cwd: &Path, paths: &[&str]) -> (bool, bool, String) {
+    let mut check = vec!["check", "--format", "concise"];
+    check.extend(paths);
+    let c = mailcfg(cwd, &check, &[]);
+    let out = tempfile::tempdir().unwrap();
+    let store = out.path().join("store.json");
+    let mut compile = vec![
+        "compile",
+        "--allow-inline-secrets",
+        "--out",
+        store.to_str().unwrap(),
+    ];
+    compile.extend(paths);
+    let k = mailcfg(cwd, &compile, &[]);
+    assert!(
+        matches!(code(&c), 0 | 1) && matches!(code(&k), 0 | 1),
+        "{paths:?}: {}\n{}",
+        text(&c),
+        text(&k)
+    );
+    assert_eq!(code(&k) == 0, store.exists(), "{}", text(&k));
+    (
+        code(&c) == 0,
+        code(&k) == 0,
+        format!("{}\n{}", text(&c), text(&k)),
+    )
+}
+
+#[test]
+fn compile_writes_exactly_when_check_passes_on_every_example_and_fixture() {
+    let project = tmp();
+    copy_dir(
+        &Path::new(ROOT).join("tests/data/formats/project"),
+        project.path(),
+    );
+    fs::create_dir(project.path().join(".git")).unwrap();
+    let trees = [
+        Path::new(ROOT).join("examples/accounts"),
+        Path::new(ROOT).join("examples/broken"),
+        Path::new(ROOT).join("tests/data/formats/docs-example"),
+        project.path().to_path_buf(),
+    ];
+    let mut runs = 0;
+    for tree in &trees {
+        // The whole tree, then each of its files named alone (as pre-commit names them).
+        let mut named: Vec<String> = vec![".".into()];
+        for e in walk(tree) {
+            named.push(e);
+        }
+        for n in &named {
+            let (checked, compiled, out) = check_and_compile(tree, &[n.as_str()]);
+            assert_eq!(checked, compiled, "{}: {n}\n{out}", tree.display());
+            runs += 1;
+        }
+    }
+    assert!(runs > 30, "only {runs} runs");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The `.kdl` files under `dir`, relative to it.
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "kdl") {
+                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_second_system_node_or_credential_name_fails_check_and_compile_alike() {
+    let dir = tmp();
+    let d = dir.path();
+    copy_examples(d);
+    // A second `system` in another file: check fails at it, pointing at the first, even when
+    // only an account file is named; compile refuses the same tree.
+    write(
+        d,
+        "zz-system.kdl",
+        "system {\n    conversation-prefix \"ZZ\"\n}\n",
+    );
+    for named in [".", "hr.kdl"] {
+        let (checked, compiled, out) = check_and_compile(d, &[named]);
+        assert!(!checked && !compiled, "{named}: {out}");
+        assert!(
+            out.contains("zz-system.kdl:1:1: error[multiple-system]"),
+            "{out}"
+        );
+    }
+    let o = mailcfg(d, &["check", "--format", "json", "."], &[]);
+    let report: Json = serde_json::from_slice(&o.stdout).unwrap();
+    let d0 = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["rule"] == "multiple-system")
+        .unwrap();
+    assert_eq!(d0["related"][0]["location"]["file"], "system.kdl", "{d0}");
+    fs::remove_file(d.join("zz-system.kdl")).unwrap();
+    // Two credentials equal ignoring case, in two files and in one.
+    let cred = fs::read_to_string(d.join("credentials.kdl")).unwrap();
+    let first = cred.split("credential \"").nth(1).unwrap();
+    let name = &first[..first.find('"').unwrap()];
+    let upper = format!(
+        "credential \"{}\"{}",
+        name.to_uppercase(),
+        &first[first.find('"').unwrap() + 1..first.find("\ncredential").unwrap_or(first.len())]
+    );
+    write(d, "more-credentials.kdl", &upper);
+    let (checked, compiled, out) = check_and_compile(d, &["."]);
+    assert!(!checked && !compiled, "{out}");
+    assert!(
+        out.contains("more-credentials.kdl:1:12: error[duplicate-credential-name]"),
+        "{out}"
+    );
+    fs::remove_file(d.join("more-credentials.kdl")).unwrap();
+    write(d, "credentials.kdl", &format!("{cred}\n{upper}"));
+    let (checked, compiled, out) = check_and_compile(d, &["credentials.kdl"]);
+    assert!(!checked && !compiled, "{out}");
+    assert!(out.contains("error[duplicate-credential-name]"), "{out}");
+}
+
+mod verdict {
+    use std::path::{Path, PathBuf};
+
+    use mailcfg::compile::{compile_workspace, Options};
+    use mailcfg::diagnostics::Level;
+    use mailcfg::workspace::{Named, Workspace};
+    use proptest::prelude::*;
+
+    /// One top-level item of a generated file.
+    fn item() -> impl Strategy<Value = String> {
+        let account = (
+            prop::sample::select(vec!["Support", "support", "Billing"]),
+            prop::sample::select(vec![
+                "imap.gmail.com",
+                "imap.example.com",
+                "imap.example.com:993",
+                "not a host",
+            ]),
+            prop::sample::select(vec![
+                "password env=\"P\"",
+                "password \"literal-secret\"",
+                "credential \"google\"",
+                "credential \"GOOGLE\"",
+                "credential \"missing\"",
+                "",
+            ]),
+            prop::sample::select(vec!["port 993", "port \"993\"", "port 143", ""]),
+            prop::sample::select(vec!["ssl", "tls", "starttls"]),
+        )
+            .prop_map(|(name, server, auth, port, security)| {
+                format!(
+                    "account \"{name}\" {{\n    protocol \"imap\"\n    conversation-id \"subject\"\n    incoming {{\n        server \"{server}\"\n        security \"{security}\"\n        user \"u@example.com\"\n        {auth}\n        {port}\n    }}\n    outgoing {{\n        server \"smtp.example.com\"\n        security \"tls\"\n    }}\n}}\n"
+                )
+            });
+        let credential = prop::sample::select(vec!["google", "GOOGLE", "other"]).prop_map(|n| {
+            format!(
+                "credential \"{n}\" {{\n    type \"google\"\n    service-account \"mail@p.iam.gserviceaccount.com\"\n    private-key file=\"key.json\"\n}}\n"
+            )
+        });
+        let system = prop::sample::select(vec!["ACME", "X1", "toolongprefix"])
+            .prop_map(|p| format!("system {{\n    conversation-prefix \"{p}\"\n}}\n"));
+        prop_oneof![6 => account, 3 => credential, 3 => system, 1 => Just("oops {\n".to_string())]
+    }
+
+    fn tree() -> impl Strategy<Value = Vec<Vec<String>>> {
+        prop::collection::vec(prop::collection::vec(item(), 0..3), 1..4)
+    }
+
+    fn verdicts(dir: &Path, named: Vec<PathBuf>) -> (bool, bool) {
+        let plan = || Workspace::plan(Named::Paths(named.clone()), None).expect("no configuration");
+        let passes = !plan().check().fails_at(Level::Error);
+        let opts = Options {
+            allow_inline_secrets: true,
+            ..Options::default()
+        };
+        let (_, compiled) = compile_workspace(&plan(), &[dir.to_path_buf()], &opts, Level::Error);
+        (passes, matches!(compiled, Some(Ok(_))))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn compile_writes_exactly_when_check_passes(files in tree(), pick in 0usize..8) {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir(dir.path().join(".git")).unwrap();
+            let mut paths = Vec::new();
+            for (i, items) in files.iter().enumerate() {
+                let p = dir.path().join(format!("f{i}.kdl"));
+                std::fs::write(&p, items.concat()).unwrap();
+                paths.push(p);
+            }
+            // The whole tree, or one file named alone within it.
+            let named = match paths.get(pick) {
+                Some(p) => vec![p.clone()],
+                None => vec![dir.path().to_path_buf()],
+            };
+            let (passes, writes) = verdicts(dir.path(), named);
+            prop_assert_eq!(passes, writes, "{:#?}", files);
+        }
+    }
+}
+
+#[test]
+fn out_dash_writes_the_store_to_stdout() {
+    let dir = tmp();
+    let d = dir.path();
+    copy_examples(d);
+    let o = mailcfg(d, &["compile", ".", "--out", "store.json"], &[]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let o = mailcfg(d, &["compile", ".", "--out", "-"], &[]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    // The same bytes as the file, nothing else on stdout; no file named `-`.
+    assert_eq!(o.stdout, fs::read(d.join("store.json")).unwrap());
+    assert!(!d.join("-").exists());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("wrote the store to stdout"));
+    // Findings go to stderr, so stdout stays a valid store.
+    write(d, "extra.kdl", "account \"Extra\" {\n    protocol \"imap\"\n    conversation-id \"subject\"\n    incoming {\n        server \"imap.example.com\"\n        security \"auto\"\n        user \"x@example.com\"\n        password env=\"X\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n");
+    let o = mailcfg(d, &["compile", ".", "--out", "-"], &[]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let store: Json = serde_json::from_slice(&o.stdout).expect("stdout is the store alone");
+    validate_store(&store);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("auto-security"),
+        "{}",
+        text(&o)
+    );
+    // A blocked compile writes nothing to stdout.
+    write(d, "broken.kdl", "account \"B\" {\n");
+    let o = mailcfg(d, &["compile", ".", "--out", "-"], &[]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(o.stdout.is_empty());
+}

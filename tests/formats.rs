@@ -1002,10 +1002,7 @@ fn copy_text(dir: &Path, rel: &str) -> String {
 
 #[test]
 fn every_emitted_name_is_a_rule_or_a_documented_builtin() {
-    let names: HashSet<&str> = mailcfg::diagnostics::builtin::all()
-        .into_iter()
-        .map(|(n, _, _)| n)
-        .collect();
+    let names: HashSet<&str> = mailcfg::registry::all().iter().map(|c| c.name).collect();
     let docs = std::fs::read_to_string(Path::new(ROOT).join("docs/formats.md")).unwrap();
     for b in mailcfg::diagnostics::builtin::BUILTIN {
         assert!(
@@ -1206,6 +1203,97 @@ fn fixes_render_in_json_and_sarif() {
     assert_eq!(replacement["deletedRegion"]["byteOffset"], at);
     assert_eq!(replacement["deletedRegion"]["byteLength"], 5);
     assert_eq!(replacement["deletedRegion"]["startLine"], 4);
+}
+
+/// SARIF from `check` and from `probe`: every result's rule has a `tool.driver.rules` entry and
+/// a `ruleIndex` pointing at it, and the log is valid SARIF 2.1.0. The probe talks to a closed
+/// loopback port (no server needed: the connection is refused).
+#[test]
+fn sarif_from_check_and_probe_indexes_every_result_in_the_registry() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "a.kdl",
+        &format!(
+            "account \"Closed\" {{\n    protocol \"imap\"\n    conversation-id \"subject\"\n    incoming {{\n        server \"127.0.0.1\"\n        port {port}\n        security \"basic\"\n        user \"u@example.com\"\n        password env=\"MAILCFG_TEST_NO_SUCH_VAR\"\n    }}\n    outgoing {{\n        server \"127.0.0.1\"\n        port {port}\n        security \"basic\"\n        auth \"none\"\n    }}\n}}\n"
+        ),
+    );
+    let registry: Vec<&str> = mailcfg::registry::all().iter().map(|c| c.name).collect();
+    let check = run_in(d, &["check", "--format", "sarif", "."], None);
+    let probe = run_in(
+        d,
+        &[
+            "probe",
+            "--format",
+            "sarif",
+            "--allow-check-errors",
+            "--timeout",
+            "5",
+            ".",
+        ],
+        None,
+    );
+    let mut seen = HashSet::new();
+    for (what, out) in [("check", &check), ("probe", &probe)] {
+        let log = sarif_log(&out.stdout);
+        let run = &log["runs"][0];
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, registry, "{what}: driver.rules is the registry");
+        let results = run["results"].as_array().unwrap();
+        assert!(!results.is_empty(), "{what}: {}", out.stdout);
+        for r in results {
+            let i = r["ruleIndex"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{what}: no ruleIndex: {r}"));
+            assert_eq!(rules[i as usize]["id"], r["ruleId"], "{what}");
+            seen.insert(r["ruleId"].as_str().unwrap().to_string());
+        }
+    }
+    assert!(seen.iter().any(|r| r.starts_with("probe-")), "{seen:?}");
+    assert!(seen.iter().any(|r| !r.starts_with("probe-")), "{seen:?}");
+    // Probe checks take their levels from mailcfg.kdl like rules.
+    assert_eq!(probe.code, 1, "{}", probe.stdout);
+    write(
+        d,
+        "mailcfg.kdl",
+        "rules {\n    probe-connect \"warn\"\n    probe-secret \"allow\"\n}\n",
+    );
+    let probe = run_in(
+        d,
+        &[
+            "probe",
+            "--format",
+            "json",
+            "--allow-check-errors",
+            "--timeout",
+            "5",
+            ".",
+        ],
+        None,
+    );
+    let report: Value = serde_json::from_str(&probe.stdout).unwrap();
+    let probed: Vec<(&str, &str)> = diags(&report)
+        .iter()
+        .filter(|d| d["rule"].as_str().unwrap().starts_with("probe-"))
+        .map(|d| (d["rule"].as_str().unwrap(), d["level"].as_str().unwrap()))
+        .collect();
+    assert!(
+        probed.contains(&("probe-connect", "warning")),
+        "{}",
+        probe.stdout
+    );
+    assert!(
+        !probed.iter().any(|(r, _)| *r == "probe-secret"),
+        "{}",
+        probe.stdout
+    );
+    assert_eq!(probe.code, 0, "{}", probe.stdout);
 }
 
 // ---- secrets in every literal form, through every output ------------------------------------

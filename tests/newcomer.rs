@@ -78,27 +78,34 @@ fn init_configuration_lists_every_rule_at_its_default_level() {
     let tmp = tempfile::tempdir().unwrap();
     assert_eq!(init(tmp.path(), &["--ci", "none"]).status.code(), Some(0));
     let config = fs::read_to_string(tmp.path().join("mailcfg.kdl")).unwrap();
-    let rules = mailcfg_in(tmp.path(), &["rules"]);
-    let (table, _) = text(&rules);
-    for row in table.lines().skip(1) {
-        let mut cols = row.split_whitespace();
-        let (name, level) = (cols.next().unwrap(), cols.next().unwrap());
-        let setting = match level {
+    let rules = mailcfg_in(tmp.path(), &["rules", "--format", "json"]);
+    let codes: Vec<serde_json::Value> = serde_json::from_slice(&rules.stdout).unwrap();
+    let mut listed = 0;
+    for code in &codes {
+        let name = code["name"].as_str().unwrap();
+        let line = config
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("// {name} ")));
+        if code["configurable"] != true {
+            assert!(line.is_none(), "{name} cannot be configured:\n{config}");
+            continue;
+        }
+        let setting = match code["level"].as_str().unwrap() {
             "error" => "deny",
             "warning" => "warn",
             other => other,
         };
-        let line = config
-            .lines()
-            .find(|l| l.trim_start().starts_with(&format!("// {name} ")))
-            .unwrap_or_else(|| panic!("{name} not listed:\n{config}"));
+        let line = line.unwrap_or_else(|| panic!("{name} not listed:\n{config}"));
         assert!(line.ends_with(&format!("\"{setting}\"")), "{line}");
+        listed += 1;
     }
+    assert!(listed >= 60, "rules and probe checks: {listed}");
     let uncommented: String = config
         .lines()
         .map(|l| match l.strip_prefix("    // ") {
-            Some(rule) => format!("    {rule}\n"),
-            None => format!("{l}\n"),
+            // A rule's line, not a group heading.
+            Some(rule) if rule.ends_with('"') => format!("    {rule}\n"),
+            _ => format!("{l}\n"),
         })
         .collect();
     fs::write(tmp.path().join("mailcfg.kdl"), uncommented).unwrap();

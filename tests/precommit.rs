@@ -128,6 +128,21 @@ fn pre_commit_hook_blocks_a_broken_account_and_passes_the_fix() {
     )
     .unwrap();
     std::fs::write(repo.join("accounts/support.kdl"), SUPPORT).unwrap();
+    // A root-level account file (pre-commit passes it as a bare name, `helpdesk.kdl`) and the
+    // project's configuration (matched by the hook's `\.kdl$` too).
+    std::fs::write(
+        repo.join("helpdesk.kdl"),
+        SUPPORT
+            .replace("\"Support\"", "\"Helpdesk\"")
+            .replace("imap.example.com", "imap.helpdesk.example.com")
+            .replace("SUPPORT_PASSWORD", "HELPDESK_PASSWORD"),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("mailcfg.kdl"),
+        "rules {\n    conversation-prefix-missing \"allow\"\n}\n",
+    )
+    .unwrap();
 
     let env: Vec<(&str, PathBuf)> = vec![
         // Fresh per run: pre-commit keys its cache by repository URL, and the URL (a temporary
@@ -211,6 +226,38 @@ fn pre_commit_hook_blocks_a_broken_account_and_passes_the_fix() {
     assert!(ok, "the fixed commit must pass:\n{out}");
     assert!(out.contains("Passed"), "{out}");
     assert_eq!(git_ok(&repo, &["rev-list", "--count", "HEAD"]).trim(), "2");
+
+    // A staged configuration is validated as configuration: a misspelt rule blocks the commit
+    // at its own line, a valid one passes with the root-level account file beside it.
+    std::fs::write(
+        repo.join("mailcfg.kdl"),
+        "rules {\n    conversation-prefix-mising \"allow\"\n}\n",
+    )
+    .unwrap();
+    git_ok(&repo, &["add", "mailcfg.kdl"]);
+    let (ok, out) = commit("a misspelt rule");
+    assert!(!ok, "the broken configuration must be blocked:\n{out}");
+    assert!(out.contains("unknown-rule"), "{out}");
+    assert!(!out.contains("unknown node"), "{out}");
+    std::fs::write(
+        repo.join("mailcfg.kdl"),
+        "rules {\n    conversation-prefix-missing \"warn\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("helpdesk.kdl"),
+        std::fs::read_to_string(repo.join("helpdesk.kdl"))
+            .unwrap()
+            .replace("\"Helpdesk\"", "\"Helpdesk-IMAP\""),
+    )
+    .unwrap();
+    git_ok(&repo, &["add", "mailcfg.kdl", "helpdesk.kdl"]);
+    let (ok, out) = commit("configuration and a root-level account");
+    assert!(
+        ok,
+        "a valid configuration and a root-level file must pass:\n{out}"
+    );
+    assert_eq!(git_ok(&repo, &["rev-list", "--count", "HEAD"]).trim(), "3");
 }
 
 /// The newcomer's path, end to end: `mailcfg init` in an empty directory, then `check`,

@@ -141,17 +141,41 @@ fn every_good_example_is_clean() {
 
 #[test]
 fn rules_lists_exactly_the_registry() {
+    let codes = mailcfg::registry::all();
     let o = run(&["rules", "--format", "json"], &root());
     assert_eq!(o.status.code(), Some(0));
     let listed: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
     let names: Vec<&str> = listed.iter().map(|e| e["name"].as_str().unwrap()).collect();
-    let expected: Vec<&str> = ALL.iter().map(|r| r.meta.name).collect();
+    let expected: Vec<&str> = codes.iter().map(|c| c.name).collect();
     assert_eq!(names, expected);
-    for (e, r) in listed.iter().zip(ALL) {
-        assert_eq!(e["level"], r.meta.level.as_str());
-        assert_eq!(e["summary"], r.meta.summary);
-        assert_eq!(e["fixable"], r.meta.fixable);
+    // Every catalogue rule, built-in check and probe check is listed.
+    let catalogue = ALL.iter().map(|r| r.meta.name);
+    let builtin = mailcfg::diagnostics::builtin::BUILTIN
+        .iter()
+        .map(|b| b.name);
+    let probe = mailcfg::probe::rules::ALL.iter().map(|m| m.name);
+    let all: BTreeSet<&str> = catalogue.chain(builtin).chain(probe).collect();
+    assert_eq!(all, names.iter().copied().collect::<BTreeSet<_>>());
+    for (e, c) in listed.iter().zip(codes) {
+        assert_eq!(e["level"], c.level.as_str());
+        assert_eq!(e["summary"], c.summary);
+        assert_eq!(e["fixable"], c.fixable);
+        assert_eq!(e["stage"], c.stage.as_str());
+        assert_eq!(e["configurable"], c.configurable);
     }
+    for r in ALL {
+        let e = listed.iter().find(|e| e["name"] == r.meta.name).unwrap();
+        assert_eq!(e["fixable"], r.meta.fixable);
+        // Every catalogue rule cites its source (`## Why` names one, see above).
+        assert!(e["source"].as_str().is_some_and(|s| !s.is_empty()), "{e}");
+    }
+    let by_name = |n: &str| listed.iter().find(|e| e["name"] == n).unwrap().clone();
+    assert_eq!(by_name("syntax-error")["stage"], "syntax");
+    assert_eq!(by_name("syntax-error")["configurable"], false);
+    assert_eq!(by_name("unknown-node")["stage"], "schema");
+    assert_eq!(by_name("probe-cleartext")["stage"], "probe");
+    assert_eq!(by_name("probe-cleartext")["configurable"], true);
+    assert_eq!(by_name("multiple-system")["stage"], "project");
 
     let o = run(&["rules"], &root());
     let table = stdout(&o);
@@ -161,12 +185,17 @@ fn rules_lists_exactly_the_registry() {
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
     assert_eq!(first_words, expected);
+    assert!(table.lines().next().unwrap().contains("STAGE"));
     assert!(
         table.contains("redundant-port")
             && table.lines().any(|l| l.starts_with("redundant-port")
+                && l.contains(" rule ")
                 && l.contains(" info ")
                 && l.contains(" yes "))
     );
+    assert!(table
+        .lines()
+        .any(|l| l.starts_with("probe-login ") && l.contains(" probe ")));
 }
 
 #[test]
@@ -225,7 +254,8 @@ fn broken_examples_fire_the_rule_they_name() {
     let mut count = 0;
     for entry in std::fs::read_dir(root().join("examples/broken")).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "kdl") {
+        // mailcfg.kdl marks the folder as a project; it is configuration, not an example.
+        if path.extension().is_none_or(|e| e != "kdl") || path.ends_with("mailcfg.kdl") {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();
@@ -247,6 +277,176 @@ fn broken_examples_fire_the_rule_they_name() {
         count += 1;
     }
     assert!(count >= 10);
+}
+
+/// Every code any command can emit is in the one registry: read the sources and resolve what
+/// each `Diagnostic::new` / `input_diagnostic` call passes as its code.
+#[test]
+fn every_code_in_the_source_is_registered() {
+    let registered: BTreeSet<&str> = mailcfg::registry::all().iter().map(|c| c.name).collect();
+    let mut files = Vec::new();
+    let mut stack = vec![root().join("src")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                files.push((p, text));
+            }
+        }
+    }
+    let kebab = |s: &str| {
+        !s.is_empty()
+            && s.split('-').all(|w| {
+                !w.is_empty()
+                    && w.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            })
+    };
+    // (A) Every kebab-case string constant is a code (a few constants are other names).
+    let not_codes = ["FORMAT"]; // compile/store.rs: the store's format name
+    let mut consts = std::collections::BTreeMap::new();
+    for (path, text) in &files {
+        for line in text.lines() {
+            let line = line.trim();
+            let Some(rest) = line.split("const ").nth(1) else {
+                continue;
+            };
+            let Some((name, value)) = rest.split_once(": &str = \"") else {
+                continue;
+            };
+            let Some(value) = value.strip_suffix("\";") else {
+                continue;
+            };
+            if kebab(value) && !not_codes.contains(&name) {
+                assert!(
+                    registered.contains(value),
+                    "{}: {name} = {value:?} is not in the registry",
+                    path.display()
+                );
+                consts.insert(name.to_string(), value.to_string());
+            }
+        }
+    }
+    assert!(
+        consts.len() >= 20,
+        "only {} code constants found",
+        consts.len()
+    );
+    // (B) Every rule and probe check defined in the source is registered.
+    let mut defined = 0;
+    for (path, text) in &files {
+        for (i, _) in text.match_indices("RuleMeta {") {
+            let Some(at) = text[i..].find("name: \"") else {
+                continue;
+            };
+            let rest = &text[i + at + 7..];
+            let name = &rest[..rest.find('"').unwrap()];
+            if kebab(name) {
+                assert!(registered.contains(name), "{}: rule {name}", path.display());
+                defined += 1;
+            }
+        }
+        for (i, _) in text.match_indices("probe_rule!(\n") {
+            let rest = &text[i..];
+            let name = rest.split('"').nth(1).unwrap();
+            assert!(
+                registered.contains(name),
+                "{}: probe check {name}",
+                path.display()
+            );
+            defined += 1;
+        }
+    }
+    assert!(defined >= 55, "only {defined} rule definitions found");
+    // (C) What each emitting call passes as its code: a registered literal, a registered
+    // constant, or one of the known expressions that carry a registered name.
+    let dynamic = ["rule", "e.rule", "m.name", "meta.name"];
+    let mut calls = 0;
+    for (path, text) in &files {
+        for (call, arg) in [("Diagnostic::new(", 0), ("input_diagnostic(", 1)] {
+            for (i, _) in text.match_indices(call) {
+                let before = &text[..i];
+                if before.ends_with("fn ") || before.ends_with("pub fn ") {
+                    continue;
+                }
+                let args = &text[i + call.len()..];
+                let Some(expr) = args.split(',').nth(arg) else {
+                    continue;
+                };
+                let expr = expr.trim();
+                // `fn input_diagnostic(file: FileId, …)` is the definition, not a call.
+                if expr.contains(':') && !expr.contains("::") {
+                    continue;
+                }
+                calls += 1;
+                let last = expr.rsplit("::").next().unwrap();
+                let named = expr
+                    .split_once("static_name(\"")
+                    .and_then(|(_, rest)| rest.split_once('"'))
+                    .map(|(name, _)| name);
+                let ok = if let Some(name) = named {
+                    registered.contains(name)
+                } else if let Some(lit) = expr.strip_prefix('"') {
+                    registered.contains(lit.trim_end_matches('"'))
+                } else if last
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
+                {
+                    consts
+                        .get(last)
+                        .is_some_and(|v| registered.contains(v.as_str()))
+                } else {
+                    dynamic.contains(&expr)
+                };
+                assert!(
+                    ok,
+                    "{}: `{call}{expr}, …` emits a code this test cannot find in the registry; \
+                     register it (or, for a new way of passing a registered name, extend `dynamic`)",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(calls >= 20, "only {calls} emitting calls found");
+}
+
+#[test]
+fn the_configuration_levels_probe_checks_and_refuses_built_in_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.kdl"), ALL[0].meta.example("good").unwrap()).unwrap();
+    std::fs::write(
+        d.join("mailcfg.kdl"),
+        "rules {\n    probe-cleartext \"allow\"\n}\n",
+    )
+    .unwrap();
+    let o = run(&["check", "--color", "never", "."], d);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    std::fs::write(
+        d.join("mailcfg.kdl"),
+        "rules {\n    syntax-error \"allow\"\n}\n",
+    )
+    .unwrap();
+    let o = run(&["check", "--color", "never", "."], d);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("`syntax-error` is a built-in check of the syntax stage; its level cannot be configured"),
+        "{err}"
+    );
+    for (name, says) in [
+        ("syntax-error", "cannot be configured"),
+        ("unknown-node", "cannot be configured"),
+        ("probe-cleartext", "can be changed in mailcfg.kdl"),
+        ("multiple-system", "stage: project"),
+    ] {
+        let o = run(&["explain", name], &root());
+        assert_eq!(o.status.code(), Some(0), "{name}");
+        assert!(stdout(&o).contains(says), "{name}: {}", stdout(&o));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -523,9 +723,15 @@ fn step_14_trusted_agents_any_or_one_group() {
 fn step_6b_citations_name_the_page_and_step() {
     let o = run(&["rules", "--format", "json"], &root());
     let rules: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let rules = rules.as_array().unwrap();
+    // The registry lists every code; the catalogue rules are those of the rule stages.
+    let rules: Vec<&serde_json::Value> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["stage"] == "rule" || r["stage"] == "suppression")
+        .collect();
     assert_eq!(rules.len(), ALL.len());
-    for r in rules {
+    for r in &rules {
         let source = r["source"].as_str().unwrap_or_default();
         assert!(!source.is_empty(), "{r}");
     }

@@ -277,3 +277,27 @@ fn the_config_sets_the_level_of_suppression_findings() {
     assert!(r.contains("× suppression comment without a reason"), "{r}");
     assert_eq!(code, Some(1));
 }
+
+/// Issue 19, repro 6: line numbers follow the KDL newline set (a lone CR, NEL, FF, U+2028,
+/// U+2029, CRLF), and suppression comments are recognised with those line endings.
+#[test]
+fn kdl_newlines_count_as_line_ends_and_suppressions_work_with_them() {
+    for nl in ["\r", "\u{85}", "\u{0C}", "\u{2028}", "\u{2029}", "\r\n"] {
+        let text = "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        security \"ssl\"\n        port 993\n        user \"a@example.com\"\n        password env=\"A_PW\"\n    }\n    conversation-id \"subject\"\n}\n";
+        let (found, report, _) = check(&text.replace('\n', nl));
+        assert!(
+            found.contains(&("redundant-port".to_string(), 6)),
+            "{nl:?}: {found:?}\n{report}"
+        );
+        let suppressed = text.replace(
+            "        port 993\n",
+            "        // mailcfg-ignore: redundant-port reason=\"runbook\"\n        port 993\n",
+        );
+        let (found, report, _) = check(&suppressed.replace('\n', nl));
+        assert!(
+            !rules_of(&found).contains(&"redundant-port")
+                && !rules_of(&found).contains(&"unused-suppression"),
+            "{nl:?}: {found:?}\n{report}"
+        );
+    }
+}

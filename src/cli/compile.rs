@@ -4,10 +4,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use mailcfg::compile::{self, diff, write, Store};
-use mailcfg::diagnostics::{config, plural, Diagnostic, Level};
-use mailcfg::{check_with, render, source, Input};
+use mailcfg::diagnostics::{plural, Level};
+use mailcfg::workspace::Named;
+use mailcfg::{render, source};
 
-use super::check::{load_config, show_paths, use_color, Color};
+use super::check::{plan, show_paths, use_color, Color};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -20,10 +21,13 @@ Exit codes:
 
 #[derive(clap::Args)]
 pub struct CompileArgs {
-    /// Files or directories to compile.
+    /// Files or directories to compile, planned as `check` plans them: the project around them
+    /// is read so references resolve; the store holds the named files' accounts and
+    /// credentials and the credentials they reference.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
-    /// The store file to write (replaced atomically).
+    /// The store file to write (replaced atomically); `-` writes the store to stdout (the
+    /// findings then go to stderr) and, with --check, reads the store to compare from stdin.
     #[arg(long, short, value_name = "STORE")]
     out: PathBuf,
     /// Write nothing: compile in memory, compare with STORE, exit 1 with the plan if it differs.
@@ -49,12 +53,15 @@ pub struct CompileArgs {
 
 pub fn run(args: CompileArgs) -> u8 {
     let color = use_color(args.color);
-    let config = match load_config(&args.paths, args.config.as_deref(), color) {
-        Ok(c) => c,
+    let workspace = match plan(
+        Named::Paths(args.paths.clone()),
+        args.config.as_deref(),
+        color,
+    ) {
+        Ok(w) => w,
         Err(code) => return code,
     };
-    let found = source::discover(&args.paths, Some(config::FILE_NAME));
-    if found.files.is_empty() && found.problems.is_empty() {
+    if workspace.is_empty() {
         eprintln!(
             "mailcfg: no .kdl files found in {}",
             show_paths(&args.paths)
@@ -62,37 +69,46 @@ pub fn run(args: CompileArgs) -> u8 {
         return 2;
     }
     let mut stdout = std::io::stdout().lock();
-    if !found.problems.is_empty() {
-        for (path, msg) in &found.problems {
+    if !workspace.problems.is_empty() {
+        for (path, msg) in &workspace.problems {
             eprintln!("mailcfg: {}: {msg}", path.display());
         }
         eprintln!("mailcfg: store not written");
         return 2;
     }
-    let checked = check_with(found.files.into_iter().map(Input::file).collect(), &config);
-    let failing = |d: &Diagnostic| {
-        d.level == Level::Error || (args.deny_warnings && d.level == Level::Warning)
-    };
-    let blocked = checked.has_io_errors() || checked.diagnostics.iter().any(failing);
-    // Only a clean tree is compiled, so compile's own findings never repeat a check error.
-    let compiled = if blocked {
-        None
+    let threshold = if args.deny_warnings {
+        Level::Warning
     } else {
-        let opts = compile::Options {
-            allow_inline_secrets: args.allow_inline_secrets,
-            resolve_secrets: args.resolve_secrets,
-            base: compile::common_base(&args.paths),
-        };
-        Some(compile::compile(&checked, &opts))
+        Level::Error
     };
+    let opts = compile::Options {
+        allow_inline_secrets: args.allow_inline_secrets,
+        resolve_secrets: args.resolve_secrets,
+        base: PathBuf::new(),
+    };
+    let to_stdout = args.out.as_os_str() == "-";
+    let (verdict, compiled) = compile::compile_workspace(&workspace, &args.paths, &opts, threshold);
+    let checked = &verdict.checked;
     let mut diagnostics = checked.diagnostics.clone();
     if let Some(Err(more)) = &compiled {
         diagnostics.extend(more.iter().cloned());
     }
     if !diagnostics.is_empty() {
-        let out = render::human::render(&diagnostics, &checked.sources, color);
-        let _ = stdout.write_all(out.as_bytes());
-        let _ = stdout.flush();
+        // The summary counts the files named, not the project files read for context.
+        let report = render::Report {
+            diagnostics: &diagnostics,
+            sources: &checked.sources,
+            files: verdict.reported_files(),
+            exit_code: 1,
+        };
+        let out = render::render(render::Format::Human, &report, color);
+        if to_stdout {
+            // stdout carries the store: the findings go to stderr.
+            eprint!("{out}");
+        } else {
+            let _ = stdout.write_all(out.as_bytes());
+            let _ = stdout.flush();
+        }
     }
     if checked.has_io_errors() {
         eprintln!("mailcfg: store not written: some files could not be read");
@@ -112,6 +128,26 @@ pub fn run(args: CompileArgs) -> u8 {
     let bytes = store.to_bytes();
     if args.check {
         return check_drift(&args.out, &store, &bytes, &mut stdout);
+    }
+    if to_stdout {
+        let written = stdout.write_all(&bytes).and_then(|()| stdout.flush());
+        return match written {
+            Ok(()) => {
+                eprintln!(
+                    "mailcfg: wrote the store to stdout ({}, {})",
+                    plural(store.accounts.len(), "account"),
+                    plural(store.credentials.len(), "credential")
+                );
+                0
+            }
+            Err(e) => {
+                eprintln!(
+                    "mailcfg: cannot write the store to stdout: {}",
+                    source::io_message(&e)
+                );
+                2
+            }
+        };
     }
     let mode = write::store_mode(&args.out, store.holds_secret_values());
     match write::write_atomic(&args.out, &bytes, mode) {
@@ -140,12 +176,23 @@ pub fn run(args: CompileArgs) -> u8 {
 
 /// `--check`: 0 when the store on disk is exactly what would be written, else 1 and the plan.
 fn check_drift(path: &Path, store: &Store, bytes: &[u8], out: &mut impl Write) -> u8 {
-    let existing = match std::fs::read(path) {
+    let read = if path.as_os_str() == "-" {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut b).map(|_| b)
+    } else {
+        std::fs::read(path)
+    };
+    let name = if path.as_os_str() == "-" {
+        "the store on stdin".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let existing = match read {
         Ok(b) => b,
         Err(e) => {
             eprintln!(
                 "mailcfg: {} is out of date: cannot read it: {}",
-                path.display(),
+                name,
                 source::io_message(&e)
             );
             return 1;
@@ -153,14 +200,14 @@ fn check_drift(path: &Path, store: &Store, bytes: &[u8], out: &mut impl Write) -
     };
     if existing == bytes {
         if !super::quiet() {
-            eprintln!("mailcfg: {} is up to date", path.display());
+            eprintln!("mailcfg: {} is up to date", name);
         }
         return 0;
     }
     let old = match Store::parse(&existing) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("mailcfg: {} is out of date: {e}", path.display());
+            eprintln!("mailcfg: {} is out of date: {e}", name);
             return 1;
         }
     };
@@ -176,7 +223,7 @@ fn check_drift(path: &Path, store: &Store, bytes: &[u8], out: &mut impl Write) -
     let _ = out.flush();
     eprintln!(
         "mailcfg: {} is out of date: run `mailcfg compile` and commit the result",
-        path.display()
+        name
     );
     1
 }

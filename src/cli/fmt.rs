@@ -37,6 +37,9 @@ pub fn run(args: FmtArgs) -> u8 {
         return 2;
     }
     let mut would_change = 0usize;
+    // Valid files the formatter refused (a bug): never let them pass as formatted. Files that
+    // do not parse are `check`'s to report.
+    let mut refused = 0usize;
     let mut stdout = std::io::stdout().lock();
     for path in &found.files {
         let (file, problem) = source::read_file(path);
@@ -49,6 +52,7 @@ pub fn run(args: FmtArgs) -> u8 {
             Ok(f) => f,
             Err(e) => {
                 report_skip(&file, &e);
+                refused += usize::from(matches!(e, FmtError::Refused { .. }));
                 continue;
             }
         };
@@ -76,6 +80,12 @@ pub fn run(args: FmtArgs) -> u8 {
     let _ = stdout.flush();
     if io_problem {
         2
+    } else if refused > 0 {
+        eprintln!(
+            "mailcfg fmt: {refused} file{} could not be formatted",
+            if refused == 1 { "" } else { "s" }
+        );
+        1
     } else if (args.check || args.diff) && would_change > 0 {
         if args.check {
             eprintln!(
@@ -126,20 +136,17 @@ fn stdin(args: &FmtArgs) -> u8 {
             if !args.check && !args.diff {
                 let _ = stdout.write_all(file.text.as_bytes());
             }
-            0
+            u8::from(matches!(e, FmtError::Refused { .. }))
         }
     }
 }
 
 /// A file that was left alone, one line on stderr; `mailcfg check` shows the details.
 fn report_skip(file: &SourceFile, e: &FmtError) {
-    let at = match e {
-        FmtError::Syntax(d) => d.first().map(|d| {
-            let (line, col) = file.line_col(d.primary.span.start);
-            format!(":{line}:{col}")
-        }),
-        FmtError::Unsafe(_) => None,
-    };
+    let at = e.at().map(|s| {
+        let (line, col) = file.line_col(s.start);
+        format!(":{line}:{col}")
+    });
     eprintln!(
         "mailcfg fmt: {}{}: not formatted: {e}",
         file.display_path(),

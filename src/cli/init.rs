@@ -7,6 +7,7 @@ use clap::ValueEnum;
 
 use mailcfg::diagnostics::config::FILE_NAME as CONFIG_FILE;
 use mailcfg::diagnostics::Level;
+use mailcfg::registry;
 use mailcfg::source;
 
 pub const EXIT_CODES: &str = "\
@@ -91,15 +92,12 @@ fn plan(ci: Ci) -> Vec<Planned> {
     files
 }
 
-/// `mailcfg.kdl` with every catalogue rule at its default level, commented out, so the levels
-/// can be changed by uncommenting a line; generated from the catalogue so it lists every rule.
+/// `mailcfg.kdl` with every configurable code (check's rules, suppression findings, probe's
+/// checks) at its default level, commented out, so a level is changed by uncommenting a line;
+/// generated from the registry so it lists every code.
 pub fn rule_configuration() -> String {
-    let width = mailcfg::rules::ALL
-        .iter()
-        .map(|r| r.meta.name.len())
-        .max()
-        .unwrap_or(0)
-        + 2;
+    let codes: Vec<&registry::Code> = registry::all().iter().filter(|c| c.configurable).collect();
+    let width = codes.iter().map(|c| c.name.len()).max().unwrap_or(0) + 2;
     let mut out = String::from(
         "// mailcfg configuration: rule levels for every account file under this directory.\n\
          // Levels: \"allow\" (not reported), \"info\", \"warn\", \"deny\" (an error: the check fails).\n\
@@ -108,20 +106,34 @@ pub fn rule_configuration() -> String {
          // overrides (`override \"legacy/**\" { … }`).\n\
          rules {\n",
     );
-    for rule in mailcfg::rules::ALL {
-        let setting = match rule.meta.level {
+    let mut stage = None;
+    for code in codes {
+        if stage != Some(code.stage) {
+            stage = Some(code.stage);
+            out.push_str(&format!("    // {}:\n", stage_heading(code.stage)));
+        }
+        let setting = match code.level {
             Level::Error => "\"deny\"",
             Level::Warning => "\"warn\"",
             Level::Info => "\"info\"",
         };
         out.push_str(&format!(
             "    // {:width$}{setting}\n",
-            rule.meta.name,
+            code.name,
             width = width
         ));
     }
     out.push_str("}\n");
     out
+}
+
+fn stage_heading(stage: registry::Stage) -> &'static str {
+    match stage {
+        registry::Stage::Rule => "`mailcfg check` rules",
+        registry::Stage::Suppression => "`mailcfg-ignore` comments",
+        registry::Stage::Probe => "`mailcfg probe` checks",
+        _ => "other checks",
+    }
 }
 
 pub fn run(args: InitArgs) -> u8 {

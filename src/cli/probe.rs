@@ -6,16 +6,14 @@ use std::time::Duration;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 
-use mailcfg::diagnostics::config;
 use mailcfg::diagnostics::Level;
-use mailcfg::pipeline::check_with;
 use mailcfg::probe::resolve::Resolver;
 use mailcfg::probe::{self, results, Options};
 use mailcfg::render::{self, Format, Report};
 use mailcfg::source::{self, redact};
-use mailcfg::Input;
+use mailcfg::workspace::Named;
 
-use super::check::{load_config, use_color, Color};
+use super::check::{plan, use_color, Color};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -28,7 +26,8 @@ Exit codes:
 
 #[derive(clap::Args)]
 pub struct ProbeArgs {
-    /// Files or directories with account files.
+    /// Files or directories with account files (their accounts are probed; the project around
+    /// them is read as `check` reads it).
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
     /// Probe only this account (repeatable; case-insensitive).
@@ -175,23 +174,29 @@ pub fn run(args: ProbeArgs) -> u8 {
         .map_or(0, |d| d.as_secs() as i64);
     let human = args.format == ProbeFormat::Findings(Format::Human);
     let color = human && use_color(args.color);
-    let config = match load_config(&args.paths, args.config.as_deref(), color) {
-        Ok(c) => c,
+    let workspace = match plan(
+        Named::Paths(args.paths.clone()),
+        args.config.as_deref(),
+        color,
+    ) {
+        Ok(w) => w,
         Err(code) => return code,
     };
-    let found = source::discover(&args.paths, Some(config::FILE_NAME));
-    for (p, msg) in &found.problems {
+    for (p, msg) in &workspace.problems {
         eprintln!("mailcfg: {}: {msg}", p.display());
     }
-    if found.files.is_empty() {
-        if found.problems.is_empty() {
+    if workspace.reported().next().is_none() {
+        if workspace.problems.is_empty() {
             eprintln!("mailcfg: no .kdl files found");
         }
         return 2;
     }
-    // The same check (and configuration) as `mailcfg check`, so "fails check" means the same.
-    let checked = check_with(found.files.into_iter().map(Input::file).collect(), &config);
-    let selected = match probe::select(&checked, &args.accounts) {
+    // The same check (and configuration) as `mailcfg check`, so "fails check" means the same;
+    // only the accounts of the named files are probed, their project read for context.
+    let mut verdict = workspace.check();
+    verdict.checked.project = verdict.reported_project();
+    let checked = &verdict.checked;
+    let selected = match probe::select(checked, &args.accounts) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("mailcfg: {e}");
@@ -221,7 +226,7 @@ pub fn run(args: ProbeArgs) -> u8 {
             Some(l) => l,
             None => &probe::Silent,
         };
-        let r = probe::probe(&checked, &opts, &selected, progress);
+        let r = probe::probe(checked, &opts, &selected, progress);
         if let Some(l) = &live {
             l.stop();
         }
@@ -248,7 +253,11 @@ pub fn run(args: ProbeArgs) -> u8 {
         .filter(|d| d.level == Level::Error && files.contains(&d.primary.file))
         .cloned()
         .collect();
-    diags.extend(report.diagnostics.iter().cloned());
+    // Probe checks take their levels from mailcfg.kdl like rules do (a lab can allow
+    // `probe-cleartext`).
+    let mut probed = report.diagnostics.clone();
+    workspace.config.apply(&mut probed, &checked.sources);
+    diags.extend(probed);
     // Resolved passwords and tokens are unknown to the renderers: scrub them field by field
     // (before an encoder could escape them) and again over the finished output below.
     for d in &mut diags {
@@ -272,7 +281,7 @@ pub fn run(args: ProbeArgs) -> u8 {
     };
     let results = std::cell::OnceCell::new();
     let document =
-        || results.get_or_init(|| results::document(&report, &checked, &diags, started_at, code));
+        || results.get_or_init(|| results::document(&report, checked, &diags, started_at, code));
     let render_as = |format: ProbeFormat, color: bool| -> String {
         let out = match format {
             ProbeFormat::Findings(Format::Human) => {

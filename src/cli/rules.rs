@@ -2,13 +2,14 @@
 
 use clap::ValueEnum;
 
-use mailcfg::diagnostics::builtin;
-use mailcfg::rules::{self, catalogue};
+use mailcfg::registry;
+use mailcfg::rules::catalogue;
 use mailcfg::schema::did_you_mean;
 
 #[derive(clap::Args)]
 pub struct RulesArgs {
-    /// table (name, default level, fix, summary), json, or markdown (docs/rules.md).
+    /// table (name, stage, default level, configurable, fix, summary), json (the same fields
+    /// and the source a rule cites), or markdown (docs/rules.md).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
 }
@@ -42,27 +43,11 @@ pub struct ExplainArgs {
 }
 
 pub fn explain(args: ExplainArgs) -> u8 {
-    if let Some(rule) = rules::find(&args.name) {
-        print!("{}", catalogue::explain(rule.meta));
+    if let Some(code) = registry::find(&args.name) {
+        print!("{}", catalogue::explain_code(code));
         return 0;
     }
-    // Findings of `mailcfg probe` have rule names too (documented in docs/probe.md).
-    if let Some(meta) = mailcfg::probe::rules::find(&args.name) {
-        print!(
-            "{}\n\nReported by `mailcfg probe` (see docs/probe.md).\n",
-            catalogue::explain(meta)
-        );
-        return 0;
-    }
-    if let Some(b) = builtin::find(&args.name) {
-        print!("{}", catalogue::explain_builtin(b));
-        return 0;
-    }
-    let names = rules::ALL
-        .iter()
-        .map(|r| r.meta.name)
-        .chain(builtin::BUILTIN.iter().map(|b| b.name))
-        .chain(mailcfg::probe::rules::ALL.iter().map(|m| m.name));
+    let names = registry::all().iter().map(|c| c.name);
     let hint = match did_you_mean(&args.name, names) {
         Some(s) => format!("; did you mean `{s}`?"),
         None => String::new(),

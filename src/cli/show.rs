@@ -6,13 +6,14 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 
 use mailcfg::compile::{self, effective};
-use mailcfg::diagnostics::{config, Level};
+use mailcfg::diagnostics::Level;
 use mailcfg::model::{Account, Located};
 use mailcfg::schema::did_you_mean;
 use mailcfg::source::redact;
-use mailcfg::{check_with, render, source, Input};
+use mailcfg::workspace::Named;
+use mailcfg::{render, source};
 
-use super::check::{load_config, show_paths, use_color, Color};
+use super::check::{plan, show_paths, use_color, Color};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -49,35 +50,39 @@ pub enum Format {
 
 pub fn run(args: ShowArgs) -> u8 {
     let color = use_color(args.color);
-    let config = match load_config(&args.paths, args.config.as_deref(), color) {
-        Ok(c) => c,
+    let workspace = match plan(
+        Named::Paths(args.paths.clone()),
+        args.config.as_deref(),
+        color,
+    ) {
+        Ok(w) => w,
         Err(code) => return code,
     };
-    let found = source::discover(&args.paths, Some(config::FILE_NAME));
-    for (path, msg) in &found.problems {
-        eprintln!("mailcfg: {}: {msg}", path.display());
-    }
-    if !found.problems.is_empty() {
-        return 2;
-    }
-    if found.files.is_empty() {
+    if workspace.is_empty() {
         eprintln!(
             "mailcfg: no .kdl files found in {}",
             show_paths(&args.paths)
         );
         return 2;
     }
-    let checked = check_with(found.files.into_iter().map(Input::file).collect(), &config);
-    if checked.has_io_errors() {
-        let io: Vec<_> = checked
+    let mut verdict = workspace.check();
+    if verdict.has_io_errors() {
+        let io: Vec<_> = verdict
+            .checked
             .diagnostics
             .iter()
             .filter(|d| d.rule == source::IO_ERROR)
             .cloned()
             .collect();
-        eprint!("{}", render::human::render(&io, &checked.sources, color));
+        eprint!(
+            "{}",
+            render::human::render(&io, &verdict.checked.sources, color)
+        );
         return 2;
     }
+    // The accounts `compile` would store for these paths (the project around them is context).
+    verdict.checked.project = verdict.reported_project();
+    let checked = &verdict.checked;
     let wanted = args.account.to_lowercase();
     let matches: Vec<&Located<Account>> = checked
         .project
@@ -136,7 +141,7 @@ pub fn run(args: ShowArgs) -> u8 {
         resolve_secrets: false,
         base: compile::common_base(&args.paths),
     };
-    let store = match compile::compile(&checked, &opts) {
+    let store = match compile::compile(checked, &opts) {
         Ok(store) => store,
         Err(diagnostics) => {
             eprint!(
@@ -149,7 +154,7 @@ pub fn run(args: ShowArgs) -> u8 {
     let Some(account) = store.accounts.iter().find(|a| a.name == located.value.name) else {
         unreachable!("every account of the project is compiled into the store");
     };
-    let shown = effective::effective(&checked, located, account);
+    let shown = effective::effective(checked, located, account);
     let errors = checked
         .diagnostics
         .iter()

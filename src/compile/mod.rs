@@ -18,6 +18,7 @@ use crate::model::{
 use crate::pipeline::Checked;
 use crate::rules::Part;
 use crate::source;
+use crate::workspace::{Verdict, Workspace};
 
 pub use store::Store;
 use store::*;
@@ -26,8 +27,10 @@ use store::*;
 pub const STORE_INLINE_SECRET: &str = "store-inline-secret";
 /// `--resolve-secrets` could not read a referenced variable or file.
 pub const SECRET_UNRESOLVED: &str = "secret-unresolved";
-/// More than one `system` node across the tree: the store could hold only one of them.
-pub const MULTIPLE_SYSTEM: &str = "multiple-system";
+/// More than one `system` node across the tree: the store could hold only one of them. `check`
+/// reports it (see [`crate::facts`]); compile keeps its own guard for a caller that compiles a
+/// tree without checking it.
+pub use crate::facts::MULTIPLE_SYSTEM;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -37,6 +40,42 @@ pub struct Options {
     pub resolve_secrets: bool,
     /// Source paths in the store are relative to this directory (see [`common_base`]).
     pub base: PathBuf,
+}
+
+/// `mailcfg compile` over a planned workspace: the verdict of `mailcfg check` on the same paths,
+/// and the store (or compile's own problems) when no reported finding is at or above
+/// `threshold` and every file was read. `None` means check's verdict blocked it: compile writes
+/// exactly when check passes. `paths` are the named paths (the store's paths are relative to
+/// their common base, widened by any project file a referenced credential came from);
+/// `opts.base` is computed here.
+pub fn compile_workspace(
+    workspace: &Workspace,
+    paths: &[PathBuf],
+    opts: &Options,
+    threshold: Level,
+) -> (Verdict, Option<Result<Store, Vec<Diagnostic>>>) {
+    let mut verdict = workspace.check();
+    if verdict.has_io_errors() || verdict.fails_at(threshold) {
+        return (verdict, None);
+    }
+    verdict.checked.project = verdict.reported_project();
+    let checked = &verdict.checked;
+    let mut based: Vec<PathBuf> = paths.to_vec();
+    based.extend(
+        checked
+            .project
+            .credentials
+            .iter()
+            .filter(|c| !verdict.is_reported(c.file))
+            .map(|c| checked.sources.get(c.file).path.clone()),
+    );
+    let opts = Options {
+        base: common_base(&based),
+        ..opts.clone()
+    };
+    // Only a clean tree is compiled, so compile's own findings never repeat a check error.
+    let compiled = compile(checked, &opts);
+    (verdict, Some(compiled))
 }
 
 /// The store for a checked tree, or the diagnostics that prevent writing one. The caller has

@@ -18,7 +18,7 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::diagnostics::{Diagnostic, Label, Level, Span};
 use crate::parse::{self, Node, Value};
-use crate::rules;
+use crate::registry;
 use crate::schema::did_you_mean;
 use crate::source::{self, FileId, SourceFile, Sources};
 
@@ -249,21 +249,39 @@ fn levels(node: &Node<'_>, errors: &mut Vec<Diagnostic>) -> HashMap<&'static str
     };
     for child in &children.nodes {
         let name = child.name.value.as_ref();
-        let Some(rule) = rules::static_name(name) else {
-            let mut d = Diagnostic::new(
-                UNKNOWN_RULE,
-                Level::Error,
-                Label::new(id, child.name.span).with_text("unknown rule"),
-                format!("`{name}` is not a rule"),
-            );
-            d = d.with_help(
-                match did_you_mean(name, rules::ALL.iter().map(|r| r.meta.name)) {
+        let rule = match registry::find(name) {
+            Some(code) if code.configurable => code.name,
+            Some(code) => {
+                errors.push(
+                    Diagnostic::new(
+                        INVALID_CONFIG,
+                        Level::Error,
+                        Label::new(id, child.name.span).with_text("cannot be configured"),
+                        format!(
+                            "`{name}` is a built-in check of the {} stage; its level cannot be configured",
+                            code.stage
+                        ),
+                    )
+                    .with_help(
+                        "only catalogue rules and probe checks can be levelled; `mailcfg rules` shows which",
+                    ),
+                );
+                continue;
+            }
+            None => {
+                let mut d = Diagnostic::new(
+                    UNKNOWN_RULE,
+                    Level::Error,
+                    Label::new(id, child.name.span).with_text("unknown rule"),
+                    format!("`{name}` is not a rule"),
+                );
+                d = d.with_help(match did_you_mean(name, registry::configurable_names()) {
                     Some(s) => format!("did you mean `{s}`? `mailcfg rules` lists the names"),
                     None => "`mailcfg rules` lists the names".into(),
-                },
-            );
-            errors.push(d);
-            continue;
+                });
+                errors.push(d);
+                continue;
+            }
         };
         let value = match child.entries.as_slice() {
             [e] if e.name.is_none() => match &e.value {
@@ -327,14 +345,15 @@ impl Config {
         self.levels.is_empty() && self.overrides.is_empty()
     }
 
-    /// Changes levels and drops `allow`ed findings. Only catalogue rules are affected.
+    /// Changes levels and drops `allow`ed findings. Only configurable codes (catalogue rules,
+    /// suppression findings, probe checks) are affected.
     pub fn apply(&self, diags: &mut Vec<Diagnostic>, sources: &Sources) {
         if self.is_empty() {
             return;
         }
         let mut relative: HashMap<FileId, Option<String>> = HashMap::new();
         diags.retain_mut(|d| {
-            if rules::find(d.rule).is_none() {
+            if registry::configurable(d.rule).is_none() {
                 return true;
             }
             let file = d.primary.file;

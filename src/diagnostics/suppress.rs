@@ -14,7 +14,8 @@ use std::collections::HashMap;
 
 use crate::diagnostics::{Diagnostic, Edit, Fix, Label, Span};
 use crate::lower::{Origin, SpanMap};
-use crate::parse::lexer::{Lexer, TokenKind};
+use crate::parse::cst::{Item, Tokens, Tree};
+use crate::parse::lexer::{Dialect, Lexer, Token, TokenKind};
 use crate::rules::{self, suppression_without_reason, unused_suppression};
 use crate::schema::did_you_mean;
 use crate::source::{FileId, SourceFile, Sources};
@@ -24,8 +25,9 @@ const FILE_MARK: &str = "mailcfg-ignore-file:";
 
 #[derive(Debug)]
 struct Directive {
-    /// The comment line including its newline: what a fix deletes.
-    line: Span,
+    /// The comment token with the indentation before it and the newline after it: what a fix
+    /// deletes.
+    removal: Span,
     /// From `//` to the end of the comment.
     comment: Span,
     file_level: bool,
@@ -126,6 +128,10 @@ fn report(file: FileId, dir: &Directive, out: &mut Vec<Diagnostic>) {
         if dir.used[i] {
             continue;
         }
+        let correction = rules::find(name)
+            .is_none()
+            .then(|| meant_rule(name))
+            .flatten();
         let (message, help) = if rules::find(name).is_none() {
             let hint = did_you_mean(name, rules::ALL.iter().map(|r| r.meta.name))
                 .map(|s| format!("did you mean `{s}`? "))
@@ -159,12 +165,21 @@ fn report(file: FileId, dir: &Directive, out: &mut Vec<Diagnostic>) {
             message,
         )
         .with_help(help);
-        if dir.names.len() == 1 {
+        if let Some(meant) = correction {
+            d = d.with_fix(Fix {
+                description: format!("correct the rule name to `{meant}`"),
+                edits: vec![Edit {
+                    file,
+                    span: *span,
+                    replacement: meant.to_string(),
+                }],
+            });
+        } else if dir.names.len() == 1 {
             d = d.with_fix(Fix {
                 description: "remove the unused suppression comment".into(),
                 edits: vec![Edit {
                     file,
-                    span: dir.line,
+                    span: dir.removal,
                     replacement: String::new(),
                 }],
             });
@@ -173,70 +188,61 @@ fn report(file: FileId, dir: &Directive, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// A `//` comment that is alone on its line (only whitespace before it), as the lexer sees it:
-/// text inside a string (a multi-line one included) is never a comment.
-struct CommentLine {
-    /// From the line's start to after its newline.
-    line: Span,
-    comment: Span,
-}
-
-/// The comment lines of `text`, and where its first node (anything but space and comments)
-/// starts.
-fn comment_lines(text: &str) -> (Vec<CommentLine>, Vec<usize>) {
-    let mut comments = Vec::new();
-    let mut code = Vec::new();
-    let mut line_start = 0;
-    let mut alone = true;
-    let mut open: Option<(usize, Span)> = None;
-    for t in Lexer::new(text) {
-        match t.kind {
-            TokenKind::Newline => {
-                if let Some((start, comment)) = open.take() {
-                    comments.push(CommentLine {
-                        line: Span::new(start, t.span.end),
-                        comment,
-                    });
-                }
-                line_start = t.span.end;
-                alone = true;
-            }
-            TokenKind::Whitespace | TokenKind::Bom => {}
-            TokenKind::LineComment if alone => open = Some((line_start, t.span)),
-            TokenKind::LineComment | TokenKind::BlockComment => alone = false,
-            _ => {
-                alone = false;
-                code.push(t.span.start);
-            }
-        }
-    }
-    if let Some((start, comment)) = open {
-        comments.push(CommentLine {
-            line: Span::new(start, text.len()),
-            comment,
-        });
-    }
-    (comments, code)
-}
-
 fn parse(file: &SourceFile, spans: Option<&SpanMap>) -> Vec<Directive> {
     let text = file.text.as_str();
-    let (comments, code) = comment_lines(text);
-    let first_node = code.first().copied().unwrap_or(text.len());
+    // The tree knows which comments stand between nodes (not inside a slash-dashed node) and
+    // which node follows each; a text that does not parse still has its comments matched,
+    // through the lexer's tokens and the nodes the v1 reader found.
+    let (tokens, comments) = match Tree::parse(text) {
+        Ok(tree) => {
+            let mut found = Vec::new();
+            list_comments(&tree, &tree.items, &mut found);
+            let first_node = tree
+                .items
+                .iter()
+                .find_map(Item::node_tokens)
+                .map(|r| tree.span(&r).start);
+            let tokens = tree.tokens.clone();
+            let comments = found
+                .into_iter()
+                .map(|(i, covers)| (i, covers.map(|r| tree.span(&r)), first_node))
+                .collect::<Vec<_>>();
+            (tokens, comments)
+        }
+        Err(_) => {
+            let tokens: Vec<Token> = Lexer::with_dialect(text, Dialect::V1).collect();
+            let first_node = spans.and_then(|m| {
+                m.iter()
+                    .filter(|(_, e)| e.origin == Origin::Node)
+                    .map(|(_, e)| e.node.start)
+                    .min()
+            });
+            let comments = (0..tokens.len())
+                .filter(|&i| tokens[i].kind == TokenKind::LineComment)
+                .map(|i| {
+                    let covers = spans.and_then(|m| next_node_by_spans(m, tokens[i].span.end));
+                    (i, covers, first_node)
+                })
+                .collect();
+            (tokens, comments)
+        }
+    };
     let mut out = Vec::new();
-    let mut node_ends: Option<HashMap<usize, usize>> = None;
-    for c in comments {
-        let body = &text[c.comment.start + 2..c.comment.end];
-        let body_trim = body.trim_start();
-        let (file_level, rest) = if let Some(r) = body_trim.strip_prefix(FILE_MARK) {
+    for (i, covers, first_node) in comments {
+        let comment = tokens[i].span;
+        if !first_on_its_line(&tokens, i) {
+            continue;
+        }
+        let body = text[comment.start + 2..comment.end].trim_start();
+        let (file_level, rest) = if let Some(r) = body.strip_prefix(FILE_MARK) {
             (true, r)
-        } else if let Some(r) = body_trim.strip_prefix(NODE_MARK) {
+        } else if let Some(r) = body.strip_prefix(NODE_MARK) {
             (false, r)
         } else {
             continue;
         };
-        let comment = c.comment;
         let rest_start = comment.end - rest.len();
+        let rest = rest.trim_end();
         let (names_part, reason) = match rest.find("reason=") {
             Some(i) => (&rest[..i], parse_reason(&rest[i + "reason=".len()..])),
             None => (rest, None),
@@ -251,32 +257,99 @@ fn parse(file: &SourceFile, spans: Option<&SpanMap>) -> Vec<Directive> {
             }
             offset += piece.len();
         }
-        let covers = if file_level {
-            None
-        } else {
-            let next = code.get(code.partition_point(|&at| at < comment.end));
-            next.and_then(|&at| {
-                let ls = text[..at].rfind('\n').map_or(0, |i| i + 1);
-                let ends = node_ends.get_or_insert_with(|| {
-                    spans
-                        .map(|m| node_ends_by_line(text, m))
-                        .unwrap_or_default()
-                });
-                ends.get(&ls).map(|&end| Span::new(ls, end))
-            })
-        };
         out.push(Directive {
-            line: c.line,
-            comment,
+            removal: removal_span(&tokens, i),
+            comment: Span::new(
+                comment.start,
+                comment.start + text[comment.start..comment.end].trim_end().len(),
+            ),
             file_level,
-            misplaced: file_level && comment.start > first_node,
+            misplaced: file_level && first_node.is_some_and(|n| n < comment.start),
             used: vec![false; names.len()],
             names,
-            reason: reason.filter(|r| !r.trim().is_empty()),
-            covers,
+            reason: reason.filter(|r| suppression_without_reason::is_a_reason(r)),
+            covers: if file_level { None } else { covers },
         });
     }
     out
+}
+
+/// Every line comment that stands between nodes (in the document or a block, never inside a
+/// slash-dashed node or a node's entries), with the nodes it covers: the next node, and the
+/// nodes that follow it on the same line (`user "x"; password "p"`).
+fn list_comments(tree: &Tree, items: &[Item], out: &mut Vec<(usize, Option<Tokens>)>) {
+    for (k, item) in items.iter().enumerate() {
+        match item {
+            Item::Trivia(i) if tree.kind(*i) == TokenKind::LineComment => {
+                out.push((*i, covered(tree, &items[k + 1..])));
+            }
+            Item::Node(n) => {
+                if let Some(b) = &n.children {
+                    list_comments(tree, &b.items, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn covered(tree: &Tree, after: &[Item]) -> Option<Tokens> {
+    let mut rest = after.iter();
+    let first = rest.find_map(Item::node_tokens)?;
+    let mut end = first.end;
+    for item in rest {
+        match item {
+            Item::Trivia(i) if tree.kind(*i) == TokenKind::Newline => break,
+            Item::Trivia(_) => {}
+            other => end = other.node_tokens().map_or(end, |r| r.end),
+        }
+    }
+    Some(first.start..end)
+}
+
+/// Only whitespace (or the byte-order mark) before token `i` on its line.
+fn first_on_its_line(tokens: &[Token], i: usize) -> bool {
+    tokens[..i]
+        .iter()
+        .rev()
+        .find(|t| !matches!(t.kind, TokenKind::Whitespace | TokenKind::Bom))
+        .is_none_or(|t| t.kind == TokenKind::Newline)
+}
+
+/// The comment token `i`, the whitespace before it and the newline after it: what removing
+/// the comment deletes (never more, so a `*/` or a string on the same line cannot be cut).
+fn removal_span(tokens: &[Token], i: usize) -> Span {
+    let mut start = tokens[i].span.start;
+    if i > 0 && tokens[i - 1].kind == TokenKind::Whitespace {
+        start = tokens[i - 1].span.start;
+    }
+    let end = match tokens.get(i + 1) {
+        Some(t) if t.kind == TokenKind::Newline => t.span.end,
+        _ => tokens[i].span.end,
+    };
+    Span::new(start, end)
+}
+
+/// For text the tree cannot read (KDL v1): the first node the lowering located after `offset`.
+fn next_node_by_spans(spans: &SpanMap, offset: usize) -> Option<Span> {
+    spans
+        .iter()
+        .filter(|(_, e)| e.origin == Origin::Node && e.node.start >= offset)
+        .map(|(_, e)| e.node)
+        .min_by_key(|s| (s.start, std::cmp::Reverse(s.end)))
+}
+
+/// The rule a misspelt name means, when only one rule is close: the did-you-mean, and no
+/// other rule nearly as close (`redundant-prot` → `redundant-port`).
+fn meant_rule(name: &str) -> Option<&'static str> {
+    let best = did_you_mean(name, rules::ALL.iter().map(|r| r.meta.name))?;
+    let score = |c: &str| strsim::jaro_winkler(&name.to_lowercase(), &c.to_lowercase());
+    let best_score = score(best);
+    let close = rules::ALL
+        .iter()
+        .filter(|r| r.meta.name != best && score(r.meta.name) > best_score - 0.05)
+        .count();
+    (close == 0).then_some(best)
 }
 
 /// `"text"` (with `\"` escapes) or the rest of the line.
@@ -295,22 +368,6 @@ fn parse_reason(s: &str) -> Option<String> {
         }
     }
     Some(out)
-}
-
-/// For each line start (byte offset), the end of the outermost node whose name starts on that
-/// line. Built once per file with suppressions, so matching comments to nodes stays linear.
-fn node_ends_by_line(text: &str, spans: &SpanMap) -> HashMap<usize, usize> {
-    let mut ends: HashMap<usize, usize> = HashMap::new();
-    for (_, e) in spans.iter() {
-        if e.origin != Origin::Node {
-            continue;
-        }
-        let at = e.key.start.min(text.len());
-        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-        let end = ends.entry(line_start).or_insert(e.node.end);
-        *end = (*end).max(e.node.end);
-    }
-    ends
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! accepted with a migration hint.
 
 pub mod ast;
+pub mod cst;
 mod from_kdl;
 pub mod lexer;
 pub mod reader;

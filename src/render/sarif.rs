@@ -1,8 +1,7 @@
 //! SARIF 2.1.0, the format GitHub code scanning and most CI dashboards ingest.
 //!
-//! - `tool.driver.rules` lists every rule of [`crate::rules::ALL`] and every built-in check of
-//!   [`crate::diagnostics::builtin::BUILTIN`] (syntax, schema and input problems), so each
-//!   result's `ruleIndex` resolves.
+//! - `tool.driver.rules` lists every code of [`crate::registry`] (rules, built-in checks, probe
+//!   checks) in its order, so each result's `ruleIndex` resolves, from `check` and `probe` alike.
 //! - Regions are 1-based; columns count UTF-16 code units (`columnKind`), `endColumn` is
 //!   exclusive; `byteOffset`/`byteLength` give the same region in bytes.
 //! - `partialFingerprints["mailcfg/v1"]` hashes rule + file + KDL path (no line numbers), so
@@ -15,9 +14,8 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::{fingerprints, place, sorted, Place, Report, Scrub};
-use crate::diagnostics::builtin::{self, BUILTIN};
 use crate::diagnostics::{Label, Level};
-use crate::rules;
+use crate::registry::{self, Stage};
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub const FINGERPRINT_KEY: &str = "mailcfg/v1";
@@ -59,35 +57,37 @@ fn description(docs: &str) -> String {
 }
 
 fn rule_descriptors() -> Vec<Value> {
-    let mut out: Vec<Value> = rules::ALL
+    registry::all()
         .iter()
-        .map(|r| {
-            let m = r.meta;
+        .map(|c| {
+            let (full, help) = match c.stage {
+                Stage::Rule | Stage::Suppression | Stage::Probe => (
+                    description(c.docs),
+                    json!({ "text": c.docs, "markdown": c.docs }),
+                ),
+                _ => (
+                    c.summary.to_string(),
+                    json!({
+                        "text": format!("{}. Built-in check of mailcfg; see docs/formats.md.", c.summary),
+                    }),
+                ),
+            };
+            let tag = match c.stage {
+                Stage::Rule | Stage::Suppression => "rule",
+                Stage::Probe => "probe",
+                _ => "builtin",
+            };
             json!({
-                "id": m.name,
-                "name": m.name,
-                "shortDescription": { "text": m.summary },
-                "fullDescription": { "text": description(m.docs) },
-                "help": { "text": m.docs, "markdown": m.docs },
-                "defaultConfiguration": { "level": level(m.level) },
-                "properties": { "tags": ["rule"] },
+                "id": c.name,
+                "name": c.name,
+                "shortDescription": { "text": c.summary },
+                "fullDescription": { "text": full },
+                "help": help,
+                "defaultConfiguration": { "level": level(c.level) },
+                "properties": { "tags": [tag], "stage": c.stage.as_str() },
             })
         })
-        .collect();
-    out.extend(BUILTIN.iter().map(|b| {
-        json!({
-            "id": b.name,
-            "name": b.name,
-            "shortDescription": { "text": b.summary },
-            "fullDescription": { "text": b.summary },
-            "help": {
-                "text": format!("{}. Built-in check of mailcfg; see docs/formats.md.", b.summary),
-            },
-            "defaultConfiguration": { "level": level(b.level) },
-            "properties": { "tags": ["builtin"] },
-        })
-    }));
-    out
+        .collect()
 }
 
 fn region(p: &Place) -> Value {
@@ -109,7 +109,6 @@ fn physical(p: &Place) -> Value {
 }
 
 pub fn render(report: &Report<'_>, scrub: &Scrub) -> String {
-    let names: Vec<&str> = builtin::all().into_iter().map(|(n, _, _)| n).collect();
     let diags = sorted(report.diagnostics, report.sources);
     let prints = fingerprints(&diags, report.sources);
     let results: Vec<Value> = diags
@@ -138,7 +137,7 @@ pub fn render(report: &Report<'_>, scrub: &Scrub) -> String {
                 "locations": [location],
                 "partialFingerprints": { FINGERPRINT_KEY: fingerprint },
             });
-            if let Some(i) = names.iter().position(|n| *n == d.rule) {
+            if let Some(i) = registry::index(d.rule) {
                 result["ruleIndex"] = json!(i);
             }
             if !d.related.is_empty() {

@@ -49,12 +49,10 @@ impl Snippet {
         let line_of = |offset: usize| starts.partition_point(|&s| s <= offset).saturating_sub(1);
         let line_end = |k: usize| {
             let end = starts.get(k + 1).copied().unwrap_or(text.len());
-            let b = text.as_bytes();
-            let mut e = end;
-            while e > starts[k] && matches!(b[e - 1], b'\n' | b'\r') {
-                e -= 1;
-            }
-            e
+            starts[k]
+                + text[starts[k]..end]
+                    .trim_end_matches(crate::parse::lexer::is_newline_char)
+                    .len()
         };
 
         // Each label in the masked text, with its first and last line.

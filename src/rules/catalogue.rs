@@ -1,56 +1,57 @@
-//! The rule catalogue as text: the table of `mailcfg rules`, its JSON form, and docs/rules.md.
-
-use serde::Serialize;
+//! The code registry as text: the table of `mailcfg rules`, its JSON form, `mailcfg explain`
+//! and docs/rules.md.
 
 use super::{RuleMeta, ALL};
-use crate::diagnostics::builtin::{Builtin, BUILTIN};
-use crate::diagnostics::Level;
+use crate::registry::{self, Code, Stage};
 
-/// One row of `mailcfg rules --format json`.
-#[derive(Debug, Serialize)]
-pub struct Entry {
-    pub name: &'static str,
-    pub level: Level,
-    pub fixable: bool,
-    pub summary: &'static str,
-    /// The rule's citation: the CSM page and step, or the RFC section it rests on.
-    pub source: &'static str,
+/// The rows of `mailcfg rules --format json`: every code of the registry.
+pub fn entries() -> &'static [Code] {
+    registry::all()
 }
 
-pub fn entries() -> Vec<Entry> {
-    ALL.iter()
-        .map(|r| Entry {
-            name: r.meta.name,
-            level: r.meta.level,
-            fixable: r.meta.fixable,
-            summary: r.meta.summary,
-            source: r.meta.source,
-        })
-        .collect()
-}
-
-/// The plain-text table: name, default level, fix, summary.
+/// The plain-text table: name, stage, default level, configurable, fix, summary.
 pub fn table() -> String {
-    let width = ALL.iter().map(|r| r.meta.name.len()).max().unwrap_or(4);
-    let mut out = format!("{:width$}  {:7}  {:3}  SUMMARY\n", "NAME", "LEVEL", "FIX");
-    for r in ALL {
+    let codes = registry::all();
+    let width = codes.iter().map(|c| c.name.len()).max().unwrap_or(4);
+    let mut out = format!(
+        "{:width$}  {:11}  {:7}  {:6}  {:3}  SUMMARY\n",
+        "NAME", "STAGE", "LEVEL", "CONFIG", "FIX"
+    );
+    for c in codes {
         out.push_str(&format!(
-            "{:width$}  {:7}  {:3}  {}\n",
-            r.meta.name,
-            r.meta.level.as_str(),
-            if r.meta.fixable { "yes" } else { "" },
-            r.meta.summary
+            "{:width$}  {:11}  {:7}  {:6}  {:3}  {}\n",
+            c.name,
+            c.stage.as_str(),
+            c.level.as_str(),
+            if c.configurable { "yes" } else { "no" },
+            if c.fixable { "yes" } else { "" },
+            c.summary
         ));
     }
     out
 }
 
+/// What `mailcfg explain NAME` prints for any registered code.
+pub fn explain_code(code: &Code) -> String {
+    match (code.stage, code.meta) {
+        (Stage::Probe, Some(meta)) => format!(
+            "{}\n\nReported by `mailcfg probe` (see docs/probe.md); its level can be changed in \
+             mailcfg.kdl like a rule's.\n",
+            explain(meta, code.stage)
+        ),
+        (_, Some(meta)) => explain(meta, code.stage),
+        (_, None) => explain_builtin(code),
+    }
+}
+
+/// What `mailcfg explain NAME` prints for a rule (or a probe check).
 /// What `mailcfg explain NAME` prints.
-pub fn explain(meta: &RuleMeta) -> String {
+pub fn explain(meta: &RuleMeta, stage: Stage) -> String {
     format!(
-        "# {}\n\nDefault level: {}{}\n\n{}\n\nSource: {}\n\n{}",
+        "# {}\n\nDefault level: {} · stage: {}{}\n\n{}\n\nSource: {}\n\n{}",
         meta.name,
         meta.level,
+        stage,
         if meta.fixable {
             " · fixable with `mailcfg check --fix`"
         } else {
@@ -106,12 +107,15 @@ fn gui_section(meta: &RuleMeta, heading: &str) -> String {
     format!("\n{heading} In the CSM GUI\n{}\n", lines.join("\n"))
 }
 
-/// What `mailcfg explain NAME` prints for a built-in check.
-pub fn explain_builtin(b: &Builtin) -> String {
+fn explain_builtin(code: &Code) -> String {
     format!(
-        "# {}\n\nA built-in check, not a catalogue rule: it cannot be configured or suppressed.\n\n{}\n",
-        b.name,
-        capitalized(b.summary)
+        "# {}\n\nDefault level: {} · stage: {}\n\nA built-in check of the {} stage, not a catalogue \
+         rule: it cannot be configured or suppressed (neither in mailcfg.kdl nor by a comment).\n\n{}\n",
+        code.name,
+        code.level,
+        code.stage,
+        code.stage,
+        capitalized(code.summary)
     )
 }
 
@@ -173,15 +177,33 @@ pub fn markdown() -> String {
     }
     out.push_str(
         "\n## Built-in checks\n\n\
-         These findings come from reading, parsing and the schema rather than from the catalogue.\n\
-         Their names are stable too, but they cannot be configured or suppressed.\n\n\
-         | name | meaning |\n|---|---|\n",
+         These findings come from reading, parsing, the schema, the limits, the project as a whole,\n\
+         the configuration and compiling rather than from the catalogue. Their names are stable too,\n\
+         but they cannot be configured or suppressed.\n\n\
+         | name | stage | level | meaning |\n|---|---|---|---|\n",
     );
-    for b in BUILTIN {
+    let codes = registry::all();
+    for c in codes.iter().filter(|c| !c.configurable) {
         out.push_str(&format!(
-            "| `{}` | {} |\n",
-            b.name,
-            b.summary.replace('|', "\\|")
+            "| `{}` | {} | {} | {} |\n",
+            c.name,
+            c.stage,
+            c.level,
+            c.summary.replace('|', "\\|")
+        ));
+    }
+    out.push_str(
+        "\n## Probe checks\n\n\
+         Findings of `mailcfg probe` (see [probe.md](probe.md)). Their levels can be changed in\n\
+         `mailcfg.kdl` like a rule's.\n\n\
+         | name | level | summary |\n|---|---|---|\n",
+    );
+    for c in codes.iter().filter(|c| c.stage == Stage::Probe) {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            c.name,
+            c.level,
+            c.summary.replace('|', "\\|")
         ));
     }
     out

@@ -230,44 +230,25 @@ impl Context<'_> {
             .with_path(self.kdl_path(item, rel))
     }
 
-    /// An edit deleting the node at `rel`: its whole line when nothing else is on it (so no blank
-    /// line is left), otherwise just the node and a following `;`.
+    /// An edit removing the node at `rel` ([`crate::fix::edit::remove_node`]): its whole line
+    /// when nothing else is on it (so no blank line is left), otherwise just the node and a
+    /// following `;`; a node holding comments or slash-dashed entries is slash-dashed instead.
     pub fn remove_node<T>(&self, item: &Located<T>, rel: &str) -> Option<Edit> {
         let entry = self.span_map(item.file).get(&join(&item.pointer, rel))?;
         let text = &self.sources.get(item.file).text;
+        let (span, replacement) = crate::fix::edit::remove_node(text, entry.node);
         Some(Edit {
             file: item.file,
-            span: removal_span(text, entry.node),
-            replacement: String::new(),
+            span,
+            replacement,
         })
     }
 }
 
-/// The bytes to delete to remove the node at `node`, as described at [`Context::remove_node`].
+/// The bytes to delete to remove a plain node at `node`, as described at
+/// [`Context::remove_node`].
 pub fn removal_span(text: &str, node: Span) -> Span {
-    let b = text.as_bytes();
-    let line_start = text[..node.start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[node.end..]
-        .find('\n')
-        .map_or(text.len(), |i| node.end + i + 1);
-    let blank = |s: &str| {
-        s.bytes()
-            .all(|c| matches!(c, b' ' | b'\t' | b';' | b'\r' | b'\n'))
-    };
-    if blank(&text[line_start..node.start]) && blank(&text[node.end..line_end]) {
-        return Span::new(line_start, line_end);
-    }
-    let mut end = node.end;
-    while end < b.len() && matches!(b[end], b' ' | b'\t') {
-        end += 1;
-    }
-    if b.get(end) == Some(&b';') {
-        end += 1;
-        while end < b.len() && matches!(b[end], b' ' | b'\t') {
-            end += 1;
-        }
-    }
-    Span::new(node.start, end)
+    crate::fix::edit::remove_node(text, node).0
 }
 
 fn join(base: &str, rel: &str) -> String {

@@ -14,7 +14,9 @@ A `port` equal to the port CSM uses anyway for the server's protocol and securit
 ## Why
 A redundant port is one more value to keep in step: when someone later changes `security`, the
 stale port silently contradicts it. Leaving it out lets the default follow the security mode.
-`mailcfg check --fix` removes the line.
+`mailcfg check --fix` removes the `port` node (with its line when it has one to itself); a
+port that holds a comment or slash-dashed arguments (`port 993 /* why */ /-995`) is slash-dashed
+(`/-port 993 …`) instead, so none of that text is lost.
 
 ## Example
 ```kdl bad

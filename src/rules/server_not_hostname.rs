@@ -1,6 +1,6 @@
 use super::text::{dns_name_problem, hostname_problem, HostProblem};
 use super::{sides, Context, Part, RuleMeta, Side};
-use crate::diagnostics::{Diagnostic, Edit, Fix, Level, Span};
+use crate::diagnostics::{Diagnostic, Edit, Fix, Level};
 use crate::model::{Account, Located};
 
 pub static META: RuleMeta = RuleMeta {
@@ -21,7 +21,10 @@ labels of 1–63 characters) or an IPv4/IPv6 address. Recognised mistakes:
 ## Why
 CSM passes the field to the DNS resolver as it is, so the connection fails with "host not found"
 only when the account is first used. `mailcfg check --fix` moves a `host:port` port into its own
-`port` node when there is none yet.
+`port` node when there is none yet: on a line of its own below `server`, or as `; port N` after
+it in a one-line block or before a trailing comment; `[2001:db8::1]:993` becomes
+`server "2001:db8::1"` and `port 993`. When `port` already gives the same port, the fix only
+removes it from `server`; a different `port` is left for you to decide.
 
 ## Example
 ```kdl bad
@@ -127,8 +130,9 @@ fn describe(problem: &HostProblem, side: &Side<'_>) -> (String, String) {
     }
 }
 
-/// `server "host:993"` → `server "host"` plus a `port 993` line, when no port is written yet and
-/// the server node has its own line.
+/// `server "host:993"` → `server "host"` plus `port 993` ([`crate::fix::edit::insert_after_node`]:
+/// a line of its own below, or `; port 993` after the node in a one-line block or before a
+/// trailing comment), when no port is written yet. `[IPv6]:port` keeps the address.
 fn move_port(
     cx: &Context<'_>,
     acc: &Located<Account>,
@@ -136,35 +140,39 @@ fn move_port(
     host: &str,
     port: u32,
 ) -> Option<Fix> {
-    if side.port.is_some() || !(1..=65535).contains(&port) || dns_name_problem(host).is_some() {
+    let ip = host.parse::<std::net::IpAddr>().is_ok();
+    if side.port.is_some_and(|p| p != port)
+        || !(1..=65535).contains(&port)
+        || (!ip && dns_name_problem(host).is_some())
+    {
         return None;
     }
     let entry = cx
         .span_map(acc.file)
         .get(&format!("{}/{}", acc.pointer, side.rel("server")))?;
-    let text = &cx.sources.get(acc.file).text;
-    let line_start = text[..entry.node.start].rfind('\n').map_or(0, |i| i + 1);
-    let indent = &text[line_start..entry.node.start];
-    let rest_end = text[entry.node.end..]
-        .find('\n')
-        .map(|i| entry.node.end + i)?;
-    if !indent.bytes().all(|c| c == b' ' || c == b'\t')
-        || !text[entry.node.end..rest_end].trim().is_empty()
-    {
-        return None;
+    let strip = Edit {
+        file: acc.file,
+        span: entry.value,
+        replacement: format!("\"{host}\""),
+    };
+    if side.port.is_some() {
+        // The same port is written in `port` already: only the server changes.
+        return Some(Fix {
+            description: format!("remove `:{port}` from `server` (`port {port}` is set)"),
+            edits: vec![strip],
+        });
     }
+    let text = &cx.sources.get(acc.file).text;
+    let (at, insert) =
+        crate::fix::edit::insert_after_node(text, entry.node, &format!("port {port}"));
     Some(Fix {
         description: format!("move port {port} out of `server` into `port {port}`"),
         edits: vec![
+            strip,
             Edit {
                 file: acc.file,
-                span: entry.value,
-                replacement: format!("\"{host}\""),
-            },
-            Edit {
-                file: acc.file,
-                span: Span::new(rest_end + 1, rest_end + 1),
-                replacement: format!("{indent}port {port}\n"),
+                span: at,
+                replacement: insert,
             },
         ],
     })

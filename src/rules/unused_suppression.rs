@@ -13,7 +13,9 @@ pub static META: RuleMeta = RuleMeta {
 A rule named in a suppression comment that did not suppress any finding: the problem was fixed,
 the comment is not directly above the node it is meant for, the rule name is misspelt (a
 did-you-mean is offered), or a `mailcfg-ignore-file` comment is not at the top of the file.
-`mailcfg check --fix` deletes a stale comment that names a single rule.
+`mailcfg check --fix` corrects a misspelt name when exactly one rule is close to it
+(`redundant-prot` → `redundant-port`), and otherwise deletes a stale comment that names a single
+rule (the comment token with its indentation and line end, nothing else on the line).
 
 ## Why
 A stale suppression silently switches the rule off for whatever is written there next, so a

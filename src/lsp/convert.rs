@@ -6,7 +6,7 @@ use std::str::FromStr;
 use lsp_types as lsp;
 
 use crate::diagnostics::{Diagnostic, Level, Span};
-use crate::source::{SourceFile, Sources};
+use crate::source::{redact, SourceFile, Sources};
 
 /// `file:///a/b%20c.kdl` → `/a/b c.kdl`. Other schemes have no path.
 pub fn uri_to_path(uri: &lsp::Uri) -> Option<PathBuf> {
@@ -81,8 +81,9 @@ fn severity(level: Level) -> lsp::DiagnosticSeverity {
 }
 
 /// One engine diagnostic as the editor shows it: the rule as `code`, the help under the
-/// message, related spans (in any file) as related information.
-pub fn diagnostic(d: &Diagnostic, sources: &Sources) -> lsp::Diagnostic {
+/// message, related spans (in any file) as related information; the literal `secrets` of the
+/// workspace scrubbed from every text, as every other renderer does.
+pub fn diagnostic(d: &Diagnostic, sources: &Sources, secrets: &[String]) -> lsp::Diagnostic {
     let file = sources.get(d.primary.file);
     let mut message = d.message.clone();
     if let Some(help) = &d.help {
@@ -97,7 +98,7 @@ pub fn diagnostic(d: &Diagnostic, sources: &Sources) -> lsp::Diagnostic {
             let f = sources.get(l.file);
             lsp::DiagnosticRelatedInformation {
                 location: lsp::Location::new(path_to_uri(&f.path), range(f, l.span)),
-                message: l.text.clone().unwrap_or_else(|| "related".into()),
+                message: redact::scrub(l.text.as_deref().unwrap_or("related"), secrets),
             }
         })
         .collect();
@@ -107,7 +108,7 @@ pub fn diagnostic(d: &Diagnostic, sources: &Sources) -> lsp::Diagnostic {
         code: Some(lsp::NumberOrString::String(d.rule.to_string())),
         code_description: None,
         source: Some("mailcfg".into()),
-        message,
+        message: redact::scrub(&message, secrets),
         related_information: (!related.is_empty()).then_some(related),
         tags: None,
         data: None,

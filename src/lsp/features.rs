@@ -66,7 +66,7 @@ pub fn hover(
         }
     }
     if let Some((a, id)) = analysis {
-        for d in a.diagnostics_of(id) {
+        for d in a.shown_in(id) {
             let r = convert::range(a.checked.sources.get(d.primary.file), d.primary.span);
             if !(r.start <= pos && pos <= r.end) {
                 continue;
@@ -91,10 +91,15 @@ pub fn hover(
     if parts.is_empty() {
         return None;
     }
+    // Diagnostic messages can quote a value; literal secrets are scrubbed as everywhere else.
+    let secrets = match analysis {
+        Some((a, _)) => a.secrets.clone(),
+        None => crate::source::redact::secret_values(text),
+    };
     Some(lsp::Hover {
         contents: lsp::HoverContents::Markup(lsp::MarkupContent {
             kind: lsp::MarkupKind::Markdown,
-            value: parts.join("\n\n---\n\n"),
+            value: crate::source::redact::scrub(&parts.join("\n\n---\n\n"), &secrets),
         }),
         range,
     })
@@ -185,10 +190,17 @@ pub fn completion(
                 .filter(|t| !(t.start <= offset && offset <= t.end))
                 .map(|t| t.text)
                 .collect();
+        let protocol = account_protocol(text, &scan);
+        let start = tokens.first().map_or(offset, |t| t.start.min(offset));
         return schema::children(&path)
             .into_iter()
             .filter(|(name, _)| crate::model::is_list_node(&path, name) || !present.contains(name))
-            .map(|(name, doc)| item(name, lsp::CompletionItemKind::FIELD, doc))
+            .filter(|(name, _)| node_allowed(&path, protocol.as_deref(), name, &present))
+            .map(|(name, doc)| {
+                let mut it = item(name.clone(), lsp::CompletionItemKind::FIELD, doc);
+                set_edit(&mut it, file, start, offset, name.clone(), name);
+                it
+            })
             .collect();
     }
     let node = tokens[0].text.as_str();
@@ -235,42 +247,89 @@ pub fn completion(
                 continue;
             }
             let mut it = item(format!("{name}="), lsp::CompletionItemKind::PROPERTY, doc);
-            it.filter_text = Some(name.clone());
+            let start = last.map_or(offset, |t| t.start.min(offset));
+            set_edit(&mut it, file, start, offset, format!("{name}="), name);
             out.push(it);
         }
     }
     out
 }
 
-/// A value to insert: quoted unless it is a keyword, replacing what is typed of it (with its
-/// quotes) so that `"ss` + `ssl` gives `"ssl"`.
+/// Nodes the rules forbid here, though the schema has them: `mailbox` in a POP account's
+/// `incoming` (`mailbox-imap-only`), `password` and `credential` together
+/// (`password-with-credential`).
+fn node_allowed(path: &[&str], protocol: Option<&str>, name: &str, present: &[String]) -> bool {
+    let in_server_block = matches!(path.last().copied(), Some("incoming" | "outgoing"));
+    let has = |n: &str| present.iter().any(|p| p == n);
+    match name {
+        "mailbox" => !(path.last() == Some(&"incoming") && protocol == Some("pop")),
+        "credential" if in_server_block => !has("password"),
+        "password" if in_server_block => !has("credential"),
+        _ => true,
+    }
+}
+
+/// Makes `it` replace `start..end` (the cursor) with `new_text`, and says the same in
+/// `insertText` and `filterText`: clients that ignore `textEdit` insert `insertText` at their
+/// own idea of the word's start, so the edit starts where that is too (after a quote or `#`,
+/// which are not word characters) and ends at the cursor.
+fn set_edit(
+    it: &mut lsp::CompletionItem,
+    file: &SourceFile,
+    start: usize,
+    end: usize,
+    new_text: String,
+    filter: String,
+) {
+    it.filter_text = Some(filter);
+    it.insert_text = Some(new_text.clone());
+    it.text_edit = Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit::new(
+        convert::range(file, crate::diagnostics::Span::new(start, end)),
+        new_text,
+    )));
+}
+
+/// A value to insert: quoted unless it is a keyword. What is typed of it is replaced from after
+/// its opening quote (`"ss` + `ssl` gives `"ssl"`: the closing quote comes with the value unless
+/// it is already there) or after its `#` (`#t` + `#true` gives `#true`).
 fn value_item(
     file: &SourceFile,
     value: &str,
     typed: Option<&cursor::Token>,
     offset: usize,
 ) -> lsp::CompletionItem {
-    let new_text = if value.starts_with('#') {
-        value.to_string()
-    } else {
-        format!("\"{value}\"")
+    let text = file.text.as_str();
+    let keyword = value.starts_with('#');
+    let quoted = format!("\"{value}\"");
+    let (start, new_text) = match typed {
+        Some(t) if t.quoted => {
+            let hashes = text[t.start..].bytes().take_while(|&b| b == b'#').count();
+            let content = (t.start + hashes + 1).min(offset);
+            let close = format!("\"{}", "#".repeat(hashes));
+            if text[offset..].starts_with(&close) {
+                (content, value.to_string())
+            } else {
+                (content, format!("{value}{close}"))
+            }
+        }
+        Some(t) if keyword && text[t.start..].starts_with('#') => {
+            ((t.start + 1).min(offset), value[1..].to_string())
+        }
+        Some(t) => (
+            t.start.min(offset),
+            if keyword { value.to_string() } else { quoted },
+        ),
+        None => (offset, if keyword { value.to_string() } else { quoted }),
     };
-    let start = typed.map_or(offset, |t| t.start.min(offset));
-    let mut end = offset;
-    // The scan stops at the cursor, so a string's closing quote is still ahead of it.
-    if typed.is_some_and(|t| t.quoted) && file.text[offset..].starts_with('"') {
-        end += 1;
-    }
-    let mut it = item(value.to_string(), lsp::CompletionItemKind::VALUE, None);
-    it.filter_text = Some(if typed.is_some_and(|t| t.quoted) {
-        new_text.clone()
+    // What the replaced range holds is matched against this: the value without what the
+    // range leaves out (the `#` already typed).
+    let filter = if keyword && !new_text.starts_with('#') {
+        value[1..].to_string()
     } else {
         value.to_string()
-    });
-    it.text_edit = Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit::new(
-        convert::range(file, crate::diagnostics::Span::new(start, end)),
-        new_text,
-    )));
+    };
+    let mut it = item(value.to_string(), lsp::CompletionItemKind::VALUE, None);
+    set_edit(&mut it, file, start, offset, new_text, filter);
     it
 }
 
@@ -284,7 +343,7 @@ pub fn code_actions(
     let sources = &analysis.checked.sources;
     let mut out = Vec::new();
     for d in analysis.diagnostics_of(id) {
-        let diag = convert::diagnostic(d, sources);
+        let diag = convert::diagnostic(d, sources, &analysis.secrets);
         if !overlaps(diag.range, range) {
             continue;
         }
@@ -345,7 +404,12 @@ fn suppress_action(
         .chars()
         .take_while(|c| *c == ' ' || *c == '\t')
         .collect();
-    let comment = format!("{indent}// mailcfg-ignore: {} reason=\"…\"\n", d.rule);
+    // The placeholder is no reason: `suppression-without-reason` fires until it is replaced.
+    let comment = format!(
+        "{indent}// mailcfg-ignore: {} reason=\"{}\"\n",
+        d.rule,
+        rules::suppression_without_reason::PLACEHOLDER_REASON
+    );
     let at = lsp::Position::new(line as u32, 0);
     let mut changes = std::collections::HashMap::new();
     changes.insert(
@@ -363,11 +427,40 @@ fn suppress_action(
 }
 
 /// Formatting: the `mailcfg fmt` result as one edit, nothing when the text does not parse.
-pub fn formatting(text: &str) -> Result<Vec<lsp::TextEdit>, String> {
+pub fn formatting(text: &str) -> Result<Vec<lsp::TextEdit>, crate::fmt::FmtError> {
     match crate::fmt::format(crate::source::FileId(0), text) {
         Ok(new) if new == text => Ok(Vec::new()),
         Ok(new) => Ok(vec![convert::whole_text_edit(text, new)]),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Why `file` was not formatted, for the log: the rule and the place of the first syntax
+/// error, not its message (which can quote the text, an unquoted password included).
+pub fn formatting_refusal(file: &SourceFile, e: &crate::fmt::FmtError) -> String {
+    match e {
+        crate::fmt::FmtError::Syntax(diags) => match diags.first() {
+            Some(d) => {
+                let (line, col) = file.line_col_utf16(d.primary.span.start);
+                format!(
+                    "{} syntax problem(s), the first `{}` at line {} column {}",
+                    diags.len(),
+                    d.rule,
+                    line + 1,
+                    col + 1
+                )
+            }
+            None => "invalid KDL syntax".into(),
+        },
+        crate::fmt::FmtError::Refused { at, .. } => {
+            let (line, col) = file.line_col_utf16(at.start);
+            format!(
+                "the formatter could not lay it out without changing it, at line {} column {} \
+                 (a formatter bug: please report it)",
+                line + 1,
+                col + 1
+            )
+        }
     }
 }
 
@@ -391,6 +484,8 @@ mod tests {
                 config_path: None,
                 files,
                 by_file,
+                mirrored: vec![Vec::new()],
+                secrets: Vec::new(),
             },
         )
     }

@@ -4,11 +4,13 @@
 
 mod convert;
 mod cursor;
+mod duplicates;
 mod features;
 mod schema;
 /// The in-process session driver of the `lsp` fuzz target and its CI smoke test.
 #[doc(hidden)]
 pub mod session;
+pub mod transport;
 
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -20,7 +22,7 @@ use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response
 use lsp_types as lsp;
 use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
 
 use crate::diagnostics::config::{self, Config};
 use crate::diagnostics::Diagnostic;
@@ -45,6 +47,10 @@ pub struct Analysis {
     pub files: HashMap<PathBuf, usize>,
     /// Diagnostics per file index.
     by_file: Vec<Vec<usize>>,
+    /// Per file index: the other side of cross-file duplicates reported in another file.
+    mirrored: Vec<Vec<Diagnostic>>,
+    /// Literal secrets of the workspace's files, scrubbed from what the editor is shown.
+    pub secrets: Vec<String>,
 }
 
 impl Analysis {
@@ -54,6 +60,26 @@ impl Analysis {
             .into_iter()
             .flatten()
             .map(|&i| &self.checked.diagnostics[i])
+    }
+
+    /// What the editor shows for a file: its diagnostics and the mirrored ones.
+    pub fn shown_in(&self, id: usize) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics_of(id)
+            .chain(self.mirrored.get(id).into_iter().flatten())
+    }
+}
+
+/// Shown in a buffer that is no file: what it is checked without.
+fn loose_note() -> lsp::Diagnostic {
+    lsp::Diagnostic {
+        range: lsp::Range::default(),
+        severity: Some(lsp::DiagnosticSeverity::INFORMATION),
+        source: Some("mailcfg".into()),
+        message: "this buffer is not a saved file, so it is checked on its own: rules across \
+                  files (duplicate names, credentials defined in other files, the workspace's \
+                  mailcfg.kdl levels) need it saved in the workspace"
+            .into(),
+        ..Default::default()
     }
 }
 
@@ -69,6 +95,9 @@ struct Server {
     /// `mailcfg.kdl` of the workspace and its text on disk.
     config: Option<(PathBuf, String)>,
     open: BTreeMap<PathBuf, Doc>,
+    /// Buffers that are no file (`untitled:`, `file://` without a path), by URI: each is
+    /// checked on its own, with the diagnostics last computed for it.
+    loose: BTreeMap<String, (Doc, Vec<lsp::Diagnostic>)>,
     analysis: Option<Analysis>,
     /// The edit-time analysis is due at this instant.
     due: Option<Instant>,
@@ -80,6 +109,9 @@ struct Server {
     /// their new version) even when the set did not change.
     edited: Vec<PathBuf>,
     outbox: Vec<Message>,
+    /// The client reports files changed on disk (`workspace/didChangeWatchedFiles`); when it
+    /// cannot, the workspace is read again on every open and save.
+    watched: bool,
     /// Frees old analyses off the latency path. One thread for the server's life, joined when
     /// it stops, so `run` leaves no thread behind (a thread per analysis did, and the `lsp`
     /// fuzz target's leak check caught them still running).
@@ -100,11 +132,19 @@ impl Drop for Server {
 
 /// Runs the server on stdin/stdout until the client says `exit`.
 pub fn run_stdio() -> anyhow::Result<()> {
-    let (connection, io_threads) = Connection::stdio();
-    run(&connection)?;
+    // The default hook prints the panic's message, which can quote a document (and the editor
+    // copies stderr into its log): only where it happened.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map_or_else(|| "an unknown place".to_string(), ToString::to_string);
+        eprintln!("mailcfg lsp: internal error (a bug; please report it) at {at}");
+    }));
+    let (connection, io_threads) = transport::stdio();
+    let result = run(&connection);
     drop(connection);
-    io_threads.join()?;
-    Ok(())
+    io_threads.join();
+    result
 }
 
 pub fn capabilities() -> lsp::ServerCapabilities {
@@ -147,18 +187,19 @@ pub fn capabilities() -> lsp::ServerCapabilities {
 
 /// Serves `connection` until the client sends `exit` after `shutdown`, or hangs up.
 pub fn run(connection: &Connection) -> anyhow::Result<()> {
-    let caps = serde_json::to_value(capabilities())?;
-    let init = connection.initialize(caps)?;
+    let Some(init) = initialize(connection)? else {
+        return Ok(());
+    };
     let params: lsp::InitializeParams = serde_json::from_value(init).unwrap_or_default();
     let mut server = Server::new(&params);
-    let watch = params
+    server.watched = params
         .capabilities
         .workspace
         .as_ref()
         .and_then(|w| w.did_change_watched_files.as_ref())
         .and_then(|d| d.dynamic_registration)
         .unwrap_or(false);
-    if watch {
+    if server.watched {
         // Files changed outside the editor (a `git pull`, another tool) count too.
         server.outbox.push(Message::Request(Request::new(
             lsp_server::RequestId::from("mailcfg/watch".to_string()),
@@ -248,6 +289,40 @@ pub fn run(connection: &Connection) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Waits for `initialize` and answers it; `None` when the client hangs up or says `exit`
+/// first. Not lsp-server's `initialize`: its errors quote whole messages (documents, secrets)
+/// and it gives up when the message after `initialize` is not `initialized`.
+fn initialize(connection: &Connection) -> anyhow::Result<Option<Json>> {
+    loop {
+        let Ok(msg) = connection.receiver.recv() else {
+            return Ok(None);
+        };
+        match msg {
+            Message::Request(req) if req.method == lsp::request::Initialize::METHOD => {
+                let result = json!({
+                    "capabilities": capabilities(),
+                    "serverInfo": { "name": "mailcfg", "version": env!("CARGO_PKG_VERSION") },
+                });
+                let _ = connection
+                    .sender
+                    .send(Message::Response(Response::new_ok(req.id, result)));
+                return Ok(Some(req.params));
+            }
+            Message::Request(req) => {
+                let _ = connection.sender.send(Message::Response(Response::new_err(
+                    req.id,
+                    ErrorCode::ServerNotInitialized as i32,
+                    "the server is not initialized yet".into(),
+                )));
+            }
+            Message::Notification(n) if n.method == lsp::notification::Exit::METHOD => {
+                return Ok(None);
+            }
+            Message::Notification(_) | Message::Response(_) => {}
+        }
+    }
+}
+
 impl Server {
     fn new(params: &lsp::InitializeParams) -> Self {
         let mut roots: Vec<PathBuf> = params
@@ -273,6 +348,7 @@ impl Server {
             disk: BTreeMap::new(),
             config: None,
             open: BTreeMap::new(),
+            loose: BTreeMap::new(),
             analysis: None,
             due: None,
             last_check: None,
@@ -280,6 +356,7 @@ impl Server {
             published: HashMap::new(),
             edited: Vec::new(),
             outbox: Vec::new(),
+            watched: false,
             dropper: spawn_dropper(),
         }
     }
@@ -295,18 +372,15 @@ impl Server {
         )));
     }
 
-    /// Runs `f`; a panic is logged and the server goes on (with the state it had).
+    /// Runs `f`; a panic is logged and the server goes on (with the state it had). The panic's
+    /// message is not logged: it can quote the text being worked on (a `str` slicing panic
+    /// prints the string); where it happened is printed by the hook [`run_stdio`] installs.
     fn guarded<T>(&mut self, what: &str, f: impl FnOnce(&mut Self) -> T) -> Option<T> {
         match catch_unwind(AssertUnwindSafe(|| f(self))) {
             Ok(v) => Some(v),
-            Err(p) => {
-                let why = p
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| p.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
+            Err(_) => {
                 self.log(format!(
-                    "internal error in {what} (a bug; please report it): {why}"
+                    "internal error in {what} (a bug; please report it)"
                 ));
                 None
             }
@@ -333,6 +407,25 @@ impl Server {
         }
         if let Some(p) = workspace.config_path {
             self.reload_config(p);
+        }
+    }
+
+    /// Without file watching: reads the workspace again, so that files created, changed or
+    /// deleted outside the editor count (reading is cheap next to the check that follows).
+    fn rescan_unwatched(&mut self) {
+        if self.watched || self.roots.is_empty() {
+            return;
+        }
+        let workspace = crate::workspace::Workspace::plan_editor(&self.roots);
+        let found: std::collections::BTreeSet<PathBuf> =
+            workspace.files.into_iter().map(|f| f.input.path).collect();
+        self.disk.retain(|p, _| found.contains(p));
+        for path in found {
+            self.reload(path);
+        }
+        match workspace.config_path {
+            Some(p) => self.reload_config(p),
+            None => self.config = None,
         }
     }
 
@@ -428,6 +521,8 @@ impl Server {
                 v.push(i);
             }
         }
+        let mirrored = duplicates::mirror(&checked.diagnostics, files.len());
+        let secrets = crate::render::secrets(&checked.sources);
         self.analysis = Some(Analysis {
             checked,
             config_diagnostics,
@@ -435,8 +530,25 @@ impl Server {
             config_path,
             files,
             by_file,
+            mirrored,
+            secrets,
         });
+        self.check_loose(&config);
         self.last_check = Some(Instant::now());
+    }
+
+    /// Checks each buffer that is no file on its own, and adds the note that says so.
+    fn check_loose(&mut self, config: &Config) {
+        for (uri, (doc, diagnostics)) in &mut self.loose {
+            let checked = check_with(vec![Input::text(uri.as_str(), doc.text.clone())], config);
+            let secrets = crate::render::secrets(&checked.sources);
+            *diagnostics = checked
+                .diagnostics
+                .iter()
+                .map(|d| convert::diagnostic(d, &checked.sources, &secrets))
+                .collect();
+            diagnostics.push(loose_note());
+        }
     }
 
     fn fresh(&mut self) {
@@ -447,6 +559,9 @@ impl Server {
     }
 
     fn diagnostics_for(&self, path: &PathBuf) -> Vec<lsp::Diagnostic> {
+        if let Some((_, loose)) = path.to_str().and_then(|uri| self.loose.get(uri)) {
+            return loose.clone();
+        }
         let Some(a) = &self.analysis else {
             return Vec::new();
         };
@@ -454,14 +569,14 @@ impl Server {
             return a
                 .config_diagnostics
                 .iter()
-                .map(|d| convert::diagnostic(d, &a.config_sources))
+                .map(|d| convert::diagnostic(d, &a.config_sources, &a.secrets))
                 .collect();
         }
         let Some(&id) = a.files.get(path) else {
             return Vec::new();
         };
-        a.diagnostics_of(id)
-            .map(|d| convert::diagnostic(d, &a.checked.sources))
+        a.shown_in(id)
+            .map(|d| convert::diagnostic(d, &a.checked.sources, &a.secrets))
             .collect()
     }
 
@@ -469,6 +584,23 @@ impl Server {
     /// and edited buffers).
     fn publish(&mut self, force: Option<&PathBuf>) {
         let paths: Vec<PathBuf> = self.open.keys().cloned().collect();
+        for (uri, (doc, diagnostics)) in &self.loose {
+            let key = PathBuf::from(uri);
+            if self.published.get(&key) == Some(diagnostics) && !self.edited.contains(&key) {
+                continue;
+            }
+            self.published.insert(key, diagnostics.clone());
+            if let Ok(uri) = uri.parse::<lsp::Uri>() {
+                self.outbox.push(Message::Notification(Notification::new(
+                    lsp::notification::PublishDiagnostics::METHOD.into(),
+                    lsp::PublishDiagnosticsParams {
+                        uri,
+                        diagnostics: diagnostics.clone(),
+                        version: Some(doc.version),
+                    },
+                )));
+            }
+        }
         let edited = std::mem::take(&mut self.edited);
         for path in paths {
             let diags = self.diagnostics_for(&path);
@@ -500,16 +632,21 @@ impl Server {
                 else {
                     return;
                 };
+                let doc = Doc {
+                    text: p.text_document.text,
+                    version: p.text_document.version,
+                };
                 let Some(path) = uri_to_path(&p.text_document.uri) else {
+                    let uri = p.text_document.uri.as_str().to_string();
+                    self.edited.push(PathBuf::from(&uri));
+                    self.loose.insert(uri, (doc, Vec::new()));
+                    let (config, ..) = self.current_config();
+                    self.check_loose(&config);
+                    self.publish(None);
                     return;
                 };
-                self.open.insert(
-                    path.clone(),
-                    Doc {
-                        text: p.text_document.text,
-                        version: p.text_document.version,
-                    },
-                );
+                self.open.insert(path.clone(), doc);
+                self.rescan_unwatched();
                 self.analyze();
                 self.publish(Some(&path));
             }
@@ -518,11 +655,18 @@ impl Server {
                 else {
                     return;
                 };
-                let Some(path) = uri_to_path(&p.text_document.uri) else {
-                    return;
-                };
-                let Some(doc) = self.open.get_mut(&path) else {
-                    return;
+                let (path, doc) = match uri_to_path(&p.text_document.uri) {
+                    Some(path) => match self.open.get_mut(&path) {
+                        Some(doc) => (path, doc),
+                        None => return,
+                    },
+                    None => {
+                        let uri = p.text_document.uri.as_str();
+                        match self.loose.get_mut(uri) {
+                            Some((doc, _)) => (PathBuf::from(uri), doc),
+                            None => return,
+                        }
+                    }
                 };
                 for change in p.content_changes {
                     apply_change(&mut doc.text, change);
@@ -547,6 +691,7 @@ impl Server {
                     return;
                 };
                 if let Some(path) = uri_to_path(&p.text_document.uri) {
+                    self.rescan_unwatched();
                     if self.is_config(&path) && self.in_workspace(&path) {
                         self.reload_config(path.clone());
                     } else if self.in_workspace(&path)
@@ -563,8 +708,13 @@ impl Server {
                 else {
                     return;
                 };
-                let Some(path) = uri_to_path(&p.text_document.uri) else {
-                    return;
+                let path = match uri_to_path(&p.text_document.uri) {
+                    Some(path) => path,
+                    None => {
+                        let uri = p.text_document.uri.as_str();
+                        self.loose.remove(uri);
+                        PathBuf::from(uri)
+                    }
                 };
                 self.open.remove(&path);
                 // Unsaved edits are gone: the file on disk counts again.
@@ -629,20 +779,19 @@ impl Server {
         }
     }
 
+    /// The buffer (or file on disk) at `uri`, and the key it goes by: its path, or for a
+    /// buffer that is no file its URI.
     fn doc_file(&self, uri: &lsp::Uri) -> Result<(PathBuf, SourceFile), (ErrorCode, String)> {
-        let path = uri_to_path(uri).ok_or_else(|| {
-            (
-                ErrorCode::InvalidParams,
-                format!("not a file URI: {}", uri.as_str()),
-            )
-        })?;
-        let text =
-            match self.open.get(&path) {
-                Some(d) => d.text.clone(),
-                None => self.disk.get(&path).cloned().ok_or_else(|| {
-                    (ErrorCode::InvalidParams, "document is not open".to_string())
-                })?,
-            };
+        let not_open = || (ErrorCode::InvalidParams, "document is not open".to_string());
+        let Some(path) = uri_to_path(uri) else {
+            let (doc, _) = self.loose.get(uri.as_str()).ok_or_else(not_open)?;
+            let key = PathBuf::from(uri.as_str());
+            return Ok((key.clone(), SourceFile::new(key, doc.text.clone())));
+        };
+        let text = match self.open.get(&path) {
+            Some(d) => d.text.clone(),
+            None => self.disk.get(&path).cloned().ok_or_else(not_open)?,
+        };
         Ok((path.clone(), SourceFile::new(path, text)))
     }
 
@@ -651,7 +800,13 @@ impl Server {
             CodeActionRequest, Completion, DocumentDiagnosticRequest, Formatting, HoverRequest,
         };
         fn params<P: serde::de::DeserializeOwned>(v: Json) -> Result<P, (ErrorCode, String)> {
-            serde_json::from_value(v).map_err(|e| (ErrorCode::InvalidParams, e.to_string()))
+            // serde's message can quote a value (a document's text): not passed on.
+            serde_json::from_value(v).map_err(|_| {
+                (
+                    ErrorCode::InvalidParams,
+                    "the parameters do not have the shape this request needs".to_string(),
+                )
+            })
         }
         let to_json =
             |v: serde_json::Result<Json>| v.map_err(|e| (ErrorCode::InternalError, e.to_string()));
@@ -694,16 +849,17 @@ impl Server {
                 let (_, file) = self.doc_file(&p.text_document.uri)?;
                 match features::formatting(&file.text) {
                     Ok(edits) => to_json(serde_json::to_value(edits)),
-                    Err(why) => {
-                        self.log(format!("{}: {why}", file.display_path()));
+                    Err(e) => {
+                        let why = features::formatting_refusal(&file, &e);
+                        self.log(format!("{}: not formatted: {why}", file.display_path()));
                         Ok(Json::Null)
                     }
                 }
             }
             DocumentDiagnosticRequest::METHOD => {
                 let p: lsp::DocumentDiagnosticParams = params(req.params)?;
-                let path = uri_to_path(&p.text_document.uri)
-                    .ok_or_else(|| (ErrorCode::InvalidParams, "not a file URI".to_string()))?;
+                let uri = &p.text_document.uri;
+                let path = uri_to_path(uri).unwrap_or_else(|| PathBuf::from(uri.as_str()));
                 self.fresh();
                 let items = self.diagnostics_for(&path);
                 to_json(serde_json::to_value(

@@ -81,6 +81,8 @@ pub struct Outcome {
     /// internal error (a caught panic) the server reported, a range that ends before it starts,
     /// the server's thread panicking, failing or not stopping.
     pub problems: Vec<String>,
+    /// [`replay_wire`] only: the `shutdown` after the input was answered.
+    pub shutdown_answered: bool,
 }
 
 enum Step {
@@ -576,6 +578,158 @@ pub fn replay_with(input: &[u8], limit: Duration) -> Outcome {
         let _ = server.join();
     }
     d.finish()
+}
+
+/// The id of the `shutdown` that [`replay_wire`] sends after the input.
+pub const WIRE_SHUTDOWN_ID: &str = "mailcfg/wire-shutdown";
+
+/// One framed message, as a client writes it.
+pub fn frame(body: &str) -> Vec<u8> {
+    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    out.extend_from_slice(body.as_bytes());
+    out
+}
+
+/// What the server wrote, split into messages (`None` for a frame that is not JSON).
+pub fn read_frames(mut out: &[u8]) -> Result<Vec<Json>, String> {
+    let mut messages = Vec::new();
+    while !out.is_empty() {
+        let Some(end) = out.windows(4).position(|w| w == b"\r\n\r\n") else {
+            return Err(format!("{} bytes without a header end", out.len()));
+        };
+        let header = std::str::from_utf8(&out[..end]).map_err(|_| "a header not UTF-8")?;
+        let len: usize = header
+            .strip_prefix("Content-Length: ")
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| format!("a header that is not Content-Length: {header:?}"))?;
+        let body = out
+            .get(end + 4..end + 4 + len)
+            .ok_or("a body shorter than its Content-Length")?;
+        let v: Json = serde_json::from_slice(body).map_err(|e| format!("a body not JSON: {e}"))?;
+        if v["jsonrpc"] != "2.0" {
+            return Err(format!("a message without jsonrpc 2.0: {v}"));
+        }
+        messages.push(v);
+        out = &out[end + 4 + len..];
+    }
+    Ok(messages)
+}
+
+/// Output of the server under test, shared with the writer thread.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `input` as raw bytes on the wire, through the real transport: after `initialize` and
+/// `initialized`, before a `shutdown` ([`WIRE_SHUTDOWN_ID`]) and `exit`. Problems: the server
+/// panicking, failing or not stopping within `limit`; output that is not well-framed JSON-RPC;
+/// an internal error; `initialize` unanswered. (The `shutdown` may go
+/// unanswered: a body whose Content-Length overstates it swallows what follows.) Also returns
+/// what the reader logged.
+pub fn replay_wire(input: &[u8], limit: Duration) -> (Outcome, Vec<String>) {
+    let mut outcome = Outcome::default();
+    let Ok(tmp) = tempfile::tempdir() else {
+        outcome
+            .problems
+            .push("cannot create a temporary workspace".into());
+        return (outcome, Vec::new());
+    };
+    let root = std::path::absolute(tmp.path()).unwrap_or_else(|_| tmp.path().to_path_buf());
+    let init = json!({
+        "jsonrpc": "2.0", "id": "init", "method": "initialize",
+        "params": { "processId": null, "rootUri": path_to_uri(&root), "capabilities": {} },
+    });
+    let mut bytes = frame(&init.to_string());
+    bytes.extend(frame(
+        r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#,
+    ));
+    bytes.extend_from_slice(input);
+    bytes.extend(frame(&format!(
+        r#"{{"jsonrpc":"2.0","id":"{WIRE_SHUTDOWN_ID}","method":"shutdown"}}"#
+    )));
+    bytes.extend(frame(r#"{"jsonrpc":"2.0","method":"exit"}"#));
+    let output = Captured::default();
+    let logged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = logged.clone();
+    let (conn, threads) = super::transport::connect(
+        std::io::Cursor::new(bytes),
+        output.clone(),
+        move |line: &str| {
+            if let Ok(mut l) = log.lock() {
+                l.push(line.to_string());
+            }
+        },
+    );
+    let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+    let server = std::thread::Builder::new()
+        .name("mailcfg-lsp-wire".into())
+        .spawn(move || {
+            let r = super::run(&conn).map_err(|e| e.to_string());
+            drop(conn);
+            let _ = done_tx.send(r);
+        });
+    let Ok(server) = server else {
+        outcome
+            .problems
+            .push("cannot start the server thread".into());
+        return (outcome, Vec::new());
+    };
+    match done_rx.recv_timeout(limit) {
+        Ok(Ok(())) => {
+            let _ = server.join();
+            threads.join();
+        }
+        Ok(Err(e)) => outcome.problems.push(format!("the server failed: {e}")),
+        Err(RecvTimeoutError::Timeout) => outcome
+            .problems
+            .push(format!("the server did not stop within {limit:?}")),
+        Err(RecvTimeoutError::Disconnected) => {
+            outcome.problems.push("the server panicked".into());
+            let _ = server.join();
+        }
+    }
+    let written = output.0.lock().map(|o| o.clone()).unwrap_or_default();
+    match read_frames(&written) {
+        Err(e) => outcome.problems.push(format!("bad output: {e}")),
+        Ok(messages) => {
+            // (The input may reuse an id: each request is answered, so ids can repeat.)
+            let mut ids = std::collections::HashSet::new();
+            for m in messages.iter().filter(|m| m.get("method").is_none()) {
+                ids.insert(m["id"].to_string());
+                if m["error"]["code"] == ErrorCode::InternalError as i32 {
+                    outcome.problems.push(format!("an internal error: {m}"));
+                }
+                outcome.answered += 1;
+            }
+            for m in messages
+                .iter()
+                .filter(|m| m["method"] == "window/logMessage")
+            {
+                let text = m["params"]["message"].as_str().unwrap_or_default();
+                if text.contains("internal error") {
+                    outcome.problems.push(format!("the server logged: {text}"));
+                }
+            }
+            outcome.shutdown_answered = ids.contains(&format!("\"{WIRE_SHUTDOWN_ID}\""));
+            if !ids.contains("\"init\"") {
+                outcome.problems.push("initialize was not answered".into());
+            }
+        }
+    }
+    let logged = logged.lock().map(|l| l.clone()).unwrap_or_default();
+    (outcome, logged)
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! that once crashed (fuzz/regressions) goes through the reader's invariants and, as `.kdl`
 //! files, through the real `mailcfg check`, which must finish with a report and exit 0 or 1.
 //! The `lsp` target's seeds (fuzz/seeds/lsp), and every other seed and regression too, are
-//! replayed as editor sessions through the same in-process driver the fuzz target uses.
+//! replayed as editor sessions through the same in-process driver the fuzz target uses; the
+//! `wire` target's seeds (fuzz/seeds/wire), and every other input too, as raw bytes through the
+//! server's transport.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -134,4 +136,34 @@ fn lsp_session_reports_a_caught_panic() {
             .any(|p| p.contains("internal error") && p.contains("mailcfg/debugPanic")),
         "{outcome:?}"
     );
+}
+
+#[test]
+fn wire_sessions_survive_the_corpus_as_raw_bytes() {
+    let seeds = files_in(&["seeds/wire"]);
+    assert!(seeds.len() >= 8, "{} wire seeds", seeds.len());
+    let mut all = seeds.clone();
+    all.extend(inputs());
+    let mut shutdowns = 0;
+    for f in &all {
+        let bytes = fs::read(f).unwrap();
+        let (outcome, log) = session::replay_wire(&bytes, std::time::Duration::from_secs(20));
+        assert!(
+            outcome.problems.is_empty(),
+            "{}: {:#?}",
+            f.display(),
+            outcome.problems
+        );
+        // The seeds are self-contained: whatever is wrong in them, the server is still
+        // answering when the shutdown after them arrives.
+        if seeds.contains(f) {
+            assert!(outcome.answered >= 3, "{}: {outcome:?}", f.display());
+            assert!(outcome.shutdown_answered, "{}: {outcome:?}", f.display());
+            shutdowns += 1;
+        }
+        for line in &log {
+            assert!(!line.contains("account"), "{}: logged {line}", f.display());
+        }
+    }
+    assert_eq!(shutdowns, seeds.len());
 }

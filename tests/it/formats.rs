@@ -176,7 +176,7 @@ fn output_schema_is_current() {
     assert!(
         checked_in == generated,
         "schema/output.schema.json is stale; regenerate with \
-         `MAILCFG_BLESS=1 cargo test --test formats output_schema_is_current`"
+         `MAILCFG_BLESS=1 cargo test --test it formats::output_schema_is_current`"
     );
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A small HTTPS server for the `mailcfg discover` tests (tests/discover.rs).
+"""A small HTTPS server for the `mailcfg discover` tests (tests/it/discover.rs).
 
 Usage: autoconfig-https.py ROOT CERT KEY
 

@@ -10,7 +10,7 @@
 # Needs a nightly toolchain (rustup toolchain install nightly) and cargo-fuzz (installed here
 # when missing). The corpus starts from the files in fuzz/seeds (plus fuzz/seeds/<target>/ when
 # there is one) and grows in fuzz/corpus/<target>; crashes land in fuzz/artifacts/<target>:
-# copy each into fuzz/regressions/ (tests/fuzz_corpus.rs then runs it in CI) and fix the cause.
+# copy each into fuzz/regressions/ (tests/it/fuzz_corpus.rs then runs it in CI) and fix the cause.
 # Prints executions and findings per target.
 set -euo pipefail
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Chromium from Debian's packages, for the headless-browser test of `probe --format html`
-# (tests/probe.rs). Idempotent: does nothing when `chromium` is already installed.
+# (tests/it/probe.rs). Idempotent: does nothing when `chromium` is already installed.
 set -euo pipefail
 if command -v chromium >/dev/null 2>&1; then
     exit 0

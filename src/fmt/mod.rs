@@ -500,7 +500,7 @@ fn to_v2(text: &str) -> String {
             TokenKind::String(StringForm::Quoted { .. })
                 if !is_v2_token(s, |k| matches!(k, TokenKind::String(_))) || s.contains("\\/") =>
             {
-                out.push_str(&quote(&decode_v1(
+                out.push_str(&quote(&lexer::decode_escapes(
                     StringForm::Quoted { escapes: true }.body(s),
                 )));
             }
@@ -515,43 +515,8 @@ fn is_v2_token(s: &str, kind: impl Fn(TokenKind) -> bool) -> bool {
     matches!((l.next(), l.next()), (Some(t), None) if kind(t.kind))
 }
 
-/// The value of a KDL v1 quoted string's body.
-fn decode_v1(body: &str) -> String {
-    let mut out = String::with_capacity(body.len());
-    let mut chars = body.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('t') => out.push('\t'),
-            Some('b') => out.push('\u{8}'),
-            Some('f') => out.push('\u{c}'),
-            Some('u') => {
-                let rest = chars.as_str();
-                let hex: String = rest
-                    .trim_start_matches('{')
-                    .chars()
-                    .take_while(|c| c.is_ascii_hexdigit())
-                    .collect();
-                if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                    out.push(ch);
-                }
-                let skip = rest.find('}').map_or(0, |i| i + 1);
-                chars = rest[skip..].chars();
-            }
-            Some(other) => out.push(other),
-            None => {}
-        }
-    }
-    out
-}
-
-/// A KDL v2 quoted string.
-fn quote(s: &str) -> String {
+/// A KDL v2 quoted string, as `mailcfg fmt` writes it.
+pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

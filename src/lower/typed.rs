@@ -7,7 +7,7 @@
 //! repeated nodes or properties, values the model types do not take. A refusal costs nothing:
 //! the file then goes the full way (lower → schema → model), which names the problem with its
 //! span. So the fast path only ever speeds up documents that are valid, and a test
-//! (`tests/fast_path.rs`) holds it to giving the same model as the full way on every example,
+//! (`tests/it/fast_path.rs`) holds it to giving the same model as the full way on every example,
 //! fixture and generated document, and to never accepting what the schema rejects.
 
 use std::borrow::Cow;

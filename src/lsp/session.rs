@@ -1,5 +1,5 @@
 //! A scripted editor session against the language server, in-process: what the `lsp` fuzz
-//! target and the corpus smoke test (`tests/fuzz_corpus.rs`) both run, so a crash the fuzzer
+//! target and the corpus smoke test (`tests/it/fuzz_corpus.rs`) both run, so a crash the fuzzer
 //! finds replays in CI byte for byte. Not a stable API.
 //!
 //! The input is a script of steps. A line that starts with `@` begins a step; the lines after it,

@@ -654,6 +654,49 @@ pub fn is_number(word: &[u8]) -> bool {
     i == body.len()
 }
 
+/// The value of a quoted string's body (between the quotes): the escapes `\n \r \t \b \f \s
+/// \" \\ \/ \u{hex}` decoded, a v2 whitespace escape dropped, any other escaped character kept
+/// as itself. Tolerant: a bad escape never fails, so redaction can read a broken file.
+pub fn decode_escapes(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('s') => out.push(' '),
+            Some('u') => {
+                let rest = chars.as_str();
+                let hex: String = rest
+                    .trim_start_matches('{')
+                    .chars()
+                    .take_while(|c| c.is_ascii_hexdigit())
+                    .collect();
+                if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    out.push(ch);
+                }
+                let skip = rest.find('}').map_or(0, |i| i + 1);
+                chars = rest[skip..].chars();
+            }
+            Some(c) if is_space(c) || is_newline_char(c) => {
+                let rest = chars.as_str();
+                let kept = rest.trim_start_matches(|c: char| is_space(c) || is_newline_char(c));
+                chars = kept.chars();
+            }
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
 /// Length of the escape at `at` (a `\` inside a quoted string), or the end of the bad escape.
 pub fn escape_len(src: &str, at: usize, dialect: Dialect) -> Result<usize, usize> {
     let b = src.as_bytes();
@@ -1009,6 +1052,18 @@ fn closing_prefix_ok(src: &str, line: usize, quotes: usize, raw: bool) -> bool {
 mod tests {
     use super::*;
     use TokenKind as K;
+
+    #[test]
+    fn decode_escapes_reads_both_dialects_and_never_fails() {
+        assert_eq!(
+            decode_escapes(r#"a\nb\t\u{e9}\s\\\"/"#),
+            "a\nb\t\u{e9} \\\"/"
+        );
+        assert_eq!(decode_escapes("x\\   \n  y"), "xy");
+        assert_eq!(decode_escapes(r"\b\f\/"), "\u{8}\u{c}/");
+        assert_eq!(decode_escapes(r"end\"), r"end\");
+        assert_eq!(decode_escapes(r"\u{zz"), "{zz");
+    }
 
     fn kinds(src: &str) -> Vec<(TokenKind, &str)> {
         tokens(src)

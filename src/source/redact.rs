@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 
 use crate::diagnostics::Span;
-use crate::parse::lexer::{Dialect, ErrorKind, Lexer, Token, TokenKind};
+use crate::parse::lexer::{self, Dialect, ErrorKind, Lexer, Token, TokenKind};
 
 pub use crate::model::SECRET_NAMES;
 
@@ -370,11 +370,11 @@ fn values_of(text: &str, spans: &[Span]) -> Vec<String> {
         let body = string_body(raw);
         // (`body` is the whole token when it is not a string.)
         add(body.to_string());
-        add(unescape(body));
+        add(lexer::decode_escapes(body));
         if body.contains('\n') {
             for line in body.lines() {
                 add(line.trim().to_string());
-                add(unescape(line.trim()));
+                add(lexer::decode_escapes(line.trim()));
             }
         }
     }
@@ -399,27 +399,6 @@ fn string_body(raw: &str) -> &str {
         },
         _ => raw,
     }
-}
-
-/// The common KDL string escapes, decoded (enough to recognise a secret's value).
-fn unescape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('s') => out.push(' '),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
 }
 
 /// Shorter strings are not treated as secrets: scrubbing them would mangle unrelated text.

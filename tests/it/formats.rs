@@ -7,13 +7,12 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mailcfg");
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+use crate::harness::{write, BIN, ROOT};
 const FORMATS: &[&str] = &["human", "concise", "json", "sarif", "github", "gitlab"];
 const MACHINE: &[&str] = &["concise", "json", "sarif", "github", "gitlab"];
 
@@ -89,13 +88,6 @@ fn project() -> tempfile::TempDir {
     );
     std::fs::create_dir(dir.path().join(".git")).unwrap();
     dir
-}
-
-fn write(dir: &Path, rel: &str, text: &str) -> PathBuf {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(&p, text).unwrap();
-    p
 }
 
 const CLEAN: &str = r#"account "Clean" {
@@ -184,7 +176,7 @@ fn output_schema_is_current() {
     assert!(
         checked_in == generated,
         "schema/output.schema.json is stale; regenerate with \
-         `MAILCFG_BLESS=1 cargo test --test formats output_schema_is_current`"
+         `MAILCFG_BLESS=1 cargo test --test it formats::output_schema_is_current`"
     );
 }
 

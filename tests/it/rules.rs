@@ -1,6 +1,8 @@
 //! The rule catalogue: every rule's documented examples run through the real binary, the
 //! `rules` / `explain` commands, the generated docs/rules.md, and the shipped examples.
 
+use crate::harness::stdout;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -19,10 +21,6 @@ fn run(args: &[&str], dir: &Path) -> Output {
         .current_dir(dir)
         .output()
         .expect("run mailcfg")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// Rule names of the findings in a human report (each report starts with its rule on a line).

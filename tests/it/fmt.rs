@@ -1,34 +1,18 @@
 //! `mailcfg fmt`, through the real binary.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use crate::harness::{stdout, ROOT};
 
 fn mailcfg(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run mailcfg");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(s) = stdin {
-        input.write_all(s.as_bytes()).expect("write stdin");
-    }
-    drop(input);
-    child.wait_with_output().expect("wait for mailcfg")
+    crate::harness::run(Path::new(ROOT), args, stdin)
 }
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 fn fmt_stdin(text: &str) -> String {
     let out = mailcfg(&["fmt", "-"], Some(text));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     String::from_utf8(out.stdout).expect("UTF-8 output")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 fn stderr(o: &Output) -> String {

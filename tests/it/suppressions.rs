@@ -1,17 +1,7 @@
 //! Suppression comments: `// mailcfg-ignore: rule reason="…"` before a node (node and children)
 //! and `// mailcfg-ignore-file:` at the top of a file, plus the findings about them.
 
-use std::path::Path;
-use std::process::Output;
-
-fn mailcfg(dir: &Path, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_mailcfg"))
-        .args(["check", "--color", "never"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run mailcfg")
-}
+use crate::harness::check_in as mailcfg;
 
 /// (rule, 1-based line) of each finding in a human report.
 fn findings(report: &str) -> Vec<(String, usize)> {

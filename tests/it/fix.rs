@@ -1,21 +1,9 @@
 //! `mailcfg check --fix` and `--diff`: safe fixes applied as byte edits, comments and formatting
 //! kept, secrets never shown.
 
+use crate::harness::{check_in as mailcfg, stdout as out};
+
 use std::path::Path;
-use std::process::Output;
-
-fn mailcfg(dir: &Path, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_mailcfg"))
-        .args(["check", "--color", "never"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run mailcfg")
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 const SYSTEM: &str = "system {\n    conversation-prefix \"ACME\"\n}\n";
 

@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+use crate::harness::ROOT;
 
 fn pre_commit() -> PathBuf {
     let status = Command::new("bash")

@@ -6,8 +6,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value as Json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mailcfg");
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+use crate::harness::{write, BIN, ROOT};
 
 fn mailcfg(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(BIN);
@@ -32,12 +31,6 @@ fn text(o: &Output) -> String {
 
 fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
-}
-
-fn write(dir: &Path, name: &str, content: &str) {
-    let p = dir.join(name);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, content).unwrap();
 }
 
 fn read_json(p: &Path) -> Json {
@@ -1135,7 +1128,9 @@ fn docs_examples_produce_the_documented_store_and_plan() {
     for (info, body) in fenced_blocks(&doc("docs/compile.md")) {
         let mut words = info.split_whitespace();
         match (words.next(), words.next()) {
-            (Some("kdl"), Some(path)) => write(dir.path(), path, &body),
+            (Some("kdl"), Some(path)) => {
+                write(dir.path(), path, &body);
+            }
             (Some("json"), Some(store)) => {
                 compile_tree(dir.path(), "accounts", store, &[], &[]);
                 assert_eq!(fs::read_to_string(dir.path().join(store)).unwrap(), body);

@@ -1,22 +1,6 @@
 //! `mailcfg.kdl`: rule levels, per-path overrides, discovery, `--config`, and its errors.
 
-use std::path::Path;
-use std::process::Output;
-
-fn mailcfg(dir: &Path, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_mailcfg"))
-        .args(["check", "--color", "never"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run mailcfg")
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
+use crate::harness::{check_in as mailcfg, stdout, write};
 
 /// (rule, level, file) of each finding in a human report.
 fn findings(report: &str) -> Vec<(String, &'static str, String)> {
@@ -81,10 +65,6 @@ fn account(name: &str) -> String {
 }
 
 const SYSTEM: &str = "system {\n    conversation-prefix \"ACME\"\n}\n";
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 #[test]
 fn without_a_config_every_rule_has_its_default_level() {

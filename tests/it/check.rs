@@ -1,5 +1,7 @@
 //! `mailcfg check` end to end: the examples, every broken example, schema-error spans, bad input.
 
+use crate::harness::stdout;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -10,10 +12,6 @@ fn mailcfg(args: &[&str]) -> Output {
         .env_remove("NO_COLOR")
         .output()
         .expect("run mailcfg")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// (rule, its rendered block) for each finding in the human output: a finding starts with its

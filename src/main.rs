@@ -36,7 +36,7 @@ struct Cli {
 }
 
 /// The top-level `--help`: every command's exit codes at a glance (each command's own `--help`
-/// says more); tests/newcomer.rs checks it against them.
+/// says more); tests/it/newcomer.rs checks it against them.
 const EVERY_COMMAND_EXIT_CODES: &str = "\
 Exit codes (each command's --help has the details):
   check        0 no finding at or above --fail-on · 1 findings at or above it · 2 usage,

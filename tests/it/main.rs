@@ -17,6 +17,7 @@ mod fuzz_corpus;
 mod kdl_differential;
 mod kdl_spec;
 mod lsp;
+mod newcomer;
 mod precommit;
 mod probe;
 mod robustness;

@@ -1,6 +1,6 @@
 //! A newcomer's commands end to end: `init`, `show`, `completions`, `man`, and the messages a
 //! first run meets (`--quiet`, the exit codes in `--help`, an empty directory, `diff` on files
-//! that are not stores). The init → check → compile → pre-commit flow is in tests/precommit.rs.
+//! that are not stores). The init → check → compile → pre-commit flow is in precommit.rs.
 
 use std::fs;
 use std::path::Path;

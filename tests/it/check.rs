@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn mailcfg(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+    Command::new(crate::harness::BIN)
         .args(args)
         .env_remove("NO_COLOR")
         .output()
@@ -34,7 +34,7 @@ fn findings(out: &str) -> Vec<(String, String)> {
 }
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(crate::harness::ROOT)
 }
 
 fn check_text(dir: &Path, name: &str, text: &str) -> Output {
@@ -326,7 +326,7 @@ fn color_follows_flag_and_no_color() {
     assert!(always.contains('\u{1b}'), "{always}");
     let never = stdout(&mailcfg(&["check", "--color", "never", p]));
     assert!(!never.contains('\u{1b}'));
-    let auto_no_color = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+    let auto_no_color = Command::new(crate::harness::BIN)
         .args(["check", p])
         .env("NO_COLOR", "1")
         .output()
@@ -467,7 +467,7 @@ fn readme_sample_output_is_real() {
         .nth(1)
         .and_then(|b| b.split("```").next())
         .expect("README has a ```text sample");
-    let o = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+    let o = Command::new(crate::harness::BIN)
         .current_dir(root())
         .args(["check", "--color", "never", "examples/broken"])
         .output()
@@ -484,7 +484,7 @@ fn readme_sample_output_is_real() {
 
 fn run_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+    let mut child = Command::new(crate::harness::BIN)
         .args(args)
         .current_dir(dir)
         .env_remove("NO_COLOR")

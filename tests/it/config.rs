@@ -244,7 +244,7 @@ fn compile_uses_the_same_configuration_and_skips_the_config_file() {
         "rules {\n    auto-security \"warn\"\n}\n",
     );
     let compile = |extra: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        std::process::Command::new(crate::harness::BIN)
             .args(["compile", "--color", "never", ".", "--out", "store.json"])
             .args(extra)
             .current_dir(dir.path())
@@ -269,7 +269,7 @@ fn compile_uses_the_same_configuration_and_skips_the_config_file() {
 #[test]
 fn the_documented_configuration_and_suppressions_work() {
     let doc = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/configuration.md"),
+        std::path::Path::new(crate::harness::ROOT).join("docs/configuration.md"),
     )
     .unwrap();
     // Each ```kdl block, without its info string (the first is fenced ```kdl mailcfg.kdl).

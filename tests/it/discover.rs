@@ -289,7 +289,7 @@ fn https() -> Https {
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(file, body).unwrap();
     }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/autoconfig-https.py");
+    let script = Path::new(crate::harness::ROOT).join("scripts/autoconfig-https.py");
     let mut child = Command::new("python3")
         .arg(script)
         .arg(d.join("www"))
@@ -443,7 +443,7 @@ struct Run {
 }
 
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailcfg"));
+    let mut cmd = Command::new(crate::harness::BIN);
     cmd.current_dir(dir)
         .args(args)
         .env_remove("MAILCFG_DNS_SERVER");
@@ -888,8 +888,7 @@ fn probe_runs_on_the_discovered_account() {
 /// A fenced block of docs/discover.md whose info string ends with ` TAG`.
 fn doc_block(tag: &str) -> String {
     let doc =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/discover.md"))
-            .unwrap();
+        std::fs::read_to_string(Path::new(crate::harness::ROOT).join("docs/discover.md")).unwrap();
     let start = doc
         .find(&format!(" {tag}\n"))
         .unwrap_or_else(|| panic!("no ``` block tagged {tag} in docs/discover.md"));

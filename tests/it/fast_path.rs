@@ -74,7 +74,7 @@ fn compare(text: &str, origin: &str) -> (usize, usize) {
 
 #[test]
 fn both_ways_agree_on_every_example_and_fixture() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(crate::harness::ROOT);
     // The project's own discovery, as `mailcfg check` walks a tree.
     let dirs: Vec<_> = ["examples", "tests/data/formats", "fuzz/seeds"]
         .iter()

@@ -171,7 +171,7 @@ fn fix_and_diff_are_exclusive() {
 
 /// Compiles the tree in `dir` and returns the store's text without its source lines.
 fn store(dir: &Path) -> String {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+    let o = std::process::Command::new(crate::harness::BIN)
         .args(["compile", "--color", "never", "-o", "store.json", "."])
         .current_dir(dir)
         .output()

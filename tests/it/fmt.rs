@@ -31,10 +31,7 @@ fn example_files() -> Vec<PathBuf> {
         }
     }
     let mut out = Vec::new();
-    walk(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
-        &mut out,
-    );
+    walk(&Path::new(crate::harness::ROOT).join("examples"), &mut out);
     out.sort();
     assert!(out.len() > 10, "examples found: {out:?}");
     out
@@ -150,7 +147,7 @@ fn diff_shows_a_unified_diff_with_secrets_masked() {
     let dir = tempfile::tempdir().expect("tempdir");
     let text = "account \"A\" {protocol \"pop\"\n  incoming {\n   server \"pop.example.com\"; password \"hunter2-secret\"\n  }\n}\n";
     std::fs::write(dir.path().join("a.kdl"), text).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+    let out = Command::new(crate::harness::BIN)
         .args(["fmt", "--diff", "a.kdl"])
         .current_dir(dir.path())
         .output()
@@ -229,7 +226,7 @@ fn kdl_v1_files_become_kdl_v2() {
 
 #[test]
 fn the_docs_example_is_what_fmt_does() {
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/fmt.md"))
+    let doc = std::fs::read_to_string(Path::new(crate::harness::ROOT).join("docs/fmt.md"))
         .expect("docs/fmt.md");
     let block = |tag: &str| {
         let start = doc.find(&format!("```kdl {tag}\n")).expect("block") + 8 + tag.len();
@@ -253,10 +250,9 @@ fn missing_paths_are_usage_errors() {
 /// it (with the staged file names), formats what is not formatted and leaves the rest alone.
 #[test]
 fn the_pre_commit_hook_entry_formats_the_named_files() {
-    let hooks = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
-    )
-    .expect(".pre-commit-hooks.yaml");
+    let hooks =
+        std::fs::read_to_string(Path::new(crate::harness::ROOT).join(".pre-commit-hooks.yaml"))
+            .expect(".pre-commit-hooks.yaml");
     let hook = hooks
         .split("- id: ")
         .find(|h| h.starts_with("mailcfg-fmt\n"))
@@ -274,7 +270,7 @@ fn the_pre_commit_hook_entry_formats_the_named_files() {
     let pretty = dir.path().join("pretty.kdl");
     std::fs::write(&ugly, "system {conversation-prefix \"HD\"}\n").unwrap();
     std::fs::write(&pretty, "system {\n    conversation-prefix \"HD\"\n}\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+    let out = Command::new(crate::harness::BIN)
         .args(&args)
         .arg(&ugly)
         .arg(&pretty)

@@ -19,7 +19,7 @@ fn inputs() -> Vec<PathBuf> {
 }
 
 fn files_in(dirs: &[&str]) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let root = Path::new(crate::harness::ROOT).join("fuzz");
     let mut v = Vec::new();
     for dir in dirs {
         for e in fs::read_dir(root.join(dir)).unwrap() {
@@ -66,7 +66,7 @@ fn check_reports_on_every_corpus_file() {
     for (i, f) in files.iter().enumerate() {
         fs::copy(f, tmp.path().join(format!("input-{i:04}.kdl"))).unwrap();
     }
-    let o = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+    let o = Command::new(crate::harness::BIN)
         .args(["check", "--color", "never", tmp.path().to_str().unwrap()])
         .output()
         .unwrap();

@@ -90,7 +90,7 @@ fn kdl_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn same_data_and_spans_on_every_example_and_fixture() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(crate::harness::ROOT);
     let mut files = Vec::new();
     kdl_files(&root.join("examples"), &mut files);
     kdl_files(&root.join("tests/data"), &mut files);

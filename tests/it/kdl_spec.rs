@@ -9,7 +9,7 @@ use mailcfg::parse::{self, reader};
 use mailcfg::source::FileId;
 
 fn cases() -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/kdl-spec/test_cases/input");
+    let dir = Path::new(crate::harness::ROOT).join("tests/data/kdl-spec/test_cases/input");
     let mut out: Vec<(String, String)> = fs::read_dir(&dir)
         .expect("spec suite present")
         .map(|e| {
@@ -55,7 +55,7 @@ fn every_fail_case_is_rejected_with_a_location() {
 #[test]
 fn every_valid_case_is_accepted_with_the_expected_data() {
     let expected_dir =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/kdl-spec/test_cases/expected_kdl");
+        Path::new(crate::harness::ROOT).join("tests/data/kdl-spec/test_cases/expected_kdl");
     let mut problems = Vec::new();
     let mut checked = 0;
     for (name, text) in cases() {
@@ -95,7 +95,7 @@ fn every_valid_case_is_accepted_with_the_expected_data() {
 #[test]
 fn fmt_formats_every_valid_case_and_rejects_every_invalid_one() {
     let expected_dir =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/kdl-spec/test_cases/expected_kdl");
+        Path::new(crate::harness::ROOT).join("tests/data/kdl-spec/test_cases/expected_kdl");
     let mut refusals = Vec::new();
     let mut problems = Vec::new();
     let mut formatted = 0;

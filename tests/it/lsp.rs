@@ -37,7 +37,7 @@ impl Client {
     }
 
     fn start_with(root: &Path, env: &[(&str, &str)], capabilities: Value) -> Client {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailcfg"));
+        let mut cmd = Command::new(crate::harness::BIN);
         cmd.arg("lsp")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -744,7 +744,7 @@ fn formatting_uses_mailcfg_fmt() {
     );
     let edits = r["result"].as_array().expect("edits");
     let formatted = apply(ugly, edits);
-    let cli = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+    let cli = Command::new(crate::harness::BIN)
         .args(["fmt", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -835,9 +835,8 @@ fn hostile_buffers_and_panics_do_not_stop_the_server() {
 
 /// The Neovim set-up in docs/editors.md whose code contains `marker`, as written there.
 fn documented_neovim_setup(marker: &str) -> String {
-    let docs =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/editors.md"))
-            .expect("docs/editors.md");
+    let docs = std::fs::read_to_string(Path::new(crate::harness::ROOT).join("docs/editors.md"))
+        .expect("docs/editors.md");
     docs.split("```lua\n")
         .skip(1)
         .map(|b| b.split("```").next().unwrap_or_default())
@@ -993,7 +992,7 @@ fn run_neovim_session(version: &str, marker: &str) -> Value {
     let out = root.join("report.json");
     let script = root.join("session.lua");
     std::fs::write(&script, NEOVIM_SESSION).unwrap();
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_mailcfg")).parent().unwrap();
+    let bin_dir = Path::new(crate::harness::BIN).parent().unwrap();
     let path = format!(
         "{}:{}",
         bin_dir.display(),

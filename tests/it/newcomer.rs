@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn mailcfg_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+    Command::new(crate::harness::BIN)
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -183,7 +183,7 @@ fn init_appends_to_an_existing_gitignore_once() {
 }
 
 fn examples() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/accounts")
+    Path::new(crate::harness::ROOT).join("examples/accounts")
 }
 
 fn show(args: &[&str]) -> Output {
@@ -615,8 +615,7 @@ fn top_level_help_lists_every_commands_exit_codes() {
 /// its `...`.
 #[test]
 fn readme_show_sample_is_real() {
-    let readme =
-        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = fs::read_to_string(Path::new(crate::harness::ROOT).join("README.md")).unwrap();
     let sample = readme
         .split("```text\n$ mailcfg show servicedesk accounts/\n")
         .nth(1)
@@ -639,7 +638,7 @@ fn readme_show_sample_is_real() {
 /// into the home directory, talking to servers) are not run here.
 #[test]
 fn runnable_shell_blocks_of_the_docs_run() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(crate::harness::ROOT);
     let mut docs = vec![root.join("README.md")];
     let mut in_docs: Vec<_> = fs::read_dir(root.join("docs"))
         .unwrap()
@@ -648,7 +647,7 @@ fn runnable_shell_blocks_of_the_docs_run() {
         .collect();
     in_docs.sort();
     docs.extend(in_docs);
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_mailcfg")).parent().unwrap();
+    let bin_dir = Path::new(crate::harness::BIN).parent().unwrap();
     let path = std::env::join_paths(std::iter::once(bin_dir.to_path_buf()).chain(
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))

@@ -267,7 +267,7 @@ fn pre_commit_hook_blocks_a_broken_account_and_passes_the_fix() {
 #[test]
 fn init_project_checks_compiles_and_passes_pre_commit_with_the_system_hooks() {
     let pre_commit = pre_commit();
-    let mailcfg = Path::new(env!("CARGO_BIN_EXE_mailcfg"));
+    let mailcfg = Path::new(crate::harness::BIN);
     let tmp = tempfile::tempdir().unwrap();
     let project = tmp.path().join("mail");
     let run = |args: &[&str]| {

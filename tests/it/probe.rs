@@ -137,7 +137,7 @@ fn probe_with(env: &Env, kdl: &str, args: &[&str], pw: &str, token: &str) -> Out
     let file = dir.path().join("accounts.kdl");
     std::fs::write(&file, kdl).unwrap();
     let t = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+    let out = Command::new(crate::harness::BIN)
         .current_dir(dir.path())
         .arg("probe")
         .arg("accounts.kdl")
@@ -333,7 +333,7 @@ fn pop3_over_stls_is_refused_by_check_unless_allowed() {
         "rules {\n    security-imap-only \"allow\"\n}\n",
     )
     .unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+    let o = Command::new(crate::harness::BIN)
         .args(["probe", dir.path().to_str().unwrap(), "--color", "never"])
         .args(["--ca-file", &env.get("MAILSRV_CA")])
         .env(PW_VAR, env.get("MAILSRV_PASS"))
@@ -494,7 +494,7 @@ fn self_signed_certificate_and_ca_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("accounts.kdl");
     std::fs::write(&file, &kdl).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+    let o = Command::new(crate::harness::BIN)
         .args([
             "probe",
             file.to_str().unwrap(),
@@ -805,7 +805,7 @@ fn no_resolver_answering_means_the_probe_could_not_run() {
         Some("server \"smtp.example.com\"\n        auth \"same-as-incoming\""),
     );
     std::fs::write(dir.path().join("a.kdl"), unresolvable).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+    let o = Command::new(crate::harness::BIN)
         .args(["probe", dir.path().to_str().unwrap(), "--color", "never"])
         .env("MAILCFG_DNS_SERVER", &resolver)
         .env(PW_VAR, env.get("MAILSRV_PASS"))
@@ -916,8 +916,8 @@ fn without_outgoing_the_incoming_side_is_probed_when_allowed() {
 }
 
 fn doc_block(tag: &str) -> String {
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/probe.md"))
-        .unwrap();
+    let doc =
+        std::fs::read_to_string(Path::new(crate::harness::ROOT).join("docs/probe.md")).unwrap();
     let start = doc
         .find(&format!(" {tag}\n"))
         .unwrap_or_else(|| panic!("no ``` block tagged {tag} in docs/probe.md"));
@@ -932,7 +932,7 @@ fn documentation_example_runs_as_shown() {
     let env = need_servers!();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("local.kdl"), doc_block("local.kdl")).unwrap();
-    let bin = Path::new(env!("CARGO_BIN_EXE_mailcfg")).parent().unwrap();
+    let bin = Path::new(crate::harness::BIN).parent().unwrap();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
@@ -1152,7 +1152,7 @@ fn bad_ca_file_and_timeout_are_usage_errors() {
     let file = dir.path().join("a.kdl");
     std::fs::write(&file, &kdl).unwrap();
     let run = |args: &[&str]| {
-        let o = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        let o = Command::new(crate::harness::BIN)
             .arg("probe")
             .arg(&file)
             .args(args)
@@ -1197,15 +1197,15 @@ fn literal_password_is_used_but_never_shown() {
 /// rule that does not exist.
 #[test]
 fn probe_rules_are_documented_and_explained() {
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/probe.md"))
-        .unwrap();
+    let doc =
+        std::fs::read_to_string(Path::new(crate::harness::ROOT).join("docs/probe.md")).unwrap();
     let names: Vec<&str> = mailcfg::probe::rules::ALL.iter().map(|m| m.name).collect();
     for name in &names {
         assert!(
             doc.contains(&format!("| `{name}` |")),
             "{name} missing from the rules table of docs/probe.md"
         );
-        let o = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+        let o = Command::new(crate::harness::BIN)
             .args(["explain", name])
             .output()
             .unwrap();
@@ -1582,7 +1582,7 @@ fn port_and_security_advice_is_accepted_by_check_everywhere() {
 
 // ---- results as data ------------------------------------------------------------------------
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const ROOT: &str = crate::harness::ROOT;
 
 /// Parses a results document and validates it against schema/probe-results.schema.json.
 fn results_document(text: &str) -> serde_json::Value {
@@ -1602,7 +1602,7 @@ fn results_document(text: &str) -> serde_json::Value {
 
 #[test]
 fn results_schema_is_up_to_date() {
-    let out = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+    let out = Command::new(crate::harness::BIN)
         .args(["schema", "--probe-results"])
         .output()
         .unwrap();
@@ -1818,7 +1818,7 @@ fn off_a_terminal_each_account_is_printed_as_it_finishes() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("accounts.kdl"), slow_and_fast(&env)).unwrap();
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+    let mut child = Command::new(crate::harness::BIN)
         .current_dir(dir.path())
         .args([
             "probe",
@@ -1876,7 +1876,7 @@ fn off_a_terminal_each_account_is_printed_as_it_finishes() {
 
 /// Runs mailcfg under a pseudo-terminal (util-linux `script`), returning what the terminal got.
 fn on_a_terminal(env: &Env, dir: &Path, args: &str) -> String {
-    let bin = env!("CARGO_BIN_EXE_mailcfg");
+    let bin = crate::harness::BIN;
     let cmd = format!(
         "{bin} probe accounts.kdl --timeout 1 --ca-file {} {args}",
         env.get("MAILSRV_CA")

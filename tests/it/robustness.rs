@@ -38,7 +38,7 @@ impl FloorCharBoundary for str {
 }
 
 fn check(dir: &Path) -> (Option<i32>, String) {
-    let o: Output = Command::new(env!("CARGO_BIN_EXE_mailcfg"))
+    let o: Output = Command::new(crate::harness::BIN)
         .args(["check", "--color", "never", dir.to_str().unwrap()])
         .env_remove("NO_COLOR")
         .output()
@@ -214,7 +214,7 @@ fn many_files_are_checked_with_few_file_descriptors() {
     let o = Command::new("sh")
         .arg("-c")
         .arg("ulimit -n 32 && exec \"$0\" check --color never \"$1\"")
-        .arg(env!("CARGO_BIN_EXE_mailcfg"))
+        .arg(crate::harness::BIN)
         .arg(tmp.path())
         .output()
         .expect("run mailcfg under ulimit");

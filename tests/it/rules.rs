@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 use mailcfg::rules::{catalogue, ALL};
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mailcfg"));
+    let mut c = Command::new(crate::harness::BIN);
     c.env_remove("NO_COLOR");
     c
 }
@@ -46,7 +46,7 @@ fn check_text(text: &str) -> (i32, String) {
 }
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(crate::harness::ROOT)
 }
 
 #[test]

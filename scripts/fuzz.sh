@@ -4,8 +4,9 @@
 #   bash scripts/fuzz.sh                 # every target, FUZZ_SECONDS (300) each
 #   FUZZ_SECONDS=60 bash scripts/fuzz.sh reader
 #
-# Targets: reader, check, lsp (the language server; its input format is documented in
-# src/lsp/session.rs), wire (the language server's transport on raw bytes).
+# Targets: reader, stream (the fast path from text to model, against the reader), check, lsp
+# (the language server; its input format is documented in src/lsp/session.rs), wire (the
+# language server's transport on raw bytes).
 #
 # Needs a nightly toolchain (rustup toolchain install nightly) and cargo-fuzz (installed here
 # when missing). The corpus starts from the files in fuzz/seeds (plus fuzz/seeds/<target>/ when
@@ -16,7 +17,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-300}
-TARGETS=${*:-reader check lsp wire}
+TARGETS=${*:-reader stream check lsp wire}
 
 rustup toolchain list | grep -q '^nightly' || {
   echo "fuzz.sh: needs a nightly toolchain: rustup toolchain install nightly" >&2

@@ -246,20 +246,21 @@ type Items = (
     Vec<Located<System>>,
 );
 
-/// Reads the file and turns each top-level node straight into the model ([`lower::typed`]),
-/// dropping its tree at once, so a large valid file never holds more than one node's tree.
-/// `None` when anything needs the full way: a syntax problem, an empty file, a node the fast
-/// path refuses.
-fn fast_path(id: FileId, text: &str) -> Option<(Items, Vec<lower::DeferredItem>)> {
-    use lower::typed::Item;
-    let mut items: Option<Items> = Some(Default::default());
-    let mut deferred = Vec::new();
-    let (diagnostics, too_deep) = parse::reader::read_each(id, text, |node| {
-        let Some((accounts, credentials, systems)) = &mut items else {
-            return;
-        };
-        let pointer = match lower::typed::item(node) {
-            Some(Item::Account(value)) => {
+/// A valid file's items as the fast paths make them, with where each top-level node starts.
+#[derive(Default)]
+struct FastItems {
+    items: Items,
+    deferred: Vec<lower::DeferredItem>,
+}
+
+impl FastItems {
+    /// Adds one top-level node's item; `false` when the file must go another way (a second
+    /// `system` node is a duplicate the full way reports).
+    fn push(&mut self, id: FileId, start: usize, item: lower::typed::Item) -> bool {
+        use lower::typed::Item;
+        let (accounts, credentials, systems) = &mut self.items;
+        let pointer = match item {
+            Item::Account(value) => {
                 let pointer = format!("/account/{}", accounts.len());
                 accounts.push(Located {
                     file: id,
@@ -268,7 +269,7 @@ fn fast_path(id: FileId, text: &str) -> Option<(Items, Vec<lower::DeferredItem>)
                 });
                 pointer
             }
-            Some(Item::Credential(value)) => {
+            Item::Credential(value) => {
                 let pointer = format!("/credential/{}", credentials.len());
                 credentials.push(Located {
                     file: id,
@@ -277,8 +278,7 @@ fn fast_path(id: FileId, text: &str) -> Option<(Items, Vec<lower::DeferredItem>)
                 });
                 pointer
             }
-            // A second `system` node is a duplicate the full way reports.
-            Some(Item::System(value)) if systems.is_empty() => {
+            Item::System(value) if systems.is_empty() => {
                 systems.push(Located {
                     file: id,
                     pointer: "/system".into(),
@@ -286,15 +286,58 @@ fn fast_path(id: FileId, text: &str) -> Option<(Items, Vec<lower::DeferredItem>)
                 });
                 "/system".into()
             }
-            _ => {
-                items = None;
-                return;
-            }
+            Item::System(_) => return false,
         };
-        deferred.push(lower::DeferredItem::new(pointer, node.span.start));
+        self.deferred.push(lower::DeferredItem::new(pointer, start));
+        true
+    }
+
+    /// `None` for a file that defines nothing: the full way reports it.
+    fn nonempty(self) -> Option<(Items, Vec<lower::DeferredItem>)> {
+        let (a, c, s) = &self.items;
+        (!(a.is_empty() && c.is_empty() && s.is_empty())).then_some((self.items, self.deferred))
+    }
+}
+
+/// The two fast paths, fastest first: straight from the text ([`lower::stream`]), then through
+/// the reader's tree one top-level node at a time ([`lower::typed`]). `None` when the file needs
+/// the full way.
+fn fast_path(id: FileId, text: &str) -> Option<(Items, Vec<lower::DeferredItem>)> {
+    stream_path(id, text).or_else(|| tree_path(id, text))
+}
+
+/// Reads the text straight into the model; `None` at the first thing outside the subset of KDL
+/// it reads, or at anything the model refuses.
+fn stream_path(id: FileId, text: &str) -> Option<(Items, Vec<lower::DeferredItem>)> {
+    let mut found = FastItems::default();
+    let mut ok = true;
+    lower::stream::each_item(text, |start, item| {
+        ok = ok && found.push(id, start, item);
+    })
+    .ok()?;
+    ok.then_some(())?;
+    found.nonempty()
+}
+
+/// Reads the file and turns each top-level node straight into the model ([`lower::typed`]),
+/// dropping its tree at once, so a large valid file never holds more than one node's tree.
+/// `None` when anything needs the full way: a syntax problem, an empty file, a node the fast
+/// path refuses.
+fn tree_path(id: FileId, text: &str) -> Option<(Items, Vec<lower::DeferredItem>)> {
+    let mut found = Some(FastItems::default());
+    let (diagnostics, too_deep) = parse::reader::read_each(id, text, |node| {
+        let Some(f) = &mut found else {
+            return;
+        };
+        let accepted =
+            lower::typed::item(node).is_some_and(|item| f.push(id, node.span.start, item));
+        if !accepted {
+            found = None;
+        }
     });
-    let items = items.filter(|_| diagnostics.is_empty() && !too_deep)?;
-    (!(items.0.is_empty() && items.1.is_empty() && items.2.is_empty())).then_some((items, deferred))
+    found
+        .filter(|_| diagnostics.is_empty() && !too_deep)?
+        .nonempty()
 }
 
 /// The items of a top-level list that passed the schema, typed.

@@ -18,6 +18,7 @@ use crate::model::is_list_node;
 use crate::parse::{Document, Entry, Node, Value};
 use crate::source::FileId;
 
+pub mod stream;
 pub mod typed;
 
 pub const DUPLICATE_NODE: &str = "duplicate-node";

@@ -1188,8 +1188,9 @@ fn close_block<'a>(mut frame: Frame<'a>, close: usize, compact: bool) -> Partial
     frame.parent
 }
 
-/// Decodes escapes in a string body already validated by the reader.
-fn unescape(raw: &str, out: &mut String) {
+/// Decodes escapes in a string body already validated by the reader (or by the lexer's
+/// [`lexer::scan_string`] finding no error in it).
+pub(crate) fn unescape(raw: &str, out: &mut String) {
     let mut chars = raw.char_indices().peekable();
     while let Some((_, c)) = chars.next() {
         if c != '\\' {
@@ -1230,6 +1231,12 @@ fn unescape(raw: &str, out: &mut String) {
             None => {}
         }
     }
+}
+
+/// What the reader makes of a bare token (`imap`, `993`, `-1.5`): the value and whether it is a
+/// string; `None` where the reader reports an error (`1x`, `.5`, a bare `true`).
+pub(crate) fn bare_value(tok: &str) -> Option<(Value<'_>, bool)> {
+    bare(tok, Span::default()).ok()
 }
 
 /// A bare token: identifier string or number.

@@ -1,10 +1,14 @@
 //! The fast path (`lower::typed`: tree → typed model, no JSON, no schema) against the full way
 //! (lower → JSON Schema → model) on every example and fixture and on generated documents:
 //! whenever the fast path accepts a node, the full way finds nothing wrong with it and builds
-//! the same model; whenever the full way finds nothing wrong, the fast path accepts.
+//! the same model; whenever the full way finds nothing wrong, the fast path accepts. And the
+//! streaming fast path (`lower::stream`: text → model, no tree) against the tree's: whenever it
+//! accepts a text, the reader reads it without a problem and `lower::typed` makes the same items
+//! at the same offsets.
 
 use std::path::Path;
 
+use mailcfg::lower::stream;
 use mailcfg::lower::typed::{self, Item};
 use mailcfg::model::{Account, Credential, System};
 use mailcfg::parse::{reader, Node};
@@ -351,5 +355,172 @@ proptest! {
     #[test]
     fn both_ways_agree_on_near_valid_accounts(doc in near_valid_account()) {
         compare(&doc, &doc);
+    }
+}
+
+// ---- the streaming fast path (text → model) against the tree's ---------------------------
+
+/// What `lower::stream` makes of a whole text: each top-level item (as JSON) with where it
+/// starts, or `None` when it refuses.
+fn stream_way(text: &str) -> Option<Vec<(usize, Json)>> {
+    let mut items = Vec::new();
+    stream::each_item(text, |start, item| items.push((start, to_json(item)))).ok()?;
+    Some(items)
+}
+
+/// The same through the reader's tree: `None` on a syntax error or a node `typed` refuses.
+fn tree_way(text: &str) -> Option<Vec<(usize, Json)>> {
+    let read = reader::read(FileId(0), text);
+    if !read.diagnostics.is_empty() || read.too_deep {
+        return None;
+    }
+    read.document
+        .nodes
+        .iter()
+        .map(|n| typed::item(n).map(|i| (n.span.start, to_json(i))))
+        .collect()
+}
+
+fn to_json(item: Item) -> Json {
+    match item {
+        Item::Account(a) => serde_json::to_value(a).unwrap(),
+        Item::Credential(c) => serde_json::to_value(c).unwrap(),
+        Item::System(s) => serde_json::to_value(s).unwrap(),
+    }
+}
+
+/// Whenever the stream accepts, the tree accepts with the same items at the same offsets.
+/// Returns (stream accepted, tree accepted).
+fn compare_stream(text: &str) -> (bool, bool) {
+    let stream = stream_way(text);
+    let tree = tree_way(text);
+    if let Some(s) = &stream {
+        assert_eq!(
+            Some(s),
+            tree.as_ref(),
+            "the stream accepted what the tree reads differently:\n{text}"
+        );
+    }
+    (stream.is_some(), tree.is_some())
+}
+
+#[test]
+fn the_stream_agrees_with_the_tree_on_every_example_and_fixture() {
+    let root = Path::new(crate::harness::ROOT);
+    let mut files = Vec::new();
+    for dir in ["examples", "tests/data", "fuzz/seeds", "fuzz/regressions"] {
+        for e in walkdir::WalkDir::new(root.join(dir)).into_iter().flatten() {
+            if e.file_type().is_file() {
+                files.push(e.into_path());
+            }
+        }
+    }
+    let (mut both, mut tree_only) = (0, 0);
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        match compare_stream(&text) {
+            (true, _) => both += 1,
+            (false, true) => tree_only += 1,
+            _ => {}
+        }
+    }
+    // Not vacuous: most valid files are in the stream's subset.
+    assert!(
+        both >= 20,
+        "the stream accepted only {both} files ({tree_only} went the tree's way)"
+    );
+}
+
+#[test]
+fn the_stream_refuses_what_it_does_not_read() {
+    let valid = "account \"A\" {\n    protocol \"imap\"\n    incoming {\n        server \"imap.example.com\"\n        port 993\n    }\n    outgoing {\n        server \"smtp.example.com\"\n    }\n}\n";
+    assert!(stream_way(valid).is_some());
+    for (what, bad) in [
+        ("block comment", valid.replace("port 993", "port /* x */ 993")),
+        ("slashdash", valid.replace("port 993", "/-port 993")),
+        ("type annotation", valid.replace("port 993", "port (u16)993")),
+        ("continuation", valid.replace("port 993", "port \\\n 993")),
+        ("#null", valid.replace("port 993", "port #null")),
+        ("second block", valid.replace("    }\n    outgoing", "    } {}\n    outgoing")),
+        ("no space", valid.replace("port 993", "port 993\"x\"")),
+        ("unclosed", valid.trim_end().trim_end_matches('}').to_string()),
+        ("stray brace", format!("{valid}}}\n")),
+        ("non-adjacent addresses", valid.replace("    outgoing {", "    from {\n        address \"a@b.c\"\n        allow-arbitrary #false\n        address \"d@e.f\"\n    }\n    outgoing {")),
+    ] {
+        assert_eq!(stream_way(&bad), None, "{what}: the stream accepted\n{bad}");
+    }
+}
+
+/// Text around and between tokens the stream must read exactly as the reader does, or refuse.
+fn trivia() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        Just(" "),
+        Just("\t"),
+        Just("\n"),
+        Just("\r\n"),
+        Just("\r"),
+        Just(";"),
+        Just("// note\n"),
+        Just("//\n"),
+        Just("/* c */"),
+        Just("/-"),
+        Just("\\\n"),
+        Just("\u{a0}"),
+        Just("\u{feff}"),
+        Just("{"),
+        Just("}"),
+        Just("="),
+        Just("\""),
+        Just("#"),
+        Just("(t)"),
+        Just("#\"raw\"#"),
+        Just("\"e\\n\\u{41}\""),
+        Just("1_000"),
+        Just("0x1F"),
+        Just("#nan"),
+        Just("x=1"),
+        Just(""),
+    ]
+}
+
+/// A generated account or node with trivia spliced in at random places.
+fn spliced() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![top(), near_valid_account()],
+        prop::collection::vec((any::<prop::sample::Index>(), trivia()), 0..4),
+    )
+        .prop_map(|(doc, cuts)| {
+            let mut doc = doc;
+            for (at, t) in cuts {
+                let mut i = at.index(doc.len() + 1);
+                while !doc.is_char_boundary(i) {
+                    i -= 1;
+                }
+                doc.insert_str(i, t);
+            }
+            doc
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_stream_agrees_with_the_tree_on_generated_nodes(doc in top()) {
+        compare_stream(&doc);
+    }
+
+    /// No list node repeats apart here, so the stream accepts exactly what the tree accepts.
+    #[test]
+    fn the_stream_accepts_what_the_tree_accepts_on_near_valid_accounts(doc in near_valid_account()) {
+        let (stream, tree) = compare_stream(&doc);
+        prop_assert_eq!(stream, tree, "{}", doc);
+    }
+
+    #[test]
+    fn the_stream_agrees_with_the_tree_on_spliced_text(doc in spliced()) {
+        compare_stream(&doc);
     }
 }

@@ -310,12 +310,11 @@ fn fast_path(id: FileId, text: &str) -> Option<(Items, Vec<lower::DeferredItem>)
 /// it reads, or at anything the model refuses.
 fn stream_path(id: FileId, text: &str) -> Option<(Items, Vec<lower::DeferredItem>)> {
     let mut found = FastItems::default();
-    let mut ok = true;
-    lower::stream::each_item(text, |start, item| {
-        ok = ok && found.push(id, start, item);
-    })
-    .ok()?;
-    ok.then_some(())?;
+    for (start, item) in lower::stream::items(text).ok()? {
+        if !found.push(id, start, item) {
+            return None;
+        }
+    }
     found.nonempty()
 }
 

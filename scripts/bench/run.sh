@@ -166,6 +166,7 @@ cmds() { # scenario -> lines "label<TAB>command"
     "floor: cat" "cat $kdl_glob" \
     "floor: read (Rust)" "$FLOOR read $kdl" \
     "floor: mailcfg reader" "$FLOOR reader $kdl" \
+    "floor: mailcfg stream" "$FLOOR stream $kdl" \
     "floor: kdl 6.7.1 parse" "$FLOOR kdl $kdl" \
     "floor: ckdl parse" "$PY $HERE/ckdl_floor.py $kdl"
 }

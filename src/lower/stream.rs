@@ -34,13 +34,90 @@ type R<T> = Result<T, Refused>;
 /// refused by the model, and refusing it here keeps serde's recursion short.
 const MAX_DEPTH: usize = 8;
 
+/// Texts at least this long are cut into parts read in parallel, one per worker: below it the
+/// parts' set-up costs more than it saves.
+pub const SPLIT_BYTES: usize = 512 * 1024;
+
+/// Every top-level node of `text`, typed, with the offset where it starts (as the reader's span
+/// gives it), in file order. A large text is cut at top-level node boundaries and the parts are
+/// read in parallel ([`items_in_parts`]).
+pub fn items(text: &str) -> R<Vec<(usize, Item)>> {
+    let parts = rayon::current_num_threads().min(text.len() / SPLIT_BYTES);
+    items_in_parts(text, parts)
+}
+
+/// [`items`] with `text` cut into (at most) `parts` parts. Each cut is a line start that looks
+/// like a top-level node (a name at column 0); it is confirmed by the part before it, which must
+/// read to exactly there with every node complete. Reading is local (one-line strings, no block
+/// comments: nothing read here spans a newline unseen), so a part that ends cleanly at a cut
+/// leaves the reading at top level there, exactly as reading the whole text would. When a cut
+/// was not such a boundary, or anything is refused, the whole text is read again in one part,
+/// which refuses or not on its own.
+pub fn items_in_parts(text: &str, parts: usize) -> R<Vec<(usize, Item)>> {
+    use rayon::prelude::*;
+    let bounds = cuts(text, parts);
+    if bounds.len() > 2 {
+        let read: Vec<R<Vec<(usize, Item)>>> = bounds
+            .par_windows(2)
+            .map(|w| part(text, w[0], w[1]))
+            .collect();
+        if read.iter().all(Result::is_ok) {
+            let mut all = Vec::new();
+            for items in read.into_iter().flatten() {
+                if all.is_empty() {
+                    all = items;
+                } else {
+                    all.extend(items);
+                }
+            }
+            return Ok(all);
+        }
+    }
+    part(text, 0, text.len())
+}
+
+/// `0`, the cuts, `text.len()`: each cut just after a newline and before an ASCII letter or a
+/// quote at column 0.
+fn cuts(text: &str, parts: usize) -> Vec<usize> {
+    let b = text.as_bytes();
+    let mut bounds = vec![0];
+    for k in 1..parts {
+        let from = (b.len() / parts * k).max(bounds[bounds.len() - 1]);
+        let cut = memchr::memchr_iter(b'\n', &b[from..])
+            .map(|i| from + i + 1)
+            .find(|&i| {
+                b.get(i)
+                    .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'"')
+            });
+        match cut {
+            Some(cut) if cut > bounds[bounds.len() - 1] => bounds.push(cut),
+            _ => break,
+        }
+    }
+    bounds.push(b.len());
+    bounds
+}
+
+fn part(text: &str, start: usize, end: usize) -> R<Vec<(usize, Item)>> {
+    let mut items = Vec::new();
+    read_range(text, start, end, |at, item| items.push((at, item)))?;
+    Ok(items)
+}
+
 /// Reads every top-level node of `text` into the model, showing each (with the offset where it
 /// starts, as the reader's span would give it) to `sink`. `Err` as soon as anything is outside
 /// this path's subset or not a valid `account`, `credential` or `system`; what was shown
 /// before then must be discarded.
-pub fn each_item(text: &str, mut sink: impl FnMut(usize, Item)) -> R<()> {
-    let mut c = Cursor::new(text);
-    if text.starts_with('\u{FEFF}') {
+pub fn each_item(text: &str, sink: impl FnMut(usize, Item)) -> R<()> {
+    read_range(text, 0, text.len(), sink)
+}
+
+/// [`each_item`] on `text[start..end]` as if the text ended at `end` (`start` and `end` are
+/// line starts, or the text's ends); offsets stay those of the whole text.
+fn read_range(text: &str, start: usize, end: usize, mut sink: impl FnMut(usize, Item)) -> R<()> {
+    let mut c = Cursor::new(text.get(..end).ok_or(Refused)?);
+    c.pos = start;
+    if start == 0 && text.starts_with('\u{FEFF}') {
         c.pos = 3;
     }
     loop {

@@ -1300,8 +1300,7 @@ fn number(tok: &str) -> Option<Value<'static>> {
         {
             return None;
         }
-        let clean: String = digits.chars().filter(|&c| c != '_').collect();
-        let v = i128::from_str_radix(&clean, radix).ok()?;
+        let v = i128::from_str_radix(&without_underscores(digits), radix).ok()?;
         return Some(Value::Integer(if neg { -v } else { v }));
     }
     // decimal: int ('.' int)? ([eE] [+-]? int)?, where int := digit (digit | '_')*
@@ -1332,13 +1331,22 @@ fn number(tok: &str) -> Option<Value<'static>> {
     if i != b.len() {
         return None;
     }
-    let clean: String = body.chars().filter(|&c| c != '_').collect();
+    let clean = without_underscores(body);
     if float {
         let v: f64 = clean.parse().ok()?;
         Some(Value::Float(if neg { -v } else { v }))
     } else {
         let v: i128 = clean.parse().ok()?;
         Some(Value::Integer(if neg { -v } else { v }))
+    }
+}
+
+/// Digits with KDL's `_` separators dropped; most numbers have none, and are not copied.
+fn without_underscores(digits: &str) -> Cow<'_, str> {
+    if digits.contains('_') {
+        Cow::Owned(digits.chars().filter(|&c| c != '_').collect())
+    } else {
+        Cow::Borrowed(digits)
     }
 }
 

@@ -504,8 +504,42 @@ fn spliced() -> impl Strategy<Value = String> {
         })
 }
 
+/// The items of `text` read in `parts` parts, as JSON.
+fn in_parts(text: &str, parts: usize) -> Option<Vec<(usize, Json)>> {
+    let items = stream::items_in_parts(text, parts).ok()?;
+    Some(items.into_iter().map(|(at, i)| (at, to_json(i))).collect())
+}
+
+#[test]
+fn a_cut_inside_a_block_is_not_taken_for_a_node_boundary() {
+    // Children written at column 0 look like top-level nodes to the cutter.
+    let account = |n: usize| {
+        format!("account \"A{n}\" {{\nprotocol \"imap\"\nincoming {{\nserver \"imap.example.com\"\n}}\noutgoing {{\nserver \"smtp.example.com\"\n}}\n}}\n")
+    };
+    let text: String = (0..40).map(account).collect();
+    let whole = stream_way(&text).expect("the stream reads it");
+    assert_eq!(whole.len(), 40);
+    for parts in 2..8 {
+        assert_eq!(
+            in_parts(&text, parts).as_ref(),
+            Some(&whole),
+            "{parts} parts"
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+    /// Cut into parts read in parallel, a text gives what it gives read in one go.
+    #[test]
+    fn reading_in_parts_gives_what_reading_in_one_part_gives(
+        docs in prop::collection::vec(prop_oneof![near_valid_account(), spliced()], 1..8),
+        parts in 2usize..6,
+    ) {
+        let text = docs.concat();
+        prop_assert_eq!(in_parts(&text, parts), stream_way(&text), "{}", text);
+    }
 
     #[test]
     fn the_stream_agrees_with_the_tree_on_generated_nodes(doc in top()) {

@@ -6,7 +6,9 @@
 //! pool like `mailcfg check` does. MODE:
 //!   read    read every file into memory (the in-process I/O floor)
 //!   kdl     kdl 6.7.1 `KdlDocument::parse_v2`
-//!   reader  mailcfg's own KDL reader (`mailcfg::parse::reader::read`)
+//!   reader  mailcfg's own KDL reader (`mailcfg::parse::reader::read`), the whole tree
+//!   stream  what `mailcfg check` reads a valid file with: the text straight into the typed
+//!           model (`mailcfg::lower::stream::each_item`); a refused file counts as an error
 //! Prints `files=… bytes=… nodes=… errors=…`; exits 1 if any file failed to parse.
 
 use std::path::{Path, PathBuf};
@@ -30,7 +32,7 @@ fn files(path: &Path) -> Vec<PathBuf> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let (Some(mode), Some(path)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: mailcfg-bench-floor read|kdl|reader PATH");
+        eprintln!("usage: mailcfg-bench-floor read|kdl|reader|stream PATH");
         return ExitCode::from(2);
     };
     let mode = mode.as_str();
@@ -48,6 +50,13 @@ fn main() -> ExitCode {
                 "reader" => {
                     let r = mailcfg::parse::reader::read(mailcfg::source::FileId(0), &text);
                     (r.document.nodes.len(), r.diagnostics.len().min(1))
+                }
+                "stream" => {
+                    let mut n = 0;
+                    match mailcfg::lower::stream::each_item(&text, |_, _| n += 1) {
+                        Ok(()) => (n, 0),
+                        Err(_) => (0, 1),
+                    }
                 }
                 other => panic!("unknown mode {other}"),
             };

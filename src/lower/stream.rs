@@ -272,7 +272,21 @@ impl<'a> Cursor<'a> {
                 if end == start {
                     return Err(Refused);
                 }
-                let value = match reader::bare_value(&self.src[start..end]) {
+                let tok = &self.src[start..end];
+                // Names and most values start with a letter: a string unless it is one of the
+                // words KDL v2 wants as keywords, which the reader reports (as `bare` decides).
+                if self.b[start].is_ascii_alphabetic() {
+                    if matches!(tok, "true" | "false" | "null" | "inf" | "nan") {
+                        return Err(Refused);
+                    }
+                    self.pos = end;
+                    if self.pos - start > MAX_STRING_BYTES {
+                        return Err(Refused);
+                    }
+                    self.value_end()?;
+                    return Ok((Scalar::Str(Cow::Borrowed(tok)), true));
+                }
+                let value = match reader::bare_value(tok) {
                     Some((Value::String(Cow::Borrowed(s)), true)) => Scalar::Str(Cow::Borrowed(s)),
                     Some((Value::Integer(i), false)) => Scalar::Int(i),
                     Some((Value::Float(f), false)) if f.is_finite() => Scalar::Float(f),

@@ -78,7 +78,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 a.outgoing.as_ref().is_some_and(|o| literal(&o.password)),
             ),
         ];
-        report(cx, acc, &found, &format!("account {:?}", a.name), out);
+        report(cx, acc, &found, || format!("account {:?}", a.name), out);
     }
     for cred in &cx.project.credentials {
         let c = &cred.value;
@@ -88,7 +88,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             ("client-secret", literal(&c.client_secret)),
             ("token", literal(&c.token)),
         ];
-        report(cx, cred, &found, &format!("credential {:?}", c.name), out);
+        report(cx, cred, &found, || format!("credential {:?}", c.name), out);
     }
 }
 
@@ -96,13 +96,14 @@ fn report<T>(
     cx: &Context<'_>,
     item: &Located<T>,
     found: &[(&str, bool)],
-    owner: &str,
+    owner: impl Fn() -> String,
     out: &mut Vec<Diagnostic>,
 ) {
     for (rel, is_literal) in found {
         if !is_literal {
             continue;
         }
+        let owner = owner();
         let node = rel.rsplit('/').next().unwrap_or(rel);
         // The message names the node only: the value itself must never be printed.
         out.push(

@@ -309,8 +309,16 @@ fn fast_path(id: FileId, text: &str) -> Option<(Items, Vec<lower::DeferredItem>)
 /// Reads the text straight into the model; `None` at the first thing outside the subset of KDL
 /// it reads, or at anything the model refuses.
 fn stream_path(id: FileId, text: &str) -> Option<(Items, Vec<lower::DeferredItem>)> {
+    let items = lower::stream::items(text).ok()?;
     let mut found = FastItems::default();
-    for (start, item) in lower::stream::items(text).ok()? {
+    let accounts = items
+        .iter()
+        .filter(|(_, i)| matches!(i, lower::typed::Item::Account(_)))
+        .count();
+    // Sized once: a 10,000-account file would otherwise regrow (and copy) its vectors.
+    found.items.0.reserve_exact(accounts);
+    found.deferred.reserve_exact(items.len());
+    for (start, item) in items {
         if !found.push(id, start, item) {
             return None;
         }

@@ -214,9 +214,11 @@ fn addr_spec(s: &str) -> Result<(&str, &str), String> {
     }
     let quoted = local.len() >= 2 && local.starts_with('"') && local.ends_with('"');
     if !quoted {
+        // On bytes: a byte of a non-ASCII character is atext as its character is.
         let dot_atom = local
-            .split('.')
-            .all(|w| !w.is_empty() && w.chars().all(is_atext));
+            .as_bytes()
+            .split(|&b| b == b'.')
+            .all(|w| !w.is_empty() && w.iter().all(|&b| b >= 0x80 || is_atext(b as char)));
         if !dot_atom {
             return Err(format!(
                 "{local:?} is not a valid local part (letters, digits, and !#$%&'*+-/=?^_`{{|}}~, with single dots between)"

@@ -135,7 +135,9 @@ pub fn parse_mailbox(s: &str) -> Result<Mailbox<'_>, String> {
     if t.is_empty() {
         return Err("the address is empty".into());
     }
-    if let Some(open) = t.rfind('<') {
+    // Byte searches: a char searcher costs more than these short texts (three rules parse
+    // every From address).
+    if let Some(open) = t.bytes().rposition(|b| b == b'<') {
         let Some(inner) = t[open + 1..].strip_suffix('>') else {
             return Err("`<` is not closed by a `>` at the end".into());
         };
@@ -148,7 +150,7 @@ pub fn parse_mailbox(s: &str) -> Result<Mailbox<'_>, String> {
             domain,
         });
     }
-    if t.contains('>') {
+    if t.bytes().any(|b| b == b'>') {
         return Err("`>` without a matching `<`".into());
     }
     let (local, domain) = addr_spec(t)?;
@@ -205,7 +207,7 @@ fn check_display(d: &str) -> Result<(), String> {
 }
 
 fn addr_spec(s: &str) -> Result<(&str, &str), String> {
-    let Some(at) = s.rfind('@') else {
+    let Some(at) = s.bytes().rposition(|b| b == b'@') else {
         return Err(format!("{s:?} has no `@`"));
     };
     let (local, domain) = (&s[..at], &s[at + 1..]);

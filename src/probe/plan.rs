@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::deliverability::{domain_of, DomainPlan};
 use super::{advice, rules, Finding, Options, Role};
 use crate::diagnostics::Level;
 use crate::model::{Account, AuthMode, Located, Secret, Security, Service};
@@ -58,6 +59,8 @@ impl ServerPlan {
 pub(super) struct Plan {
     pub(super) index: usize,
     pub(super) servers: Vec<ServerPlan>,
+    /// The From domains whose DNS records the deliverability stage checks.
+    pub(super) domains: Vec<DomainPlan>,
     pub(super) findings: Vec<Finding>,
     pub(super) refused: bool,
 }
@@ -175,6 +178,7 @@ pub(super) fn plan(
         return Plan {
             index,
             servers: Vec::new(),
+            domains: Vec::new(),
             findings,
             refused,
         };
@@ -300,6 +304,7 @@ pub(super) fn plan(
     if default_from.is_none() {
         default_from = inc.user.clone().filter(|u| u.contains('@'));
     }
+    let domains = from_domains(&senders, inc.user.as_deref());
     let port = |p: u32| u16::try_from(p).unwrap_or(0);
     let mut servers = vec![ServerPlan {
         role: Role::Incoming,
@@ -334,7 +339,29 @@ pub(super) fn plan(
     Plan {
         index,
         servers,
+        domains,
         findings,
         refused: false,
     }
+}
+
+/// The distinct domains of the From addresses (in file order), then the incoming user's when it
+/// is an address of another domain; each placed on the first line that names it.
+fn from_domains(senders: &[(String, String)], user: Option<&str>) -> Vec<DomainPlan> {
+    let mut domains: Vec<DomainPlan> = Vec::new();
+    let user = user.map(|u| (u.trim().to_string(), "incoming/user".to_string()));
+    for (address, at) in senders.iter().chain(user.iter()) {
+        let Some(domain) = domain_of(address) else {
+            continue;
+        };
+        match domains.iter_mut().find(|d| d.domain == domain) {
+            Some(d) => d.addresses.push(address.clone()),
+            None => domains.push(DomainPlan {
+                domain,
+                at: at.clone(),
+                addresses: vec![address.clone()],
+            }),
+        }
+    }
+    domains
 }

@@ -1,0 +1,139 @@
+//! The DNS client of the deliverability stage: hickory-resolver (the one mail-auth evaluates SPF
+//! and DMARC with), asked over UDP and TCP, pointed at the probe's `--dns-server` or at the
+//! system's name servers (/etc/resolv.conf). It runs on a current-thread Tokio runtime that lives
+//! only for the stage: the rest of the probe stays synchronous.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use mail_auth::hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
+use mail_auth::hickory_resolver::net::{DnsError, NetError};
+use mail_auth::hickory_resolver::proto::op::ResponseCode;
+use mail_auth::hickory_resolver::proto::rr::{Name, RData};
+use mail_auth::hickory_resolver::system_conf::read_system_conf;
+use mail_auth::MessageAuthenticator;
+
+use crate::probe::resolve::Resolver;
+
+/// Why a lookup gave no records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Miss {
+    /// NXDOMAIN: the name does not exist.
+    NoSuchName,
+    /// The name exists but has no record of the type asked for (NODATA).
+    NoRecords,
+    /// No usable answer: a timeout, SERVFAIL, REFUSED, an unreachable server.
+    Unanswered(String),
+}
+
+pub type Lookup<T> = Result<T, Miss>;
+
+/// An authenticator whose resolver asks `resolver`, each query within `timeout` (one attempt:
+/// the stage has many lookups, and a silent server must not cost a multiple of the timeout each).
+pub fn authenticator(
+    resolver: Resolver,
+    timeout: Duration,
+) -> Result<MessageAuthenticator, String> {
+    let (config, mut opts) = match resolver {
+        Resolver::Server(addr) => {
+            let mut server = NameServerConfig::udp_and_tcp(addr.ip());
+            for c in &mut server.connections {
+                c.port = addr.port();
+            }
+            (
+                ResolverConfig::from_name_servers(vec![server]),
+                ResolverOpts::default(),
+            )
+        }
+        Resolver::System => read_system_conf()
+            .map_err(|e| format!("cannot read the system's DNS configuration: {e}"))?,
+    };
+    opts.timeout = timeout;
+    opts.attempts = 1;
+    opts.edns0 = true;
+    MessageAuthenticator::new(config, opts).map_err(|e| format!("DNS client: {e}"))
+}
+
+fn name(domain: &str) -> Lookup<Name> {
+    let fqdn = format!("{}.", domain.trim_end_matches('.'));
+    Name::from_utf8(&fqdn).map_err(|_| Miss::NoSuchName)
+}
+
+fn miss(e: NetError) -> Miss {
+    match &e {
+        NetError::Dns(DnsError::NoRecordsFound(n)) if n.response_code == ResponseCode::NXDomain => {
+            Miss::NoSuchName
+        }
+        NetError::Dns(DnsError::NoRecordsFound(_)) => Miss::NoRecords,
+        _ => Miss::Unanswered(e.to_string()),
+    }
+}
+
+/// The TXT records of `domain`, each one's character-strings joined (RFC 7208 §3.3).
+pub async fn txt(auth: &MessageAuthenticator, domain: &str) -> Lookup<Vec<String>> {
+    let lookup = auth
+        .resolver()
+        .txt_lookup(name(domain)?)
+        .await
+        .map_err(miss)?;
+    let records: Vec<String> = lookup
+        .answers()
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::TXT(t) => Some(
+                t.txt_data
+                    .iter()
+                    .map(|s| String::from_utf8_lossy(s))
+                    .collect::<String>(),
+            ),
+            _ => None,
+        })
+        .collect();
+    if records.is_empty() {
+        return Err(Miss::NoRecords);
+    }
+    Ok(records)
+}
+
+/// The MX records of `domain`, most preferred first; a null MX (RFC 7505) is `(0, ".")`.
+pub async fn mx(auth: &MessageAuthenticator, domain: &str) -> Lookup<Vec<(u16, String)>> {
+    let lookup = auth
+        .resolver()
+        .mx_lookup(name(domain)?)
+        .await
+        .map_err(miss)?;
+    let mut hosts: Vec<(u16, String)> = lookup
+        .answers()
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::MX(m) => Some((m.preference, m.exchange.to_ascii())),
+            _ => None,
+        })
+        .map(|(p, h)| {
+            let h = if h == "." {
+                h
+            } else {
+                h.trim_end_matches('.').to_ascii_lowercase()
+            };
+            (p, h)
+        })
+        .collect();
+    if hosts.is_empty() {
+        return Err(Miss::NoRecords);
+    }
+    hosts.sort();
+    Ok(hosts)
+}
+
+/// Whether `ip` is one the public DNS can say nothing useful about (loopback, private,
+/// link-local): its SPF verdict says little about what receivers on the Internet will see.
+pub fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+        }
+    }
+}

@@ -1,0 +1,505 @@
+//! The deliverability stage: per From domain (each `from { address … }` domain, and the incoming
+//! user's domain when the user is an address), the DNS records that decide whether the account's
+//! mail arrives and whether replies can: MX (RFC 5321 §5.1), SPF (RFC 7208) and its verdict for
+//! the outgoing server's addresses, DMARC (RFC 7489). Each finding is placed on the line of the
+//! first address with that domain.
+
+mod dmarc;
+pub mod dns;
+mod spf;
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use mail_auth::MessageAuthenticator;
+
+use super::resolve::Resolver;
+use super::rules as r;
+use super::{Finding, Outcome, Stage};
+
+/// A From domain to check, and where its findings go.
+#[derive(Debug, Clone)]
+pub(crate) struct DomainPlan {
+    pub domain: String,
+    /// The pointer (relative to the account) of the first address with this domain.
+    pub at: String,
+    /// Every address of the account with this domain (the first is the MAIL FROM of SPF).
+    pub addresses: Vec<String>,
+}
+
+/// What the stage found about one From domain.
+#[derive(Debug, Clone)]
+pub struct DomainReport {
+    pub domain: String,
+    pub addresses: Vec<String>,
+    pub stages: Vec<Stage>,
+    /// `(preference, host)`, most preferred first; `(0, ".")` is a null MX.
+    pub mx: Vec<(u16, String)>,
+    /// The TXT records that begin with `v=spf1`.
+    pub spf_records: Vec<String>,
+    /// DNS-querying terms a full evaluation of the record needs (RFC 7208 §4.6.4).
+    pub spf_lookups: Option<usize>,
+    /// `check_host()` per address of the outgoing server.
+    pub spf_results: Vec<(IpAddr, &'static str)>,
+    /// The `_dmarc` name whose record applies, that record, and the policy it sets.
+    pub dmarc_name: Option<String>,
+    pub dmarc_records: Vec<String>,
+    pub dmarc_policy: Option<&'static str>,
+}
+
+impl DomainReport {
+    pub fn failed(&self) -> bool {
+        self.stages.iter().any(|s| s.outcome == Outcome::Fail)
+    }
+}
+
+/// The domain of an address, unless it is a special-use name the DNS says nothing about
+/// (RFC 6761 §6.3 `localhost`, §6.4 `invalid`) or an address literal (RFC 5321 §4.1.3).
+pub(crate) fn domain_of(address: &str) -> Option<String> {
+    let (_, domain) = address.rsplit_once('@')?;
+    let d = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    let special = d.is_empty()
+        || d.starts_with('[')
+        || d == "localhost"
+        || d.ends_with(".localhost")
+        || d == "invalid"
+        || d.ends_with(".invalid");
+    (!special).then_some(d)
+}
+
+/// The outgoing server the SPF verdicts are about.
+pub(crate) struct Sender<'a> {
+    pub host: &'a str,
+    pub addresses: Vec<IpAddr>,
+}
+
+/// Checks every domain; `sender` is `None` when the account has no outgoing server or its name
+/// did not resolve (the SPF verdict is then skipped).
+pub(crate) fn check(
+    domains: &[DomainPlan],
+    sender: Option<Sender<'_>>,
+    resolver: Resolver,
+    timeout: Duration,
+) -> (Vec<DomainReport>, Vec<Finding>) {
+    let mut reports: Vec<DomainReport> = domains.iter().map(empty).collect();
+    let mut findings = Vec::new();
+    if domains.is_empty() {
+        return (reports, findings);
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            skip_all(&mut reports, &format!("no async runtime: {e}"));
+            return (reports, findings);
+        }
+    };
+    runtime.block_on(async {
+        let auth = match dns::authenticator(resolver, timeout) {
+            Ok(a) => a,
+            Err(why) => {
+                skip_all(&mut reports, &why);
+                return;
+            }
+        };
+        for (plan, report) in domains.iter().zip(reports.iter_mut()) {
+            let mut run = Run {
+                auth: &auth,
+                plan,
+                report,
+                findings: &mut findings,
+                sender: sender.as_ref(),
+                unanswered: None,
+            };
+            run.go().await;
+        }
+    });
+    (reports, findings)
+}
+
+fn empty(p: &DomainPlan) -> DomainReport {
+    DomainReport {
+        domain: p.domain.clone(),
+        addresses: p.addresses.clone(),
+        stages: Vec::new(),
+        mx: Vec::new(),
+        spf_records: Vec::new(),
+        spf_lookups: None,
+        spf_results: Vec::new(),
+        dmarc_name: None,
+        dmarc_records: Vec::new(),
+        dmarc_policy: None,
+    }
+}
+
+const STAGES: [&str; 4] = ["mx", "spf", "spf-result", "dmarc"];
+
+fn skip_all(reports: &mut [DomainReport], why: &str) {
+    for r in reports {
+        r.stages = STAGES
+            .iter()
+            .map(|name| Stage {
+                name,
+                outcome: Outcome::Skipped,
+                detail: why.to_string(),
+                elapsed: None,
+            })
+            .collect();
+    }
+}
+
+struct Run<'a> {
+    auth: &'a MessageAuthenticator,
+    plan: &'a DomainPlan,
+    report: &'a mut DomainReport,
+    findings: &'a mut Vec<Finding>,
+    sender: Option<&'a Sender<'a>>,
+    /// The first lookup the DNS server did not answer: the remaining ones are skipped (each
+    /// would wait for the whole timeout again) and one finding says why.
+    unanswered: Option<String>,
+}
+
+fn quoted(records: &[String]) -> String {
+    records
+        .iter()
+        .map(|r| format!("{r:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Run<'_> {
+    fn stage(&mut self, name: &'static str, outcome: Outcome, detail: String, t: Instant) {
+        self.report.stages.push(Stage {
+            name,
+            outcome,
+            detail,
+            elapsed: Some(t.elapsed()),
+        });
+    }
+
+    fn skip(&mut self, name: &'static str, detail: impl Into<String>) {
+        self.report.stages.push(Stage {
+            name,
+            outcome: Outcome::Skipped,
+            detail: detail.into(),
+            elapsed: None,
+        });
+    }
+
+    fn find(&mut self, meta: &'static crate::rules::RuleMeta, message: String, help: String) {
+        self.findings.push(
+            Finding::new(meta, &[self.plan.at.as_str(), "from", "incoming"], message).help(help),
+        );
+    }
+
+    /// Records that the DNS server did not answer a lookup: the stage warns, and the later
+    /// lookups of this domain are skipped.
+    fn unanswered(&mut self, name: &'static str, what: &str, why: String, t: Instant) {
+        let d = self.plan.domain.clone();
+        self.stage(
+            name,
+            Outcome::Warn,
+            format!("no answer for {what}: {why}"),
+            t,
+        );
+        self.find(
+            &r::DELIVERABILITY_DNS,
+            format!("the {what} of {d} could not be read: {why}"),
+            "the DNS server did not answer; the records were not checked (see --dns-server)".into(),
+        );
+        self.unanswered = Some(why);
+    }
+
+    fn skipped_for_dns(&mut self, name: &'static str) -> bool {
+        if let Some(why) = self.unanswered.clone() {
+            self.skip(name, format!("the DNS server did not answer ({why})"));
+            return true;
+        }
+        false
+    }
+
+    async fn go(&mut self) {
+        self.mx().await;
+        let record = self.spf().await;
+        self.spf_result(record).await;
+        self.dmarc().await;
+    }
+
+    async fn mx(&mut self) {
+        let t = Instant::now();
+        let d = self.plan.domain.clone();
+        match dns::mx(self.auth, &d).await {
+            Ok(hosts) if hosts.len() == 1 && hosts[0].1 == "." => {
+                self.report.mx = hosts;
+                self.stage(
+                    "mx",
+                    Outcome::Warn,
+                    "null MX (\"0 .\"): accepts no mail".into(),
+                    t,
+                );
+                self.find(
+                    &r::MX_MISSING,
+                    format!(
+                        "{d} publishes a null MX (RFC 7505): replies to this address are refused"
+                    ),
+                    format!(
+                        "send from an address whose domain receives mail, or give {d} an MX record"
+                    ),
+                );
+            }
+            Ok(hosts) => {
+                let list: Vec<String> = hosts.iter().map(|(p, h)| format!("{h} ({p})")).collect();
+                self.report.mx = hosts;
+                self.stage("mx", Outcome::Ok, list.join(", "), t);
+            }
+            Err(dns::Miss::NoSuchName) => {
+                self.stage("mx", Outcome::Warn, format!("{d} does not exist"), t);
+                self.find(
+                    &r::MX_MISSING,
+                    format!("{d} does not exist in the DNS: replies to this address cannot arrive"),
+                    "check the address's domain for a typo".into(),
+                );
+            }
+            Err(dns::Miss::NoRecords) => {
+                self.stage("mx", Outcome::Warn, "no MX record".into(), t);
+                self.find(
+                    &r::MX_MISSING,
+                    format!(
+                        "{d} has no MX record: replies go to its A/AAAA address (RFC 5321 §5.1), \
+                         usually not a mail server"
+                    ),
+                    format!("publish an MX record for {d} (e.g. `{d}. MX 10 mail.{d}.`)"),
+                );
+            }
+            Err(dns::Miss::Unanswered(why)) => self.unanswered("mx", "MX record", why, t),
+        }
+    }
+
+    async fn spf(&mut self) -> Option<spf::Record> {
+        if self.skipped_for_dns("spf") {
+            return None;
+        }
+        let t = Instant::now();
+        let d = self.plan.domain.clone();
+        let record = spf::record(self.auth, &d).await;
+        match &record {
+            spf::Record::None { no_such_domain } => {
+                let what = if *no_such_domain {
+                    format!("{d} does not exist")
+                } else {
+                    "no TXT record begins with v=spf1".into()
+                };
+                self.stage("spf", Outcome::Warn, what, t);
+                self.find(
+                    &r::SPF_MISSING,
+                    format!("{d} publishes no SPF record: receivers cannot tell its servers from forgers"),
+                    format!(
+                        "publish one TXT record `v=spf1 … -all` at {d} naming the servers that send its mail"
+                    ),
+                );
+            }
+            spf::Record::Multiple(texts) => {
+                self.report.spf_records = texts.clone();
+                self.stage(
+                    "spf",
+                    Outcome::Fail,
+                    format!("{} records: {}", texts.len(), quoted(texts)),
+                    t,
+                );
+                self.find(
+                    &r::SPF_MULTIPLE,
+                    format!(
+                        "{d} publishes {} SPF records: SPF is permerror for all its mail (RFC 7208 §4.5)",
+                        texts.len()
+                    ),
+                    "merge them into one `v=spf1` record".into(),
+                );
+            }
+            spf::Record::Invalid(text) => {
+                self.report.spf_records = vec![text.clone()];
+                self.stage("spf", Outcome::Fail, format!("not valid SPF: {text:?}"), t);
+                self.find(
+                    &r::SPF_SYNTAX,
+                    format!("the SPF record of {d} is not valid SPF: {text:?} (permerror, RFC 7208 §4.6)"),
+                    "correct the record against RFC 7208 §12 (a mechanism name, an ip4:/ip6: network, a macro)".into(),
+                );
+            }
+            spf::Record::Valid(text, parsed) => {
+                self.report.spf_records = vec![text.clone()];
+                let n = spf::lookups(self.auth, parsed).await;
+                self.report.spf_lookups = Some(n);
+                let limit = spf::LOOKUP_LIMIT;
+                if n > limit {
+                    self.stage(
+                        "spf",
+                        Outcome::Fail,
+                        format!("{text:?}: {n} DNS lookups, more than {limit}"),
+                        t,
+                    );
+                    self.find(
+                        &r::SPF_LOOKUPS,
+                        format!(
+                            "the SPF record of {d} needs {n} DNS lookups, more than the {limit} of RFC 7208 \
+                             §4.6.4: receivers stop with permerror"
+                        ),
+                        "replace include:s with the ip4:/ip6: networks they name, or drop unused ones".into(),
+                    );
+                } else {
+                    self.stage(
+                        "spf",
+                        Outcome::Ok,
+                        format!("{text:?}: {n} of {limit} DNS lookups"),
+                        t,
+                    );
+                }
+            }
+            spf::Record::Unanswered(why) => {
+                self.unanswered("spf", "SPF record", why.clone(), t);
+                return None;
+            }
+        }
+        Some(record)
+    }
+
+    async fn spf_result(&mut self, record: Option<spf::Record>) {
+        let Some(record) = record else {
+            self.skipped_for_dns("spf-result");
+            return;
+        };
+        let Some(sender) = self.sender else {
+            self.skip("spf-result", "no outgoing server address to evaluate");
+            return;
+        };
+        let t = Instant::now();
+        let d = self.plan.domain.clone();
+        let from = self.plan.addresses[0].clone();
+        let mut results = Vec::new();
+        for &ip in &sender.addresses {
+            // §4.5: with more than one record check_host() is permerror; mail-auth would
+            // evaluate the first that parses, so the probe does not ask it.
+            let result = match &record {
+                spf::Record::Multiple(_) | spf::Record::Invalid(_) => "permerror",
+                _ => spf::result_name(spf::check_host(self.auth, ip, sender.host, &from).await),
+            };
+            results.push((ip, result));
+        }
+        self.report.spf_results = results.clone();
+        let detail: Vec<String> = results
+            .iter()
+            .map(|(ip, r)| format!("{r} for {ip}"))
+            .collect();
+        let detail = format!("{} (MAIL FROM {from})", detail.join(", "));
+        let all_pass = results.iter().all(|(_, r)| *r == "pass");
+        // Not a failure of the account: the server the probe reaches may relay onward.
+        let outcome = if all_pass { Outcome::Ok } else { Outcome::Warn };
+        self.stage("spf-result", outcome, detail, t);
+        // A record-level finding (missing, multiple, invalid, too many lookups) already says
+        // why the verdict is not pass.
+        let record_ok = matches!(record, spf::Record::Valid(..))
+            && self
+                .report
+                .spf_lookups
+                .is_some_and(|n| n <= spf::LOOKUP_LIMIT);
+        if all_pass || !record_ok {
+            return;
+        }
+        let failing: Vec<String> = results
+            .iter()
+            .filter(|(_, r)| *r != "pass")
+            .map(|(ip, r)| format!("{r} for {ip}"))
+            .collect();
+        let internal = sender.addresses.iter().all(|ip| dns::is_internal(*ip));
+        let mut help = format!(
+            "if {} is the server that delivers to the recipients, add its address to {d}'s SPF \
+             record (e.g. `ip4:`/`ip6:`); if it relays through another host (a smarthost or a \
+             provider's outbound servers), that host's addresses are what receivers check",
+            sender.host
+        );
+        if internal {
+            help.push_str(
+                "; these are internal addresses: receivers on the Internet see the host that \
+                 relays the mail onward, not these",
+            );
+        }
+        self.find(
+            &r::SPF_RESULT,
+            format!(
+                "SPF of {d} does not pass for the outgoing server {}: {}",
+                sender.host,
+                failing.join(", ")
+            ),
+            help,
+        );
+    }
+
+    async fn dmarc(&mut self) {
+        if self.skipped_for_dns("dmarc") {
+            return;
+        }
+        let t = Instant::now();
+        let d = self.plan.domain.clone();
+        match dmarc::discover(self.auth, &d).await {
+            dmarc::Found::Policy {
+                name,
+                text,
+                policy,
+                inherited,
+            } => {
+                let whose = if inherited {
+                    format!("from {name} (the organizational domain's, `sp`/`p`)")
+                } else {
+                    format!("from {name}")
+                };
+                self.stage(
+                    "dmarc",
+                    Outcome::Ok,
+                    format!("p={policy} {whose}: {text:?}"),
+                    t,
+                );
+                self.find(
+                    &r::DMARC_POLICY,
+                    format!("DMARC policy for {d}: {policy} ({whose})"),
+                    match policy {
+                        "none" => "mail failing DMARC is delivered as usual (the policy only monitors)".into(),
+                        "quarantine" => "mail failing DMARC goes to the spam folder: keep SPF passing for the outgoing server".into(),
+                        _ => "mail failing DMARC is rejected: keep SPF passing for the outgoing server".into(),
+                    },
+                );
+                self.report.dmarc_name = Some(name);
+                self.report.dmarc_records = vec![text];
+                self.report.dmarc_policy = Some(policy);
+            }
+            dmarc::Found::Invalid { name, texts, why } => {
+                self.stage(
+                    "dmarc",
+                    Outcome::Fail,
+                    format!("{name}: {} — {why}", quoted(&texts)),
+                    t,
+                );
+                self.find(
+                    &r::DMARC_INVALID,
+                    format!("the DMARC record of {d} at {name} is not in force: {why}"),
+                    format!("publish exactly one record like `v=DMARC1; p=none; rua=mailto:dmarc@{d}` at {name}"),
+                );
+                self.report.dmarc_name = Some(name);
+                self.report.dmarc_records = texts;
+            }
+            dmarc::Found::Missing => {
+                self.stage(
+                    "dmarc",
+                    Outcome::Warn,
+                    format!("no record at _dmarc.{d} or above"),
+                    t,
+                );
+                self.find(
+                    &r::DMARC_MISSING,
+                    format!("{d} publishes no DMARC policy (no record at _dmarc.{d} or its organizational domain)"),
+                    format!("publish `v=DMARC1; p=none; rua=mailto:dmarc@{d}` at _dmarc.{d}, then tighten the policy"),
+                );
+            }
+            dmarc::Found::Unanswered(why) => self.unanswered("dmarc", "DMARC record", why, t),
+        }
+    }
+}

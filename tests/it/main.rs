@@ -8,6 +8,7 @@ mod harness;
 mod check;
 mod compile;
 mod config;
+mod deliverability;
 mod discover;
 mod fast_path;
 mod fix;

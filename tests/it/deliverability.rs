@@ -421,3 +421,88 @@ fn metrics_name_the_spf_result_and_the_dmarc_policy() {
     }
     assert!(run.elapsed < Duration::from_secs(30));
 }
+
+/// A fenced block of `file` whose info string ends with ` TAG`.
+fn doc_block(file: &str, tag: &str) -> String {
+    let doc = std::fs::read_to_string(Path::new(ROOT).join(file)).unwrap();
+    let start = doc
+        .find(&format!(" {tag}\n"))
+        .unwrap_or_else(|| panic!("no ``` block tagged {tag} in {file}"));
+    let body = &doc[start + tag.len() + 2..];
+    body[..body.find("```").unwrap()].to_string()
+}
+
+/// Stage times vary from run to run; everything else is compared as written.
+fn without_times(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| {
+            let words: Vec<&str> = l.split(' ').collect();
+            let mut kept = Vec::new();
+            let mut i = 0;
+            while i < words.len() {
+                if words.get(i + 1) == Some(&"ms") && words[i].parse::<u64>().is_ok() {
+                    i += 2;
+                    continue;
+                }
+                kept.push(words[i]);
+                i += 1;
+            }
+            kept.join(" ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// docs/probe.md's deliverability example, run as written against the test zones (the
+/// documented DNS server address replaced by the test's): the part from the first From domain
+/// to the counts line is exactly what the docs show, and README.md's excerpt is part of it.
+#[test]
+fn documentation_example_is_real_output() {
+    let Some(env) = servers() else { return };
+    let dns = dnsmasq();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("desk.kdl"),
+        doc_block("docs/probe.md", "desk.kdl"),
+    )
+    .unwrap();
+    let command =
+        doc_block("docs/probe.md", "deliverability-example").replace("127.0.0.1:5353", &dns.addr);
+    let bin = Path::new(BIN).parent().unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(command.trim())
+        .current_dir(dir.path())
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("NO_COLOR", "1")
+        .envs(&env)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let part = |text: &str| -> Vec<String> {
+        let lines = without_times(text);
+        let from = lines
+            .iter()
+            .position(|l| l.starts_with("From domain"))
+            .expect("a From domain");
+        let to = lines
+            .iter()
+            .position(|l| l.contains(" in 1 file"))
+            .expect("the counts");
+        lines[from..=to].to_vec()
+    };
+    let shown = doc_block("docs/probe.md", "deliverability-example-output");
+    assert_eq!(part(&stdout), part(&shown), "{stdout}");
+    let excerpt = without_times(&doc_block("README.md", "deliverability-excerpt"));
+    let real = without_times(&stdout);
+    assert!(
+        real.windows(excerpt.len()).any(|w| w == excerpt.as_slice()),
+        "README.md's excerpt is not in the output:\n{stdout}"
+    );
+}

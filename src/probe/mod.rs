@@ -5,7 +5,8 @@
 //! and with which secrets, [`probe`] runs the plans concurrently (telling a [`Progress`] as
 //! accounts finish), `flow` does the network work per server over [`net`] (transport),
 //! [`resolve`] (names) and the small `imap`, `pop3` and `smtp` clients; `place` turns findings
-//! into diagnostics with fixes whose settings come from [`advice`]. Output: [`table`] and
+//! into diagnostics with fixes whose settings come from [`advice`]; [`deliverability`] then checks
+//! each From domain's DNS records (MX, SPF, DMARC). Output: [`table`] and
 //! [`live`] for people, [`results`] (the document), [`metrics`] and [`html`] rendered from it.
 
 pub mod advice;

@@ -400,9 +400,10 @@ fn a_silent_dns_server_costs_one_timeout_per_domain() {
     drop(silent);
 }
 
-/// The openmetrics output carries the verdicts.
+/// The openmetrics output carries the verdicts; the HTML report has a column per check with a
+/// mark per domain and the domain's stages in the account's panel.
 #[test]
-fn metrics_name_the_spf_result_and_the_dmarc_policy() {
+fn metrics_and_the_report_page_show_the_verdicts() {
     let Some(env) = servers() else { return };
     let dns = dnsmasq();
     let run = probe(
@@ -420,6 +421,22 @@ fn metrics_name_the_spf_result_and_the_dmarc_policy() {
         assert!(run.stdout.contains(line), "{line}\n{}", run.stdout);
     }
     assert!(run.elapsed < Duration::from_secs(30));
+    let page = probe(
+        &env,
+        &account("testuser", &["desk@pass.test", "desk@softfail.test"]),
+        &dns.addr,
+        &["--format", "html"],
+    )
+    .stdout;
+    for part in [
+        "<th>spf-result</th>",
+        "title=\"softfail.test spf-result: warning: softfail for 127.0.0.1 (MAIL FROM desk@softfail.test)\">dns</span>",
+        "title=\"pass.test dmarc: ok: ",
+        "<h4>From domain softfail.test (desk@softfail.test): deliverability</h4>",
+        "<p>SPF: softfail for 127.0.0.1 · DMARC policy: none in force</p>",
+    ] {
+        assert!(page.contains(part), "{part}\n{page}");
+    }
 }
 
 /// A fenced block of `file` whose info string ends with ` TAG`.

@@ -365,3 +365,40 @@ fn from_domains(senders: &[(String, String)], user: Option<&str>) -> Vec<DomainP
     }
     domains
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One check per domain, placed on the first address with it; the incoming user's domain
+    /// joins an existing one or comes last, on the `user` line.
+    #[test]
+    fn from_domains_are_distinct_and_placed_on_their_first_line() {
+        let senders = vec![
+            ("a@one.test".to_string(), "from/address/0".to_string()),
+            ("b@two.test".to_string(), "from/address/1".to_string()),
+            ("c@ONE.test".to_string(), "from/address/2".to_string()),
+            ("d@localhost".to_string(), "from/address/3".to_string()),
+        ];
+        let d = from_domains(&senders, Some("user@three.test"));
+        let got: Vec<(&str, &str, usize)> = d
+            .iter()
+            .map(|p| (p.domain.as_str(), p.at.as_str(), p.addresses.len()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("one.test", "from/address/0", 2),
+                ("two.test", "from/address/1", 1),
+                ("three.test", "incoming/user", 1)
+            ]
+        );
+        assert_eq!(from_domains(&senders, Some("user")).len(), 2);
+        assert_eq!(
+            from_domains(&senders, Some("x@two.test"))[1]
+                .addresses
+                .len(),
+            2
+        );
+    }
+}

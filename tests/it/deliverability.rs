@@ -523,3 +523,56 @@ fn documentation_example_is_real_output() {
         "README.md's excerpt is not in the output:\n{stdout}"
     );
 }
+
+/// The deliverability codes are levelled in mailcfg.kdl like every other code, and SARIF's
+/// `tool.driver.rules` (the one registry) describes them.
+#[test]
+fn levels_come_from_mailcfg_kdl_and_sarif_knows_the_codes() {
+    let Some(env) = servers() else { return };
+    let dns = dnsmasq();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("desk.kdl"),
+        account("testuser", &["desk@softfail.test"]),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mailcfg.kdl"),
+        "rules {\n    probe-spf-result \"deny\"\n    probe-dmarc-missing \"allow\"\n}\n",
+    )
+    .unwrap();
+    let run = |format: &str| {
+        let out = Command::new(BIN)
+            .current_dir(dir.path())
+            .args(["probe", "desk.kdl", "--format", format, "--timeout", "3"])
+            .args(["--ca-file", &env["MAILSRV_CA"], "--dns-server", &dns.addr])
+            .env("MAILSRV_PASS", &env["MAILSRV_PASS"])
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, concise) = run("concise");
+    assert_eq!(code, Some(1), "{concise}");
+    assert!(
+        concise.contains("error[probe-spf-result] SPF of softfail.test"),
+        "{concise}"
+    );
+    assert!(!concise.contains("probe-dmarc-missing"), "{concise}");
+    let (_, sarif) = run("sarif");
+    let doc: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let run0 = &doc["runs"][0];
+    let result = run0["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "probe-spf-result")
+        .expect("a probe-spf-result result");
+    assert_eq!(result["level"], "error");
+    let index = result["ruleIndex"].as_u64().unwrap() as usize;
+    let rule = &run0["tool"]["driver"]["rules"][index];
+    assert_eq!(rule["id"], "probe-spf-result", "{rule:#}");
+    assert!(
+        rule.to_string().contains("RFC 7208"),
+        "the rule's description cites its source: {rule:#}"
+    );
+}

@@ -503,3 +503,23 @@ impl Run<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_use_domains_and_address_literals_are_not_looked_up() {
+        assert_eq!(domain_of("a@Example.COM.").as_deref(), Some("example.com"));
+        for skipped in [
+            "a@localhost",
+            "a@x.localhost",
+            "a@mail.invalid",
+            "a@[192.0.2.1]",
+            "no-at-sign",
+            "a@",
+        ] {
+            assert_eq!(domain_of(skipped), None, "{skipped}");
+        }
+    }
+}

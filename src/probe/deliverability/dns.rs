@@ -1,16 +1,18 @@
-//! The DNS client of the deliverability stage: hickory-resolver (the one mail-auth evaluates SPF
-//! and DMARC with), asked over UDP and TCP, pointed at the probe's `--dns-server` or at the
-//! system's name servers (/etc/resolv.conf). It runs on a current-thread Tokio runtime that lives
-//! only for the stage: the rest of the probe stays synchronous.
+//! The DNS client for records (MX, TXT, SRV): hickory-resolver (the one mail-auth evaluates SPF
+//! and DMARC with), asked over UDP and TCP, pointed at `--dns-server` or at the system's name
+//! servers (/etc/resolv.conf). The deliverability stage and `discover` run it on a current-thread
+//! Tokio runtime that lives only for their lookups: the rest of mailcfg stays synchronous.
 
 use std::net::IpAddr;
 use std::time::Duration;
 
 use mail_auth::hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
+use mail_auth::hickory_resolver::net::runtime::TokioRuntimeProvider;
 use mail_auth::hickory_resolver::net::{DnsError, NetError};
 use mail_auth::hickory_resolver::proto::op::ResponseCode;
 use mail_auth::hickory_resolver::proto::rr::{Name, RData};
 use mail_auth::hickory_resolver::system_conf::read_system_conf;
+use mail_auth::hickory_resolver::TokioResolver;
 use mail_auth::MessageAuthenticator;
 
 use crate::probe::resolve::Resolver;
@@ -28,12 +30,13 @@ pub enum Miss {
 
 pub type Lookup<T> = Result<T, Miss>;
 
-/// An authenticator whose resolver asks `resolver`, each query within `timeout` (one attempt:
-/// the stage has many lookups, and a silent server must not cost a multiple of the timeout each).
-pub fn authenticator(
+/// The hickory configuration that asks `resolver` (UDP, then TCP for a truncated answer), each
+/// query within `timeout` and tried once: a stage has many lookups, and a silent server must not
+/// cost a multiple of the timeout each.
+pub fn config(
     resolver: Resolver,
     timeout: Duration,
-) -> Result<MessageAuthenticator, String> {
+) -> Result<(ResolverConfig, ResolverOpts), String> {
     let (config, mut opts) = match resolver {
         Resolver::Server(addr) => {
             let mut server = NameServerConfig::udp_and_tcp(addr.ip());
@@ -51,15 +54,33 @@ pub fn authenticator(
     opts.timeout = timeout;
     opts.attempts = 1;
     opts.edns0 = true;
+    Ok((config, opts))
+}
+
+/// An authenticator (mail-auth's SPF/DMARC evaluator) whose resolver asks `resolver`.
+pub fn authenticator(
+    resolver: Resolver,
+    timeout: Duration,
+) -> Result<MessageAuthenticator, String> {
+    let (config, opts) = self::config(resolver, timeout)?;
     MessageAuthenticator::new(config, opts).map_err(|e| format!("DNS client: {e}"))
 }
 
-fn name(domain: &str) -> Lookup<Name> {
+/// A plain resolver asking `resolver` (for lookups that are not SPF or DMARC).
+pub fn resolver(resolver: Resolver, timeout: Duration) -> Result<TokioResolver, String> {
+    let (config, opts) = self::config(resolver, timeout)?;
+    TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
+        .with_options(opts)
+        .build()
+        .map_err(|e| format!("DNS client: {e}"))
+}
+
+pub fn name(domain: &str) -> Lookup<Name> {
     let fqdn = format!("{}.", domain.trim_end_matches('.'));
     Name::from_utf8(&fqdn).map_err(|_| Miss::NoSuchName)
 }
 
-fn miss(e: NetError) -> Miss {
+pub fn miss(e: NetError) -> Miss {
     match &e {
         NetError::Dns(DnsError::NoRecordsFound(n)) if n.response_code == ResponseCode::NXDomain => {
             Miss::NoSuchName

@@ -328,7 +328,7 @@ connected), with the From address as the MAIL FROM identity. Reported when the r
 
 ## Why
 Receivers reject (`fail`, §8.4) or mark as spam (`softfail`, §8.5) mail whose sender is not
-authorised by the domain's SPF record, and DMARC (RFC 7489 §4.2) needs an aligned pass.
+authorised by the domain's SPF record, and DMARC needs an aligned pass (RFC 7489 §3.1).
 The verdict is about the server the probe connects to: when that server relays the mail onward
 through another host (a smarthost, a provider's outbound relay), the receivers see that host's
 address instead — check its addresses too before changing the record.
@@ -375,7 +375,7 @@ probe_rule!(
     "probe-dmarc-invalid",
     Error,
     "a From domain's DMARC record is malformed, lacks a valid policy, or is not unique",
-    "RFC 7489 §6.3 (general record format), §6.6.3 (policy discovery, steps 2 and 5)",
+    "RFC 7489 §6.3 (general record format), §6.6.3 (policy discovery, steps 5 and 6)",
     r#"## What it checks
 The records at `_dmarc.DOMAIN` that begin with `v=DMARC1`, parsed with the mail-auth library:
 more than one of them, a tag value that does not parse (`p=bogus`, a malformed `rua` URI), or no
@@ -430,7 +430,7 @@ probe_rule!(
     "probe-deliverability-dns",
     Warning,
     "the DNS records of a From domain could not be read",
-    "RFC 7208 §2.6.6 (temperror); RFC 7489 §6.6.3",
+    "RFC 7208 §2.6.6 (temperror)",
     r#"## What it checks
 The MX, SPF (TXT) and DMARC lookups of the deliverability stage got no answer from the DNS
 server (a timeout, SERVFAIL, REFUSED), so the records could not be checked.

@@ -31,8 +31,8 @@ pub enum Miss {
 pub type Lookup<T> = Result<T, Miss>;
 
 /// The hickory configuration that asks `resolver` (UDP, then TCP for a truncated answer), each
-/// query within `timeout` and tried once: a stage has many lookups, and a silent server must not
-/// cost a multiple of the timeout each.
+/// lookup within `timeout`: a stage has many lookups, and a silent server must not cost a
+/// multiple of the timeout each.
 pub fn config(
     resolver: Resolver,
     timeout: Duration,
@@ -51,7 +51,9 @@ pub fn config(
         Resolver::System => read_system_conf()
             .map_err(|e| format!("cannot read the system's DNS configuration: {e}"))?,
     };
-    opts.timeout = timeout;
+    // Half the time per try and one retry (`attempts` counts retries): a lost datagram is sent
+    // again, and a silent server still costs one timeout per lookup.
+    opts.timeout = (timeout / 2).max(Duration::from_millis(50));
     opts.attempts = 1;
     opts.edns0 = true;
     Ok((config, opts))

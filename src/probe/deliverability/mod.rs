@@ -104,6 +104,9 @@ pub(crate) fn check(
                 return;
             }
         };
+        // Once the DNS server has not answered, the account's other domains are not asked
+        // either: a silent server costs one timeout per account, not per lookup.
+        let mut silent: Option<String> = None;
         for (plan, report) in domains.iter().zip(reports.iter_mut()) {
             let mut run = Run {
                 auth: &auth,
@@ -113,7 +116,11 @@ pub(crate) fn check(
                 sender: sender.as_ref(),
                 unanswered: None,
             };
-            run.go().await;
+            match &silent {
+                Some(why) => run.not_asked(why),
+                None => run.go().await,
+            }
+            silent = silent.or(run.unanswered);
         }
     });
     (reports, findings)
@@ -210,6 +217,19 @@ impl Run<'_> {
             "the DNS server did not answer; the records were not checked (see --dns-server)".into(),
         );
         self.unanswered = Some(why);
+    }
+
+    /// The DNS server did not answer a lookup of another domain: nothing is asked.
+    fn not_asked(&mut self, why: &str) {
+        for name in STAGES {
+            self.skip(name, format!("the DNS server did not answer ({why})"));
+        }
+        let d = self.plan.domain.clone();
+        self.find(
+            &r::DELIVERABILITY_DNS,
+            format!("the records of {d} were not read: the DNS server did not answer an earlier lookup ({why})"),
+            "the DNS server did not answer; the records were not checked (see --dns-server)".into(),
+        );
     }
 
     fn skipped_for_dns(&mut self, name: &'static str) -> bool {

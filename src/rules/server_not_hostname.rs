@@ -130,7 +130,7 @@ fn describe(problem: &HostProblem, side: &Side<'_>) -> (String, String) {
     }
 }
 
-/// `server "host:993"` → `server "host"` plus `port 993` ([`crate::fix::edit::insert_after_node`]:
+/// `server "host:993"` → `server "host"` plus `port 993` ([`crate::parse::edit::insert_after_node`]:
 /// a line of its own below, or `; port 993` after the node in a one-line block or before a
 /// trailing comment), when no port is written yet. `[IPv6]:port` keeps the address.
 fn move_port(
@@ -164,7 +164,7 @@ fn move_port(
     }
     let text = &cx.sources.get(acc.file).text;
     let (at, insert) =
-        crate::fix::edit::insert_after_node(text, entry.node, &format!("port {port}"));
+        crate::parse::edit::insert_after_node(text, entry.node, &format!("port {port}"));
     Some(Fix {
         description: format!("move port {port} out of `server` into `port {port}`"),
         edits: vec![

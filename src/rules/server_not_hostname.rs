@@ -9,10 +9,10 @@ pub static META: RuleMeta = RuleMeta {
     summary:
         "`server` is not a host name or IP address (a URL, `host:port`, a path, spaces, bad labels)",
     fixable: true,
-    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", steps 6a and 9a (\"Provide the name of the … server\"); RFC 1123 §2.1; RFC 3986 §3.2.2",
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", steps 6a and 9a (\"Provide the name of the … server\"); RFC 1123 §2.1; RFC 1035 §2.3.1 (labels); RFC 3986 §3.2.2",
     docs: r#"## What it checks
-A `server` value that is not a plain host name (RFC 1123: letters, digits and inner hyphens,
-labels of 1–63 characters) or an IPv4/IPv6 address. Recognised mistakes:
+A `server` value that is not a plain host name (letters, digits and inner hyphens, RFC 1123
+§2.1; labels of 1–63 characters, RFC 1035 §2.3.1) or an IPv4/IPv6 address. Recognised mistakes:
 - a scheme: `imaps://imap.example.com`;
 - a port: `imap.example.com:993` (the port belongs in the `port` node);
 - a path: `mail.example.com/owa`;

@@ -510,13 +510,9 @@ fn from_srv(
     let rank = |(order, s, priority): &(usize, Server, u16)| {
         (any_tls && s.security == Security::Basic, *priority, *order)
     };
-    let Some(best) = found.iter().min_by_key(|f| rank(f)).map(|f| rank(f)) else {
+    let Some(chosen_at) = (0..found.len()).min_by_key(|&i| rank(&found[i])) else {
         return Ok(None);
     };
-    let chosen_at = found
-        .iter()
-        .position(|f| rank(f) == best)
-        .expect("the minimum");
     let chosen = found.swap_remove(chosen_at);
     found.sort_by_key(|(order, _, _)| *order);
     for (order, other, priority) in &found {

@@ -1,5 +1,5 @@
 //! The DNS records discovery needs (SRV, MX), asked of one name server with hickory-resolver
-//! (UDP, and TCP when the answer is truncated, RFC 7766 §5) — the same client and configuration
+//! (UDP, and TCP when the answer is truncated, RFC 7766 §4; RFC 1123 §6.1.3.2) — the same client and configuration
 //! as the probe's deliverability stage.
 //!
 //! The server is `--dns-server`, or else the first `nameserver` of /etc/resolv.conf: the C

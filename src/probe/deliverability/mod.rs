@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use mail_auth::MessageAuthenticator;
 
 use super::resolve::Resolver;
-use super::rules as r;
 use super::{Finding, Outcome, Stage};
+use crate::registry::probe as r;
 
 /// A From domain to check, and where its findings go.
 #[derive(Debug, Clone)]

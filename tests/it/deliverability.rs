@@ -205,6 +205,7 @@ fn each_verdict_of_the_test_zones_lands_on_its_address() {
         "desk@nomx.test",
         "desk@mail.nomx.test",
         "desk@nosuch.test",
+        "desk@nullmx.test",
     ];
     let kdl = account("testuser", &addresses);
     let run = probe(&env, &kdl, &dns.addr, &["--format", "results-json"]);
@@ -300,6 +301,15 @@ fn each_verdict_of_the_test_zones_lands_on_its_address() {
             "probe-mx-missing",
             "probe-spf-missing"
         ]
+    );
+
+    // A null MX (RFC 7505): the domain says it accepts no mail, so replies bounce.
+    let nullmx = domain(&doc, "nullmx.test");
+    assert_eq!(nullmx["mx"][0]["host"], ".");
+    assert_eq!(stage(nullmx, "mx")["status"], "warning");
+    assert_eq!(
+        rules("desk@nullmx.test"),
+        ["probe-dmarc-policy", "probe-mx-missing"]
     );
     assert_eq!(doc["accounts"][0]["status"], "failed");
 }

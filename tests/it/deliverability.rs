@@ -439,6 +439,17 @@ fn metrics_and_the_report_page_show_the_verdicts() {
     ] {
         assert!(run.stdout.contains(line), "{line}\n{}", run.stdout);
     }
+    // The Prometheus project's parsers (strict OpenMetrics and classic) accept the families.
+    let samples = crate::probe::parse_metrics(&run.stdout);
+    let lookups: Vec<f64> = samples
+        .iter()
+        .filter(|(n, l, _)| {
+            n == "mailcfg_probe_spf_lookups"
+                && l.get("domain").map(String::as_str) == Some("pass.test")
+        })
+        .map(|s| s.2)
+        .collect();
+    assert_eq!(lookups, [0.0], "{}", run.stdout);
     assert!(run.elapsed < Duration::from_secs(30));
     let page = probe(
         &env,

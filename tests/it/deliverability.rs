@@ -606,3 +606,31 @@ fn levels_come_from_mailcfg_kdl_and_sarif_knows_the_codes() {
         "the rule's description cites its source: {rule:#}"
     );
 }
+
+/// An outgoing server whose name does not resolve: MX, SPF and DMARC are still checked, the SPF
+/// verdict is skipped (there is no address to evaluate) and says why.
+#[test]
+fn without_an_outgoing_address_the_spf_verdict_is_skipped() {
+    let Some(env) = servers() else { return };
+    let dns = dnsmasq();
+    let kdl = account("testuser", &["desk@softfail.test"]).replace(
+        "server \"127.0.0.1\"\n        security \"tls\"",
+        "server \"smtp.nosuch.test\"\n        security \"tls\"",
+    );
+    assert!(kdl.contains("smtp.nosuch.test"), "{kdl}");
+    let run = probe(&env, &kdl, &dns.addr, &["--format", "results-json"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let doc = results(&run);
+    let d = domain(&doc, "softfail.test");
+    assert_eq!(stage(d, "spf")["status"], "ok");
+    assert_eq!(stage(d, "spf-result")["status"], "skipped");
+    assert_eq!(
+        stage(d, "spf-result")["detail"],
+        "no outgoing server address to evaluate"
+    );
+    assert!(d["spf"]["results"].as_array().unwrap().is_empty());
+    assert_eq!(
+        rules_on(&doc, &kdl, "desk@softfail.test"),
+        ["probe-dmarc-missing"]
+    );
+}

@@ -34,8 +34,8 @@ type R<T> = Result<T, Refused>;
 /// refused by the model, and refusing it here keeps serde's recursion short.
 const MAX_DEPTH: usize = 8;
 
-/// Texts at least this long are cut into parts read in parallel, one per worker: below it the
-/// parts' set-up costs more than it saves.
+/// The least text per part when a text is cut into parts read in parallel (at most one part per
+/// worker): below it a part's set-up costs more than it saves.
 pub const SPLIT_BYTES: usize = 512 * 1024;
 
 /// Every top-level node of `text`, typed, with the offset where it starts (as the reader's span

@@ -68,6 +68,10 @@ pub fn run(args: CompileArgs) -> u8 {
         );
         return 2;
     }
+    if let Err(several) = workspace.single_project() {
+        eprintln!("mailcfg: {several}");
+        return 2;
+    }
     let mut stdout = std::io::stdout().lock();
     if !workspace.problems.is_empty() {
         for (path, msg) in &workspace.problems {

@@ -191,6 +191,10 @@ pub fn run(args: ProbeArgs) -> u8 {
         }
         return 2;
     }
+    if let Err(several) = workspace.single_project() {
+        eprintln!("mailcfg: {several}");
+        return 2;
+    }
     // The same check (and configuration) as `mailcfg check`, so "fails check" means the same;
     // only the accounts of the named files are probed, their project read for context.
     let mut verdict = workspace.check();
@@ -256,7 +260,7 @@ pub fn run(args: ProbeArgs) -> u8 {
     // Probe checks take their levels from mailcfg.kdl like rules do (a lab can allow
     // `probe-cleartext`).
     let mut probed = report.diagnostics.clone();
-    workspace.config.apply(&mut probed, &checked.sources);
+    workspace.apply_config(&mut probed, &checked.sources);
     diags.extend(probed);
     // Resolved passwords and tokens are unknown to the renderers: scrub them field by field
     // (before an encoder could escape them) and again over the finished output below.

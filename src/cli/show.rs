@@ -65,6 +65,10 @@ pub fn run(args: ShowArgs) -> u8 {
         );
         return 2;
     }
+    if let Err(several) = workspace.single_project() {
+        eprintln!("mailcfg: {several}");
+        return 2;
+    }
     let mut verdict = workspace.check();
     if verdict.has_io_errors() {
         let io: Vec<_> = verdict

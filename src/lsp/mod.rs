@@ -402,10 +402,11 @@ impl Server {
         }
         // The files and configuration `mailcfg check` plans for the same folders.
         let workspace = crate::workspace::Workspace::plan_editor(&self.roots);
+        let config = workspace.editor_config_path();
         for file in workspace.files {
             self.reload(file.input.path);
         }
-        if let Some(p) = workspace.config_path {
+        if let Some(p) = config {
             self.reload_config(p);
         }
     }
@@ -417,13 +418,14 @@ impl Server {
             return;
         }
         let workspace = crate::workspace::Workspace::plan_editor(&self.roots);
+        let config = workspace.editor_config_path();
         let found: std::collections::BTreeSet<PathBuf> =
             workspace.files.into_iter().map(|f| f.input.path).collect();
         self.disk.retain(|p, _| found.contains(p));
         for path in found {
             self.reload(path);
         }
-        match workspace.config_path {
+        match config {
             Some(p) => self.reload_config(p),
             None => self.config = None,
         }

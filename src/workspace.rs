@@ -625,6 +625,42 @@ fn relocate<T>(to: &mut Vec<Located<T>>, from: Vec<Located<T>>, place: &dyn Fn(F
     }));
 }
 
+/// The language server's check of its texts (files on disk, open buffers in their place):
+/// each text is checked within its project, as `mailcfg check` plans it. `config` is the
+/// editor's configuration (an open `mailcfg.kdl` buffer wins over its disk copy), read from
+/// `config_path`; a nested project's own configuration is read from its disk.
+pub fn check_texts(inputs: Vec<Input>, config_path: Option<&Path>, config: &Config) -> Checked {
+    let mut markers = Markers::default();
+    let mut roots: Vec<Option<PathBuf>> = Vec::new();
+    let project_of: Vec<usize> = inputs
+        .iter()
+        .map(|input| {
+            let abs = source::absolute(&input.path);
+            let root = abs
+                .parent()
+                .and_then(|dir| dir.ancestors().find(|d| markers.holds(d)))
+                .map(Path::to_path_buf);
+            match roots.iter().position(|r| *r == root) {
+                Some(i) => i,
+                None => {
+                    roots.push(root);
+                    roots.len() - 1
+                }
+            }
+        })
+        .collect();
+    let editor = config_path.map(identity);
+    let own: Vec<Option<Config>> = roots
+        .iter()
+        .map(|root| {
+            let found = config::find(std::slice::from_ref(root.as_ref()?))?;
+            (Some(identity(&found)) != editor).then(|| config::load(&found).unwrap_or_default())
+        })
+        .collect();
+    let configs: Vec<&Config> = own.iter().map(|c| c.as_ref().unwrap_or(config)).collect();
+    check_projects(inputs, &project_of, &configs)
+}
+
 /// The files found under the named paths, each with the root of its project, and the paths
 /// that could not be walked.
 struct NamedFiles {

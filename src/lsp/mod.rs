@@ -516,7 +516,8 @@ impl Server {
             // Should the thread be gone, `send` hands `old` back and it is dropped right here.
             let _ = tx.send(old);
         }
-        let checked = check_with(inputs, &config);
+        // Each file within its project, as `mailcfg check` plans it (nested projects apart).
+        let checked = crate::workspace::check_texts(inputs, config_path.as_deref(), &config);
         let mut by_file = vec![Vec::new(); files.len()];
         for (i, d) in checked.diagnostics.iter().enumerate() {
             if let Some(v) = by_file.get_mut(d.primary.file.index()) {

@@ -1446,3 +1446,54 @@ fn a_hostile_wire_session_keeps_the_server_answering_and_logs_no_content() {
         "{err}"
     );
 }
+
+/// A folder holding its own `mailcfg.kdl` below the workspace folder is a project of its own,
+/// as `mailcfg check` plans it: the editor checks its files with its configuration and its
+/// context, so the same account and `system` in both projects clash in neither.
+#[test]
+fn a_nested_project_is_checked_with_its_own_configuration_and_context() {
+    let (_dir, root) = workspace();
+    let team = root.join("team");
+    std::fs::create_dir(&team).unwrap();
+    std::fs::write(
+        team.join("mailcfg.kdl"),
+        "rules {\n    security-imap-only \"warn\"\n}\n",
+    )
+    .unwrap();
+    let (outer, inner) = (root.join("helpdesk.kdl"), team.join("helpdesk.kdl"));
+    std::fs::write(&outer, POP_TLS).unwrap();
+    std::fs::write(&inner, POP_TLS).unwrap();
+    let (outer_uri, inner_uri) = (file_uri(&outer), file_uri(&inner));
+    let mut c = Client::start(&root, &[]);
+    c.open(&inner_uri, POP_TLS);
+    let d = c.diagnostics(&inner_uri);
+    assert_eq!(rules(&d), vec!["security-imap-only"], "{d:?}");
+    assert_eq!(
+        d[0]["severity"], 2,
+        "the nested project's mailcfg.kdl applies"
+    );
+    c.open(&outer_uri, POP_TLS);
+    let d = c.diagnostics(&outer_uri);
+    assert_eq!(rules(&d), vec!["security-imap-only"], "{d:?}");
+    assert_eq!(
+        d[0]["severity"], 1,
+        "the outer project has no configuration"
+    );
+    // What `mailcfg check` reports for the same tree, file by file.
+    let out = crate::harness::run(&root, &["check", "--format", "concise", "."], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("\nhelpdesk.kdl:5:18: error[security-imap-only]")
+            || text.starts_with("helpdesk.kdl:5:18: error[security-imap-only]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("team/helpdesk.kdl:5:18: warning[security-imap-only]"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("multiple-system") && !text.contains("duplicate-account-name"),
+        "{text}"
+    );
+    c.shutdown();
+}

@@ -6,6 +6,7 @@
 mod harness;
 
 mod check;
+mod codes;
 mod compile;
 mod config;
 mod discover;

@@ -631,30 +631,48 @@ fn relocate<T>(to: &mut Vec<Located<T>>, from: Vec<Located<T>>, place: &dyn Fn(F
 /// `config_path`; a nested project's own configuration is read from its disk.
 pub fn check_texts(inputs: Vec<Input>, config_path: Option<&Path>, config: &Config) -> Checked {
     let mut markers = Markers::default();
-    let mut roots: Vec<Option<PathBuf>> = Vec::new();
+    // Per project: its root (`None`: the unmarked project) and the directory of a file of it.
+    let mut projects: Vec<(Option<PathBuf>, PathBuf)> = Vec::new();
     let project_of: Vec<usize> = inputs
         .iter()
         .map(|input| {
             let abs = source::absolute(&input.path);
-            let root = abs
-                .parent()
-                .and_then(|dir| dir.ancestors().find(|d| markers.holds(d)))
+            let dir = abs.parent().unwrap_or(&abs).to_path_buf();
+            let root = dir
+                .ancestors()
+                .find(|d| markers.holds(d))
                 .map(Path::to_path_buf);
-            match roots.iter().position(|r| *r == root) {
+            match projects.iter().position(|(r, _)| *r == root) {
                 Some(i) => i,
                 None => {
-                    roots.push(root);
-                    roots.len() - 1
+                    projects.push((root, dir));
+                    projects.len() - 1
                 }
             }
         })
         .collect();
-    let editor = config_path.map(identity);
-    let own: Vec<Option<Config>> = roots
+    // The editor's configuration (perhaps an unsaved buffer) applies to the projects it is the
+    // nearest configuration of; the others read their own from disk.
+    let editor_dir = config_path.map(|p| {
+        let abs = source::absolute(p);
+        abs.parent().map(Path::to_path_buf).unwrap_or(abs)
+    });
+    let own: Vec<Option<Config>> = projects
         .iter()
-        .map(|root| {
-            let found = config::find(std::slice::from_ref(root.as_ref()?))?;
-            (Some(identity(&found)) != editor).then(|| config::load(&found).unwrap_or_default())
+        .map(|(root, dir)| {
+            let start = root.as_ref().unwrap_or(dir);
+            let found = config::find(std::slice::from_ref(start));
+            let found_dir = found
+                .as_deref()
+                .map(|f| source::absolute(f).parent().map(Path::to_path_buf))
+                .unwrap_or_default();
+            let editor_applies = editor_dir.as_ref().is_some_and(|e| {
+                start.starts_with(e) && found_dir.as_ref().is_none_or(|f| e.starts_with(f))
+            });
+            if editor_applies {
+                return None;
+            }
+            Some(found.and_then(|f| config::load(&f).ok()).unwrap_or_default())
         })
         .collect();
     let configs: Vec<&Config> = own.iter().map(|c| c.as_ref().unwrap_or(config)).collect();
@@ -743,10 +761,22 @@ fn has_marker(dir: &Path) -> bool {
 struct ProjectGroups {
     /// (identity of the root, or `None` for the unmarked project; the roots as walked).
     projects: Vec<(Option<PathBuf>, Vec<PathBuf>)>,
+    /// The project of each root already seen.
+    known: HashMap<PathBuf, usize>,
 }
 
 impl ProjectGroups {
     fn add(&mut self, root: PathBuf, markers: &mut Markers) -> usize {
+        // Every file of a walk names its root: resolve each root once.
+        if let Some(index) = self.known.get(&root) {
+            return *index;
+        }
+        let index = self.add_new(root.clone(), markers);
+        self.known.insert(root, index);
+        index
+    }
+
+    fn add_new(&mut self, root: PathBuf, markers: &mut Markers) -> usize {
         let key = markers
             .holds(&source::absolute(&root))
             .then(|| identity(&root));
@@ -980,6 +1010,57 @@ mod tests {
         assert_eq!(files, vec![(abs("a.kdl"), false), (abs("sub/b.kdl"), true)]);
         assert_eq!(ws.editor_config_path(), Some(abs(PROJECT_FILE)));
         assert!(ws.files.iter().all(|f| f.input.path.is_absolute()));
+    }
+
+    #[test]
+    fn a_nested_project_is_planned_apart_and_left_out_of_the_outer_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join(".git")).unwrap();
+        std::fs::create_dir_all(d.join("team/sub")).unwrap();
+        std::fs::write(d.join("a.kdl"), "").unwrap();
+        std::fs::write(d.join("team/b.kdl"), "").unwrap();
+        std::fs::write(d.join("team/sub/c.kdl"), "").unwrap();
+        std::fs::write(d.join("team").join(PROJECT_FILE), "").unwrap();
+        let project_of = |ws: &Workspace| -> Vec<(String, String, bool)> {
+            ws.files
+                .iter()
+                .map(|f| {
+                    let name = f.input.path.file_name().unwrap().to_string_lossy();
+                    let root = &ws.projects[f.project].root;
+                    let root = root.file_name().unwrap_or_default().to_string_lossy();
+                    (name.into_owned(), root.into_owned(), f.reported)
+                })
+                .collect()
+        };
+        let outer = d.file_name().unwrap().to_string_lossy().into_owned();
+        // The walk of the outer root reports every file, each in its own project.
+        let ws = Workspace::plan_editor(&[d.to_path_buf()]);
+        assert_eq!(
+            project_of(&ws),
+            [
+                ("a.kdl".into(), outer.clone(), true),
+                ("b.kdl".into(), "team".into(), true),
+                ("c.kdl".into(), "team".into(), true),
+            ]
+        );
+        assert_eq!(
+            ws.projects[ws.files[1].project].config_path,
+            Some(source::absolute(&d.join("team").join(PROJECT_FILE)))
+        );
+        assert_eq!(ws.projects[ws.files[0].project].config_path, None);
+        // A file of the outer project: its context stops at the nested project.
+        let ws = Workspace::plan_editor(&[d.join("a.kdl")]);
+        assert_eq!(project_of(&ws), [("a.kdl".into(), outer, true)]);
+        // A file of the nested one: its context is the nested project alone.
+        let ws = Workspace::plan_editor(&[d.join("team/sub/c.kdl")]);
+        assert_eq!(
+            project_of(&ws),
+            [
+                ("b.kdl".into(), "team".into(), false),
+                ("c.kdl".into(), "team".into(), true),
+            ]
+        );
     }
 
     #[test]

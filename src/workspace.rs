@@ -672,7 +672,11 @@ pub fn check_texts(inputs: Vec<Input>, config_path: Option<&Path>, config: &Conf
             if editor_applies {
                 return None;
             }
-            Some(found.and_then(|f| config::load(&f).ok()).unwrap_or_default())
+            Some(
+                found
+                    .and_then(|f| config::load(&f).ok())
+                    .unwrap_or_default(),
+            )
         })
         .collect();
     let configs: Vec<&Config> = own.iter().map(|c| c.as_ref().unwrap_or(config)).collect();

@@ -116,7 +116,18 @@ fn every_code_the_commands_emit_is_listed_by_rules() {
     );
     write(d, "syntax.kdl", "account \"A\" {\n    protocol \"imap\"\n");
     write(d, "empty.kdl", "// nothing yet\n");
-    std::fs::write(d.join("binary.kdl"), b"account \"A\" {\0}\n").unwrap();
+    std::fs::write(d.join("nul.kdl"), b"account \"A\" {\0}\n").unwrap();
+    std::fs::write(d.join("binary.kdl"), b"\0\x01\x02binary").unwrap();
+    write(
+        d,
+        "long.kdl",
+        &format!("account \"{}\" {{\n}}\n", "x".repeat(70 * 1024)),
+    );
+    write(
+        d,
+        "argument.kdl",
+        "account \"A\" {\n    protocol \"imap\"\n    incoming \"x\" {\n        server \"s\"\n    }\n}\n",
+    );
     std::fs::write(d.join("latin1.kdl"), b"account \"Caf\xe9\" {}\n").unwrap();
     let big = "// padding\n".repeat(16 * 1024 * 1024 / 11 + 1);
     write(d, "big.kdl", &big);
@@ -146,7 +157,10 @@ fn every_code_the_commands_emit_is_listed_by_rules() {
             "mailcfg.kdl",
             "syntax.kdl",
             "empty.kdl",
+            "nul.kdl",
             "binary.kdl",
+            "long.kdl",
+            "argument.kdl",
             "latin1.kdl",
             "big.kdl",
             "many.kdl",
@@ -189,11 +203,14 @@ fn every_code_the_commands_emit_is_listed_by_rules() {
         assert!(!found.is_empty(), "{args:?}: no code in {:?}", out);
         seen.extend(found);
     }
-    // probe against a loopback port nothing listens on (no server needed).
+    // probe against a loopback port nothing listens on, and one that accepts connections but
+    // never answers (no mail server needed).
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::create_dir(d.join(".git")).unwrap();
@@ -204,6 +221,16 @@ fn every_code_the_commands_emit_is_listed_by_rules() {
             "account \"Closed\" {{\n    protocol \"imap\"\n    incoming {{\n        server \"127.0.0.1\"\n        port {port}\n        security \"ssl\"\n        user \"closed@example.com\"\n        password env=\"CLOSED_PASSWORD\"\n    }}\n    outgoing {{\n        server \"127.0.0.1\"\n        port {port}\n        security \"ssl\"\n        auth \"same-as-incoming\"\n    }}\n    conversation-id \"subject\"\n}}\nsystem {{\n    conversation-prefix \"C\"\n}}\n"
         ),
     );
+    write(
+        d,
+        "silent.kdl",
+        &std::fs::read_to_string(d.join("closed.kdl"))
+            .unwrap()
+            .replace("\"Closed\"", "\"Silent\"")
+            .replace("closed@", "silent@")
+            .replace(&format!("port {port}"), &format!("port {silent_port}"))
+            .replace("system {\n    conversation-prefix \"C\"\n}\n", ""),
+    );
     let out = run(
         d,
         &[
@@ -211,18 +238,21 @@ fn every_code_the_commands_emit_is_listed_by_rules() {
             "--format",
             "json",
             "--timeout",
-            "5",
+            "2",
             "--allow-check-errors",
             ".",
         ],
         None,
     );
-    let probed = json_codes(&out, "probe of a closed port");
+    drop(silent);
+    let probed = json_codes(&out, "probe of a closed port and a silent one");
     assert!(
         probed.iter().any(|c| c.starts_with("probe-")),
         "the probe reported no probe check: {probed:?}"
     );
     seen.extend(probed);
+
+    seen.extend(probe_live_servers());
 
     let listed: Value =
         serde_json::from_str(&stdout(&run(root, &["rules", "--format", "json"], None))).unwrap();
@@ -237,7 +267,7 @@ fn every_code_the_commands_emit_is_listed_by_rules() {
         unlisted.is_empty(),
         "emitted but not listed by `mailcfg rules`: {unlisted:?}"
     );
-    // The collection is real: most of the registry was provoked (the rest needs live servers).
+    // The collection is real: most of the registry was provoked (more with live servers).
     assert!(
         seen.len() * 10 >= listed.len() * 7,
         "only {} of {} codes provoked: {seen:?}",
@@ -250,4 +280,118 @@ fn every_code_the_commands_emit_is_listed_by_rules() {
         listed.len(),
         listed.difference(&seen).collect::<Vec<_>>()
     );
+}
+
+/// With the loopback Dovecot/Postfix of scripts/mailservers.sh (`MAILSRV_DIR` set, as
+/// scripts/test.sh does): one probe of accounts that each provoke a failure the servers are set
+/// up for. Without them, nothing (the probe tests say they were skipped).
+fn probe_live_servers() -> BTreeSet<String> {
+    let Some(dir) = std::env::var_os("MAILSRV_DIR") else {
+        eprintln!("codes: MAILSRV_DIR is unset; the live probe checks are not collected");
+        return BTreeSet::new();
+    };
+    let env_text = std::fs::read_to_string(Path::new(&dir).join("env")).expect("$MAILSRV_DIR/env");
+    let get = |k: &str| -> String {
+        env_text
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("{k} missing from $MAILSRV_DIR/env"))
+            .to_string()
+    };
+    let account = |name: &str, server: &str, security: &str, port: &str, extra: &str| {
+        format!(
+            "account \"{name}\" {{\n    protocol \"imap\"\n    incoming {{\n        server \"{server}\"\n        security \"{security}\"\n        port {port}\n        user \"testuser\"\n        password env=\"MAILCFG_CODES_PW\"\n{extra}    }}\n    outgoing {{\n        server \"localhost\"\n        security \"ssl\"\n        port 10465\n        auth \"same-as-incoming\"\n    }}\n    from {{\n        address \"Test User <testuser@localhost>\" default=#true\n        address \"{}\"\n    }}\n}}\n",
+            get("MAILSRV_REJECTED_SENDER")
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join(".git")).unwrap();
+    let plain_port = get("MAILSRV_IMAP_PLAIN_PORT");
+    for (file, text) in [
+        (
+            "expired",
+            account("Expired", &get("MAILSRV_HOST_EXPIRED"), "ssl", "10993", ""),
+        ),
+        (
+            "selfsigned",
+            account(
+                "SelfSigned",
+                &get("MAILSRV_HOST_SELFSIGNED"),
+                "ssl",
+                "10993",
+                "",
+            ),
+        ),
+        (
+            "mismatch",
+            account("Mismatch", "localhost", "ssl", "10143", ""),
+        ),
+        (
+            "nostarttls",
+            account("NoStarttls", "127.0.0.1", "tls", &plain_port, ""),
+        ),
+        (
+            "plain",
+            account(
+                "Plain",
+                &get("MAILSRV_HOST_NOPLAINTEXT"),
+                "basic",
+                "10143",
+                "",
+            ),
+        ),
+        ("auto", account("Auto", "localhost", "auto", "10143", "")),
+        (
+            "mailbox",
+            account(
+                "Mailbox",
+                "localhost",
+                "ssl",
+                "10993",
+                "        mailbox \"inbox-typo\"\n",
+            ),
+        ),
+        (
+            "wrongpw",
+            account("WrongPw", "localhost", "ssl", "10993", "")
+                .replace("MAILCFG_CODES_PW", "MAILCFG_CODES_WRONG_PW"),
+        ),
+    ] {
+        write(d, &format!("{file}.kdl"), &text);
+    }
+    write(
+        d,
+        "system.kdl",
+        "system {\n    conversation-prefix \"LIVE\"\n}\n",
+    );
+    let out = std::process::Command::new(crate::harness::BIN)
+        .current_dir(d)
+        .args([
+            "probe",
+            "--format",
+            "json",
+            "--timeout",
+            "3",
+            "--allow-check-errors",
+        ])
+        .args(["--ca-file", &get("MAILSRV_CA")])
+        .arg(".")
+        .env("MAILCFG_CODES_PW", get("MAILSRV_PASS"))
+        .env("MAILCFG_CODES_WRONG_PW", "Wrong-Secret-4711")
+        .output()
+        .unwrap();
+    let codes = json_codes(&out, "probe of the live servers");
+    for expected in [
+        "probe-certificate",
+        "probe-login",
+        "probe-mailbox",
+        "probe-from-rejected",
+    ] {
+        assert!(
+            codes.contains(expected),
+            "{expected} not provoked: {codes:?}"
+        );
+    }
+    codes
 }

@@ -20,7 +20,8 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0  every stage of every probed account passed (warnings and infos allowed)
   1  a stage failed, or an account was refused (fails `check`, lacks data)
-  2  usage or I/O problem: missing path, no .kdl files, unknown --account, bad --ca-file
+  2  usage or I/O problem: missing path, no .kdl files, paths of several projects, unknown
+     --account, bad --ca-file
   3  internal error (a bug in mailcfg: please report it)
   4  the probe could not run: no resolver answered any lookup (DNS unreachable); a name that
      does not exist is exit 1";
@@ -28,7 +29,8 @@ Exit codes:
 #[derive(clap::Args)]
 pub struct ProbeArgs {
     /// Files or directories with account files (their accounts are probed; the project around
-    /// them is read as `check` reads it).
+    /// them is read as `check` reads it). They must belong to one project (a folder with its
+    /// own `mailcfg.kdl` or `.git` is another one): exit code 2 otherwise.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
     /// Probe only this account (repeatable; case-insensitive).

@@ -17,7 +17,7 @@
 //!   absolute path, through a symbolic link, named twice, or named and also found by a walk.
 //! - **Context set**: every account file of the project (the walk of its root, nested projects
 //!   left out), so cross-file names and references resolve the same in a partial run as in a
-//!   full one.
+//!   full one. Without a marker, the files beside the named ones (no subfolder).
 //! - **Reported set**: the named files and the files under named directories. Findings are kept
 //!   when they are in a reported file or point into one.
 //! - **Configuration**: `--config` (for every project), or per project the first `mailcfg.kdl`
@@ -287,7 +287,7 @@ impl Workspace {
             })
             .collect();
         // Without an account file to report on, the context would be read for nothing.
-        for (project, roots) in groups.walk_roots().into_iter().enumerate() {
+        for (project, (marked, roots)) in groups.walk_roots().into_iter().enumerate() {
             let roots: Vec<PathBuf> = roots
                 .into_iter()
                 .filter(|r| {
@@ -298,6 +298,7 @@ impl Workspace {
             files.extend(context(
                 &roots,
                 project,
+                marked,
                 &walked_dirs,
                 &mut markers,
                 &mut seen,
@@ -382,9 +383,11 @@ impl Workspace {
             reported: true,
             project: 0,
         }];
+        let marked = has_marker(&root);
         files.extend(context(
             std::slice::from_ref(&root),
             0,
+            marked,
             &[],
             &mut markers,
             &mut seen,
@@ -661,21 +664,17 @@ impl ProjectGroups {
         index
     }
 
-    /// Per project, the roots to walk for its context: without roots inside another one
-    /// (walked with it already).
-    fn walk_roots(&self) -> Vec<Vec<PathBuf>> {
+    /// Per project, whether its root holds a marker, and the roots to read for its context: a
+    /// marked project's root (walked), or the unmarked project's folders of named files (each
+    /// read without its subfolders).
+    fn walk_roots(&self) -> Vec<(bool, Vec<PathBuf>)> {
         self.projects
             .iter()
-            .map(|(_, roots)| {
-                let abs: Vec<PathBuf> = roots.iter().map(|r| source::absolute(r)).collect();
-                let mut outer: Vec<PathBuf> = abs
-                    .iter()
-                    .filter(|r| !abs.iter().any(|o| o != *r && r.starts_with(o)))
-                    .cloned()
-                    .collect();
-                outer.sort();
-                outer.dedup();
-                outer
+            .map(|(key, roots)| {
+                let mut roots: Vec<PathBuf> = roots.iter().map(|r| source::absolute(r)).collect();
+                roots.sort();
+                roots.dedup();
+                (key.is_some(), roots)
             })
             .collect()
     }
@@ -778,10 +777,13 @@ pub fn project_root(path: &Path) -> PathBuf {
 /// Nested projects (directories below a root holding a marker) are not entered: their files
 /// are their own project's. Directories in `walked` (absolute) were walked as named paths
 /// already and are not entered again either: on 10,000 files under `accounts/` in a
-/// repository, walking them twice cost ~50 % more time.
+/// repository, walking them twice cost ~50 % more time. Without a marker (`marked` false) the
+/// context is the files beside the named ones, no subfolder: nothing says where such a project
+/// ends, and a file checked in `~/Downloads` must not read (and answer for) everything below it.
 fn context(
     roots: &[PathBuf],
     project: usize,
+    marked: bool,
     walked: &[PathBuf],
     markers: &mut Markers,
     seen: &mut HashSet<PathBuf>,
@@ -791,7 +793,7 @@ fn context(
     let markers = std::cell::RefCell::new(markers);
     let prune = |dir: &Path| {
         let abs = source::absolute(dir);
-        walked.contains(&abs) || markers.borrow_mut().holds(&abs)
+        !marked || walked.contains(&abs) || markers.borrow_mut().holds(&abs)
     };
     source::discover_pruned(&shown, Some(PROJECT_FILE), &prune)
         .files

@@ -655,6 +655,36 @@ fn without_a_project_marker_the_files_beside_are_the_project() {
         concise(&o)
     );
     assert!(concise(&o).contains("in 1 file"), "{}", concise(&o));
+    // Beside, not below: without a marker nothing says where the project ends, so subfolders
+    // are not read for a named file (a file checked in ~/Downloads does not answer for
+    // everything under it); named together, or walked, they are one run's project.
+    fs::remove_file(d.join("two.kdl")).unwrap();
+    let system = fs::read_to_string(root().join("examples/accounts/system.kdl")).unwrap();
+    fs::write(d.join("system.kdl"), &system).unwrap();
+    fs::create_dir(d.join("old")).unwrap();
+    fs::write(d.join("old/one.kdl"), &hr).unwrap();
+    fs::write(d.join("old/system.kdl"), &system).unwrap();
+    let o = run_in(d, &["check", "--format", "concise", "one.kdl"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", concise(&o));
+    let o = run_in(d, &["check", "--format", "concise", "."], None);
+    assert_eq!(o.status.code(), Some(1), "{}", concise(&o));
+    assert!(
+        concise(&o).contains("[duplicate-account-name]"),
+        "{}",
+        concise(&o)
+    );
+    assert!(concise(&o).contains("[multiple-system]"), "{}", concise(&o));
+    let o = run_in(
+        d,
+        &["check", "--format", "concise", "one.kdl", "old/one.kdl"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", concise(&o));
+    assert!(
+        concise(&o).contains("[duplicate-account-name]"),
+        "{}",
+        concise(&o)
+    );
 }
 
 #[test]

@@ -875,11 +875,20 @@ fn a_nested_project_is_checked_with_its_own_configuration_and_context() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", concise(&o));
     assert!(concise(&o).contains("in 2 files"), "{}", concise(&o));
-    // --fix and --diff plan the same way: no clash to fix, the verdict is check's.
+    // --fix and --diff plan the same way: the fix of the nested project's file lands in it
+    // (its place in the run), nothing else changes, and the verdict afterwards is check's.
+    let hr = fs::read_to_string(d.join("team/hr.kdl")).unwrap();
+    let redundant = hr.replacen("security \"tls\"", "security \"tls\"\n        port 143", 1);
+    fs::write(d.join("team/hr.kdl"), &redundant).unwrap();
     let o = run_in(d, &["check", "--diff", "."], None);
-    assert_eq!(o.status.code(), Some(0), "{}", concise(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", concise(&o));
+    let diff = stdout(&o);
+    assert!(diff.contains("+++ b/team/hr.kdl"), "{diff}");
+    assert!(diff.contains("-        port 143"), "{diff}");
+    assert_eq!(diff.matches("+++ ").count(), 1, "{diff}");
     let o = run_in(d, &["check", "--fix", "--format", "concise", "."], None);
     assert_eq!(o.status.code(), Some(1), "{}", concise(&o));
+    assert_eq!(fs::read_to_string(d.join("team/hr.kdl")).unwrap(), hr);
     assert_eq!(
         stdout(&o),
         stdout(&run_in(d, &["check", "--format", "concise", "."], None))

@@ -149,3 +149,64 @@ pub fn check_texts(inputs: Vec<Input>, config_path: Option<&Path>, config: &Conf
     let configs: Vec<&Config> = own.iter().map(|c| c.as_ref().unwrap_or(config)).collect();
     check_projects(inputs, &project_of, &configs)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interleaved_projects_are_checked_apart_and_put_back_in_place() {
+        let hr = |name: &str| {
+            format!(
+                "account \"{name}\" {{\n    protocol \"imap\"\n    incoming {{\n        server \"imap.example.com\"\n        security \"ssl\"\n        port 993\n    }}\n}}\n"
+            )
+        };
+        // a.kdl and c.kdl are one project, b.kdl another: the same name clashes only in the first.
+        let inputs = vec![
+            Input::text("a.kdl", hr("Support")),
+            Input::text("b.kdl", hr("Support")),
+            Input::text("c.kdl", hr("Support")),
+        ];
+        let lenient = Config::default();
+        let checked = check_projects(inputs, &[0, 1, 0], &[&lenient, &lenient]);
+        let paths: Vec<String> = checked
+            .sources
+            .iter()
+            .map(|(_, f)| f.path.display().to_string())
+            .collect();
+        assert_eq!(paths, ["a.kdl", "b.kdl", "c.kdl"]);
+        assert_eq!(checked.spans.len(), 3);
+        let files: Vec<u32> = checked.project.accounts.iter().map(|a| a.file.0).collect();
+        assert_eq!(files, [0, 1, 2]);
+        let duplicates: Vec<(u32, Vec<u32>)> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule == "duplicate-account-name")
+            .map(|d| {
+                (
+                    d.primary.file.0,
+                    d.related.iter().map(|r| r.file.0).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            duplicates,
+            [(2, vec![0])],
+            "c.kdl repeats a.kdl; b.kdl is apart"
+        );
+        // Fixes point into the file they were found in (the redundant port of each file).
+        let fixed: Vec<u32> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule == "redundant-port")
+            .flat_map(|d| d.fix.iter().flat_map(|f| &f.edits))
+            .map(|e| e.file.0)
+            .collect();
+        assert_eq!(fixed, [0, 1, 2]);
+        assert!(checked
+            .diagnostics
+            .windows(2)
+            .all(|w| (w[0].primary.file, w[0].primary.span)
+                <= (w[1].primary.file, w[1].primary.span)));
+    }
+}

@@ -517,7 +517,10 @@ impl Server {
             let _ = tx.send(old);
         }
         // Each file within its project, as `mailcfg check` plans it (nested projects apart).
-        let checked = crate::workspace::check_texts(inputs, config_path.as_deref(), &config);
+        let open = &self.open;
+        let buffer = |p: &std::path::Path| open.get(p).map(|d| d.text.clone());
+        let checked =
+            crate::workspace::check_texts(inputs, config_path.as_deref(), &config, &buffer);
         let mut by_file = vec![Vec::new(); files.len()];
         for (i, d) in checked.diagnostics.iter().enumerate() {
             if let Some(v) = by_file.get_mut(d.primary.file.index()) {
@@ -576,10 +579,28 @@ impl Server {
                 .collect();
         }
         let Some(&id) = a.files.get(path) else {
-            return Vec::new();
+            return self.nested_config_diagnostics(path);
         };
         a.shown_in(id)
             .map(|d| convert::diagnostic(d, &a.checked.sources, &a.secrets))
+            .collect()
+    }
+
+    /// The problems of an open `mailcfg.kdl` other than the workspace's own (a nested
+    /// project's), as `mailcfg check` reports it when it is named.
+    fn nested_config_diagnostics(&self, path: &PathBuf) -> Vec<lsp::Diagnostic> {
+        let Some(doc) = self.open.get(path).filter(|_| self.is_config(path)) else {
+            return Vec::new();
+        };
+        let Err(problems) = config::parse_config(path, &doc.text) else {
+            return Vec::new();
+        };
+        let mut sources = Sources::default();
+        sources.add(SourceFile::new(path, doc.text.clone()));
+        let secrets = crate::render::secrets(&sources);
+        problems
+            .iter()
+            .map(|d| convert::diagnostic(d, &sources, &secrets))
             .collect()
     }
 

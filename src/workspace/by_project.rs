@@ -95,8 +95,14 @@ fn relocate<T>(to: &mut Vec<Located<T>>, from: Vec<Located<T>>, place: &dyn Fn(F
 /// The language server's check of its texts (files on disk, open buffers in their place):
 /// each text is checked within its project, as `mailcfg check` plans it. `config` is the
 /// editor's configuration (an open `mailcfg.kdl` buffer wins over its disk copy), read from
-/// `config_path`; a nested project's own configuration is read from its disk.
-pub fn check_texts(inputs: Vec<Input>, config_path: Option<&Path>, config: &Config) -> Checked {
+/// `config_path`; a nested project's own configuration is its open buffer (`buffer`) or its
+/// file, the default while it is invalid (the editor shows its problems in it).
+pub fn check_texts(
+    inputs: Vec<Input>,
+    config_path: Option<&Path>,
+    config: &Config,
+    buffer: &dyn Fn(&Path) -> Option<String>,
+) -> Checked {
     let mut markers = Markers::default();
     // Per project: its root (`None`: the unmarked project) and the directory of a file of it.
     let mut projects: Vec<(Option<PathBuf>, PathBuf)> = Vec::new();
@@ -139,11 +145,11 @@ pub fn check_texts(inputs: Vec<Input>, config_path: Option<&Path>, config: &Conf
             if editor_applies {
                 return None;
             }
-            Some(
-                found
-                    .and_then(|f| config::load(&f).ok())
-                    .unwrap_or_default(),
-            )
+            let own = found.and_then(|f| match buffer(&source::absolute(&f)) {
+                Some(text) => config::parse_config(&f, &text).ok(),
+                None => config::load(&f).ok(),
+            });
+            Some(own.unwrap_or_default())
         })
         .collect();
     let configs: Vec<&Config> = own.iter().map(|c| c.as_ref().unwrap_or(config)).collect();

@@ -1463,6 +1463,12 @@ fn a_nested_project_is_checked_with_its_own_configuration_and_context() {
     let (outer, inner) = (root.join("helpdesk.kdl"), team.join("helpdesk.kdl"));
     std::fs::write(&outer, POP_TLS).unwrap();
     std::fs::write(&inner, POP_TLS).unwrap();
+    // The workspace's own configuration, which the nested project does not inherit.
+    std::fs::write(
+        root.join("mailcfg.kdl"),
+        "rules {\n    auto-security \"warn\"\n}\n",
+    )
+    .unwrap();
     let (outer_uri, inner_uri) = (file_uri(&outer), file_uri(&inner));
     let mut c = Client::start(&root, &[]);
     c.open(&inner_uri, POP_TLS);
@@ -1495,5 +1501,24 @@ fn a_nested_project_is_checked_with_its_own_configuration_and_context() {
         !text.contains("multiple-system") && !text.contains("duplicate-account-name"),
         "{text}"
     );
+    // The nested configuration, edited and unsaved, applies to its project at once; a mistake in
+    // it is shown in it and its project falls back to the default levels meanwhile.
+    let team_config_uri = file_uri(&team.join("mailcfg.kdl"));
+    let allow = "rules {\n    security-imap-only \"allow\"\n}\n";
+    c.open(&team_config_uri, allow);
+    assert_eq!(c.diagnostics(&team_config_uri), Vec::<Value>::new());
+    assert_eq!(c.diagnostics(&inner_uri), Vec::<Value>::new(), "allowed");
+    c.change(
+        &team_config_uri,
+        2,
+        &allow.replace("imap-only", "imap-onyl"),
+    );
+    let d = c.diagnostics(&team_config_uri);
+    assert!(
+        !d.is_empty(),
+        "the misspelt rule is shown in the nested configuration"
+    );
+    assert_eq!(d[0]["range"]["start"]["line"], 1);
+    assert_eq!(c.diagnostics(&inner_uri)[0]["severity"], 1);
     c.shutdown();
 }

@@ -10,6 +10,7 @@ mod check;
 mod codes;
 mod compile;
 mod config;
+mod deliverability;
 mod discover;
 mod fast_path;
 mod fix;

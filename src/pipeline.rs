@@ -61,13 +61,16 @@ impl Checked {
     }
 }
 
-struct FileResult {
-    source: SourceFile,
-    spans: SpanMap,
-    diagnostics: Vec<Diagnostic>,
-    accounts: Vec<Located<Account>>,
-    credentials: Vec<Located<Credential>>,
-    systems: Vec<Located<System>>,
+/// One file after the stages that see only it (read, lower, schema, model), before the rules:
+/// what [`check_files`] takes. The language server keeps these between edits.
+#[derive(Clone)]
+pub struct FileResult {
+    pub source: SourceFile,
+    pub spans: SpanMap,
+    pub diagnostics: Vec<Diagnostic>,
+    pub accounts: Vec<Located<Account>>,
+    pub credentials: Vec<Located<Credential>>,
+    pub systems: Vec<Located<System>>,
 }
 
 /// The kdl crate's v1 parser (the fallback for KDL v1 files) recurses per nesting level; give
@@ -79,6 +82,12 @@ static POOL: LazyLock<rayon::ThreadPool> = LazyLock::new(|| {
         .build()
         .expect("thread pool")
 });
+
+/// Runs `f` on the pool the per-file stages run on (its threads have the stack the KDL v1
+/// fallback needs), for callers that run those stages themselves ([`read_file`]).
+pub fn in_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    POOL.install(f)
+}
 
 /// Checks without a configuration file: every rule at its default level.
 pub fn check(inputs: Vec<Input>) -> Checked {
@@ -92,9 +101,15 @@ pub fn check_with(inputs: Vec<Input>, config: &Config) -> Checked {
         inputs
             .into_par_iter()
             .enumerate()
-            .map(|(i, input)| analyze(FileId(i as u32), input))
+            .map(|(i, input)| read_file(FileId(i as u32), input))
             .collect()
     });
+    check_files(results, config)
+}
+
+/// The stages over the whole project (rules, facts, suppression, levels) on files already
+/// read; `results[i]` must have been read as `FileId(i)`.
+pub fn check_files(results: Vec<FileResult>, config: &Config) -> Checked {
     let mut sources = Sources::default();
     let mut spans = Vec::with_capacity(results.len());
     let mut project = Project::default();
@@ -137,7 +152,8 @@ pub const TOO_MANY_DIAGNOSTICS: &str = "too-many-diagnostics";
 /// damaged file can otherwise produce millions, which help nobody and cost time to render.
 pub const MAX_DIAGNOSTICS_PER_FILE: usize = 100;
 
-fn analyze(id: FileId, input: Input) -> FileResult {
+/// The stages that see one file only, as [`check_with`] runs them on each.
+pub fn read_file(id: FileId, input: Input) -> FileResult {
     let mut result = analyze_file(id, input);
     cap(id, &mut result.diagnostics);
     result
@@ -183,14 +199,14 @@ fn analyze_file(id: FileId, input: Input) -> FileResult {
             .push(source::input_diagnostic(id, rule, message, span));
         return result;
     }
-    let text = result.source.text.as_str();
-    if let Some(((accounts, credentials, systems), items)) = fast_path(id, text) {
-        result.spans = SpanMap::deferred(id, Arc::from(text), items);
-        result.accounts = accounts;
-        result.credentials = credentials;
-        result.systems = systems;
-        return result;
+    if let Some(items) = read_items(id, &result.source.text) {
+        let source = std::mem::replace(&mut result.source, SourceFile::new("", String::new()));
+        match from_items(id, source, items) {
+            Ok(clean) => return clean,
+            Err(source) => result.source = source,
+        }
     }
+    let text = result.source.text.as_str();
     let parsed = parse::parse(id, text);
     result.diagnostics.extend(parsed.diagnostics);
     let Some(doc) = parsed.document else {
@@ -240,61 +256,81 @@ fn analyze_file(id: FileId, input: Input) -> FileResult {
     result
 }
 
-type Items = (
-    Vec<Located<Account>>,
-    Vec<Located<Credential>>,
-    Vec<Located<System>>,
-);
-
-/// Reads the file and turns each top-level node straight into the model ([`lower::typed`]),
-/// dropping its tree at once, so a large valid file never holds more than one node's tree.
-/// `None` when anything needs the full way: a syntax problem, an empty file, a node the fast
-/// path refuses.
-fn fast_path(id: FileId, text: &str) -> Option<(Items, Vec<lower::DeferredItem>)> {
-    use lower::typed::Item;
-    let mut items: Option<Items> = Some(Default::default());
-    let mut deferred = Vec::new();
+/// Reads `text` and turns each top-level node straight into the model ([`lower::typed`]),
+/// dropping its tree at once, so a large valid text never holds more than one node's tree.
+/// Each item comes with the byte where its node starts. `None` when anything needs the full
+/// way: a syntax problem, a node the fast path refuses. A text of top-level nodes read on its
+/// own gives the same items as inside its file, so the language server re-reads only the
+/// nodes an edit touched.
+pub fn read_items(id: FileId, text: &str) -> Option<Vec<(usize, lower::typed::Item)>> {
+    let mut items = Some(Vec::new());
     let (diagnostics, too_deep) = parse::reader::read_each(id, text, |node| {
-        let Some((accounts, credentials, systems)) = &mut items else {
+        let Some(list) = &mut items else {
             return;
         };
-        let pointer = match lower::typed::item(node) {
-            Some(Item::Account(value)) => {
-                let pointer = format!("/account/{}", accounts.len());
-                accounts.push(Located {
+        match lower::typed::item(node) {
+            Some(item) => list.push((node.span.start, item)),
+            None => items = None,
+        }
+    });
+    items.filter(|_| diagnostics.is_empty() && !too_deep)
+}
+
+/// A file's result from its items ([`read_items`], in file order), numbered as the full way
+/// numbers them. Gives `source` back when the full way must decide: no item at all (an empty
+/// file), or a second `system` node (a duplicate it reports).
+pub fn from_items(
+    id: FileId,
+    source: SourceFile,
+    items: impl IntoIterator<Item = (usize, lower::typed::Item)>,
+) -> Result<FileResult, SourceFile> {
+    use lower::typed::Item;
+    let mut result = FileResult {
+        source,
+        spans: SpanMap::default(),
+        diagnostics: Vec::new(),
+        accounts: Vec::new(),
+        credentials: Vec::new(),
+        systems: Vec::new(),
+    };
+    let mut deferred = Vec::new();
+    for (start, item) in items {
+        let pointer = match item {
+            Item::Account(value) => {
+                let pointer = format!("/account/{}", result.accounts.len());
+                result.accounts.push(Located {
                     file: id,
                     pointer: pointer.clone(),
                     value,
                 });
                 pointer
             }
-            Some(Item::Credential(value)) => {
-                let pointer = format!("/credential/{}", credentials.len());
-                credentials.push(Located {
+            Item::Credential(value) => {
+                let pointer = format!("/credential/{}", result.credentials.len());
+                result.credentials.push(Located {
                     file: id,
                     pointer: pointer.clone(),
                     value,
                 });
                 pointer
             }
-            // A second `system` node is a duplicate the full way reports.
-            Some(Item::System(value)) if systems.is_empty() => {
-                systems.push(Located {
+            Item::System(value) if result.systems.is_empty() => {
+                result.systems.push(Located {
                     file: id,
                     pointer: "/system".into(),
                     value,
                 });
                 "/system".into()
             }
-            _ => {
-                items = None;
-                return;
-            }
+            Item::System(_) => return Err(result.source),
         };
-        deferred.push(lower::DeferredItem::new(pointer, node.span.start));
-    });
-    let items = items.filter(|_| diagnostics.is_empty() && !too_deep)?;
-    (!(items.0.is_empty() && items.1.is_empty() && items.2.is_empty())).then_some((items, deferred))
+        deferred.push(lower::DeferredItem::new(pointer, start));
+    }
+    if deferred.is_empty() {
+        return Err(result.source);
+    }
+    result.spans = SpanMap::deferred(id, Arc::from(result.source.text.as_str()), deferred);
+    Ok(result)
 }
 
 /// The items of a top-level list that passed the schema, typed.

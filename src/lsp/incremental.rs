@@ -305,6 +305,9 @@ mod tests {
         let mut text = String::from("// accounts\n");
         for i in 0..accounts {
             text.push_str(&account(i));
+            // Lines between nodes, where a piece can change the next node without touching
+            // it.
+            text.push_str(["\n", "// between\n", ""][i % 3]);
         }
         text.push_str("system {\n    conversation-prefix \"AB\"\n}\n");
         text
@@ -356,8 +359,8 @@ mod tests {
         places.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         places.push(0);
         for piece in [
-            "\\", " \\", "/-", " /-", "/*", " /* x */", "\"", "\"\"\"", "#\"", "{", "}", ";",
-            "\u{FEFF}", "//", "r", "\n", "\0",
+            "\\", " \\", "/-", " /-", "\n/-", "\n/-\n", "/*", " /* x */", "\n/*", "\"", "\"\"\"",
+            "#\"", "{", "}", "\n{", ";", "\u{FEFF}", "//", "r", "\n", "\0",
         ] {
             for &at in &places {
                 let mut edited = text.clone();

@@ -7,10 +7,11 @@ use std::time::Duration;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 
 use mailcfg::diagnostics::Level;
+use mailcfg::parse::redact;
 use mailcfg::probe::resolve::Resolver;
 use mailcfg::probe::{self, results, Options};
 use mailcfg::render::{self, Format, Report};
-use mailcfg::source::{self, redact};
+use mailcfg::source;
 use mailcfg::workspace::Named;
 
 use super::check::{plan, use_color, Color};
@@ -52,7 +53,8 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "ADDRESS", value_parser = parse_address)]
     send_test_to: Option<String>,
     /// Resolve server names with this DNS server (IP or IP:PORT, over UDP) instead of the
-    /// system resolver (which also reads /etc/hosts). `localhost` and IP addresses are never
+    /// system resolver (which also reads /etc/hosts), and read the From domains' MX, SPF and
+    /// DMARC records from it (the deliverability stage). `localhost` and IP addresses are never
     /// looked up.
     #[arg(long, value_name = "IP[:PORT]", env = "MAILCFG_DNS_SERVER",
           value_parser = Resolver::parse_server)]

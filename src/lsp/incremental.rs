@@ -19,8 +19,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::lower::typed::Item;
+use crate::parse::redact;
 use crate::pipeline::{self, FileResult};
-use crate::source::{self, redact, FileId};
+use crate::source::{self, FileId};
 use crate::Input;
 
 /// One file as the last check read it.
@@ -140,10 +141,10 @@ impl Cached {
         self.result.clone()
     }
 
-    /// The literal secrets of the file, as [`source::SourceFile::secret_values`] finds them.
+    /// The literal secrets of the file, as [`redact::view`] finds them.
     pub fn secrets(&self) -> Vec<String> {
         let mut all = match &self.kind {
-            Kind::Whole => self.result.source.secret_values().to_vec(),
+            Kind::Whole => redact::view(&self.result.source).secret_values().to_vec(),
             Kind::Nodes {
                 preamble_secrets,
                 nodes,
@@ -329,7 +330,7 @@ mod tests {
         let (c, update) = Cached::update(cached, FileId(0), path, text);
         let fresh = pipeline::read_file(FileId(0), Input::text(path, text.to_string()));
         assert_eq!(summary(&c.result()), summary(&fresh), "{what}:\n{text}");
-        let mut secrets = fresh.source.secret_values().to_vec();
+        let mut secrets = redact::view(&fresh.source).secret_values().to_vec();
         secrets.sort();
         secrets.dedup();
         assert_eq!(c.secrets(), secrets, "{what}:\n{text}");
@@ -404,7 +405,6 @@ mod tests {
             while !text.is_char_boundary(at) {
                 at -= 1;
             }
-            let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
             // Where a top-level node starts, near `at`.
             let node_at = |text: &str| {
                 text[at..]

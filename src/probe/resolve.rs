@@ -3,9 +3,10 @@
 //!
 //! By default the system resolver (`getaddrinfo`, so /etc/hosts and nsswitch apply); with
 //! `--dns-server IP[:PORT]` a small DNS client asks that server directly over UDP (RFC 1035
-//! §4.2.1), which also lets a test point the probe at a closed loopback port. Either way the
-//! special-use names of RFC 6761 are answered without asking anybody: IP literals, `localhost`
-//! and `*.localhost` (§6.3: the loopback addresses) and `*.invalid` (§6.4: never exists).
+//! §4.2.1), which also lets a test point the probe at a closed loopback port. Either way IP
+//! literals need no lookup, and the special-use names of RFC 6761 are answered without asking
+//! anybody: `localhost` and `*.localhost` (§6.3: the loopback addresses) and `*.invalid` (§6.4:
+//! never exists).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::sync::mpsc;
@@ -286,7 +287,7 @@ fn exchange(sock: &UdpSocket, query: &[u8], id: u16, deadline: Instant) -> Resul
     Err(Lookup::Unreachable("no answer within the timeout".into()))
 }
 
-pub(crate) fn encode_query(id: u16, name: &str, qtype: u16) -> Option<Vec<u8>> {
+fn encode_query(id: u16, name: &str, qtype: u16) -> Option<Vec<u8>> {
     let mut q = Vec::with_capacity(32 + name.len());
     q.extend_from_slice(&id.to_be_bytes());
     q.extend_from_slice(&[0x01, 0x00]); // RD
@@ -346,7 +347,7 @@ fn parse_answer(m: &[u8], id: u16) -> Option<Answer> {
     Some(Answer::Addresses(out))
 }
 
-pub(crate) fn skip_name(m: &[u8], mut i: usize) -> Option<usize> {
+fn skip_name(m: &[u8], mut i: usize) -> Option<usize> {
     loop {
         let len = *m.get(i)?;
         if len & 0xc0 == 0xc0 {

@@ -1625,7 +1625,7 @@ fn incremental_diagnostics_equal_a_check_from_scratch() {
     let seed = std::env::var("MAILCFG_TEST_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5EED_17u64);
+        .unwrap_or(0x005E_ED17_u64);
     let mut rng = Rng(seed);
     let (_dir, root) = workspace();
     let mut a: String = (0..12).map(edited_account).collect();

@@ -5,9 +5,11 @@
 
 mod harness;
 
+mod architecture;
 mod check;
 mod compile;
 mod config;
+mod deliverability;
 mod discover;
 mod fast_path;
 mod fix;

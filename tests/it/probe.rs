@@ -1199,7 +1199,10 @@ fn literal_password_is_used_but_never_shown() {
 fn probe_rules_are_documented_and_explained() {
     let doc =
         std::fs::read_to_string(Path::new(crate::harness::ROOT).join("docs/probe.md")).unwrap();
-    let names: Vec<&str> = mailcfg::probe::rules::ALL.iter().map(|m| m.name).collect();
+    let names: Vec<&str> = mailcfg::registry::probe::ALL
+        .iter()
+        .map(|m| m.name)
+        .collect();
     for name in &names {
         assert!(
             doc.contains(&format!("| `{name}` |")),
@@ -1925,7 +1928,7 @@ fn on_a_terminal_a_progress_line_shows_the_slowest_account_in_flight() {
 /// prometheus_client, installed by scripts/setup-prometheus-client.sh): the strict OpenMetrics
 /// parser, and the classic text-format parser node_exporter's textfile collector follows.
 /// Returns every sample as (name, labels, value).
-fn parse_metrics(text: &str) -> Vec<(String, HashMap<String, String>, f64)> {
+pub(crate) fn parse_metrics(text: &str) -> Vec<(String, HashMap<String, String>, f64)> {
     const SCRIPT: &str = r#"
 import json, sys
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics

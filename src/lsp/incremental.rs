@@ -30,9 +30,11 @@ pub struct Cached {
     /// The text it was read from: the next text is compared with it to find what changed.
     text: String,
     kind: Kind,
-    /// What [`pipeline::read_file`] gives for the text. Kept while the text stays the same, so
-    /// the span tables built for its findings are built once.
-    result: FileResult,
+    /// What [`pipeline::read_file`] gives for the text. A file read whole keeps it while its
+    /// text stays the same (the span tables built for its findings are then built once); a
+    /// file kept as nodes hands over the one made when it was read, then makes it again from
+    /// the nodes: an edited file's model is copied once per check, not twice.
+    result: Option<FileResult>,
 }
 
 enum Kind {
@@ -83,7 +85,7 @@ impl Cached {
             id,
             text,
             kind: Kind::Whole,
-            result,
+            result: Some(result),
         }
     }
 
@@ -108,7 +110,7 @@ impl Cached {
                 preamble_secrets,
                 nodes,
             },
-            result,
+            result: Some(result),
         })
     }
 
@@ -137,14 +139,27 @@ impl Cached {
     }
 
     /// The file's result as [`pipeline::read_file`] gives it.
-    pub fn result(&self) -> FileResult {
-        self.result.clone()
+    pub fn take_result(&mut self, path: &Path) -> FileResult {
+        match &self.kind {
+            Kind::Whole => self.result.clone(),
+            Kind::Nodes { nodes, .. } => self.result.take().or_else(|| {
+                let (file, _) = source::from_bytes(path, self.text.clone().into_bytes());
+                let items = nodes.iter().map(|n| (n.start, n.item.clone()));
+                pipeline::from_items(self.id, file, items).ok()
+            }),
+        }
+        // Not reached: a file is kept as nodes only when `from_items` takes them.
+        .unwrap_or_else(|| pipeline::read_file(self.id, Input::text(path, self.text.clone())))
     }
 
     /// The literal secrets of the file, as [`redact::view`] finds them.
     pub fn secrets(&self) -> Vec<String> {
         let mut all = match &self.kind {
-            Kind::Whole => redact::view(&self.result.source).secret_values().to_vec(),
+            Kind::Whole => self
+                .result
+                .as_ref()
+                .map(|r| redact::view(&r.source).secret_values().to_vec())
+                .unwrap_or_default(),
             Kind::Nodes {
                 preamble_secrets,
                 nodes,
@@ -327,9 +342,19 @@ mod tests {
     /// Brings `cached` to `text` and checks it against a read from scratch.
     fn step(cached: Option<Cached>, text: &str, what: &str) -> (Cached, Update) {
         let path = Path::new(PATH);
-        let (c, update) = Cached::update(cached, FileId(0), path, text);
+        let (mut c, update) = Cached::update(cached, FileId(0), path, text);
         let fresh = pipeline::read_file(FileId(0), Input::text(path, text.to_string()));
-        assert_eq!(summary(&c.result()), summary(&fresh), "{what}:\n{text}");
+        assert_eq!(
+            summary(&c.take_result(path)),
+            summary(&fresh),
+            "{what}:\n{text}"
+        );
+        // Made again from the nodes, the next time.
+        assert_eq!(
+            summary(&c.take_result(path)),
+            summary(&fresh),
+            "{what}:\n{text}"
+        );
         let mut secrets = redact::view(&fresh.source).secret_values().to_vec();
         secrets.sort();
         secrets.dedup();
@@ -379,7 +404,7 @@ mod tests {
                         },
                         Kind::Whole => Kind::Whole,
                     },
-                    result: base.result(),
+                    result: base.result.clone(),
                 };
                 step(Some(cached), &edited, &format!("{piece:?} at {at}"));
             }

@@ -545,8 +545,8 @@ impl Server {
             let updated: Vec<(incremental::Cached, pipeline::FileResult, Vec<String>)> = work
                 .into_par_iter()
                 .map(|(id, path, text, cached)| {
-                    let (c, _) = incremental::Cached::update(cached, id, path, text);
-                    let result = c.result();
+                    let (mut c, _) = incremental::Cached::update(cached, id, path, text);
+                    let result = c.take_result(path);
                     let secrets = c.secrets();
                     (c, result, secrets)
                 })

@@ -307,7 +307,7 @@ mod tests {
     const PATH: &str = "/ws/a.kdl";
 
     fn account(i: usize) -> String {
-        let auth = if i % 2 == 0 {
+        let auth = if i.is_multiple_of(2) {
             format!("password \"Literal-{i}-secret\"")
         } else {
             format!("password env=\"P{i}\"")

@@ -423,10 +423,11 @@ impl Server {
         }
         // The files and configuration `mailcfg check` plans for the same folders.
         let workspace = crate::workspace::Workspace::plan_editor(&self.roots);
+        let config = workspace.editor_config_path();
         for file in workspace.files {
             self.reload(file.input.path);
         }
-        if let Some(p) = workspace.config_path {
+        if let Some(p) = config {
             self.reload_config(p);
         }
     }
@@ -438,13 +439,14 @@ impl Server {
             return;
         }
         let workspace = crate::workspace::Workspace::plan_editor(&self.roots);
+        let config = workspace.editor_config_path();
         let found: std::collections::BTreeSet<PathBuf> =
             workspace.files.into_iter().map(|f| f.input.path).collect();
         self.disk.retain(|p, _| found.contains(p));
         for path in found {
             self.reload(path);
         }
-        match workspace.config_path {
+        match config {
             Some(p) => self.reload_config(p),
             None => self.config = None,
         }
@@ -531,38 +533,63 @@ impl Server {
             // Should the thread be gone, `send` hands `old` back and it is dropped right here.
             let _ = tx.send(old);
         }
-        // Each file is brought up to date from what the last analysis read of it: unchanged
-        // files are not read again, and an edited one only where it changed.
-        let mut old = std::mem::take(&mut self.caches);
-        let work: Vec<_> = texts
-            .iter()
-            .enumerate()
-            .map(|(i, (p, t))| (source::FileId(i as u32), *p, *t, old.remove(*p)))
-            .collect();
-        drop(old);
-        let (caches, results, secrets) = pipeline::in_pool(|| {
-            use rayon::prelude::*;
-            let updated: Vec<(incremental::Cached, pipeline::FileResult, Vec<String>)> = work
-                .into_par_iter()
-                .map(|(id, path, text, cached)| {
-                    let (mut c, _) = incremental::Cached::update(cached, id, path, text);
-                    let result = c.take_result(path);
-                    let secrets = c.secrets();
-                    (c, result, secrets)
-                })
+        // Each file within its project, as `mailcfg check` plans it (nested projects apart).
+        let open = &self.open;
+        let buffer = |p: &std::path::Path| open.get(p).map(|d| d.text.clone());
+        let paths: Vec<&std::path::Path> = texts.keys().map(|p| p.as_path()).collect();
+        let (project_of, own) =
+            crate::workspace::plan_texts(&paths, config_path.as_deref(), &buffer);
+        let checked = if project_of.iter().all(|&p| p == 0) {
+            // One project: each file is brought up to date from what the last analysis read
+            // of it; unchanged files are not read again, and an edited one only where it
+            // changed.
+            let config = own.first().and_then(Option::as_ref).unwrap_or(&config);
+            let mut old = std::mem::take(&mut self.caches);
+            let work: Vec<_> = texts
+                .iter()
+                .enumerate()
+                .map(|(i, (p, t))| (source::FileId(i as u32), *p, *t, old.remove(*p)))
                 .collect();
-            let mut caches = incremental::Caches::with_capacity(updated.len());
-            let mut results = Vec::with_capacity(updated.len());
-            let mut secrets = Vec::new();
-            for ((c, r, s), path) in updated.into_iter().zip(texts.keys()) {
-                caches.insert((*path).clone(), c);
-                results.push(r);
-                secrets.extend(s);
-            }
-            (caches, results, secrets)
-        });
-        let checked = check_files(results, &config);
-        self.caches = caches;
+            drop(old);
+            let (caches, results) = pipeline::in_pool(|| {
+                use rayon::prelude::*;
+                let updated: Vec<(incremental::Cached, pipeline::FileResult)> = work
+                    .into_par_iter()
+                    .map(|(id, path, text, cached)| {
+                        let (mut c, _) = incremental::Cached::update(cached, id, path, text);
+                        let result = c.take_result(path);
+                        (c, result)
+                    })
+                    .collect();
+                let mut caches = incremental::Caches::with_capacity(updated.len());
+                let mut results = Vec::with_capacity(updated.len());
+                for ((c, r), path) in updated.into_iter().zip(texts.keys()) {
+                    caches.insert((*path).clone(), c);
+                    results.push(r);
+                }
+                (caches, results)
+            });
+            self.caches = caches;
+            check_files(results, config)
+        } else {
+            // Nested projects: checked whole, project by project (not incrementally).
+            self.caches.clear();
+            let inputs: Vec<Input> = texts
+                .iter()
+                .map(|(p, t)| Input::text((*p).clone(), (*t).to_string()))
+                .collect();
+            let configs: Vec<&Config> = own.iter().map(|c| c.as_ref().unwrap_or(&config)).collect();
+            crate::workspace::check_projects(inputs, &project_of, &configs)
+        };
+        // The literal secrets of the files, scrubbed from what the editor is shown.
+        let secrets: Vec<String> = if self.caches.is_empty() {
+            crate::render::secrets(&checked.sources)
+        } else {
+            self.caches
+                .values()
+                .flat_map(incremental::Cached::secrets)
+                .collect()
+        };
         let mut by_file = vec![Vec::new(); files.len()];
         for (i, d) in checked.diagnostics.iter().enumerate() {
             if let Some(v) = by_file.get_mut(d.primary.file.index()) {
@@ -620,10 +647,28 @@ impl Server {
                 .collect();
         }
         let Some(&id) = a.files.get(path) else {
-            return Vec::new();
+            return self.nested_config_diagnostics(path);
         };
         a.shown_in(id)
             .map(|d| convert::diagnostic(d, &a.checked.sources, &a.secrets))
+            .collect()
+    }
+
+    /// The problems of an open `mailcfg.kdl` other than the workspace's own (a nested
+    /// project's), as `mailcfg check` reports it when it is named.
+    fn nested_config_diagnostics(&self, path: &PathBuf) -> Vec<lsp::Diagnostic> {
+        let Some(doc) = self.open.get(path).filter(|_| self.is_config(path)) else {
+            return Vec::new();
+        };
+        let Err(problems) = config::parse_config(path, &doc.text) else {
+            return Vec::new();
+        };
+        let mut sources = Sources::default();
+        sources.add(SourceFile::new(path, doc.text.clone()));
+        let secrets = crate::render::secrets(&sources);
+        problems
+            .iter()
+            .map(|d| convert::diagnostic(d, &sources, &secrets))
             .collect()
     }
 

@@ -1642,7 +1642,7 @@ fn incremental_diagnostics_equal_a_check_from_scratch() {
     c.open(&b_uri, &b);
     c.open(&a_uri, &a);
     let mut compared = 0;
-    for version in 2..=61 {
+    for version in 2..=61u32 {
         let (start, end, new) = random_edit(&mut rng, &a);
         let change = json!({"range": {"start": lsp_position(&a, start), "end": lsp_position(&a, end)}, "text": new});
         a.replace_range(start..end, &new);
@@ -1651,7 +1651,7 @@ fn incremental_diagnostics_equal_a_check_from_scratch() {
             json!({"textDocument": {"uri": a_uri, "version": version}, "contentChanges": [change]}),
         );
         // Half the edits are checked one by one; the rest arrive in bursts, checked together.
-        if version % 2 == 0 {
+        if version.is_multiple_of(2) {
             let deadline = Instant::now() + TIMEOUT;
             loop {
                 let m = c.recv(deadline);
@@ -1729,5 +1729,81 @@ fn completion_offers_both_forms_of_trusted_agent() {
     let offered = labels(&r);
     assert!(offered.contains(&"any".to_string()), "{offered:?}");
     assert!(offered.contains(&"group=".to_string()), "{offered:?}");
+    c.shutdown();
+}
+
+/// A folder holding its own `mailcfg.kdl` below the workspace folder is a project of its own,
+/// as `mailcfg check` plans it: the editor checks its files with its configuration and its
+/// context, so the same account and `system` in both projects clash in neither.
+#[test]
+fn a_nested_project_is_checked_with_its_own_configuration_and_context() {
+    let (_dir, root) = workspace();
+    let team = root.join("team");
+    std::fs::create_dir(&team).unwrap();
+    std::fs::write(
+        team.join("mailcfg.kdl"),
+        "rules {\n    security-imap-only \"warn\"\n}\n",
+    )
+    .unwrap();
+    let (outer, inner) = (root.join("helpdesk.kdl"), team.join("helpdesk.kdl"));
+    std::fs::write(&outer, POP_TLS).unwrap();
+    std::fs::write(&inner, POP_TLS).unwrap();
+    // The workspace's own configuration, which the nested project does not inherit.
+    std::fs::write(
+        root.join("mailcfg.kdl"),
+        "rules {\n    auto-security \"warn\"\n}\n",
+    )
+    .unwrap();
+    let (outer_uri, inner_uri) = (file_uri(&outer), file_uri(&inner));
+    let mut c = Client::start(&root, &[]);
+    c.open(&inner_uri, POP_TLS);
+    let d = c.diagnostics(&inner_uri);
+    assert_eq!(rules(&d), vec!["security-imap-only"], "{d:?}");
+    assert_eq!(
+        d[0]["severity"], 2,
+        "the nested project's mailcfg.kdl applies"
+    );
+    c.open(&outer_uri, POP_TLS);
+    let d = c.diagnostics(&outer_uri);
+    assert_eq!(rules(&d), vec!["security-imap-only"], "{d:?}");
+    assert_eq!(
+        d[0]["severity"], 1,
+        "the outer project has no configuration"
+    );
+    // What `mailcfg check` reports for the same tree, file by file.
+    let out = crate::harness::run(&root, &["check", "--format", "concise", "."], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("\nhelpdesk.kdl:5:18: error[security-imap-only]")
+            || text.starts_with("helpdesk.kdl:5:18: error[security-imap-only]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("team/helpdesk.kdl:5:18: warning[security-imap-only]"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("multiple-system") && !text.contains("duplicate-account-name"),
+        "{text}"
+    );
+    // The nested configuration, edited and unsaved, applies to its project at once; a mistake in
+    // it is shown in it and its project falls back to the default levels meanwhile.
+    let team_config_uri = file_uri(&team.join("mailcfg.kdl"));
+    let allow = "rules {\n    security-imap-only \"allow\"\n}\n";
+    c.open(&team_config_uri, allow);
+    assert_eq!(c.diagnostics(&team_config_uri), Vec::<Value>::new());
+    assert_eq!(c.diagnostics(&inner_uri), Vec::<Value>::new(), "allowed");
+    c.change(
+        &team_config_uri,
+        2,
+        &allow.replace("imap-only", "imap-onyl"),
+    );
+    let d = c.diagnostics(&team_config_uri);
+    assert!(
+        !d.is_empty(),
+        "the misspelt rule is shown in the nested configuration"
+    );
+    assert_eq!(d[0]["range"]["start"]["line"], 1);
+    assert_eq!(c.diagnostics(&inner_uri)[0]["severity"], 1);
     c.shutdown();
 }

@@ -62,13 +62,16 @@ impl Checked {
     }
 }
 
-struct FileResult {
-    source: SourceFile,
-    spans: SpanMap,
-    diagnostics: Vec<Diagnostic>,
-    accounts: Vec<Located<Account>>,
-    credentials: Vec<Located<Credential>>,
-    systems: Vec<Located<System>>,
+/// One file after the stages that see only it (read, lower, schema, model), before the rules:
+/// what [`check_files`] takes. The language server keeps these between edits.
+#[derive(Clone)]
+pub struct FileResult {
+    pub source: SourceFile,
+    pub spans: SpanMap,
+    pub diagnostics: Vec<Diagnostic>,
+    pub accounts: Vec<Located<Account>>,
+    pub credentials: Vec<Located<Credential>>,
+    pub systems: Vec<Located<System>>,
 }
 
 /// The kdl crate's v1 parser (the fallback for KDL v1 files) recurses per nesting level; give
@@ -80,6 +83,12 @@ static POOL: LazyLock<rayon::ThreadPool> = LazyLock::new(|| {
         .build()
         .expect("thread pool")
 });
+
+/// Runs `f` on the pool the per-file stages run on (its threads have the stack the KDL v1
+/// fallback needs), for callers that run those stages themselves ([`read_file`]).
+pub fn in_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    POOL.install(f)
+}
 
 /// Checks without a configuration file: every rule at its default level.
 pub fn check(inputs: Vec<Input>) -> Checked {
@@ -93,9 +102,15 @@ pub fn check_with(inputs: Vec<Input>, config: &Config) -> Checked {
         inputs
             .into_par_iter()
             .enumerate()
-            .map(|(i, input)| analyze(FileId(i as u32), input))
+            .map(|(i, input)| read_file(FileId(i as u32), input))
             .collect()
     });
+    check_files(results, config)
+}
+
+/// The stages over the whole project (rules, facts, suppression, levels) on files already
+/// read; `results[i]` must have been read as `FileId(i)`.
+pub fn check_files(results: Vec<FileResult>, config: &Config) -> Checked {
     let mut sources = Sources::default();
     let mut spans = Vec::with_capacity(results.len());
     let mut project = Project::default();
@@ -137,7 +152,8 @@ pub use crate::registry::builtin::{EMPTY_FILE, TOO_MANY_DIAGNOSTICS};
 /// damaged file can otherwise produce millions, which help nobody and cost time to render.
 pub const MAX_DIAGNOSTICS_PER_FILE: usize = 100;
 
-fn analyze(id: FileId, input: Input) -> FileResult {
+/// The stages that see one file only, as [`check_with`] runs them on each.
+pub fn read_file(id: FileId, input: Input) -> FileResult {
     let mut result = analyze_file(id, input);
     cap(id, &mut result.diagnostics);
     result
@@ -183,14 +199,14 @@ fn analyze_file(id: FileId, input: Input) -> FileResult {
             .push(source::input_diagnostic(id, rule, message, span));
         return result;
     }
-    let text = result.source.text.as_str();
-    if let Some(((accounts, credentials, systems), items)) = fast_path(id, text) {
-        result.spans = SpanMap::deferred(id, Arc::from(text), items);
-        result.accounts = accounts;
-        result.credentials = credentials;
-        result.systems = systems;
-        return result;
+    if let Some(items) = read_items(id, &result.source.text) {
+        let source = std::mem::replace(&mut result.source, SourceFile::new("", String::new()));
+        match from_items(id, source, items) {
+            Ok(clean) => return clean,
+            Err(source) => result.source = source,
+        }
     }
+    let text = result.source.text.as_str();
     let parsed = parse::parse(id, text);
     result.diagnostics.extend(parsed.diagnostics);
     let Some(doc) = parsed.document else {
@@ -240,29 +256,58 @@ fn analyze_file(id: FileId, input: Input) -> FileResult {
     result
 }
 
-type Items = (
-    Vec<Located<Account>>,
-    Vec<Located<Credential>>,
-    Vec<Located<System>>,
-);
-
-/// A valid file's items as the fast paths make them, with where each top-level node starts.
-#[derive(Default)]
-struct FastItems {
-    items: Items,
-    deferred: Vec<lower::DeferredItem>,
+/// Reads `text` and turns each top-level node straight into the model. Each item comes with
+/// the byte where its node starts. `None` when anything needs the full way: a syntax problem, a
+/// node the fast paths refuse. A text of top-level nodes read on its own gives the same items as
+/// inside its file, so the language server re-reads only the nodes an edit touched.
+///
+/// The fastest way first: straight from the text ([`lower::stream`], which reads the subset of
+/// KDL files are written in, a large text in parallel parts), then through the reader's tree.
+pub fn read_items(id: FileId, text: &str) -> Option<Vec<(usize, lower::typed::Item)>> {
+    lower::stream::items(text)
+        .ok()
+        .or_else(|| read_tree_items(id, text))
 }
 
-impl FastItems {
-    /// Adds one top-level node's item; `false` when the file must go another way (a second
-    /// `system` node is a duplicate the full way reports).
-    fn push(&mut self, id: FileId, start: usize, item: lower::typed::Item) -> bool {
-        use lower::typed::Item;
-        let (accounts, credentials, systems) = &mut self.items;
+/// [`read_items`] through the reader's tree, one top-level node at a time ([`lower::typed`]),
+/// dropping each tree at once, so a large valid text never holds more than one node's tree.
+fn read_tree_items(id: FileId, text: &str) -> Option<Vec<(usize, lower::typed::Item)>> {
+    let mut items = Some(Vec::new());
+    let (diagnostics, too_deep) = parse::reader::read_each(id, text, |node| {
+        let Some(list) = &mut items else {
+            return;
+        };
+        match lower::typed::item(node) {
+            Some(item) => list.push((node.span.start, item)),
+            None => items = None,
+        }
+    });
+    items.filter(|_| diagnostics.is_empty() && !too_deep)
+}
+
+/// A file's result from its items ([`read_items`], in file order), numbered as the full way
+/// numbers them. Gives `source` back when the full way must decide: no item at all (an empty
+/// file), or a second `system` node (a duplicate it reports).
+pub fn from_items(
+    id: FileId,
+    source: SourceFile,
+    items: impl IntoIterator<Item = (usize, lower::typed::Item)>,
+) -> Result<FileResult, SourceFile> {
+    use lower::typed::Item;
+    let mut result = FileResult {
+        source,
+        spans: SpanMap::default(),
+        diagnostics: Vec::new(),
+        accounts: Vec::new(),
+        credentials: Vec::new(),
+        systems: Vec::new(),
+    };
+    let mut deferred = Vec::new();
+    for (start, item) in items {
         let pointer = match item {
             Item::Account(value) => {
-                let pointer = format!("/account/{}", accounts.len());
-                accounts.push(Located {
+                let pointer = format!("/account/{}", result.accounts.len());
+                result.accounts.push(Located {
                     file: id,
                     pointer: pointer.clone(),
                     value,
@@ -270,81 +315,31 @@ impl FastItems {
                 pointer
             }
             Item::Credential(value) => {
-                let pointer = format!("/credential/{}", credentials.len());
-                credentials.push(Located {
+                let pointer = format!("/credential/{}", result.credentials.len());
+                result.credentials.push(Located {
                     file: id,
                     pointer: pointer.clone(),
                     value,
                 });
                 pointer
             }
-            Item::System(value) if systems.is_empty() => {
-                systems.push(Located {
+            Item::System(value) if result.systems.is_empty() => {
+                result.systems.push(Located {
                     file: id,
                     pointer: "/system".into(),
                     value,
                 });
                 "/system".into()
             }
-            Item::System(_) => return false,
+            Item::System(_) => return Err(result.source),
         };
-        self.deferred.push(lower::DeferredItem::new(pointer, start));
-        true
+        deferred.push(lower::DeferredItem::new(pointer, start));
     }
-
-    /// `None` for a file that defines nothing: the full way reports it.
-    fn nonempty(self) -> Option<(Items, Vec<lower::DeferredItem>)> {
-        let (a, c, s) = &self.items;
-        (!(a.is_empty() && c.is_empty() && s.is_empty())).then_some((self.items, self.deferred))
+    if deferred.is_empty() {
+        return Err(result.source);
     }
-}
-
-/// The two fast paths, fastest first: straight from the text ([`lower::stream`]), then through
-/// the reader's tree one top-level node at a time ([`lower::typed`]). `None` when the file needs
-/// the full way.
-fn fast_path(id: FileId, text: &str) -> Option<(Items, Vec<lower::DeferredItem>)> {
-    stream_path(id, text).or_else(|| tree_path(id, text))
-}
-
-/// Reads the text straight into the model; `None` at the first thing outside the subset of KDL
-/// it reads, or at anything the model refuses.
-fn stream_path(id: FileId, text: &str) -> Option<(Items, Vec<lower::DeferredItem>)> {
-    let items = lower::stream::items(text).ok()?;
-    let mut found = FastItems::default();
-    let accounts = items
-        .iter()
-        .filter(|(_, i)| matches!(i, lower::typed::Item::Account(_)))
-        .count();
-    // Sized once: a 10,000-account file would otherwise regrow (and copy) its vectors.
-    found.items.0.reserve_exact(accounts);
-    found.deferred.reserve_exact(items.len());
-    for (start, item) in items {
-        if !found.push(id, start, item) {
-            return None;
-        }
-    }
-    found.nonempty()
-}
-
-/// Reads the file and turns each top-level node straight into the model ([`lower::typed`]),
-/// dropping its tree at once, so a large valid file never holds more than one node's tree.
-/// `None` when anything needs the full way: a syntax problem, an empty file, a node the fast
-/// path refuses.
-fn tree_path(id: FileId, text: &str) -> Option<(Items, Vec<lower::DeferredItem>)> {
-    let mut found = Some(FastItems::default());
-    let (diagnostics, too_deep) = parse::reader::read_each(id, text, |node| {
-        let Some(f) = &mut found else {
-            return;
-        };
-        let accepted =
-            lower::typed::item(node).is_some_and(|item| f.push(id, node.span.start, item));
-        if !accepted {
-            found = None;
-        }
-    });
-    found
-        .filter(|_| diagnostics.is_empty() && !too_deep)?
-        .nonempty()
+    result.spans = SpanMap::deferred(id, Arc::from(result.source.text.as_str()), deferred);
+    Ok(result)
 }
 
 /// The items of a top-level list that passed the schema, typed.

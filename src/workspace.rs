@@ -36,7 +36,7 @@ use crate::policy::config::{self, Config, ConfigError};
 use crate::source::{self, FileId, SourceFile, Sources};
 
 mod by_project;
-pub use by_project::{check_projects, check_texts};
+pub use by_project::{check_projects, check_texts, plan_texts};
 
 /// The file that marks a project root (as `.git` does): the configuration, never an account file.
 pub const PROJECT_FILE: &str = config::FILE_NAME;

@@ -10,7 +10,8 @@ pub struct LspArgs {
 
 pub fn run(_args: LspArgs) -> u8 {
     match mailcfg::lsp::run_stdio() {
-        Ok(()) => 0,
+        Ok(mailcfg::lsp::Ending::Clean) => 0,
+        Ok(mailcfg::lsp::Ending::ExitWithoutShutdown) => 1,
         Err(e) => {
             eprintln!("mailcfg lsp: {e}");
             2

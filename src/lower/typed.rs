@@ -20,6 +20,7 @@ use crate::model::{is_list_node, Account, Credential, System};
 use crate::parse::{Entry, Node, Value};
 
 /// A top-level node, typed.
+#[derive(Clone)]
 pub enum Item {
     Account(Account),
     Credential(Credential),

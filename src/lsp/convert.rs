@@ -73,6 +73,30 @@ pub fn offset(file: &SourceFile, pos: lsp::Position) -> usize {
     file.offset_of_utf16(pos.line as usize, pos.character as usize)
 }
 
+/// Byte offset of `pos` in `text`, without a table of line starts (an edit's position, on a
+/// text about to change): lines end at LF, CRLF or a lone CR, as LSP counts them; a column past
+/// the end of its line is the line's end, and a line past the last the end of the text.
+pub fn offset_in(text: &str, pos: lsp::Position) -> usize {
+    let b = text.as_bytes();
+    let mut start = 0;
+    for _ in 0..pos.line {
+        let Some(i) = memchr::memchr2(b'\n', b'\r', &b[start..]) else {
+            return text.len();
+        };
+        let at = start + i;
+        start = at + if b[at..].starts_with(b"\r\n") { 2 } else { 1 };
+    }
+    let end = memchr::memchr2(b'\n', b'\r', &b[start..]).map_or(text.len(), |i| start + i);
+    let mut units = 0;
+    for (i, ch) in text[start..end].char_indices() {
+        if units >= pos.character as usize {
+            return start + i;
+        }
+        units += ch.len_utf16();
+    }
+    end
+}
+
 fn severity(level: Level) -> lsp::DiagnosticSeverity {
     match level {
         Level::Error => lsp::DiagnosticSeverity::ERROR,
@@ -137,6 +161,18 @@ mod tests {
         assert_eq!(uri_to_path(&uri).as_deref(), Some(p));
         let other = lsp::Uri::from_str("untitled:Untitled-1").unwrap();
         assert_eq!(uri_to_path(&other), None);
+    }
+
+    #[test]
+    fn edit_offsets_agree_with_the_line_table() {
+        let text = "a\r\nbé😀c\rd\n\ne";
+        let file = SourceFile::new("", text.to_string());
+        for line in 0..7 {
+            for character in 0..8 {
+                let pos = lsp::Position::new(line, character);
+                assert_eq!(offset_in(text, pos), offset(&file, pos), "{pos:?}");
+            }
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod convert;
 mod cursor;
 mod duplicates;
 mod features;
+mod incremental;
 mod schema;
 /// The in-process session driver of the `lsp` fuzz target and its CI smoke test.
 #[doc(hidden)]
@@ -25,6 +26,7 @@ use lsp_types::request::Request as _;
 use serde_json::{json, Value as Json};
 
 use crate::diagnostics::Diagnostic;
+use crate::pipeline::{self, check_files};
 use crate::policy::config::{self, Config};
 use crate::source::{self, SourceFile, Sources};
 use crate::{check_with, Checked, Input};
@@ -99,6 +101,9 @@ struct Server {
     /// checked on its own, with the diagnostics last computed for it.
     loose: BTreeMap<String, (Doc, Vec<lsp::Diagnostic>)>,
     analysis: Option<Analysis>,
+    /// What the last analysis read of each workspace file, so the next one reads only what
+    /// changed.
+    caches: incremental::Caches,
     /// The edit-time analysis is due at this instant.
     due: Option<Instant>,
     /// When the last check finished: edits are checked at most once per debounce interval.
@@ -130,8 +135,18 @@ impl Drop for Server {
     }
 }
 
+/// How a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// `exit` after `shutdown`, or the client hung up.
+    Clean,
+    /// `exit` without a `shutdown` before it: the LSP specification ("exit Notification") has
+    /// the server exit with code 1 then.
+    ExitWithoutShutdown,
+}
+
 /// Runs the server on stdin/stdout until the client says `exit`.
-pub fn run_stdio() -> anyhow::Result<()> {
+pub fn run_stdio() -> anyhow::Result<Ending> {
     // The default hook prints the panic's message, which can quote a document (and the editor
     // copies stderr into its log): only where it happened.
     std::panic::set_hook(Box::new(|info| {
@@ -185,10 +200,11 @@ pub fn capabilities() -> lsp::ServerCapabilities {
     }
 }
 
-/// Serves `connection` until the client sends `exit` after `shutdown`, or hangs up.
-pub fn run(connection: &Connection) -> anyhow::Result<()> {
-    let Some(init) = initialize(connection)? else {
-        return Ok(());
+/// Serves `connection` until the client sends `exit` or hangs up.
+pub fn run(connection: &Connection) -> anyhow::Result<Ending> {
+    let init = match initialize(connection)? {
+        Ok(init) => init,
+        Err(ending) => return Ok(ending),
     };
     let params: lsp::InitializeParams = serde_json::from_value(init).unwrap_or_default();
     let mut server = Server::new(&params);
@@ -268,12 +284,15 @@ pub fn run(connection: &Connection) -> anyhow::Result<()> {
                     .outbox
                     .push(Message::Response(Response::new_ok(req.id, ())));
             }
-            Message::Notification(n) if shut_down => {
-                if n.method == lsp::notification::Exit::METHOD {
-                    server.flush(connection);
-                    return Ok(());
-                }
+            Message::Notification(n) if n.method == lsp::notification::Exit::METHOD => {
+                server.flush(connection);
+                return Ok(if shut_down {
+                    Ending::Clean
+                } else {
+                    Ending::ExitWithoutShutdown
+                });
             }
+            Message::Notification(_) if shut_down => {}
             Message::Request(req) => {
                 let resp = server.request(req);
                 server.outbox.push(Message::Response(resp));
@@ -286,16 +305,17 @@ pub fn run(connection: &Connection) -> anyhow::Result<()> {
         }
         server.flush(connection);
     }
-    Ok(())
+    Ok(Ending::Clean)
 }
 
-/// Waits for `initialize` and answers it; `None` when the client hangs up or says `exit`
-/// first. Not lsp-server's `initialize`: its errors quote whole messages (documents, secrets)
-/// and it gives up when the message after `initialize` is not `initialized`.
-fn initialize(connection: &Connection) -> anyhow::Result<Option<Json>> {
+/// Waits for `initialize` and answers it; how the session ended when the client hangs up or
+/// says `exit` first. Not lsp-server's `initialize`: its errors quote whole messages
+/// (documents, secrets) and it gives up when the message after `initialize` is not
+/// `initialized`.
+fn initialize(connection: &Connection) -> anyhow::Result<Result<Json, Ending>> {
     loop {
         let Ok(msg) = connection.receiver.recv() else {
-            return Ok(None);
+            return Ok(Err(Ending::Clean));
         };
         match msg {
             Message::Request(req) if req.method == lsp::request::Initialize::METHOD => {
@@ -306,7 +326,7 @@ fn initialize(connection: &Connection) -> anyhow::Result<Option<Json>> {
                 let _ = connection
                     .sender
                     .send(Message::Response(Response::new_ok(req.id, result)));
-                return Ok(Some(req.params));
+                return Ok(Ok(req.params));
             }
             Message::Request(req) => {
                 let _ = connection.sender.send(Message::Response(Response::new_err(
@@ -316,7 +336,7 @@ fn initialize(connection: &Connection) -> anyhow::Result<Option<Json>> {
                 )));
             }
             Message::Notification(n) if n.method == lsp::notification::Exit::METHOD => {
-                return Ok(None);
+                return Ok(Err(Ending::ExitWithoutShutdown));
             }
             Message::Notification(_) | Message::Response(_) => {}
         }
@@ -350,6 +370,7 @@ impl Server {
             open: BTreeMap::new(),
             loose: BTreeMap::new(),
             analysis: None,
+            caches: incremental::Caches::default(),
             due: None,
             last_check: None,
             debounce,
@@ -500,17 +521,13 @@ impl Server {
             }
             texts.insert(p, d.text.as_str());
         }
-        let inputs: Vec<Input> = texts
-            .iter()
-            .map(|(p, t)| Input::text((*p).clone(), (*t).to_string()))
-            .collect();
         let files: HashMap<PathBuf, usize> = texts
             .keys()
             .enumerate()
             .map(|(i, p)| ((*p).clone(), i))
             .collect();
         let (config, config_diagnostics, config_sources, config_path) = self.current_config();
-        // The previous result is large (span maps, JSON); free it off the latency path, and
+        // The previous result is large (span maps, models); free it off the latency path, and
         // before the new one is built so the two do not compete for memory.
         if let (Some(old), Some((tx, _))) = (self.analysis.take(), &self.dropper) {
             // Should the thread be gone, `send` hands `old` back and it is dropped right here.
@@ -519,8 +536,60 @@ impl Server {
         // Each file within its project, as `mailcfg check` plans it (nested projects apart).
         let open = &self.open;
         let buffer = |p: &std::path::Path| open.get(p).map(|d| d.text.clone());
-        let checked =
-            crate::workspace::check_texts(inputs, config_path.as_deref(), &config, &buffer);
+        let paths: Vec<&std::path::Path> = texts.keys().map(|p| p.as_path()).collect();
+        let (project_of, own) =
+            crate::workspace::plan_texts(&paths, config_path.as_deref(), &buffer);
+        let checked = if project_of.iter().all(|&p| p == 0) {
+            // One project: each file is brought up to date from what the last analysis read
+            // of it; unchanged files are not read again, and an edited one only where it
+            // changed.
+            let config = own.first().and_then(Option::as_ref).unwrap_or(&config);
+            let mut old = std::mem::take(&mut self.caches);
+            let work: Vec<_> = texts
+                .iter()
+                .enumerate()
+                .map(|(i, (p, t))| (source::FileId(i as u32), *p, *t, old.remove(*p)))
+                .collect();
+            drop(old);
+            let (caches, results) = pipeline::in_pool(|| {
+                use rayon::prelude::*;
+                let updated: Vec<(incremental::Cached, pipeline::FileResult)> = work
+                    .into_par_iter()
+                    .map(|(id, path, text, cached)| {
+                        let (mut c, _) = incremental::Cached::update(cached, id, path, text);
+                        let result = c.take_result(path);
+                        (c, result)
+                    })
+                    .collect();
+                let mut caches = incremental::Caches::with_capacity(updated.len());
+                let mut results = Vec::with_capacity(updated.len());
+                for ((c, r), path) in updated.into_iter().zip(texts.keys()) {
+                    caches.insert((*path).clone(), c);
+                    results.push(r);
+                }
+                (caches, results)
+            });
+            self.caches = caches;
+            check_files(results, config)
+        } else {
+            // Nested projects: checked whole, project by project (not incrementally).
+            self.caches.clear();
+            let inputs: Vec<Input> = texts
+                .iter()
+                .map(|(p, t)| Input::text((*p).clone(), (*t).to_string()))
+                .collect();
+            let configs: Vec<&Config> = own.iter().map(|c| c.as_ref().unwrap_or(&config)).collect();
+            crate::workspace::check_projects(inputs, &project_of, &configs)
+        };
+        // The literal secrets of the files, scrubbed from what the editor is shown.
+        let secrets: Vec<String> = if self.caches.is_empty() {
+            crate::render::secrets(&checked.sources)
+        } else {
+            self.caches
+                .values()
+                .flat_map(incremental::Cached::secrets)
+                .collect()
+        };
         let mut by_file = vec![Vec::new(); files.len()];
         for (i, d) in checked.diagnostics.iter().enumerate() {
             if let Some(v) = by_file.get_mut(d.primary.file.index()) {
@@ -528,7 +597,6 @@ impl Server {
             }
         }
         let mirrored = duplicates::mirror(&checked.diagnostics, files.len());
-        let secrets = crate::render::secrets(&checked.sources);
         self.analysis = Some(Analysis {
             checked,
             config_diagnostics,
@@ -929,12 +997,9 @@ fn apply_change(text: &mut String, change: lsp::TextDocumentContentChangeEvent) 
     match change.range {
         None => *text = change.text,
         Some(r) => {
-            let file = SourceFile::new("", std::mem::take(text));
-            let start = convert::offset(&file, r.start);
-            let end = convert::offset(&file, r.end).max(start);
-            let mut t = file.text;
-            t.replace_range(start..end, &change.text);
-            *text = t;
+            let start = convert::offset_in(text, r.start);
+            let end = convert::offset_in(text, r.end).max(start);
+            text.replace_range(start..end, &change.text);
         }
     }
 }

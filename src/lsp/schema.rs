@@ -86,15 +86,29 @@ pub fn children(path: &[&str]) -> Vec<(String, Option<String>)> {
     out
 }
 
-/// The values a node's argument (or a property) may take, when they are a fixed set.
+/// The values a node's argument (or a property) may take, when they are a fixed set; for a
+/// node with alternatives (`trusted-agent "any"` or `trusted-agent group="…"`), those of the
+/// alternatives that are values.
 pub fn values(node: &'static Json) -> Vec<String> {
     let node = resolve(node);
+    if let Some(alts) = node.get("anyOf").or_else(|| node.get("oneOf")) {
+        let mut out: Vec<String> = Vec::new();
+        for v in alts.as_array().into_iter().flatten().flat_map(values) {
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+        return out;
+    }
     if let Some(e) = node.get("enum").and_then(Json::as_array) {
         return e
             .iter()
             .filter_map(Json::as_str)
             .map(str::to_string)
             .collect();
+    }
+    if let Some(c) = node.get("const").and_then(Json::as_str) {
+        return vec![c.to_string()];
     }
     if node.get("type").and_then(Json::as_str) == Some("boolean") {
         return vec!["#true".into(), "#false".into()];

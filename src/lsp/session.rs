@@ -29,7 +29,7 @@
 //! `fuzz/seeds/`) is opened as file 0 and then queried everywhere: diagnostics, hover and
 //! completion at several lines, code actions over the whole text, formatting, an edit, close.
 //! A `@raw` `shutdown` does not end the script: later requests must still be answered (with an
-//! error), and a `@raw` `exit` after it ends the session.
+//! error). A `@raw` `exit` ends the session, after `shutdown` or not.
 //!
 //! Every session starts with `initialize`/`initialized` (workspace = a fresh temporary
 //! directory) and ends with `shutdown`/`exit`. The driver waits for the answer to each request
@@ -463,9 +463,10 @@ impl Driver {
                             self.shut_down = true;
                         }
                     }
-                    Message::Notification(n) if n.method == "exit" && self.shut_down => {
+                    // After `shutdown` or not (then the server exits with code 1), the server
+                    // is gone or going: nothing more can be asked.
+                    Message::Notification(n) if n.method == "exit" => {
                         self.send(Message::Notification(n));
-                        // The server is gone (or going): nothing more can be asked.
                         self.over = true;
                     }
                     m => {
@@ -498,7 +499,9 @@ pub fn replay_with(input: &[u8], limit: Duration) -> Outcome {
     let server = std::thread::Builder::new()
         .name("mailcfg-lsp-session".into())
         .spawn(move || {
-            let r = super::run(&server_side).map_err(|e| e.to_string());
+            let r = super::run(&server_side)
+                .map(drop)
+                .map_err(|e| e.to_string());
             drop(server_side);
             let _ = done_tx.send(r);
         });
@@ -676,7 +679,7 @@ pub fn replay_wire(input: &[u8], limit: Duration) -> (Outcome, Vec<String>) {
     let server = std::thread::Builder::new()
         .name("mailcfg-lsp-wire".into())
         .spawn(move || {
-            let r = super::run(&conn).map_err(|e| e.to_string());
+            let r = super::run(&conn).map(drop).map_err(|e| e.to_string());
             drop(conn);
             let _ = done_tx.send(r);
         });

@@ -103,13 +103,26 @@ pub fn check_texts(
     config: &Config,
     buffer: &dyn Fn(&Path) -> Option<String>,
 ) -> Checked {
+    let paths: Vec<&Path> = inputs.iter().map(|i| i.path.as_path()).collect();
+    let (project_of, own) = plan_texts(&paths, config_path, buffer);
+    let configs: Vec<&Config> = own.iter().map(|c| c.as_ref().unwrap_or(config)).collect();
+    check_projects(inputs, &project_of, &configs)
+}
+
+/// The projects of [`check_texts`]: the project of each of `paths`, and each project's own
+/// configuration (`None`: the editor's applies).
+pub fn plan_texts(
+    paths: &[&Path],
+    config_path: Option<&Path>,
+    buffer: &dyn Fn(&Path) -> Option<String>,
+) -> (Vec<usize>, Vec<Option<Config>>) {
     let mut markers = Markers::default();
     // Per project: its root (`None`: the unmarked project) and the directory of a file of it.
     let mut projects: Vec<(Option<PathBuf>, PathBuf)> = Vec::new();
-    let project_of: Vec<usize> = inputs
+    let project_of: Vec<usize> = paths
         .iter()
-        .map(|input| {
-            let abs = source::absolute(&input.path);
+        .map(|path| {
+            let abs = source::absolute(path);
             let dir = abs.parent().unwrap_or(&abs).to_path_buf();
             let root = dir
                 .ancestors()
@@ -152,8 +165,7 @@ pub fn check_texts(
             Some(own.unwrap_or_default())
         })
         .collect();
-    let configs: Vec<&Config> = own.iter().map(|c| c.as_ref().unwrap_or(config)).collect();
-    check_projects(inputs, &project_of, &configs)
+    (project_of, own)
 }
 
 #[cfg(test)]

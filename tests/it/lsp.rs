@@ -1447,6 +1447,291 @@ fn a_hostile_wire_session_keeps_the_server_answering_and_logs_no_content() {
     );
 }
 
+/// A xorshift generator: the edit sequences are random but repeatable (the seed is in every
+/// failure message; `MAILCFG_TEST_SEED` replays one).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// An account of the random-edit test: valid, with findings that depend on other nodes (its
+/// name, its From address, its credential and mailbox across files) and an inline secret in
+/// some.
+fn edited_account(i: usize) -> String {
+    let incoming_auth = match i % 3 {
+        0 => format!("password \"Literal-Secret-{i}\""),
+        1 => "credential \"shared\"".to_string(),
+        _ => format!("password env=\"DESK_{i}\""),
+    };
+    format!(
+        "account \"Desk-{i}\" {{\n    protocol \"imap\"\n    incoming {{\n        server \"imap{i}.example.com\"\n        security \"ssl\"\n        port 993\n        user \"desk{i}@example.com\"\n        {incoming_auth}\n        mailbox \"INBOX\"\n    }}\n    outgoing {{\n        server \"smtp.example.com\"\n        security \"tls\"\n        port 587\n        auth \"same-as-incoming\"\n    }}\n    conversation-id \"subject\"\n    from {{\n        address \"Bureau é {i} <desk{i}@example.com>\" default=#true\n    }}\n}}\n"
+    )
+}
+
+/// Text the random edits insert: whole nodes, values that add or remove findings, names that
+/// collide, and pieces that break the syntax (and later edits mend).
+const EDIT_SNIPPETS: &[&str] = &[
+    "\n",
+    "}",
+    "{",
+    "\"",
+    "/*",
+    "*/",
+    "/-",
+    "\\",
+    ";",
+    "é",
+    " // mailcfg-ignore port-security-mismatch: testing\n",
+    "port 143\n",
+    "port 110",
+    "\"Desk-1\"",
+    "\"desk2@example.com\"",
+    "credential \"shared\" {\n    type \"google\"\n    service-account \"m@p.iam.gserviceaccount.com\"\n    private-key file=\"k.json\"\n}\n",
+    "system {\n    conversation-prefix \"AB\"\n}\n",
+    "account \"Desk-2\" {\n    protocol \"pop\"\n}\n",
+    "password \"Another-Literal-9\"",
+];
+
+/// Offset of a character boundary in `text` near `at`.
+fn boundary(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// The LSP position (UTF-16) of byte `at` of `text`.
+fn lsp_position(text: &str, at: usize) -> Value {
+    let before = &text[..at];
+    let line = before.matches('\n').count();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let character = text[line_start..at].encode_utf16().count();
+    json!({"line": line, "character": character})
+}
+
+/// One random edit of `text`: (start, end, replacement) in bytes.
+fn random_edit(rng: &mut Rng, text: &str) -> (usize, usize, String) {
+    let start = boundary(text, rng.below(text.len() + 1));
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..]
+        .find('\n')
+        .map_or(text.len(), |i| start + i + 1);
+    match rng.below(8) {
+        // A snippet anywhere.
+        0 => (
+            start,
+            start,
+            EDIT_SNIPPETS[rng.below(EDIT_SNIPPETS.len())].to_string(),
+        ),
+        // A whole node at a line start.
+        1 => (
+            line_start,
+            line_start,
+            EDIT_SNIPPETS[15 + rng.below(3)].to_string(),
+        ),
+        // A few characters deleted.
+        2 => (
+            start,
+            boundary(text, start + 1 + rng.below(12)),
+            String::new(),
+        ),
+        // A port swapped for another (valid or not for the security mode).
+        3 | 4 => match text[start..].find("port ") {
+            Some(i) => {
+                let at = start + i + 5;
+                let end = at + text[at..].find('\n').unwrap_or(0);
+                let port = ["993", "143", "465", "1993"][rng.below(4)];
+                (at, end, port.to_string())
+            }
+            None => (start, start, "\n".to_string()),
+        },
+        // A line removed or repeated.
+        5 => {
+            if rng.below(2) == 0 {
+                (line_start, line_end, String::new())
+            } else {
+                let line = text[line_start..line_end].to_string();
+                (line_start, line_start, line)
+            }
+        }
+        // An account renamed (names collide).
+        6 => match text[start..].find("\"Desk-") {
+            Some(i) => {
+                let at = start + i + 6;
+                let end = at + text[at..].find('"').unwrap_or(0);
+                (at, end, rng.below(14).to_string())
+            }
+            None => (start, start, ";".to_string()),
+        },
+        // The node around `start` replaced by a fresh account (what broke there is mended).
+        _ => {
+            let from = text[..start].rfind("\naccount ").map_or(0, |i| i + 1);
+            let to = text[start..]
+                .find("\naccount ")
+                .map_or(text.len(), |i| start + i + 1);
+            (from, to, edited_account(rng.below(14)))
+        }
+    }
+}
+
+/// What the server shows for `uri` now (pull diagnostics, answered from its current
+/// analysis).
+fn pulled(c: &mut Client, uri: &str) -> Value {
+    let r = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    r["result"]["items"].clone()
+}
+
+/// What a fresh server shows for each of `files` (name, text), written to a new workspace;
+/// URIs are rewritten to `root`'s so they compare with another workspace's.
+fn diagnostics_from_scratch(files: &[(&str, &str)], root: &Path) -> Vec<Value> {
+    let (_dir, fresh) = workspace();
+    for (name, text) in files {
+        std::fs::write(fresh.join(name), text).unwrap();
+    }
+    let mut c = Client::start(&fresh, &[]);
+    let mut out = Vec::new();
+    for (name, _) in files {
+        let shown = pulled(&mut c, &file_uri(&fresh.join(name))).to_string();
+        let moved = shown.replace(&file_uri(&fresh), &file_uri(root));
+        out.push(serde_json::from_str(&moved).unwrap());
+    }
+    c.shutdown();
+    out
+}
+
+/// Issue 17: the server re-reads only the top-level nodes an edit touched. After a random
+/// sequence of incremental edits (nodes inserted and deleted, findings added and removed, the
+/// syntax broken and mended, names colliding across files), what it shows for the edited file
+/// and for the other open file equals what a server given the final texts from scratch shows;
+/// checked every few edits.
+#[test]
+fn incremental_diagnostics_equal_a_check_from_scratch() {
+    let seed = std::env::var("MAILCFG_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x005E_ED17_u64);
+    let mut rng = Rng(seed);
+    let (_dir, root) = workspace();
+    let mut a: String = (0..12).map(edited_account).collect();
+    a.push_str(EDIT_SNIPPETS[16]);
+    let b = format!(
+        "{}{}",
+        edited_account(3).replace("imap3.", "imap-other."),
+        EDIT_SNIPPETS[15]
+    );
+    std::fs::write(root.join("a.kdl"), &a).unwrap();
+    std::fs::write(root.join("b.kdl"), &b).unwrap();
+    let (a_uri, b_uri) = (file_uri(&root.join("a.kdl")), file_uri(&root.join("b.kdl")));
+    let mut c = Client::start(&root, &[]);
+    c.open(&b_uri, &b);
+    c.open(&a_uri, &a);
+    let mut compared = 0;
+    for version in 2..=61u32 {
+        let (start, end, new) = random_edit(&mut rng, &a);
+        let change = json!({"range": {"start": lsp_position(&a, start), "end": lsp_position(&a, end)}, "text": new});
+        a.replace_range(start..end, &new);
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": a_uri, "version": version}, "contentChanges": [change]}),
+        );
+        // Half the edits are checked one by one; the rest arrive in bursts, checked together.
+        if version.is_multiple_of(2) {
+            let deadline = Instant::now() + TIMEOUT;
+            loop {
+                let m = c.recv(deadline);
+                if m["method"] == "textDocument/publishDiagnostics"
+                    && m["params"]["uri"] == a_uri
+                    && m["params"]["version"] == version
+                {
+                    break;
+                }
+            }
+        }
+        if version % 5 != 1 {
+            continue;
+        }
+        let shown = [pulled(&mut c, &a_uri), pulled(&mut c, &b_uri)];
+        let expected = diagnostics_from_scratch(&[("a.kdl", &a), ("b.kdl", &b)], &root);
+        assert_eq!(
+            shown[0], expected[0],
+            "a.kdl after edit {version} (seed {seed}):\n{a}"
+        );
+        assert_eq!(
+            shown[1], expected[1],
+            "b.kdl after edit {version} of a.kdl (seed {seed}):\n{a}"
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, 12);
+    c.shutdown();
+}
+
+/// The LSP specification ("exit Notification"): the server exits with code 0 when `shutdown`
+/// came before `exit` (the other tests' `shutdown`), with code 1 when it did not, before
+/// `initialize` as well as after it.
+#[test]
+fn exit_without_shutdown_ends_with_code_1() {
+    let (_dir, root) = workspace();
+    let uri = file_uri(&root.join("helpdesk.kdl"));
+    let mut c = Client::start(&root, &[]);
+    c.open(&uri, POP_TLS);
+    assert_eq!(rules(&c.diagnostics(&uri)), vec!["security-imap-only"]);
+    c.notify("exit", json!(null));
+    let status = c.child.wait().expect("server exits");
+    assert_eq!(status.code(), Some(1), "exit status {status}");
+
+    let mut child = Command::new(crate::harness::BIN)
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start mailcfg lsp");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(&framed(br#"{"jsonrpc":"2.0","method":"exit"}"#))
+        .unwrap();
+    stdin.flush().unwrap();
+    let status = child.wait().expect("server exits");
+    assert_eq!(status.code(), Some(1), "exit status {status}");
+}
+
+/// `trusted-agent` takes `"any"` or `group="GROUP"` (docs/format.md, the model's
+/// `TrustedAgent`): completion offers both.
+#[test]
+fn completion_offers_both_forms_of_trusted_agent() {
+    let (_dir, root) = workspace();
+    let uri = file_uri(&root.join("t.kdl"));
+    let text = "account \"A\" {\n    protocol \"imap\"\n    trusted-agent \n}\n";
+    let mut c = Client::start(&root, &[]);
+    c.open(&uri, text);
+    c.diagnostics(&uri);
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 2, "character": 18}}),
+    );
+    let offered = labels(&r);
+    assert!(offered.contains(&"any".to_string()), "{offered:?}");
+    assert!(offered.contains(&"group=".to_string()), "{offered:?}");
+    c.shutdown();
+}
+
 /// A folder holding its own `mailcfg.kdl` below the workspace folder is a project of its own,
 /// as `mailcfg check` plans it: the editor checks its files with its configuration and its
 /// context, so the same account and `system` in both projects clash in neither.

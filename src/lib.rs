@@ -1,6 +1,8 @@
 //! mailcfg: e-mail account configuration as code.
 //!
-//! One pipeline: source → parse → lower → schema → model → rules → diagnostics → render.
+//! One pipeline: source → parse → lower → schema → model → rules → policy → render, over the
+//! leaf core `diagnostics`; compile, probe, lsp, fmt and the CLI above it. ARCHITECTURE.md is the
+//! map; tests/it/architecture.rs keeps the imports in one direction.
 
 pub mod compile;
 pub mod diagnostics;
@@ -13,6 +15,7 @@ pub mod lsp;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
+pub mod policy;
 pub mod probe;
 pub mod registry;
 pub mod render;

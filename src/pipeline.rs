@@ -8,10 +8,11 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use crate::diagnostics::config::Config;
-use crate::diagnostics::{suppress, Diagnostic, Label, Level, Span};
+use crate::diagnostics::{Diagnostic, Label, Level, Span};
 use crate::lower::SpanMap;
 use crate::model::{Account, Credential, Located, Project, System};
+use crate::policy::config::Config;
+use crate::policy::suppress;
 use crate::source::{self, FileId, SourceFile, Sources};
 use crate::{lower, parse, rules, schema};
 
@@ -130,8 +131,7 @@ pub fn check_with(inputs: Vec<Input>, config: &Config) -> Checked {
     }
 }
 
-pub const EMPTY_FILE: &str = "empty-file";
-pub const TOO_MANY_DIAGNOSTICS: &str = "too-many-diagnostics";
+pub use crate::registry::builtin::{EMPTY_FILE, TOO_MANY_DIAGNOSTICS};
 
 /// Findings reported per file before the rest are summarised in one note: a generated or
 /// damaged file can otherwise produce millions, which help nobody and cost time to render.

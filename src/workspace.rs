@@ -21,11 +21,11 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use crate::diagnostics::config::{self, Config, ConfigError};
 use crate::diagnostics::{Diagnostic, Level};
 use crate::facts;
 use crate::model::{Account, Credential, Located, Project};
 use crate::pipeline::{check_with, Checked, Input};
+use crate::policy::config::{self, Config, ConfigError};
 use crate::source::{self, FileId, SourceFile};
 
 /// The file that marks a project root (as `.git` does): the configuration, never an account file.

@@ -4,7 +4,8 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use mailcfg::fmt::{format, FmtError};
-use mailcfg::source::{self, redact, FileId, SourceFile};
+use mailcfg::parse::redact;
+use mailcfg::source::{self, FileId, SourceFile};
 
 #[derive(clap::Args)]
 pub struct FmtArgs {

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
-use mailcfg::diagnostics::config::FILE_NAME as CONFIG_FILE;
 use mailcfg::diagnostics::Level;
+use mailcfg::policy::config::FILE_NAME as CONFIG_FILE;
 use mailcfg::registry;
 use mailcfg::source;
 

@@ -7,10 +7,11 @@ use std::time::Duration;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 
 use mailcfg::diagnostics::Level;
+use mailcfg::parse::redact;
 use mailcfg::probe::resolve::Resolver;
 use mailcfg::probe::{self, results, Options};
 use mailcfg::render::{self, Format, Report};
-use mailcfg::source::{self, redact};
+use mailcfg::source;
 use mailcfg::workspace::Named;
 
 use super::check::{plan, use_color, Color};

@@ -3,7 +3,7 @@
 use clap::ValueEnum;
 
 use mailcfg::registry;
-use mailcfg::rules::catalogue;
+use mailcfg::registry::catalogue;
 use mailcfg::schema::did_you_mean;
 
 #[derive(clap::Args)]

@@ -8,8 +8,8 @@ use clap::ValueEnum;
 use mailcfg::compile::{self, effective};
 use mailcfg::diagnostics::Level;
 use mailcfg::model::{Account, Located};
+use mailcfg::parse::redact;
 use mailcfg::schema::did_you_mean;
-use mailcfg::source::redact;
 use mailcfg::workspace::Named;
 use mailcfg::{render, source};
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::store::{is_secret_field, SourceRef, Store};
-use crate::source::redact;
+use crate::parse::redact;
 
 /// What `--format json` prints: `{"format": "mailcfg-plan", "version": 1, ...}`.
 #[derive(Debug, Clone, Serialize)]

@@ -23,14 +23,11 @@ use crate::workspace::{Verdict, Workspace};
 pub use store::Store;
 use store::*;
 
-/// A literal secret in a file while `--allow-inline-secrets` was not given.
-pub const STORE_INLINE_SECRET: &str = "store-inline-secret";
-/// `--resolve-secrets` could not read a referenced variable or file.
-pub const SECRET_UNRESOLVED: &str = "secret-unresolved";
 /// More than one `system` node across the tree: the store could hold only one of them. `check`
 /// reports it (see [`crate::facts`]); compile keeps its own guard for a caller that compiles a
 /// tree without checking it.
 pub use crate::facts::MULTIPLE_SYSTEM;
+pub use crate::registry::builtin::{SECRET_UNRESOLVED, STORE_INLINE_SECRET};
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::model::{AuthMode, CredentialType, Protocol, Security};
-use crate::source::redact::SECRET_NAMES;
+use crate::parse::redact::SECRET_NAMES;
 
 /// The value of `format`.
 pub const FORMAT: &str = "mailcfg-store";

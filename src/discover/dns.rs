@@ -1,5 +1,5 @@
 //! The DNS records discovery needs (SRV, MX, TXT), asked of one name server over UDP
-//! (RFC 1035 §4.2.1), with TCP when the answer is truncated (RFC 7766 §5).
+//! (RFC 1035 §4.2.1), with TCP when the answer is truncated (RFC 7766 §4; RFC 1123 §6.1.3.2).
 //!
 //! The server is `--dns-server`, or else the first `nameserver` of /etc/resolv.conf: the C
 //! library offers no portable SRV lookup, so "the system resolver" here means the name server
@@ -228,7 +228,7 @@ fn read_name(m: &[u8], mut i: usize) -> Option<(String, usize)> {
 }
 
 /// An unpredictable query ID (with the OS's random source port, what keeps an off-path
-/// attacker from forging answers, RFC 5452 §4): std's RandomState is seeded from the OS.
+/// attacker from forging answers, RFC 5452 §9.2): std's RandomState is seeded from the OS.
 fn random_id() -> u16 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();

@@ -11,8 +11,11 @@
 //! When two sources name different servers for the same side, the earlier source wins and a
 //! note says so.
 //!
-//! Within a source, IMAP is preferred over POP3 and implicit TLS over STARTTLS (RFC 8314 §5.1:
-//! implicit TLS SHOULD be preferred when both are offered).
+//! Within SRV records: services without TLS only when nothing with TLS is advertised (RFC 8314
+//! §5.1); then the lowest priority value across IMAP and POP3 (RFC 6186 §3.4); at equal priority
+//! IMAP before POP3 and implicit TLS before STARTTLS (RFC 6186 §3.4 leaves that choice to the
+//! client; RFC 8314 §3 recommends implicit TLS). Autoconfig documents carry no priorities: there
+//! the same order applies, then the document's own.
 
 pub mod autoconfig;
 pub mod dns;
@@ -132,7 +135,8 @@ impl DiscoverError {
     }
 }
 
-/// The SRV services of RFC 6186 §3.1-3.3 and RFC 8314 §5.1, in order of preference.
+/// The SRV services of RFC 6186 §3.1-3.3 and RFC 8314 §5.1, in mailcfg's order for equal
+/// priorities.
 struct SrvService {
     label: &'static str,
     service: Service,
@@ -264,7 +268,8 @@ pub fn discover(address: &str, opts: &Options) -> Result<Discovery, DiscoverErro
         server,
         &domain,
         &INCOMING,
-        "IMAP over POP3, then implicit TLS over STARTTLS: RFC 8314 §5.1",
+        "IMAP before POP3, implicit TLS before STARTTLS; RFC 6186 §3.4 leaves equal priorities to \
+         the client, RFC 8314 §3 recommends implicit TLS",
         opts.timeout,
         &mut notes,
     )?;
@@ -272,7 +277,7 @@ pub fn discover(address: &str, opts: &Options) -> Result<Discovery, DiscoverErro
         server,
         &domain,
         &OUTGOING,
-        "implicit TLS over STARTTLS: RFC 8314 §5.1",
+        "implicit TLS before STARTTLS; RFC 8314 §3 recommends implicit TLS",
         opts.timeout,
         &mut notes,
     )?;
@@ -385,8 +390,9 @@ fn first_of(
     }
 }
 
-/// Preference within one source: IMAP over POP3, then implicit TLS, then STARTTLS, then
-/// cleartext (RFC 8314 §5.1); among equals the document's own order.
+/// Preference within an autoconfig document: IMAP before POP3, then implicit TLS, then STARTTLS
+/// (RFC 8314 §3 recommends implicit TLS), cleartext last (RFC 8314 §5.1); among equals the
+/// document's own order.
 fn best_offer(offers: &[autoconfig::Offer]) -> Option<&autoconfig::Offer> {
     let rank = |o: &autoconfig::Offer| {
         let service = match o.service {
@@ -452,12 +458,14 @@ fn from_srv(
     server: SocketAddr,
     domain: &str,
     services: &[SrvService],
-    preference: &str,
+    tie_break: &str,
     timeout: Duration,
     notes: &mut Vec<String>,
 ) -> Result<Option<Server>, DiscoverError> {
-    let mut chosen: Option<Server> = None;
-    for s in services {
+    // Every label is asked (RFC 6186 §3.4: "retrieve records for both services"); the choice
+    // is made across them below.
+    let mut found: Vec<(usize, Server, u16)> = Vec::new();
+    for (order, s) in services.iter().enumerate() {
         let name = format!("{}.{domain}", s.label);
         let records = dns::srv(server, &name, timeout).map_err(|e| DiscoverError::Dns(e.0))?;
         match choose(records) {
@@ -467,17 +475,6 @@ fn from_srv(
                 s.what
             )),
             SrvAnswer::Chosen(r, others) => {
-                let found = Server {
-                    service: s.service,
-                    host: r.target.clone(),
-                    port: r.port,
-                    security: s.security,
-                    source: Source::Srv {
-                        name: name.clone(),
-                        priority: r.priority,
-                        weight: r.weight,
-                    },
-                };
                 if others > 0 {
                     notes.push(format!(
                         "{name} has {} records: chose {}:{} (lowest priority, then highest weight)",
@@ -486,20 +483,62 @@ fn from_srv(
                         r.port
                     ));
                 }
-                match &chosen {
-                    None => chosen = Some(found),
-                    Some(c) => notes.push(format!(
-                        "{name} also offers {} at {}:{}; {} is preferred ({preference})",
-                        s.what,
-                        found.host,
-                        found.port,
-                        c.source.describe()
-                    )),
-                }
+                let priority = r.priority;
+                found.push((
+                    order,
+                    Server {
+                        service: s.service,
+                        host: r.target,
+                        port: r.port,
+                        security: s.security,
+                        source: Source::Srv {
+                            name,
+                            priority: r.priority,
+                            weight: r.weight,
+                        },
+                    },
+                    priority,
+                ));
             }
         }
     }
-    Ok(chosen)
+    // RFC 8314 §5.1: services without TLS are ignored while any with TLS is advertised, "even
+    // when those advertised configurations have a higher priority". Then the lowest priority
+    // across services wins (RFC 6186 §3.4); at equal priority the client is "free to choose",
+    // and mailcfg takes the services' order.
+    let any_tls = found.iter().any(|(_, s, _)| s.security != Security::Basic);
+    let rank = |(order, s, priority): &(usize, Server, u16)| {
+        (any_tls && s.security == Security::Basic, *priority, *order)
+    };
+    let Some(chosen_at) = (0..found.len()).min_by_key(|&i| rank(&found[i])) else {
+        return Ok(None);
+    };
+    let chosen = found.swap_remove(chosen_at);
+    found.sort_by_key(|(order, _, _)| *order);
+    for (order, other, priority) in &found {
+        let why = if any_tls && other.security == Security::Basic {
+            "services without TLS are ignored while one with TLS is offered: RFC 8314 §5.1"
+                .to_string()
+        } else if *priority > chosen.2 {
+            format!(
+                "lower priority value {} than {priority}: RFC 6186 §3.4",
+                chosen.2
+            )
+        } else {
+            format!("equal priority: {tie_break}")
+        };
+        let Source::Srv { name, .. } = &other.source else {
+            continue;
+        };
+        notes.push(format!(
+            "{name} also offers {} at {}:{}; {} is preferred ({why})",
+            services[*order].what,
+            other.host,
+            other.port,
+            chosen.1.source.describe()
+        ));
+    }
+    Ok(Some(chosen.1))
 }
 
 /// The last hint: the domain of the most preferred MX host, with the host names mail providers

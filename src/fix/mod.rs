@@ -4,14 +4,14 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-pub mod edit;
 pub mod verify;
 
-use crate::diagnostics::config::Config;
+use crate::policy::config::Config;
 
 use crate::diagnostics::{Diagnostic, Edit, Fix, Span};
+use crate::parse::redact;
 use crate::rules::{self, unused_suppression};
-use crate::source::{redact, FileId, Sources};
+use crate::source::{FileId, Sources};
 use crate::workspace::Workspace;
 use crate::{check_with, Input};
 use verify::Snapshot;

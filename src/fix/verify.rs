@@ -7,9 +7,9 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use crate::diagnostics::config::Config;
 use crate::diagnostics::{Diagnostic, Level, Span};
 use crate::lower::{self, Origin, SpanMap};
+use crate::policy::config::Config;
 use crate::source::FileId;
 use crate::{check_with, parse, Input};
 

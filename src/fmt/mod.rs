@@ -17,12 +17,12 @@
 
 use std::path::Path;
 
-use crate::diagnostics::config::Config;
 use crate::diagnostics::{Diagnostic, Level, Span};
 use crate::fix::verify::{self, Snapshot};
 use crate::parse::cst::{Item, Node, Part, Tokens, Tree};
 use crate::parse::lexer::{self, Dialect, Lexer, StringForm, TokenKind};
 use crate::parse::{self, KDL_V1};
+use crate::policy::config::Config;
 use crate::source::FileId;
 
 /// Why a text was not formatted.
@@ -167,7 +167,7 @@ fn dashed_extent(tree: &Tree, at: usize) -> Option<Tokens> {
     find(&tree.items, at)
 }
 
-/// Whether a `//` comment is a suppression (see `diagnostics::suppress`).
+/// Whether a `//` comment is a suppression (see `policy::suppress`).
 fn is_suppression(comment: &str) -> bool {
     comment[2..].trim_start().starts_with("mailcfg-ignore")
 }

@@ -366,10 +366,10 @@ fn node_label(node: &Node<'_>) -> Option<String> {
         ) => {
             let name = &node.name.value;
             // The label names a block in paths and messages: never by a secret, never at length.
-            if crate::source::redact::SECRET_NAMES.contains(&name.as_ref()) {
-                return Some(format!("{name} {}", crate::source::redact::MASK));
+            if crate::parse::redact::SECRET_NAMES.contains(&name.as_ref()) {
+                return Some(format!("{name} {}", crate::parse::redact::MASK));
             }
-            Some(format!("{name} {:?}", crate::source::redact::clip(s)))
+            Some(format!("{name} {:?}", crate::parse::redact::clip(s)))
         }
         _ => None,
     }

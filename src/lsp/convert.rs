@@ -6,7 +6,8 @@ use std::str::FromStr;
 use lsp_types as lsp;
 
 use crate::diagnostics::{Diagnostic, Level, Span};
-use crate::source::{redact, SourceFile, Sources};
+use crate::parse::redact;
+use crate::source::{SourceFile, Sources};
 
 /// `file:///a/b%20c.kdl` → `/a/b c.kdl`. Other schemes have no path.
 pub fn uri_to_path(uri: &lsp::Uri) -> Option<PathBuf> {

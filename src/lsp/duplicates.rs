@@ -53,7 +53,7 @@ pub fn mirror(diagnostics: &[Diagnostic], files: usize) -> Vec<Vec<Diagnostic>> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::config::Config;
+    use crate::policy::config::Config;
     use crate::{check_with, Input};
 
     #[test]

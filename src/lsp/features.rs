@@ -94,12 +94,12 @@ pub fn hover(
     // Diagnostic messages can quote a value; literal secrets are scrubbed as everywhere else.
     let secrets = match analysis {
         Some((a, _)) => a.secrets.clone(),
-        None => crate::source::redact::secret_values(text),
+        None => crate::parse::redact::secret_values(text),
     };
     Some(lsp::Hover {
         contents: lsp::HoverContents::Markup(lsp::MarkupContent {
             kind: lsp::MarkupKind::Markdown,
-            value: crate::source::redact::scrub(&parts.join("\n\n---\n\n"), &secrets),
+            value: crate::parse::redact::scrub(&parts.join("\n\n---\n\n"), &secrets),
         }),
         range,
     })

@@ -24,8 +24,8 @@ use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
 use serde_json::{json, Value as Json};
 
-use crate::diagnostics::config::{self, Config};
 use crate::diagnostics::Diagnostic;
+use crate::policy::config::{self, Config};
 use crate::source::{self, SourceFile, Sources};
 use crate::{check_with, Checked, Input};
 

@@ -342,7 +342,7 @@ impl AuthMode {
 }
 
 /// Names of the nodes (and properties) whose value is a [`Secret`]: every literal value written
-/// under them is masked in every output (`source::redact`). A test holds this list to the
+/// under them is masked in every output (`parse::redact`). A test holds this list to the
 /// model's `Secret` fields.
 pub const SECRET_NAMES: &[&str] = &[
     "password",

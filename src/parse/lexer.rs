@@ -20,6 +20,7 @@
 //! are skipped with lookup tables or `memchr`, and no token allocates.
 
 use crate::diagnostics::Span;
+pub use crate::source::{is_newline_char, newline_len};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Token {
@@ -326,14 +327,6 @@ pub fn is_space(c: char) -> bool {
     }
 }
 
-/// KDL's newline characters (CRLF is one newline made of two of them).
-pub fn is_newline_char(c: char) -> bool {
-    matches!(
-        c,
-        '\r' | '\n' | '\u{0085}' | '\u{000B}' | '\u{000C}' | '\u{2028}' | '\u{2029}'
-    )
-}
-
 /// Code points KDL forbids anywhere in a document.
 pub fn is_disallowed(c: char) -> bool {
     matches!(c,
@@ -422,27 +415,6 @@ static NEWLINE_LEAD: [bool; 256] = {
     t[0xE2] = true;
     t
 };
-
-/// Length of the newline at `at`, 0 if none.
-pub fn newline_len(b: &[u8], at: usize) -> usize {
-    match b.get(at) {
-        Some(b'\r') => {
-            if b.get(at + 1) == Some(&b'\n') {
-                2
-            } else {
-                1
-            }
-        }
-        Some(b'\n' | 0x0B | 0x0C) => 1,
-        Some(0xC2) if b.get(at + 1) == Some(&0x85) => 2,
-        Some(0xE2)
-            if b.get(at + 1) == Some(&0x80) && matches!(b.get(at + 2), Some(0xA8 | 0xA9)) =>
-        {
-            3
-        }
-        _ => 0,
-    }
-}
 
 /// Length of the unicode space at `at`, 0 if none.
 pub fn space_len(src: &str, at: usize) -> usize {

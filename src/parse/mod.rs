@@ -6,9 +6,11 @@
 
 pub mod ast;
 pub mod cst;
+pub mod edit;
 mod from_kdl;
 pub mod lexer;
 pub mod reader;
+pub mod redact;
 
 pub use ast::{Children, Document, Entry, Ident, Node, Value};
 
@@ -32,7 +34,7 @@ pub struct Parsed<'a> {
 pub fn parse(file: FileId, text: &str) -> Parsed<'_> {
     let mut parsed = parse_unmasked(file, text);
     // A syntax error quotes the token it could not read, which may be a secret's value.
-    crate::source::redact::mask_messages(text, &mut parsed.diagnostics);
+    crate::parse::redact::mask_messages(text, &mut parsed.diagnostics);
     parsed
 }
 

@@ -1244,7 +1244,7 @@ fn bare(tok: &str, span: Span) -> R<(Value<'_>, bool)> {
         return number(tok).map(|v| (v, false)).ok_or_else(|| {
             err(
                 span,
-                format!("invalid number `{}`", crate::source::redact::clip(tok)),
+                format!("invalid number `{}`", crate::parse::redact::clip(tok)),
                 "number",
             )
             .help("numbers look like 42, -7, 1_000, 3.25, 1.5e10, 0x1F, 0o17 or 0b1010")
@@ -1255,7 +1255,7 @@ fn bare(tok: &str, span: Span) -> R<(Value<'_>, bool)> {
             span,
             format!(
                 "invalid number `{}`: a leading digit is required",
-                crate::source::redact::clip(tok)
+                crate::parse::redact::clip(tok)
             ),
             "number",
         )

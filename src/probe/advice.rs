@@ -1,7 +1,7 @@
 //! What to change when the probe finds that `security` (or `port`) does not match the server,
 //! phrased so that the change passes `mailcfg check`: a suggestion never contradicts
 //! `port-security-mismatch` (implicit TLS on 993/995/465, a cleartext greeting on
-//! 110/143/25/587: RFC 8314 §3.3, RFC 6409) or `security-imap-only` / `smtp-security-unsupported`
+//! 110/143/25/587: RFC 8314 §3.1–3.3, RFC 6409 §3.1) or `security-imap-only` / `smtp-security-unsupported`
 //! (CSM offers STARTTLS for IMAP and SMTP only, `ssl-no-auth` for IMAP only).
 
 use crate::model::{well_known_port, Security, Service};

@@ -8,7 +8,8 @@ use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use super::{table, AccountReport, Progress};
-use crate::source::{redact, Sources};
+use crate::parse::redact;
+use crate::source::Sources;
 
 struct State {
     done: usize,

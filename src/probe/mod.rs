@@ -21,7 +21,6 @@ pub mod pop3;
 mod report;
 pub mod resolve;
 pub mod results;
-pub mod rules;
 mod select;
 pub mod smtp;
 pub mod table;

@@ -3,10 +3,11 @@
 
 use std::path::Path;
 
-use super::{advice, rules, Finding, Options, Role};
+use super::{advice, Finding, Options, Role};
 use crate::diagnostics::Level;
 use crate::model::{Account, AuthMode, Located, Secret, Security, Service};
 use crate::pipeline::Checked;
+use crate::registry::probe as rules;
 
 #[derive(Debug, Clone)]
 pub(crate) enum LoginPlan {

@@ -3,9 +3,10 @@
 //!
 //! By default the system resolver (`getaddrinfo`, so /etc/hosts and nsswitch apply); with
 //! `--dns-server IP[:PORT]` a small DNS client asks that server directly over UDP (RFC 1035
-//! §4.2.1), which also lets a test point the probe at a closed loopback port. Either way the
-//! special-use names of RFC 6761 are answered without asking anybody: IP literals, `localhost`
-//! and `*.localhost` (§6.3: the loopback addresses) and `*.invalid` (§6.4: never exists).
+//! §4.2.1), which also lets a test point the probe at a closed loopback port. Either way IP
+//! literals need no lookup, and the special-use names of RFC 6761 are answered without asking
+//! anybody: `localhost` and `*.localhost` (§6.3: the loopback addresses) and `*.invalid` (§6.4:
+//! never exists).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::sync::mpsc;

@@ -8,7 +8,8 @@ use miette::{
 
 use super::snippet::Snippet;
 use crate::diagnostics::{Diagnostic, Label, Level, Span, Summary};
-use crate::source::{redact, FileId, Sources};
+use crate::parse::redact;
+use crate::source::{FileId, Sources};
 
 #[derive(Debug)]
 struct Report {

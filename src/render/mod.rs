@@ -18,13 +18,14 @@ use std::str::FromStr;
 use sha2::{Digest, Sha256};
 
 use crate::diagnostics::{Diagnostic, Label};
-use crate::source::{redact, Sources};
+use crate::parse::redact;
+use crate::source::Sources;
 
 /// Literal secrets of every file, for [`redact::scrub`] on anything printed.
 pub fn secrets(sources: &Sources) -> Vec<String> {
     sources
         .iter()
-        .flat_map(|(_, f)| f.secret_values().iter().cloned())
+        .flat_map(|(_, f)| redact::view(f).secret_values().iter().cloned())
         .collect()
 }
 

@@ -43,7 +43,7 @@ impl Snippet {
     /// The snippet of `file` for `labels` (spans of the original text), and the labels' spans
     /// in the snippet, in the same order.
     pub fn new(file: &SourceFile, name: String, labels: &[Span]) -> (Snippet, Vec<Span>) {
-        let redacted = file.redacted();
+        let redacted = crate::parse::redact::view(file);
         let text = redacted.text(&file.text);
         let starts = redacted.line_starts(&file.text);
         let line_of = |offset: usize| starts.partition_point(|&s| s <= offset).saturating_sub(1);

@@ -6,15 +6,17 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Warning,
     summary: "users may type any From address (`allow-arbitrary #true`)",
     fixable: false,
-    source: "RFC 7489 §3.1 (DMARC identifier alignment)",
+    source: "RFC 7489 §3.1 (DMARC identifier alignment) and §6.3 (policy `reject`); RFC 6409 §6.1",
     docs: r#"## What it checks
 `from { allow-arbitrary #true }`.
 
 ## Why
 Any user can send mail that claims to come from anyone (the CEO, another company), which is
-an invitation to impersonation and phishing. Most SMTP servers also reject a From address the
-authenticated user does not own, and receivers checking SPF/DKIM/DMARC drop it. List the
-addresses instead, or allow the user's own address.
+an invitation to impersonation and phishing: RFC 7489 §3.1 calls the From field "a prime target
+for abuse". A From domain that is not aligned with what SPF or DKIM authenticated fails DMARC
+(§3.1), and a domain whose DMARC policy is `reject` asks receivers to reject such mail (§6.3);
+a submission server may also refuse a sender the login is not authorised for (RFC 6409 §6.1).
+List the addresses instead, or allow the user's own address.
 
 ## Example
 ```kdl bad

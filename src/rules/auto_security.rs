@@ -7,14 +7,16 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Info,
     summary: "security is `auto` (or not given), which may fall back to cleartext",
     fixable: false,
-    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", steps 6b and 9b (\"Auto: … if possible\"); RFC 3207 §6 (STARTTLS stripping)",
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", steps 6b and 9b (\"Auto: … if possible\"); RFC 3207 §6 (SMTP) and RFC 2595 §9 (IMAP, POP3): STARTTLS stripping",
     docs: r#"## What it checks
 An `incoming` or `outgoing` block whose `security` is `"auto"` or absent (absent means `auto`).
 
 ## Why
 With `auto` the client uses TLS when the server offers it and otherwise continues without: an
 attacker who strips the STARTTLS offer downgrades the connection to cleartext without anyone
-noticing. Pinning `ssl` (implicit TLS) or `tls` (STARTTLS) makes a missing TLS a visible error
+noticing ("A man-in-the-middle attack can be launched by deleting the "250 STARTTLS" response
+from the server", RFC 3207 §6; for IMAP and POP3 an attacker "can remove STARTTLS from the
+capability list", RFC 2595 §9). Pinning `ssl` (implicit TLS) or `tls` (STARTTLS) makes a missing TLS a visible error
 instead.
 
 ## Example

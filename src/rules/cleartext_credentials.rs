@@ -16,8 +16,9 @@ A server block with `security "basic"` (no TLS at all) over which a login is sen
 
 ## Why
 Without TLS the user name and password cross the network readable by anyone on the path, and
-an attacker can also alter the mail itself. RFC 8314 requires TLS for mail submission and
-access; use `ssl` (implicit TLS) or `tls` (STARTTLS).
+an attacker can also alter the mail itself. RFC 8314 deprecates cleartext mail access and
+submission (§4.1: with cleartext, "the compromise of at least some of those passwords should be
+assumed"); use `ssl` (implicit TLS) or `tls` (STARTTLS).
 
 ## Example
 ```kdl bad
@@ -100,5 +101,5 @@ fn diag(
         Part::Value,
         format!("security \"basic\" sends {what} (user name and password) unencrypted"),
     )
-    .with_help("use security \"ssl\" (implicit TLS) or \"tls\" (STARTTLS); RFC 8314 requires TLS for mail access and submission")
+    .with_help("use security \"ssl\" (implicit TLS) or \"tls\" (STARTTLS); RFC 8314 §4.1 deprecates cleartext mail access and submission")
 }

@@ -8,16 +8,17 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Info,
     summary: "a From address's domain differs from the login's domain",
     fixable: false,
-    source: "RFC 7489 §3.1 (DMARC identifier alignment); RFC 6409 §6.1 (Enforce Submission Rights)",
+    source: "RFC 7489 §3.1 (DMARC identifier alignment); RFC 6409 §6.1 (an MSA MAY refuse a sender the login is not authorised for) and §8.1 (it MAY add or replace Sender)",
     docs: r#"## What it checks
 A From `address` whose domain differs (ignoring case) from the domain of the login used to send:
 the outgoing `user` with `auth "log-on"`, otherwise the incoming `user`. Only logins that are
 e-mail addresses are compared.
 
 ## Why
-Mail providers (Exchange Online, Google Workspace) reject or rewrite a From address the
-authenticated mailbox is not allowed to send as, and receivers check the From domain against
-SPF/DKIM/DMARC. A different domain is sometimes intended (a shared domain, send-as rights) —
+A submission server may refuse a sender address the login is not authorised to use (RFC 6409
+§6.1 allows it for the envelope sender) or add a `Sender` field naming the login (§8.1), and
+receivers that check DMARC require the From domain to be aligned with a domain that SPF or DKIM
+authenticated (RFC 7489 §3.1) — a From domain other than the sending account's often is not. A different domain is sometimes intended (a shared domain, send-as rights) —
 then keep it and suppress the finding with a reason.
 
 ## Example

@@ -8,7 +8,6 @@ use crate::model::{
 };
 use crate::source::{FileId, Sources};
 
-pub mod catalogue;
 pub mod text;
 
 mod arbitrary_from_allowed;
@@ -144,7 +143,7 @@ pub static ALL: &[Rule] = &[
     // Empty and padded values.
     rule!(empty_value),
     rule!(padded_value),
-    // Suppression comments (reported by `diagnostics::suppress`).
+    // Suppression comments (reported by `policy::suppress`).
     Rule {
         meta: &suppression_without_reason::META,
         check: None,
@@ -230,13 +229,13 @@ impl Context<'_> {
             .with_path(self.kdl_path(item, rel))
     }
 
-    /// An edit removing the node at `rel` ([`crate::fix::edit::remove_node`]): its whole line
+    /// An edit removing the node at `rel` ([`crate::parse::edit::remove_node`]): its whole line
     /// when nothing else is on it (so no blank line is left), otherwise just the node and a
     /// following `;`; a node holding comments or slash-dashed entries is slash-dashed instead.
     pub fn remove_node<T>(&self, item: &Located<T>, rel: &str) -> Option<Edit> {
         let entry = self.span_map(item.file).get(&join(&item.pointer, rel))?;
         let text = &self.sources.get(item.file).text;
-        let (span, replacement) = crate::fix::edit::remove_node(text, entry.node);
+        let (span, replacement) = crate::parse::edit::remove_node(text, entry.node);
         Some(Edit {
             file: item.file,
             span,
@@ -248,7 +247,7 @@ impl Context<'_> {
 /// The bytes to delete to remove a plain node at `node`, as described at
 /// [`Context::remove_node`].
 pub fn removal_span(text: &str, node: Span) -> Span {
-    crate::fix::edit::remove_node(text, node).0
+    crate::parse::edit::remove_node(text, node).0
 }
 
 fn join(base: &str, rel: &str) -> String {

@@ -7,7 +7,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Error,
     summary: "the port expects implicit TLS but security is basic/STARTTLS, or the reverse",
     fixable: false,
-    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", steps 6c and 9c (default and SSL ports); RFC 8314 §3.3 (Implicit TLS for SMTP Submission); RFC 6409 §3.1 (Submission Identification, port 587)",
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", steps 6c and 9c (default and SSL ports); RFC 8314 §3.1–3.3 (implicit TLS for POP 995, IMAP 993, submission 465); RFC 6409 §3.1 (Submission Identification, port 587)",
     docs: r#"## What it checks
 A custom `port` whose well-known meaning contradicts `security`:
 - implicit-TLS security (`ssl`, `ssl-no-auth`) on a cleartext/STARTTLS port: 110 (POP3),

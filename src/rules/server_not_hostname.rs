@@ -9,10 +9,10 @@ pub static META: RuleMeta = RuleMeta {
     summary:
         "`server` is not a host name or IP address (a URL, `host:port`, a path, spaces, bad labels)",
     fixable: true,
-    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", steps 6a and 9a (\"Provide the name of the … server\"); RFC 1123 §2.1; RFC 3986 §3.2.2",
+    source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", steps 6a and 9a (\"Provide the name of the … server\"); RFC 1123 §2.1; RFC 1035 §2.3.1 (labels); RFC 3986 §3.2.2",
     docs: r#"## What it checks
-A `server` value that is not a plain host name (RFC 1123: letters, digits and inner hyphens,
-labels of 1–63 characters) or an IPv4/IPv6 address. Recognised mistakes:
+A `server` value that is not a plain host name (letters, digits and inner hyphens, RFC 1123
+§2.1; labels of 1–63 characters, RFC 1035 §2.3.1) or an IPv4/IPv6 address. Recognised mistakes:
 - a scheme: `imaps://imap.example.com`;
 - a port: `imap.example.com:993` (the port belongs in the `port` node);
 - a path: `mail.example.com/owa`;
@@ -130,7 +130,7 @@ fn describe(problem: &HostProblem, side: &Side<'_>) -> (String, String) {
     }
 }
 
-/// `server "host:993"` → `server "host"` plus `port 993` ([`crate::fix::edit::insert_after_node`]:
+/// `server "host:993"` → `server "host"` plus `port 993` ([`crate::parse::edit::insert_after_node`]:
 /// a line of its own below, or `; port 993` after the node in a one-line block or before a
 /// trailing comment), when no port is written yet. `[IPv6]:port` keeps the address.
 fn move_port(
@@ -164,7 +164,7 @@ fn move_port(
     }
     let text = &cx.sources.get(acc.file).text;
     let (at, insert) =
-        crate::fix::edit::insert_after_node(text, entry.node, &format!("port {port}"));
+        crate::parse::edit::insert_after_node(text, entry.node, &format!("port {port}"));
     Some(Fix {
         description: format!("move port {port} out of `server` into `port {port}`"),
         edits: vec![

@@ -7,7 +7,7 @@ pub static META: RuleMeta = RuleMeta {
     level: Level::Warning,
     summary: "authenticated SMTP on port 25 (the relay port); use 587 or 465",
     fixable: false,
-    source: "RFC 6409 §3.1 (Submission Identification); RFC 8314 §3.3 (Implicit TLS for SMTP Submission)",
+    source: "RFC 6409 §3.1 (Submission Identification) and §1 (sites block port 25); RFC 8314 §3.3 (Implicit TLS for SMTP Submission)",
     docs: r#"## What it checks
 An `outgoing` block with `auth "same-as-incoming"` or `auth "log-on"` whose port is 25, given
 explicitly or by default (the SMTP default is 25 unless `security` is `ssl`).

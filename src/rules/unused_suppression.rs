@@ -1,4 +1,4 @@
-//! Reported by `diagnostics::suppress`, which reads the suppression comments.
+//! Reported by `policy::suppress`, which reads the suppression comments.
 
 use super::RuleMeta;
 use crate::diagnostics::Level;

@@ -400,11 +400,11 @@ fn expected_type_phrase(t: &Json) -> String {
 
 /// A value as a message quotes it: never a secret's (by the field's name), never long.
 fn show_value(name: &str, v: &Json) -> String {
-    if crate::source::redact::SECRET_NAMES.contains(&name) {
-        return crate::source::redact::MASK.into();
+    if crate::parse::redact::SECRET_NAMES.contains(&name) {
+        return crate::parse::redact::MASK.into();
     }
     match v {
-        Json::String(s) => format!("{:?}", crate::source::redact::clip(s)),
+        Json::String(s) => format!("{:?}", crate::parse::redact::clip(s)),
         Json::Bool(b) => format!("#{b}"),
         Json::Null => "#null".into(),
         other => other.to_string(),
@@ -665,7 +665,7 @@ fn phrase(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::redact::SECRET_NAMES;
+    use crate::parse::redact::SECRET_NAMES;
 
     /// The model's `Secret` fields and the names `redact` masks are the same list: a new secret
     /// field cannot be added without its literal values being masked in every output.

@@ -1,24 +1,47 @@
 //! Finding account files and reading them with limits.
 
-pub mod redact;
-
 use std::fs;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use crate::diagnostics::{Diagnostic, Label, Level, Span};
 
+/// What every secret value is shown as.
+pub const MASK: &str = "********";
+
+/// KDL's newline characters (CRLF is one newline made of two of them).
+pub fn is_newline_char(c: char) -> bool {
+    matches!(
+        c,
+        '\r' | '\n' | '\u{0085}' | '\u{000B}' | '\u{000C}' | '\u{2028}' | '\u{2029}'
+    )
+}
+
+/// Length of the newline at `at`, 0 if none.
+pub fn newline_len(b: &[u8], at: usize) -> usize {
+    match b.get(at) {
+        Some(b'\r') => {
+            if b.get(at + 1) == Some(&b'\n') {
+                2
+            } else {
+                1
+            }
+        }
+        Some(b'\n' | 0x0B | 0x0C) => 1,
+        Some(0xC2) if b.get(at + 1) == Some(&0x85) => 2,
+        Some(0xE2)
+            if b.get(at + 1) == Some(&0x80) && matches!(b.get(at + 2), Some(0xA8 | 0xA9)) =>
+        {
+            3
+        }
+        _ => 0,
+    }
+}
+
 /// Files larger than this are reported, not parsed.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct FileId(pub u32);
-
-impl FileId {
-    pub fn index(self) -> usize {
-        self.0 as usize
-    }
-}
+pub use crate::diagnostics::FileId;
 
 /// One input file. `text` is empty when the file could not be read as UTF-8 text.
 #[derive(Debug, Clone)]
@@ -28,7 +51,7 @@ pub struct SourceFile {
     /// Computed on first use: a valid file nobody reports on never needs it.
     line_starts: std::sync::OnceLock<Box<LineStarts>>,
     /// The text with its secrets masked, for everything shown to users; on first use.
-    redacted: std::sync::OnceLock<Box<redact::Redacted>>,
+    redacted: std::sync::OnceLock<Box<Redacted>>,
 }
 
 impl SourceFile {
@@ -41,21 +64,15 @@ impl SourceFile {
         }
     }
 
-    /// The values of the file's literal secrets, for [`redact::scrub`]; computed once.
-    pub fn secret_values(&self) -> &[String] {
-        self.redacted().secret_values()
-    }
-
-    /// The text with every literal secret masked ([`redact`]); computed once.
-    pub fn redacted(&self) -> &redact::Redacted {
-        self.redacted
-            .get_or_init(|| Box::new(redact::Redacted::new(&self.text)))
+    /// The cached masked view of the text, made by `make` on first use (see `parse::redact::view`).
+    pub fn redacted_or_init(&self, make: impl FnOnce(&str) -> Redacted) -> &Redacted {
+        self.redacted.get_or_init(|| Box::new(make(&self.text)))
     }
 
     fn line_index(&self) -> &LineStarts {
         self.line_starts.get_or_init(|| {
             Box::new(LineStarts {
-                kdl: line_starts(&self.text, crate::parse::lexer::newline_len),
+                kdl: line_starts(&self.text, newline_len),
                 editor: std::sync::OnceLock::new(),
             })
         })
@@ -434,4 +451,82 @@ pub fn input_diagnostic(
     span: Span,
 ) -> Diagnostic {
     Diagnostic::new(rule, Level::Error, Label::new(file, span), message)
+}
+
+/// A text with its secrets masked, and the way from offsets in the original to offsets in it.
+#[derive(Debug, Clone, Default)]
+pub struct Redacted {
+    /// The masked text; empty when nothing was masked (the original is the text then).
+    masked: String,
+    /// (original span, masked span) of each replaced secret, in order.
+    replaced: Vec<(Span, Span)>,
+    line_starts: std::sync::OnceLock<Vec<usize>>,
+    /// The literal secrets' values in the original text.
+    values: Vec<String>,
+}
+
+impl Redacted {
+    /// Made by the redaction of the syntax (`parse::redact`), which knows where secrets are.
+    pub fn from_parts(masked: String, replaced: Vec<(Span, Span)>, values: Vec<String>) -> Self {
+        Redacted {
+            masked,
+            replaced,
+            line_starts: Default::default(),
+            values,
+        }
+    }
+
+    /// The secrets' values, for [`scrub`] (see [`secret_values`]).
+    pub fn secret_values(&self) -> &[String] {
+        &self.values
+    }
+
+    /// The masked text of `original` (the text this was made from).
+    pub fn text<'a>(&'a self, original: &'a str) -> &'a str {
+        if self.replaced.is_empty() {
+            original
+        } else {
+            &self.masked
+        }
+    }
+
+    /// Byte offsets where the masked text's lines start (the same lines as the original's).
+    pub fn line_starts(&self, original: &str) -> &[usize] {
+        self.line_starts
+            .get_or_init(|| line_starts(self.text(original), newline_len))
+    }
+
+    /// Where byte `offset` of the original text is in the masked text. An offset inside a
+    /// secret maps to the start of its mask (or its end, for an offset at the secret's end).
+    pub fn offset(&self, offset: usize) -> usize {
+        let k = self.replaced.partition_point(|(o, _)| o.start < offset);
+        // `k` replacements start before `offset`; the last of them may contain it.
+        match k.checked_sub(1).map(|j| self.replaced[j]) {
+            None => offset,
+            Some((o, m)) if offset >= o.end => offset - o.end + m.end,
+            Some((_, m)) => m.start,
+        }
+        .min(
+            self.replaced
+                .last()
+                .map_or(usize::MAX, |_| self.masked.len()),
+        )
+    }
+
+    /// A span of the original text, in the masked text. A span that ends inside a secret, or
+    /// at its end, ends just after its mask (not after the line breaks kept behind it).
+    pub fn span(&self, span: Span) -> Span {
+        let start = self.offset(span.start);
+        let k = self.replaced.partition_point(|(o, _)| o.start < span.end);
+        let end = match k.checked_sub(1).map(|j| self.replaced[j]) {
+            Some((o, m)) if span.end <= o.end && span.end > o.start => m.start + MASK.len(),
+            _ => self.offset(span.end),
+        };
+        Span::new(start, end.max(start))
+    }
+
+    /// Whether nothing was masked.
+    pub fn is_unchanged(&self) -> bool {
+        self.replaced.is_empty()
+    }
 }

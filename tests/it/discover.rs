@@ -34,6 +34,15 @@ fn zones() -> Vec<String> {
         "--srv-host=_submission._tcp.starttls.test,smtp.starttls.test,587,0,1".into(),
         // pop.test: POP3 only, no outgoing server.
         "--srv-host=_pop3s._tcp.pop.test,pop.pop.test,995,0,1".into(),
+        // popfirst.test: the domain prefers POP3 by a lower priority value (RFC 6186 §3.4).
+        "--srv-host=_imaps._tcp.popfirst.test,imap.popfirst.test,993,10,1".into(),
+        "--srv-host=_pop3s._tcp.popfirst.test,pop.popfirst.test,995,0,1".into(),
+        "--srv-host=_submissions._tcp.popfirst.test,smtp.popfirst.test,465,0,1".into(),
+        // cleartext.test: cleartext POP3 at the best priority, IMAP with STARTTLS at a worse
+        // one: TLS wins (RFC 8314 §5.1).
+        "--srv-host=_pop3._tcp.cleartext.test,pop.cleartext.test,110,0,1".into(),
+        "--srv-host=_imap._tcp.cleartext.test,imap.cleartext.test,143,20,1".into(),
+        "--srv-host=_submission._tcp.cleartext.test,smtp.cleartext.test,587,0,1".into(),
         // mx.test: only an MX; imap.mailhost.test exists, smtp/mail.mailhost.test do not.
         "--mx-host=mx.test,mx1.mailhost.test,10".into(),
         "--address=/imap.mailhost.test/127.0.0.1".into(),
@@ -621,6 +630,53 @@ fn pop3_when_that_is_all_there_is_and_a_marked_guess_for_the_missing_outgoing_se
         out.stderr
     );
     assert_check_clean(&out.stdout);
+}
+
+#[test]
+fn the_lowest_priority_across_imap_and_pop3_wins_but_never_over_tls() {
+    let dns = dnsmasq();
+    // RFC 6186 §3.4: the domain's priority decides between IMAP and POP3.
+    let out = discover(&dns, "desk@popfirst.test", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_lines_in_order(
+        &out.stdout,
+        &[
+            "protocol \"pop\"",
+            "// DNS SRV _pop3s._tcp.popfirst.test (priority 0, weight 1)",
+            "server \"pop.popfirst.test\"",
+        ],
+    );
+    assert!(
+        out.stderr.contains(
+            "note: _imaps._tcp.popfirst.test also offers IMAP over implicit TLS at \
+             imap.popfirst.test:993; DNS SRV _pop3s._tcp.popfirst.test (priority 0, weight 1) is \
+             preferred (lower priority value 0 than 10: RFC 6186 §3.4)"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_check_clean(&out.stdout);
+    // RFC 8314 §5.1: a service without TLS is ignored even at a better priority.
+    let out = discover(&dns, "desk@cleartext.test", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_lines_in_order(
+        &out.stdout,
+        &[
+            "protocol \"imap\"",
+            "// DNS SRV _imap._tcp.cleartext.test (priority 20, weight 1)",
+            "server \"imap.cleartext.test\"",
+            "security \"tls\"",
+        ],
+    );
+    assert!(
+        out.stderr.contains(
+            "_pop3._tcp.cleartext.test also offers POP3 without TLS at pop.cleartext.test:110; \
+             DNS SRV _imap._tcp.cleartext.test (priority 20, weight 1) is preferred (services \
+             without TLS are ignored while one with TLS is offered: RFC 8314 §5.1)"
+        ),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

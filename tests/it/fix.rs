@@ -735,7 +735,7 @@ fn fmt_and_fix_never_change_meaning() {
             let dir = tempfile::tempdir().unwrap();
             let file = dir.path().join("gen.kdl");
             std::fs::write(&file, &account.written).unwrap();
-            let config = mailcfg::diagnostics::config::Config::default();
+            let config = mailcfg::policy::config::Config::default();
             let run = mailcfg::fix::fix_files(std::slice::from_ref(&file), &config);
             let ctx = format!("seed {seed} fix:\n{}\n{:?}", account.written, run.refused);
             assert!(run.refused.is_empty(), "{ctx}");

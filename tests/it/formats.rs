@@ -364,7 +364,7 @@ fn sarif_validates_and_describes_every_rule() {
             .unwrap()
             .contains("```"));
     }
-    for b in mailcfg::diagnostics::builtin::BUILTIN {
+    for b in mailcfg::registry::builtin::BUILTIN {
         assert!(
             ids.contains(&b.name),
             "{} missing from driver.rules",
@@ -996,7 +996,7 @@ fn copy_text(dir: &Path, rel: &str) -> String {
 fn every_emitted_name_is_a_rule_or_a_documented_builtin() {
     let names: HashSet<&str> = mailcfg::registry::all().iter().map(|c| c.name).collect();
     let docs = std::fs::read_to_string(Path::new(ROOT).join("docs/formats.md")).unwrap();
-    for b in mailcfg::diagnostics::builtin::BUILTIN {
+    for b in mailcfg::registry::builtin::BUILTIN {
         assert!(
             docs.contains(&format!("`{}`", b.name)),
             "docs/formats.md lacks {}",
@@ -1553,7 +1553,7 @@ proptest::proptest! {
     #[test]
     fn a_secret_in_any_form_never_reaches_any_output(
         secret in "[a-zA-Z][a-zA-Z0-9]{7,30}",
-        node in proptest::sample::select(mailcfg::source::redact::SECRET_NAMES.to_vec()),
+        node in proptest::sample::select(mailcfg::parse::redact::SECRET_NAMES.to_vec()),
         position in proptest::sample::select(SECRET_POSITIONS.to_vec()),
         form in proptest::sample::select(SECRET_FORMS.to_vec()),
         tail in proptest::sample::select(SECRET_TAILS.to_vec()),

@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod architecture;
 mod check;
 mod compile;
 mod config;

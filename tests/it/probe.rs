@@ -1199,7 +1199,10 @@ fn literal_password_is_used_but_never_shown() {
 fn probe_rules_are_documented_and_explained() {
     let doc =
         std::fs::read_to_string(Path::new(crate::harness::ROOT).join("docs/probe.md")).unwrap();
-    let names: Vec<&str> = mailcfg::probe::rules::ALL.iter().map(|m| m.name).collect();
+    let names: Vec<&str> = mailcfg::registry::probe::ALL
+        .iter()
+        .map(|m| m.name)
+        .collect();
     for name in &names {
         assert!(
             doc.contains(&format!("| `{name}` |")),

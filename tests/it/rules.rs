@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use mailcfg::rules::{catalogue, ALL};
+use mailcfg::registry::catalogue;
+use mailcfg::rules::ALL;
 
 fn bin() -> Command {
     let mut c = Command::new(crate::harness::BIN);
@@ -94,10 +95,7 @@ fn every_rule_has_the_documented_sections() {
     }
     let names: BTreeSet<&str> = ALL.iter().map(|r| r.meta.name).collect();
     assert_eq!(names.len(), ALL.len(), "rule names are unique");
-    for b in mailcfg::diagnostics::builtin::BUILTIN
-        .iter()
-        .map(|b| &b.name)
-    {
+    for b in mailcfg::registry::builtin::BUILTIN.iter().map(|b| &b.name) {
         assert!(
             !names.contains(b),
             "{b} is both a rule and a built-in check"
@@ -148,10 +146,8 @@ fn rules_lists_exactly_the_registry() {
     assert_eq!(names, expected);
     // Every catalogue rule, built-in check and probe check is listed.
     let catalogue = ALL.iter().map(|r| r.meta.name);
-    let builtin = mailcfg::diagnostics::builtin::BUILTIN
-        .iter()
-        .map(|b| b.name);
-    let probe = mailcfg::probe::rules::ALL.iter().map(|m| m.name);
+    let builtin = mailcfg::registry::builtin::BUILTIN.iter().map(|b| b.name);
+    let probe = mailcfg::registry::probe::ALL.iter().map(|m| m.name);
     let all: BTreeSet<&str> = catalogue.chain(builtin).chain(probe).collect();
     assert_eq!(all, names.iter().copied().collect::<BTreeSet<_>>());
     for (e, c) in listed.iter().zip(codes) {

@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use super::{Run, Session};
 use crate::probe::net::{Conn, NetError};
-use crate::probe::rules as r;
 use crate::probe::{pop3, smtp, Finding, LoginPlan, MailboxFacts, Outcome, SenderVerdict, Verdict};
+use crate::registry::probe as r;
 
 impl Run<'_> {
     // ---- after login --------------------------------------------------------------------

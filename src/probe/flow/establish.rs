@@ -7,8 +7,8 @@ use std::time::Instant;
 use super::{cert_line, describe, secs, smtp_caps, Caps, Run, Session};
 use crate::model::{Security, Service};
 use crate::probe::net::{self, Conn, ConnectError, NetError, TlsCause, TlsFailure, TlsInfo};
-use crate::probe::rules as r;
 use crate::probe::{advice, imap, pop3, smtp, Outcome, Reply, Stage};
+use crate::registry::probe as r;
 
 impl Run<'_> {
     // ---- connection and TLS -------------------------------------------------------------

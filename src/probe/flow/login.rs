@@ -6,8 +6,8 @@ use std::time::Instant;
 use super::{Run, Session};
 use crate::model::Service;
 use crate::probe::net::NetError;
-use crate::probe::rules as r;
 use crate::probe::{advice, pop3, smtp, Finding, LoginPlan, Outcome, Reply};
+use crate::registry::probe as r;
 
 impl Run<'_> {
     // ---- login --------------------------------------------------------------------------

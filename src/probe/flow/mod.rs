@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use super::net::{self, Conn, Trust};
 use super::resolve::{self, ResolveError, Resolver};
-use super::rules as r;
 use super::{imap, pop3, smtp, Finding, Outcome, ServerPlan, ServerReport, Stage};
 use crate::model::Service;
+use crate::registry::probe as r;
 
 pub struct Ctx<'a> {
     pub trust: &'a Trust,

@@ -1,17 +1,21 @@
 //! The one registry of every diagnostic code mailcfg can emit: the catalogue rules
 //! ([`crate::rules::ALL`]), the built-in checks of reading, syntax, schema, limits, the project,
-//! the configuration and compile ([`crate::diagnostics::builtin::BUILTIN`]) and the checks of
-//! `mailcfg probe` ([`crate::probe::rules::ALL`]). Each code is defined next to the stage that
+//! the configuration and compile ([`crate::registry::builtin::BUILTIN`]) and the checks of
+//! `mailcfg probe` ([`crate::registry::probe::ALL`]). Each code is defined next to the stage that
 //! emits it; this list is what every consumer reads: `mailcfg rules`, `mailcfg explain`, the
 //! configuration (which codes can be levelled), suppression comments and SARIF's
 //! `tool.driver.rules`. A test fails when any command emits a code missing here.
+
+pub mod builtin;
+pub mod catalogue;
+pub mod probe;
 
 use std::sync::LazyLock;
 
 use serde::Serialize;
 
-use crate::diagnostics::builtin::BUILTIN;
 use crate::diagnostics::Level;
+use crate::registry::builtin::BUILTIN;
 use crate::rules::{self, RuleMeta};
 
 /// Where in the pipeline a code is emitted.
@@ -132,7 +136,7 @@ static ALL: LazyLock<Vec<Code>> = LazyLock::new(|| {
         source: None,
         meta: None,
     });
-    let probe = crate::probe::rules::ALL
+    let probe = crate::registry::probe::ALL
         .iter()
         .map(|m| from_meta(m, Stage::Probe));
     catalogue.chain(builtin).chain(probe).collect()

@@ -4,10 +4,25 @@
 //! format exactly like rule names, so they are as stable as rule names. [`crate::registry`]
 //! lists them with every other code; docs/formats.md documents them.
 
-use crate::diagnostics::config;
 use crate::diagnostics::Level;
 use crate::registry::Stage;
-use crate::{compile, facts, lower, parse, pipeline, schema, source};
+use crate::{facts, lower, parse, schema, source};
+
+// The codes of stages above the registry (they import it, it cannot import them) are defined
+// here; the stages below define their own and are listed by path.
+
+/// A file with no account, credential or system node.
+pub const EMPTY_FILE: &str = "empty-file";
+/// A file's findings were cut at the per-file limit.
+pub const TOO_MANY_DIAGNOSTICS: &str = "too-many-diagnostics";
+/// A rule name in `mailcfg.kdl` or a suppression comment that is not a code.
+pub const UNKNOWN_RULE: &str = "unknown-rule";
+/// A problem in the configuration file itself.
+pub const INVALID_CONFIG: &str = "invalid-config";
+/// A literal secret in a file while `--allow-inline-secrets` was not given.
+pub const STORE_INLINE_SECRET: &str = "store-inline-secret";
+/// `--resolve-secrets` could not read a referenced variable or file.
+pub const SECRET_UNRESOLVED: &str = "secret-unresolved";
 
 /// A built-in check: stable name, the level it is reported at, one-line summary.
 #[derive(Debug)]
@@ -92,13 +107,13 @@ pub static BUILTIN: &[Builtin] = &[
         summary: "a property given twice on one node; KDL would keep the last",
     },
     Builtin {
-        name: pipeline::EMPTY_FILE,
+        name: EMPTY_FILE,
         stage: Stage::Io,
         level: Level::Warning,
         summary: "the file defines no account, credential or system node",
     },
     Builtin {
-        name: pipeline::TOO_MANY_DIAGNOSTICS,
+        name: TOO_MANY_DIAGNOSTICS,
         stage: Stage::Limits,
         level: Level::Info,
         summary: "a file has more findings than are shown; the rest are counted",
@@ -128,25 +143,25 @@ pub static BUILTIN: &[Builtin] = &[
         summary: "the file is larger than the limit and is not checked",
     },
     Builtin {
-        name: config::UNKNOWN_RULE,
+        name: UNKNOWN_RULE,
         stage: Stage::Config,
         level: Level::Error,
         summary: "mailcfg.kdl names a rule that does not exist (see docs/configuration.md)",
     },
     Builtin {
-        name: config::INVALID_CONFIG,
+        name: INVALID_CONFIG,
         stage: Stage::Config,
         level: Level::Error,
         summary: "mailcfg.kdl is not a valid configuration (see docs/configuration.md)",
     },
     Builtin {
-        name: compile::STORE_INLINE_SECRET,
+        name: STORE_INLINE_SECRET,
         stage: Stage::Compile,
         level: Level::Error,
         summary: "compile: a literal secret would be copied into the store (see docs/compile.md)",
     },
     Builtin {
-        name: compile::SECRET_UNRESOLVED,
+        name: SECRET_UNRESOLVED,
         stage: Stage::Compile,
         level: Level::Error,
         summary: "compile --resolve-secrets: an env= or file= secret could not be read",

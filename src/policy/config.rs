@@ -25,9 +25,7 @@ use crate::source::{self, FileId, SourceFile, Sources};
 /// The configuration file's name; discovery never checks it as an account file.
 pub const FILE_NAME: &str = "mailcfg.kdl";
 
-/// Rule names of problems in the configuration file itself.
-pub const UNKNOWN_RULE: &str = "unknown-rule";
-pub const INVALID_CONFIG: &str = "invalid-config";
+pub use crate::registry::builtin::{INVALID_CONFIG, UNKNOWN_RULE};
 
 /// What a rule's findings become.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,14 +1,20 @@
-//! The one diagnostic type that every stage produces and every renderer consumes.
-
-pub mod builtin;
-pub mod config;
-pub mod suppress;
+//! The leaf core: the one diagnostic type that every stage produces and every renderer consumes,
+//! and what it is made of (file id, span, level, label, edit, fix, code name). It imports
+//! nothing of the crate; every other module may import it (tests/it/architecture.rs).
 
 use std::fmt;
 
 use serde::Serialize;
 
-use crate::source::FileId;
+/// One file of a run: an index into the run's `source::Sources`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FileId(pub u32);
+
+impl FileId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
 
 /// How serious a finding is. Ordered so that `Error > Warning > Info`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -94,10 +100,14 @@ pub struct Fix {
     pub edits: Vec<Edit>,
 }
 
+/// A diagnostic code's stable kebab-case name (`port-security-mismatch`): what users see,
+/// configure, suppress and search for. `registry` lists every one with its stage, level and docs.
+pub type CodeName = &'static str;
+
 /// A finding. `rule` is the stable kebab-case name users configure and suppress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
-    pub rule: &'static str,
+    pub rule: CodeName,
     pub level: Level,
     pub message: String,
     pub primary: Label,
@@ -109,12 +119,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(
-        rule: &'static str,
-        level: Level,
-        primary: Label,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(rule: CodeName, level: Level, primary: Label, message: impl Into<String>) -> Self {
         Diagnostic {
             rule,
             level,

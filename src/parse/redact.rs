@@ -16,11 +16,11 @@ use std::borrow::Cow;
 
 use crate::diagnostics::Span;
 use crate::parse::lexer::{self, Dialect, ErrorKind, Lexer, Token, TokenKind};
+use crate::source::{Redacted, SourceFile};
 
 pub use crate::model::SECRET_NAMES;
 
-/// What every secret value is shown as.
-pub const MASK: &str = "********";
+pub use crate::source::MASK;
 
 /// Property keys of a secret node whose value is a reference, not the secret.
 pub const REFERENCE_KEYS: &[&str] = &["env", "file"];
@@ -183,118 +183,45 @@ fn ident_text<'a>(text: &'a str, t: &Token) -> Cow<'a, str> {
     }
 }
 
-/// A text with its secrets masked, and the way from offsets in the original to offsets in it.
-#[derive(Debug, Clone, Default)]
-pub struct Redacted {
-    /// The masked text; empty when nothing was masked (the original is the text then).
-    masked: String,
-    /// (original span, masked span) of each replaced secret, in order.
-    replaced: Vec<(Span, Span)>,
-    line_starts: std::sync::OnceLock<Vec<usize>>,
-    /// [`secret_values`] of the original text.
-    values: Vec<String>,
+/// `original` with every literal secret masked: what [`view`] caches for a file.
+pub fn redact(original: &str) -> Redacted {
+    let spans = secret_spans(original);
+    if spans.is_empty() {
+        return Redacted::default();
+    }
+    let mut text = String::with_capacity(original.len());
+    let mut replaced = Vec::with_capacity(spans.len());
+    let values = values_of(original, &spans);
+    // Secrets that touch (`"a"]` in a broken file) become one mask: two masks side by side
+    // would read as one mask of another width.
+    let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        match merged.last_mut() {
+            Some(last) if s.start <= last.end => last.end = last.end.max(s.end),
+            _ => merged.push(s),
+        }
+    }
+    let mut from = 0;
+    for s in merged {
+        text.push_str(&original[from..s.start]);
+        let start = text.len();
+        text.push_str(MASK);
+        // Keep the value's line breaks: every later line keeps its number.
+        text.extend(
+            original[s.start..s.end]
+                .chars()
+                .filter(|&c| c == '\n' || c == '\r'),
+        );
+        replaced.push((s, Span::new(start, text.len())));
+        from = s.end;
+    }
+    text.push_str(&original[from..]);
+    Redacted::from_parts(text, replaced, values)
 }
 
-impl Redacted {
-    pub fn new(original: &str) -> Self {
-        let spans = secret_spans(original);
-        if spans.is_empty() {
-            return Redacted {
-                masked: String::new(),
-                replaced: Vec::new(),
-                line_starts: Default::default(),
-                values: Vec::new(),
-            };
-        }
-        let mut text = String::with_capacity(original.len());
-        let mut replaced = Vec::with_capacity(spans.len());
-        let values = values_of(original, &spans);
-        // Secrets that touch (`"a"]` in a broken file) become one mask: two masks side by side
-        // would read as one mask of another width.
-        let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
-        for s in spans {
-            match merged.last_mut() {
-                Some(last) if s.start <= last.end => last.end = last.end.max(s.end),
-                _ => merged.push(s),
-            }
-        }
-        let mut from = 0;
-        for s in merged {
-            text.push_str(&original[from..s.start]);
-            let start = text.len();
-            text.push_str(MASK);
-            // Keep the value's line breaks: every later line keeps its number.
-            text.extend(
-                original[s.start..s.end]
-                    .chars()
-                    .filter(|&c| c == '\n' || c == '\r'),
-            );
-            replaced.push((s, Span::new(start, text.len())));
-            from = s.end;
-        }
-        text.push_str(&original[from..]);
-        Redacted {
-            masked: text,
-            replaced,
-            line_starts: Default::default(),
-            values,
-        }
-    }
-
-    /// The secrets' values, for [`scrub`] (see [`secret_values`]).
-    pub fn secret_values(&self) -> &[String] {
-        &self.values
-    }
-
-    /// The masked text of `original` (the text this was made from).
-    pub fn text<'a>(&'a self, original: &'a str) -> &'a str {
-        if self.replaced.is_empty() {
-            original
-        } else {
-            &self.masked
-        }
-    }
-
-    /// Byte offsets where the masked text's lines start (the same lines as the original's).
-    pub fn line_starts(&self, original: &str) -> &[usize] {
-        self.line_starts.get_or_init(|| {
-            super::line_starts(self.text(original), crate::parse::lexer::newline_len)
-        })
-    }
-
-    /// Where byte `offset` of the original text is in the masked text. An offset inside a
-    /// secret maps to the start of its mask (or its end, for an offset at the secret's end).
-    pub fn offset(&self, offset: usize) -> usize {
-        let k = self.replaced.partition_point(|(o, _)| o.start < offset);
-        // `k` replacements start before `offset`; the last of them may contain it.
-        match k.checked_sub(1).map(|j| self.replaced[j]) {
-            None => offset,
-            Some((o, m)) if offset >= o.end => offset - o.end + m.end,
-            Some((_, m)) => m.start,
-        }
-        .min(
-            self.replaced
-                .last()
-                .map_or(usize::MAX, |_| self.masked.len()),
-        )
-    }
-
-    /// A span of the original text, in the masked text. A span that ends inside a secret, or
-    /// at its end, ends just after its mask (not after the line breaks kept behind it).
-    pub fn span(&self, span: Span) -> Span {
-        let start = self.offset(span.start);
-        let k = self.replaced.partition_point(|(o, _)| o.start < span.end);
-        let end = match k.checked_sub(1).map(|j| self.replaced[j]) {
-            Some((o, m)) if span.end <= o.end && span.end > o.start => m.start + MASK.len(),
-            _ => self.offset(span.end),
-        };
-        Span::new(start, end.max(start))
-    }
-
-    /// Whether nothing was masked.
-    pub fn is_unchanged(&self) -> bool {
-        self.replaced.is_empty()
-    }
+/// The text of `file` with every literal secret masked, made on first use and kept with the file.
+pub fn view(file: &SourceFile) -> &Redacted {
+    file.redacted_or_init(redact)
 }
 
 /// Longest value quoted in a message, in characters.
@@ -348,7 +275,7 @@ pub fn mask_messages(text: &str, diagnostics: &mut [crate::diagnostics::Diagnost
 
 /// `text` with every literal secret replaced by [`MASK`].
 pub fn mask(text: &str) -> String {
-    Redacted::new(text).text(text).to_string()
+    redact(text).text(text).to_string()
 }
 
 /// The literal secret values in `text`, for scrubbing rendered output as a last line of defence:
@@ -476,7 +403,7 @@ mod tests {
             "account { token=\"Prop\" }\n",
         ];
         for text in cases {
-            let r = Redacted::new(text);
+            let r = redact(text);
             assert!(!r.is_unchanged(), "{text:?}: nothing masked");
             for word in [
                 "Secret",
@@ -518,7 +445,7 @@ mod tests {
     #[test]
     fn offsets_map_around_masks() {
         let text = "password \"long-secret-value\" /* c */\nuser \"x\"\n";
-        let r = Redacted::new(text);
+        let r = redact(text);
         assert_eq!(r.text(text), "password ******** /* c */\nuser \"x\"\n");
         let comment = text.find("/*").unwrap();
         assert_eq!(r.offset(comment), r.text(text).find("/*").unwrap());

@@ -1,8 +1,8 @@
 //! The code registry as text: the table of `mailcfg rules`, its JSON form, `mailcfg explain`
 //! and docs/rules.md.
 
-use super::{RuleMeta, ALL};
 use crate::registry::{self, Code, Stage};
+use crate::rules::{RuleMeta, ALL};
 
 /// The rows of `mailcfg rules --format json`: every code of the registry.
 pub fn entries() -> &'static [Code] {

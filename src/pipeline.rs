@@ -2,7 +2,7 @@
 //! over the whole tree.
 
 use std::path::PathBuf;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -185,7 +185,7 @@ fn analyze_file(id: FileId, input: Input) -> FileResult {
     }
     let text = result.source.text.as_str();
     if let Some(((accounts, credentials, systems), items)) = fast_path(id, text) {
-        result.spans = SpanMap::deferred(id, Arc::from(text), items);
+        result.spans = SpanMap::deferred(id, result.source.text.clone(), items);
         result.accounts = accounts;
         result.credentials = credentials;
         result.systems = systems;

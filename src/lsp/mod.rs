@@ -431,7 +431,7 @@ impl Server {
 
     fn reload_config(&mut self, path: PathBuf) {
         let (file, _) = source::read_file(&path);
-        self.config = Some((path, file.text));
+        self.config = Some((path, std::sync::Arc::unwrap_or_clone(file.text)));
     }
 
     fn is_config(&self, path: &std::path::Path) -> bool {
@@ -468,7 +468,8 @@ impl Server {
     fn reload(&mut self, path: PathBuf) {
         let (file, problem) = source::read_file(&path);
         if problem.is_none() {
-            self.disk.insert(path, file.text);
+            self.disk
+                .insert(path, std::sync::Arc::unwrap_or_clone(file.text));
         } else {
             self.disk.remove(&path);
         }
@@ -908,7 +909,7 @@ fn apply_change(text: &mut String, change: lsp::TextDocumentContentChangeEvent) 
             let file = SourceFile::new("", std::mem::take(text));
             let start = convert::offset(&file, r.start);
             let end = convert::offset(&file, r.end).max(start);
-            let mut t = file.text;
+            let mut t = std::sync::Arc::unwrap_or_clone(file.text);
             t.replace_range(start..end, &change.text);
             *text = t;
         }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# dnsmasq from Debian's packages: tests/it/probe.rs starts a private instance on a loopback port as
-# the real DNS server that `probe --dns-server` asks (an answer, and a "no such name").
+# dnsmasq from Debian's packages: tests/it/probe.rs, discover.rs and deliverability.rs start private
+# instances on loopback ports as the real DNS server that `--dns-server` asks (names, SRV, MX, and
+# the SPF/DMARC zones of scripts/dnsmasq-deliverability.conf).
 # Idempotent: does nothing when `dnsmasq` is already installed.
 set -euo pipefail
 if command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ]; then

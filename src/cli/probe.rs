@@ -53,7 +53,8 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "ADDRESS", value_parser = parse_address)]
     send_test_to: Option<String>,
     /// Resolve server names with this DNS server (IP or IP:PORT, over UDP) instead of the
-    /// system resolver (which also reads /etc/hosts). `localhost` and IP addresses are never
+    /// system resolver (which also reads /etc/hosts), and read the From domains' MX, SPF and
+    /// DMARC records from it (the deliverability stage). `localhost` and IP addresses are never
     /// looked up.
     #[arg(long, value_name = "IP[:PORT]", env = "MAILCFG_DNS_SERVER",
           value_parser = Resolver::parse_server)]

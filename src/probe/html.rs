@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use super::results::{Account, Document, Server, Status};
+use super::results::{Account, Document, Domain, Server, Stage, Status};
 
 /// The stage columns, in the order a probe runs them.
 const STAGES: &[&str] = &[
@@ -22,6 +22,9 @@ const STAGES: &[&str] = &[
     "senders",
     "send",
 ];
+
+/// The deliverability columns: one mark per From domain.
+const DOMAIN_STAGES: &[&str] = &["mx", "spf", "spf-result", "dmarc"];
 
 /// Days shown on the expiry timeline; later expiries are drawn at its end.
 const TIMELINE_DAYS: i64 = 365;
@@ -131,6 +134,37 @@ fn cell(out: &mut String, server: Option<&Server>, stage: &str) {
     );
 }
 
+fn domain_cell(out: &mut String, d: &Domain, stage: &str) {
+    let Some(st) = d.stages.iter().find(|st| st.name == stage) else {
+        return;
+    };
+    let _ = write!(
+        out,
+        "<span class=\"dot {}\" title=\"{} {}: {}: {}\">dns</span>",
+        status_class(st.status),
+        esc(&d.domain),
+        esc(stage),
+        st.status.name(),
+        esc(&st.detail)
+    );
+}
+
+fn stage_table(out: &mut String, stages: &[Stage]) {
+    out.push_str("<table><tr><th>stage</th><th>status</th><th>ms</th><th>detail</th></tr>\n");
+    for st in stages {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td><span class=\"dot {}\">{}</span></td><td>{}</td><td>{}</td></tr>",
+            esc(&st.name),
+            status_class(st.status),
+            st.status.name(),
+            st.duration_ms.map(|m| m.to_string()).unwrap_or_default(),
+            esc(&st.detail)
+        );
+    }
+    out.push_str("</table>\n");
+}
+
 fn panel(out: &mut String, a: &Account) {
     let _ = writeln!(
         out,
@@ -158,21 +192,8 @@ fn panel(out: &mut String, a: &Account) {
         if let Some(r) = &s.resolved_security {
             let _ = write!(out, " (used {})", esc(r));
         }
-        out.push_str(
-            "</h4>\n<table><tr><th>stage</th><th>status</th><th>ms</th><th>detail</th></tr>\n",
-        );
-        for st in &s.stages {
-            let _ = writeln!(
-                out,
-                "<tr><td>{}</td><td><span class=\"dot {}\">{}</span></td><td>{}</td><td>{}</td></tr>",
-                esc(&st.name),
-                status_class(st.status),
-                st.status.name(),
-                st.duration_ms.map(|m| m.to_string()).unwrap_or_default(),
-                esc(&st.detail)
-            );
-        }
-        out.push_str("</table>\n");
+        out.push_str("</h4>\n");
+        stage_table(out, &s.stages);
         if let Some(c) = &s.certificate {
             let _ = writeln!(
                 out,
@@ -187,6 +208,31 @@ fn panel(out: &mut String, a: &Account) {
         if !s.auth_mechanisms.is_empty() {
             let _ = writeln!(out, "<p>AUTH: {}</p>", esc(&s.auth_mechanisms.join(" ")));
         }
+    }
+    for d in &a.domains {
+        let _ = writeln!(
+            out,
+            "<h4>From domain {} ({}): deliverability</h4>",
+            esc(&d.domain),
+            esc(&d.addresses.join(", "))
+        );
+        stage_table(out, &d.stages);
+        let results: Vec<String> = d
+            .spf
+            .results
+            .iter()
+            .map(|r| format!("{} for {}", r.result, r.address))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<p>SPF: {} · DMARC policy: {}</p>",
+            esc(&if results.is_empty() {
+                "not evaluated".to_string()
+            } else {
+                results.join(", ")
+            }),
+            esc(d.dmarc.policy.as_deref().unwrap_or("none in force"))
+        );
     }
     for d in &a.diagnostics {
         let _ = writeln!(
@@ -274,7 +320,7 @@ pub fn render(doc: &Document) -> String {
     out.push_str(
         "<p class=\"legend\"><span><span class=\"dot ok\">ok</span></span><span><span class=\"dot warning\">warning</span></span>\
          <span><span class=\"dot failed\">failed</span></span><span><span class=\"dot skipped\">skipped</span></span>\
-         <span>in = incoming, out = outgoing; hover a cell for its detail, click an account for everything (or open <code>report.html#NAME</code>)</span></p>\n",
+         <span>in = incoming, out = outgoing, dns = a From domain's records (one per domain); hover a cell for its detail, click an account for everything (or open <code>report.html#NAME</code>)</span></p>\n",
     );
     // Only the stage columns some account used.
     let used: Vec<&str> = STAGES
@@ -288,8 +334,19 @@ pub fn render(doc: &Document) -> String {
                 .any(|x| x.name == *st)
         })
         .collect();
+    let domain_used: Vec<&str> = DOMAIN_STAGES
+        .iter()
+        .copied()
+        .filter(|st| {
+            doc.accounts
+                .iter()
+                .flat_map(|a| &a.domains)
+                .flat_map(|d| &d.stages)
+                .any(|x| x.name == *st)
+        })
+        .collect();
     out.push_str("<table class=\"grid\"><thead><tr><th class=\"name\">account</th><th>status</th>");
-    for st in &used {
+    for st in used.iter().chain(&domain_used) {
         let _ = write!(out, "<th>{st}</th>");
     }
     out.push_str("</tr></thead><tbody>\n");
@@ -305,6 +362,13 @@ pub fn render(doc: &Document) -> String {
             out.push_str("<td><span class=\"cell\">");
             for role in ["incoming", "outgoing"] {
                 cell(&mut out, a.servers.iter().find(|s| s.role == role), st);
+            }
+            out.push_str("</span></td>");
+        }
+        for st in &domain_used {
+            out.push_str("<td><span class=\"cell\">");
+            for d in &a.domains {
+                domain_cell(&mut out, d, st);
             }
             out.push_str("</span></td>");
         }

@@ -109,8 +109,50 @@ pub fn render(doc: &Document) -> String {
         "mailcfg_probe_mailbox_messages",
         "Messages in the probed IMAP mailbox (EXISTS) or POP3 maildrop (STAT).",
     );
+    let mut domain_ok = Family::new(
+        "mailcfg_probe_domain_stage_success",
+        "Deliverability of a From domain: 1 if the check (mx, spf, spf-result, dmarc) found nothing to report, 0 on a warning or failure; skipped checks are absent.",
+    );
+    let mut spf_result = Family::new(
+        "mailcfg_probe_spf_result",
+        "Always 1: the SPF result (RFC 7208) of the From domain for an address of the outgoing server.",
+    );
+    let mut spf_lookups = Family::new(
+        "mailcfg_probe_spf_lookups",
+        "DNS lookups a full evaluation of the From domain's SPF record needs (the limit is 10).",
+    );
+    let mut dmarc_policy = Family::new(
+        "mailcfg_probe_dmarc_policy",
+        "Always 1: the DMARC policy (none, quarantine, reject) that applies to the From domain.",
+    );
     for a in &doc.accounts {
         let acc = [("account", a.name.as_str())];
+        for d in &a.domains {
+            let base = [("account", a.name.as_str()), ("domain", d.domain.as_str())];
+            for st in &d.stages {
+                let mut l = base.to_vec();
+                l.push(("stage", st.name.as_str()));
+                match st.status {
+                    Status::Ok => domain_ok.add(labels(&l), 1),
+                    Status::Warning | Status::Failed => domain_ok.add(labels(&l), 0),
+                    Status::Skipped | Status::NotProbed => {}
+                }
+            }
+            for v in &d.spf.results {
+                let mut l = base.to_vec();
+                l.push(("address", v.address.as_str()));
+                l.push(("result", v.result.as_str()));
+                spf_result.add(labels(&l), 1);
+            }
+            if let Some(n) = d.spf.lookups {
+                spf_lookups.add(labels(&base), n);
+            }
+            if let Some(p) = &d.dmarc.policy {
+                let mut l = base.to_vec();
+                l.push(("policy", p.as_str()));
+                dmarc_policy.add(labels(&l), 1);
+            }
+        }
         account_ok.add(
             labels(&acc),
             u8::from(matches!(a.status, Status::Ok | Status::Warning)),
@@ -186,6 +228,10 @@ pub fn render(doc: &Document) -> String {
         &expiry,
         &days,
         &messages,
+        &domain_ok,
+        &spf_result,
+        &spf_lookups,
+        &dmarc_policy,
         &run,
         &run_time,
     ] {

@@ -5,10 +5,12 @@
 //! and with which secrets, [`probe`] runs the plans concurrently (telling a [`Progress`] as
 //! accounts finish), `flow` does the network work per server over [`net`] (transport),
 //! [`resolve`] (names) and the small `imap`, `pop3` and `smtp` clients; `place` turns findings
-//! into diagnostics with fixes whose settings come from [`advice`]. Output: [`table`] and
+//! into diagnostics with fixes whose settings come from [`advice`]; [`deliverability`] then checks
+//! each From domain's DNS records (MX, SPF, DMARC). Output: [`table`] and
 //! [`live`] for people, [`results`] (the document), [`metrics`] and [`html`] rendered from it.
 
 pub mod advice;
+pub mod deliverability;
 mod flow;
 pub mod html;
 pub mod imap;
@@ -35,6 +37,7 @@ use crate::rules::Context;
 use place::place;
 use plan::{plan, Plan};
 
+pub use deliverability::DomainReport;
 pub use net::{CertInfo, TlsInfo};
 pub use place::Finding;
 pub use plan::{bare_address, resolve_secret};
@@ -214,12 +217,30 @@ fn run_plan(checked: &Checked, p: &Plan, cx: &flow::Ctx<'_>) -> AccountReport {
             }
         }
     }
+    let mut domains = Vec::new();
+    if !p.refused && !p.domains.is_empty() {
+        // SPF is about the address the probe reached, else every address the name has.
+        let sender = servers
+            .iter()
+            .find(|s| s.role == Role::Outgoing && !s.addresses.is_empty())
+            .map(|s| deliverability::Sender {
+                host: &s.host,
+                addresses: match s.connected {
+                    Some(a) => vec![a.ip()],
+                    None => s.addresses.iter().map(|a| a.ip()).collect(),
+                },
+            });
+        let (reports, f) = deliverability::check(&p.domains, sender, cx.resolver, cx.timeout);
+        domains = reports;
+        findings.extend(f);
+    }
     AccountReport {
         name: item.value.name.clone(),
         file: item.file,
         index: p.index,
         refused: p.refused,
         servers,
+        domains,
         findings,
         elapsed: t.elapsed(),
     }

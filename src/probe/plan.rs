@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::deliverability::{domain_of, DomainPlan};
 use super::{advice, Finding, Options, Role};
 use crate::diagnostics::Level;
 use crate::model::{Account, AuthMode, Located, Secret, Security, Service};
@@ -59,6 +60,8 @@ impl ServerPlan {
 pub(super) struct Plan {
     pub(super) index: usize,
     pub(super) servers: Vec<ServerPlan>,
+    /// The From domains whose DNS records the deliverability stage checks.
+    pub(super) domains: Vec<DomainPlan>,
     pub(super) findings: Vec<Finding>,
     pub(super) refused: bool,
 }
@@ -176,6 +179,7 @@ pub(super) fn plan(
         return Plan {
             index,
             servers: Vec::new(),
+            domains: Vec::new(),
             findings,
             refused,
         };
@@ -301,6 +305,7 @@ pub(super) fn plan(
     if default_from.is_none() {
         default_from = inc.user.clone().filter(|u| u.contains('@'));
     }
+    let domains = from_domains(&senders, inc.user.as_deref());
     let port = |p: u32| u16::try_from(p).unwrap_or(0);
     let mut servers = vec![ServerPlan {
         role: Role::Incoming,
@@ -335,7 +340,66 @@ pub(super) fn plan(
     Plan {
         index,
         servers,
+        domains,
         findings,
         refused: false,
+    }
+}
+
+/// The distinct domains of the From addresses (in file order), then the incoming user's when it
+/// is an address of another domain; each placed on the first line that names it.
+fn from_domains(senders: &[(String, String)], user: Option<&str>) -> Vec<DomainPlan> {
+    let mut domains: Vec<DomainPlan> = Vec::new();
+    let user = user.map(|u| (u.trim().to_string(), "incoming/user".to_string()));
+    for (address, at) in senders.iter().chain(user.iter()) {
+        let Some(domain) = domain_of(address) else {
+            continue;
+        };
+        match domains.iter_mut().find(|d| d.domain == domain) {
+            Some(d) => d.addresses.push(address.clone()),
+            None => domains.push(DomainPlan {
+                domain,
+                at: at.clone(),
+                addresses: vec![address.clone()],
+            }),
+        }
+    }
+    domains
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One check per domain, placed on the first address with it; the incoming user's domain
+    /// joins an existing one or comes last, on the `user` line.
+    #[test]
+    fn from_domains_are_distinct_and_placed_on_their_first_line() {
+        let senders = vec![
+            ("a@one.test".to_string(), "from/address/0".to_string()),
+            ("b@two.test".to_string(), "from/address/1".to_string()),
+            ("c@ONE.test".to_string(), "from/address/2".to_string()),
+            ("d@localhost".to_string(), "from/address/3".to_string()),
+        ];
+        let d = from_domains(&senders, Some("user@three.test"));
+        let got: Vec<(&str, &str, usize)> = d
+            .iter()
+            .map(|p| (p.domain.as_str(), p.at.as_str(), p.addresses.len()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("one.test", "from/address/0", 2),
+                ("two.test", "from/address/1", 1),
+                ("three.test", "incoming/user", 1)
+            ]
+        );
+        assert_eq!(from_domains(&senders, Some("user")).len(), 2);
+        assert_eq!(
+            from_domains(&senders, Some("x@two.test"))[1]
+                .addresses
+                .len(),
+            2
+        );
     }
 }

@@ -113,8 +113,24 @@ pub struct AccountReport {
     pub index: usize,
     pub refused: bool,
     pub servers: Vec<ServerReport>,
+    /// The deliverability stage: one report per From domain.
+    pub domains: Vec<super::DomainReport>,
     pub findings: Vec<Finding>,
     pub elapsed: Duration,
+}
+
+impl AccountReport {
+    /// Every stage of every server and From domain.
+    pub fn stages(&self) -> impl Iterator<Item = &Stage> {
+        self.servers
+            .iter()
+            .flat_map(|s| &s.stages)
+            .chain(self.domains.iter().flat_map(|d| &d.stages))
+    }
+
+    pub fn failed(&self) -> bool {
+        self.stages().any(|s| s.outcome == Outcome::Fail)
+    }
 }
 
 /// Everything a probe run produced.

@@ -287,7 +287,7 @@ fn exchange(sock: &UdpSocket, query: &[u8], id: u16, deadline: Instant) -> Resul
     Err(Lookup::Unreachable("no answer within the timeout".into()))
 }
 
-pub(crate) fn encode_query(id: u16, name: &str, qtype: u16) -> Option<Vec<u8>> {
+fn encode_query(id: u16, name: &str, qtype: u16) -> Option<Vec<u8>> {
     let mut q = Vec::with_capacity(32 + name.len());
     q.extend_from_slice(&id.to_be_bytes());
     q.extend_from_slice(&[0x01, 0x00]); // RD
@@ -347,7 +347,7 @@ fn parse_answer(m: &[u8], id: u16) -> Option<Answer> {
     Some(Answer::Addresses(out))
 }
 
-pub(crate) fn skip_name(m: &[u8], mut i: usize) -> Option<usize> {
+fn skip_name(m: &[u8], mut i: usize) -> Option<usize> {
     loop {
         let len = *m.get(i)?;
         if len & 0xc0 == 0xc0 {

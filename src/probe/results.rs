@@ -14,7 +14,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::resolve::ResolveError;
-use super::{AccountReport, CertInfo, Outcome, Report, Role, ServerReport, Verdict};
+use super::{AccountReport, CertInfo, DomainReport, Outcome, Report, Role, ServerReport, Verdict};
 use crate::diagnostics::{Diagnostic, Level};
 use crate::pipeline::Checked;
 use crate::render::json::{self, JsonDiagnostic};
@@ -99,6 +99,9 @@ pub struct Account {
     pub servers: Vec<Server>,
     /// Server blocks the account does not have (`outgoing` under `--allow-check-errors`).
     pub not_configured: Vec<String>,
+    /// The deliverability stage: the DNS records of each From domain (and of the incoming
+    /// user's domain when the user is an address).
+    pub domains: Vec<Domain>,
     /// Findings inside this account's node: probe findings and, for a refused account, the
     /// `check` errors that explain why.
     pub diagnostics: Vec<JsonDiagnostic>,
@@ -144,11 +147,69 @@ pub struct Server {
     pub sent_message_id: Option<String>,
 }
 
+/// One From domain of an account and its DNS records (docs/probe.md, "Deliverability").
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Domain {
+    /// The domain, lower case.
+    pub domain: String,
+    /// The account's addresses with this domain (From addresses, the incoming user).
+    pub addresses: Vec<String>,
+    pub status: Status,
+    /// `mx`, `spf`, `spf-result` and `dmarc`, in that order.
+    pub stages: Vec<Stage>,
+    /// The MX records, most preferred first; host `.` is a null MX (RFC 7505).
+    pub mx: Vec<MxHost>,
+    pub spf: Spf,
+    pub dmarc: Dmarc,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct MxHost {
+    pub preference: u16,
+    pub host: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Spf {
+    /// The TXT records that begin with `v=spf1` (exactly one is valid, RFC 7208 §4.5).
+    pub records: Vec<String>,
+    /// DNS-querying terms a full evaluation needs, through includes and redirects (at most
+    /// 10, RFC 7208 §4.6.4); absent when the record was not valid.
+    pub lookups: Option<usize>,
+    /// `check_host()` for each address of the outgoing server.
+    pub results: Vec<SpfVerdict>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct SpfVerdict {
+    pub address: String,
+    /// `pass`, `fail`, `softfail`, `neutral`, `none`, `permerror` or `temperror` (RFC 7208 §2.6).
+    pub result: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Dmarc {
+    /// The `_dmarc` name whose records apply (the domain's own, or its organizational
+    /// domain's).
+    pub name: Option<String>,
+    /// The records there that begin with `v=DMARC1`.
+    pub records: Vec<String>,
+    /// `none`, `quarantine` or `reject`: what receivers do with mail that fails DMARC; absent
+    /// when no valid record applies.
+    pub policy: Option<String>,
+}
+
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Stage {
     /// `resolve`, `connect`, `tls`, `certificate`, `greeting`, `capabilities`, `login`,
-    /// `mailbox`, `stat`, `senders` or `send`.
+    /// `mailbox`, `stat`, `senders` or `send` (servers); `mx`, `spf`, `spf-result` or `dmarc`
+    /// (domains).
     pub name: String,
     pub status: Status,
     /// Absent for stages that take no time of their own (the certificate check) or were
@@ -289,6 +350,58 @@ fn certificate(c: &CertInfo) -> Certificate {
     }
 }
 
+fn stages(list: &[super::Stage], scrub: &Scrub) -> Vec<Stage> {
+    list.iter()
+        .map(|st| Stage {
+            name: st.name.into(),
+            status: outcome(st.outcome),
+            duration_ms: st.elapsed.map(ms),
+            detail: scrub.text(&st.detail),
+        })
+        .collect()
+}
+
+fn domain(d: &DomainReport, scrub: &Scrub) -> Domain {
+    let status = if d.failed() {
+        Status::Failed
+    } else if d.stages.iter().any(|st| st.outcome == Outcome::Warn) {
+        Status::Warning
+    } else {
+        Status::Ok
+    };
+    Domain {
+        domain: d.domain.clone(),
+        addresses: d.addresses.clone(),
+        status,
+        stages: stages(&d.stages, scrub),
+        mx: d
+            .mx
+            .iter()
+            .map(|(preference, host)| MxHost {
+                preference: *preference,
+                host: host.clone(),
+            })
+            .collect(),
+        spf: Spf {
+            records: d.spf_records.clone(),
+            lookups: d.spf_lookups,
+            results: d
+                .spf_results
+                .iter()
+                .map(|(ip, r)| SpfVerdict {
+                    address: ip.to_string(),
+                    result: (*r).to_string(),
+                })
+                .collect(),
+        },
+        dmarc: Dmarc {
+            name: d.dmarc_name.clone(),
+            records: d.dmarc_records.clone(),
+            policy: d.dmarc_policy.map(str::to_string),
+        },
+    }
+}
+
 fn server(s: &ServerReport, scrub: &Scrub) -> Server {
     let status = if s.failed() {
         Status::Failed
@@ -305,16 +418,7 @@ fn server(s: &ServerReport, scrub: &Scrub) -> Server {
         security: s.security.to_string(),
         resolved_security: s.used.map(str::to_string),
         status,
-        stages: s
-            .stages
-            .iter()
-            .map(|st| Stage {
-                name: st.name.into(),
-                status: outcome(st.outcome),
-                duration_ms: st.elapsed.map(ms),
-                detail: scrub.text(&st.detail),
-            })
-            .collect(),
+        stages: stages(&s.stages, scrub),
         addresses: s.addresses.iter().map(|a| a.ip().to_string()).collect(),
         resolve_error: s.resolve_error.as_ref().map(|e| ResolveFailure {
             kind: match e {
@@ -362,14 +466,9 @@ fn server(s: &ServerReport, scrub: &Scrub) -> Server {
 pub fn account_status(a: &AccountReport) -> Status {
     if a.refused {
         Status::NotProbed
-    } else if a.servers.iter().any(|s| s.failed()) {
+    } else if a.failed() {
         Status::Failed
-    } else if a
-        .servers
-        .iter()
-        .flat_map(|s| &s.stages)
-        .any(|st| st.outcome == Outcome::Warn)
-    {
+    } else if a.stages().any(|st| st.outcome == Outcome::Warn) {
         Status::Warning
     } else {
         Status::Ok
@@ -432,6 +531,7 @@ pub fn document(
             elapsed_ms: a.elapsed.as_millis() as u64,
             servers: a.servers.iter().map(|s| server(s, &scrub)).collect(),
             not_configured,
+            domains: a.domains.iter().map(|d| domain(d, &scrub)).collect(),
             diagnostics: mine,
         });
     }

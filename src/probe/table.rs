@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use super::{AccountReport, Outcome, Report, Role};
+use super::{AccountReport, Outcome, Report, Role, Stage};
 use crate::source::Sources;
 
 fn mark(o: Outcome) -> &'static str {
@@ -53,16 +53,16 @@ fn account(out: &mut String, a: &AccountReport, sources: &Sources) {
             }
         }
         let _ = writeln!(out, "{head}");
-        for st in &s.stages {
-            let _ = writeln!(
-                out,
-                "    {} {:<13}{:>8}  {}",
-                mark(st.outcome),
-                st.name,
-                ms(st.elapsed),
-                st.detail
-            );
-        }
+        stage_lines(out, &s.stages);
+    }
+    for d in &a.domains {
+        let _ = writeln!(
+            out,
+            "  From domain {} ({}): deliverability",
+            d.domain,
+            d.addresses.join(", ")
+        );
+        stage_lines(out, &d.stages);
     }
     if !a.refused && !a.servers.iter().any(|s| s.role == Role::Outgoing) {
         let _ = writeln!(
@@ -72,10 +72,23 @@ fn account(out: &mut String, a: &AccountReport, sources: &Sources) {
     }
 }
 
+fn stage_lines(out: &mut String, stages: &[Stage]) {
+    for st in stages {
+        let _ = writeln!(
+            out,
+            "    {} {:<13}{:>8}  {}",
+            mark(st.outcome),
+            st.name,
+            ms(st.elapsed),
+            st.detail
+        );
+    }
+}
+
 fn status_word(a: &AccountReport) -> &'static str {
     if a.refused {
         "NOT PROBED"
-    } else if a.servers.iter().any(|s| s.failed()) {
+    } else if a.failed() {
         "FAILED"
     } else {
         "OK"
@@ -101,6 +114,10 @@ pub fn summary(report: &Report, sources: &Sources) -> String {
                 let st = s.stages.iter().find(|st| st.outcome == Outcome::Fail)?;
                 Some(format!("{} {}", s.role.key(), st.name))
             })
+            .chain(a.domains.iter().filter_map(|d| {
+                let st = d.stages.iter().find(|st| st.outcome == Outcome::Fail)?;
+                Some(format!("{} {}", d.domain, st.name))
+            }))
             .collect();
         let why = if failed.is_empty() {
             String::new()

@@ -9,6 +9,7 @@ mod architecture;
 mod check;
 mod compile;
 mod config;
+mod deliverability;
 mod discover;
 mod fast_path;
 mod fix;

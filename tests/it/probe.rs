@@ -1928,7 +1928,7 @@ fn on_a_terminal_a_progress_line_shows_the_slowest_account_in_flight() {
 /// prometheus_client, installed by scripts/setup-prometheus-client.sh): the strict OpenMetrics
 /// parser, and the classic text-format parser node_exporter's textfile collector follows.
 /// Returns every sample as (name, labels, value).
-fn parse_metrics(text: &str) -> Vec<(String, HashMap<String, String>, f64)> {
+pub(crate) fn parse_metrics(text: &str) -> Vec<(String, HashMap<String, String>, f64)> {
     const SCRIPT: &str = r#"
 import json, sys
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics

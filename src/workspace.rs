@@ -5,16 +5,23 @@
 //! [`Workspace::plan`], so they read the same files, resolve names against the same project and
 //! reach the same verdict:
 //!
-//! - **Project root**: the nearest ancestor of a named path holding `mailcfg.kdl` or `.git` (a
-//!   named directory counts as its own ancestor). Without one, the named file's directory (the
-//!   directory itself when a directory is named).
+//! - **Project root**: the nearest ancestor of a file holding `mailcfg.kdl` or `.git` (a named
+//!   directory counts as its own ancestor). Without one, the named file's directory (the
+//!   directory itself when a directory is named); such unmarked roots of one run form one
+//!   project.
+//! - **Nested projects**: a directory below a project root holding its own `mailcfg.kdl` or
+//!   `.git` is a project of its own, as git and ruff treat nested roots. Walking a named
+//!   directory still reports the nested project's files, each within its own project (its
+//!   configuration, its context set); the walk of a project's context stops at them.
 //! - **Identity**: a file is one file however it was named: a bare name, `./x`, `a/../x`, an
 //!   absolute path, through a symbolic link, named twice, or named and also found by a walk.
-//! - **Context set**: every account file of the project (the walk of its root), so cross-file
-//!   names and references resolve the same in a partial run as in a full one.
+//! - **Context set**: every account file of the project (the walk of its root, nested projects
+//!   left out), so cross-file names and references resolve the same in a partial run as in a
+//!   full one. Without a marker, the files beside the named ones (no subfolder).
 //! - **Reported set**: the named files and the files under named directories. Findings are kept
 //!   when they are in a reported file or point into one.
-//! - **Configuration**: `--config`, or the first `mailcfg.kdl` walking up from the named paths.
+//! - **Configuration**: `--config` (for every project), or per project the first `mailcfg.kdl`
+//!   walking up from its root.
 //!   `mailcfg.kdl` is never an account file; named explicitly it is validated as configuration
 //!   and its problems are reported at its own lines.
 
@@ -24,9 +31,12 @@ use std::path::{Path, PathBuf};
 use crate::diagnostics::{Diagnostic, Level};
 use crate::facts;
 use crate::model::{Account, Credential, Located, Project};
-use crate::pipeline::{check_with, Checked, Input};
+use crate::pipeline::{Checked, Input};
 use crate::policy::config::{self, Config, ConfigError};
-use crate::source::{self, FileId, SourceFile};
+use crate::source::{self, FileId, SourceFile, Sources};
+
+mod by_project;
+pub use by_project::{check_projects, check_texts};
 
 /// The file that marks a project root (as `.git` does): the configuration, never an account file.
 pub const PROJECT_FILE: &str = config::FILE_NAME;
@@ -54,6 +64,19 @@ pub struct PlannedFile {
     pub input: Input,
     /// Whether findings in it are reported.
     pub reported: bool,
+    /// Its project, an index into [`Workspace::projects`].
+    pub project: usize,
+}
+
+/// One project of a run: a root and the configuration its files are checked with.
+#[derive(Debug, Clone)]
+pub struct PlannedProject {
+    /// The root, as walked and shown (relative to the current directory when inside it).
+    pub root: PathBuf,
+    pub config: Config,
+    /// Where `config` was read from (`--config`, or found walking up from the root), valid or
+    /// not.
+    pub config_path: Option<PathBuf>,
 }
 
 /// A `mailcfg.kdl` named explicitly (as pre-commit does with a staged one): it is validated as
@@ -75,19 +98,24 @@ pub struct InvalidConfig {
 
 #[derive(Debug)]
 pub struct Workspace {
-    /// The project roots of the named paths (absolute; usually one).
-    pub roots: Vec<PathBuf>,
-    /// The context set in one order that does not depend on which files were named (by
-    /// identity, as a walk of the whole project gives them), so order-sensitive rules such as
-    /// duplicate names point at the same file in a partial run as in a full one.
+    /// The projects the files belong to, by root (usually one).
+    pub projects: Vec<PlannedProject>,
+    /// The context sets of every project in one order that does not depend on which files were
+    /// named (by identity, as a walk of the whole project gives them), so order-sensitive rules
+    /// such as duplicate names point at the same file in a partial run as in a full one.
     pub files: Vec<PlannedFile>,
     /// Paths that could not be walked: (path, message), reported as `io-error`.
     pub problems: Vec<(PathBuf, String)>,
-    pub config: Config,
-    /// Where `config` was read from (`--config`, or found walking up), valid or not.
-    pub config_path: Option<PathBuf>,
     /// `mailcfg.kdl` files named explicitly.
     pub named_configs: Vec<NamedConfig>,
+}
+
+/// The files `mailcfg fmt` formats (see [`Workspace::plan_format`]).
+#[derive(Debug, Default)]
+pub struct FormatPlan {
+    pub files: Vec<PathBuf>,
+    /// Paths that could not be walked: (path, message).
+    pub problems: Vec<(PathBuf, String)>,
 }
 
 /// The result of checking a workspace: what every command reports and decides on.
@@ -105,9 +133,17 @@ impl Verdict {
         self.reported.get(file.index()).copied().unwrap_or(false)
     }
 
-    /// How many files the report is about (the summary line's count).
+    /// How many files the report is about (the summary line's count): the reported files and
+    /// every other file a shown finding is located in (a second `system` node in a file read
+    /// for context is shown, so its file is counted).
     pub fn reported_files(&self) -> usize {
-        self.reported.iter().filter(|r| **r).count()
+        let mut counted = self.reported.clone();
+        for d in &self.checked.diagnostics {
+            if let Some(c) = counted.get_mut(d.primary.file.index()) {
+                *c = true;
+            }
+        }
+        counted.iter().filter(|r| **r).count()
     }
 
     /// Whether a file could not be read or walked (exit code 2 for every command).
@@ -122,7 +158,7 @@ impl Verdict {
 
     /// What `compile` writes and `probe` tests: the accounts and credentials of the reported
     /// files, the credentials of the context those accounts reference, and the project's
-    /// `system` nodes.
+    /// `system` nodes. Meant for a run over one project (see [`Workspace::single_project`]).
     pub fn reported_project(&self) -> Project {
         let project = &self.checked.project;
         let accounts: Vec<Located<Account>> = project
@@ -156,6 +192,27 @@ impl Verdict {
     }
 }
 
+/// The named paths belong to more than one project while the command makes one result of one
+/// project (a store, an account's effective settings, a probe run).
+#[derive(Debug)]
+pub struct SeveralProjects {
+    /// The roots of the projects holding reported files.
+    pub roots: Vec<PathBuf>,
+}
+
+impl std::fmt::Display for SeveralProjects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let roots: Vec<String> = self.roots.iter().map(|r| r.display().to_string()).collect();
+        write!(
+            f,
+            "the paths belong to {} projects ({}), each with its own configuration and `system`; \
+             name the files of one project at a time",
+            self.roots.len(),
+            roots.join(", ")
+        )
+    }
+}
+
 impl Workspace {
     /// Plans a run. `explicit_config` is `--config`.
     pub fn plan(named: Named, explicit_config: Option<&Path>) -> Result<Workspace, InvalidConfig> {
@@ -175,7 +232,10 @@ impl Workspace {
         for f in &mut workspace.files {
             f.input.path = source::absolute(&f.input.path);
         }
-        workspace.config_path = workspace.config_path.map(|p| source::absolute(&p));
+        for p in &mut workspace.projects {
+            p.root = source::absolute(&p.root);
+            p.config_path = p.config_path.as_deref().map(source::absolute);
+        }
         workspace
     }
 
@@ -202,20 +262,9 @@ impl Workspace {
     ) -> (Self, Option<InvalidConfig>) {
         let (config_paths, paths): (Vec<PathBuf>, Vec<PathBuf>) =
             paths.iter().cloned().partition(|p| is_config_file(p));
-        let found = source::discover(&paths, Some(PROJECT_FILE));
-        let mut dirs = HashMap::new();
-        let mut seen = HashSet::new();
-        let mut files = Vec::new();
-        for f in found.files {
-            let id = identity_in(&f, &mut dirs);
-            if seen.insert(id.clone()) {
-                files.push(PlannedFile {
-                    identity: id,
-                    input: Input::file(f),
-                    reported: true,
-                });
-            }
-        }
+        let mut markers = Markers::default();
+        let named = walk_named(&paths, &mut markers);
+        let mut seen: HashSet<PathBuf> = named.files.iter().map(|f| f.0.identity.clone()).collect();
         // Named directories are walked already: a root that is one of them (or inside one)
         // adds nothing.
         let walked: Vec<PathBuf> = paths
@@ -223,29 +272,39 @@ impl Workspace {
             .filter(|p| p.is_dir())
             .map(|p| identity(p))
             .collect();
-        let named: Vec<PathBuf> = paths.iter().chain(&config_paths).cloned().collect();
-        let roots = project_roots(&named);
-        // Without an account file to report on, the context would be read for nothing.
-        let context_roots: Vec<PathBuf> = roots
-            .iter()
-            .filter(|r| {
-                let r = identity(r);
-                !files.is_empty() && !walked.iter().any(|w| r.starts_with(w))
-            })
-            .cloned()
-            .collect();
         let walked_dirs: Vec<PathBuf> = paths
             .iter()
             .filter(|p| p.is_dir())
             .map(|p| source::absolute(p))
             .collect();
-        files.extend(context(&context_roots, &walked_dirs, &mut seen));
+        let mut groups = ProjectGroups::default();
+        let mut files: Vec<PlannedFile> = named
+            .files
+            .into_iter()
+            .map(|(mut f, root)| {
+                f.project = groups.add(root, &mut markers);
+                f
+            })
+            .collect();
+        // Without an account file to report on, the context would be read for nothing.
+        for (project, (marked, roots)) in groups.walk_roots().into_iter().enumerate() {
+            let roots: Vec<PathBuf> = roots
+                .into_iter()
+                .filter(|r| {
+                    let r = identity(r);
+                    !walked.iter().any(|w| r.starts_with(w))
+                })
+                .collect();
+            files.extend(context(
+                &roots,
+                project,
+                marked,
+                &walked_dirs,
+                &mut markers,
+                &mut seen,
+            ));
+        }
         files.sort_by(|a, b| a.identity.cmp(&b.identity));
-        let config_from: Vec<PathBuf> = if paths.is_empty() {
-            config_paths.clone()
-        } else {
-            paths.clone()
-        };
         let mut named_configs: Vec<NamedConfig> = Vec::new();
         let mut named_ids = HashSet::new();
         for p in &config_paths {
@@ -253,14 +312,31 @@ impl Workspace {
                 named_configs.push(validate_config(p));
             }
         }
-        let (config, config_path, invalid) =
-            load_config(&config_from, explicit_config, &named_configs);
+        let (mut projects, mut invalid) = groups.into_projects(explicit_config, &named_configs);
+        if projects.is_empty() {
+            // Only configuration files were named: the configuration in use is still loaded
+            // (an invalid one that was not named stops the run).
+            let from = if paths.is_empty() {
+                &config_paths
+            } else {
+                &paths
+            };
+            let (config, config_path, bad) = load_config(from, explicit_config, &named_configs);
+            invalid = bad;
+            if config_path.is_some() || !paths.is_empty() {
+                projects.push(PlannedProject {
+                    root: paths
+                        .first()
+                        .map_or_else(|| PathBuf::from("."), |p| project_root(p)),
+                    config,
+                    config_path,
+                });
+            }
+        }
         let workspace = Workspace {
-            roots,
+            projects,
             files,
-            problems: found.problems,
-            config,
-            config_path,
+            problems: named.problems,
             named_configs,
         };
         (workspace, invalid)
@@ -275,7 +351,11 @@ impl Workspace {
             let (config, config_path, invalid) =
                 load_config(&[PathBuf::from(".")], explicit_config, &[]);
             let workspace = Workspace {
-                roots: Vec::new(),
+                projects: vec![PlannedProject {
+                    root: PathBuf::from("."),
+                    config,
+                    config_path,
+                }],
                 files: vec![PlannedFile {
                     identity: PathBuf::from("<stdin>"),
                     input: Input {
@@ -283,17 +363,17 @@ impl Workspace {
                         content: Some(bytes),
                     },
                     reported: true,
+                    project: 0,
                 }],
                 problems: Vec::new(),
-                config,
-                config_path,
                 named_configs: Vec::new(),
             };
             return (workspace, invalid);
         };
         let id = identity(&name);
         let mut seen = HashSet::from([id.clone()]);
-        let roots = project_roots(std::slice::from_ref(&name));
+        let mut markers = Markers::default();
+        let root = project_root(&name);
         let mut files = vec![PlannedFile {
             identity: id,
             input: Input {
@@ -301,20 +381,58 @@ impl Workspace {
                 content: Some(bytes),
             },
             reported: true,
+            project: 0,
         }];
-        files.extend(context(&roots, &[], &mut seen));
+        let marked = has_marker(&root);
+        files.extend(context(
+            std::slice::from_ref(&root),
+            0,
+            marked,
+            &[],
+            &mut markers,
+            &mut seen,
+        ));
         files.sort_by(|a, b| a.identity.cmp(&b.identity));
         let (config, config_path, invalid) =
-            load_config(std::slice::from_ref(&name), explicit_config, &[]);
+            load_config(std::slice::from_ref(&root), explicit_config, &[]);
         let workspace = Workspace {
-            roots,
+            projects: vec![PlannedProject {
+                root: shown(&root),
+                config,
+                config_path,
+            }],
             files,
             problems: Vec::new(),
-            config,
-            config_path,
             named_configs: Vec::new(),
         };
         (workspace, invalid)
+    }
+
+    /// The configuration of the outermost project (the editor's folder's own).
+    pub fn editor_config_path(&self) -> Option<PathBuf> {
+        self.projects
+            .iter()
+            .min_by_key(|p| p.root.components().count())
+            .and_then(|p| p.config_path.clone())
+    }
+
+    /// What `mailcfg fmt` formats: the files `check` would report on for `paths` (the same
+    /// walk and exclusions, one entry per file however it is named) and the `mailcfg.kdl`
+    /// files among them or under them: the configuration is KDL in the same style. No context
+    /// is read (formatting a file needs no other), in the order the paths were named.
+    pub fn plan_format(paths: &[PathBuf]) -> FormatPlan {
+        let found = source::discover(paths, None);
+        let mut dirs = HashMap::new();
+        let mut seen = HashSet::new();
+        let files = found
+            .files
+            .into_iter()
+            .filter(|f| seen.insert(identity_in(f, &mut dirs)))
+            .collect();
+        FormatPlan {
+            files,
+            problems: found.problems,
+        }
     }
 
     /// The files reported on (named, or under a named directory).
@@ -334,6 +452,56 @@ impl Workspace {
         self.files.iter().map(|f| f.input.clone()).collect()
     }
 
+    /// The configuration the file `self.files[file]` is checked with (its project's).
+    pub fn config_of(&self, file: usize) -> &Config {
+        static NONE: std::sync::LazyLock<Config> = std::sync::LazyLock::new(Config::default);
+        self.files
+            .get(file)
+            .and_then(|f| self.projects.get(f.project))
+            .map_or(&NONE, |p| &p.config)
+    }
+
+    /// Applies each file's project configuration to findings located in the context set (as
+    /// `check` does for its own; `probe` levels its checks with it).
+    pub fn apply_config(&self, diagnostics: &mut Vec<Diagnostic>, sources: &Sources) {
+        if self.projects.len() <= 1 {
+            if let Some(p) = self.projects.first() {
+                p.config.apply(diagnostics, sources);
+            }
+            return;
+        }
+        let mut by_project: Vec<Vec<Diagnostic>> = vec![Vec::new(); self.projects.len()];
+        let mut rest = Vec::new();
+        for d in diagnostics.drain(..) {
+            match self.files.get(d.primary.file.index()) {
+                Some(f) => by_project[f.project].push(d),
+                None => rest.push(d),
+            }
+        }
+        for (p, mut group) in by_project.into_iter().enumerate() {
+            self.projects[p].config.apply(&mut group, sources);
+            diagnostics.extend(group);
+        }
+        diagnostics.extend(rest);
+    }
+
+    /// The one project the reported files belong to; an error naming the projects when there
+    /// are several (`compile`, `show` and `probe` make one result of one project).
+    pub fn single_project(&self) -> Result<(), SeveralProjects> {
+        let mut projects: Vec<usize> = self.reported().map(|f| f.project).collect();
+        projects.sort_unstable();
+        projects.dedup();
+        if projects.len() <= 1 {
+            return Ok(());
+        }
+        Err(SeveralProjects {
+            roots: projects
+                .into_iter()
+                .map(|p| self.projects[p].root.clone())
+                .collect(),
+        })
+    }
+
     /// Checks the context set with the configuration; keeps the findings in reported files or
     /// pointing into one, and adds the problems of walking and of named configuration files.
     pub fn check(&self) -> Verdict {
@@ -342,7 +510,9 @@ impl Workspace {
 
     /// [`Workspace::check`] over other texts of the same files (`--fix` checks its fixed texts).
     pub fn check_inputs(&self, inputs: Vec<Input>) -> Verdict {
-        let mut checked = check_with(inputs, &self.config);
+        let project_of: Vec<usize> = self.files.iter().map(|f| f.project).collect();
+        let configs: Vec<&Config> = self.projects.iter().map(|p| &p.config).collect();
+        let mut checked = check_projects(inputs, &project_of, &configs);
         let mut reported: Vec<bool> = self.files.iter().map(|f| f.reported).collect();
         let is_reported = |f: FileId| reported.get(f.index()).copied().unwrap_or(false);
         // A second `system` node anywhere in the project changes every account's store entry,
@@ -376,6 +546,165 @@ impl Workspace {
                 }));
         }
         Verdict { checked, reported }
+    }
+}
+
+/// The files found under the named paths, each with the root of its project, and the paths
+/// that could not be walked.
+struct NamedFiles {
+    files: Vec<(PlannedFile, PathBuf)>,
+    problems: Vec<(PathBuf, String)>,
+}
+
+/// Walks the named paths. A file's project is the nearest directory holding a marker at or
+/// above it; a walked file below a nested project root belongs to that project.
+fn walk_named(paths: &[PathBuf], markers: &mut Markers) -> NamedFiles {
+    let mut dirs = HashMap::new();
+    let mut seen = HashSet::new();
+    let mut out = NamedFiles {
+        files: Vec::new(),
+        problems: Vec::new(),
+    };
+    for path in paths {
+        let found = source::discover(std::slice::from_ref(path), Some(PROJECT_FILE));
+        out.problems.extend(found.problems);
+        let root = project_root(path);
+        let top = path.is_dir().then(|| source::absolute(path));
+        for f in found.files {
+            let id = identity_in(&f, &mut dirs);
+            if !seen.insert(id.clone()) {
+                continue;
+            }
+            let root = match &top {
+                Some(top) => markers
+                    .nearest_below(&source::absolute(&f), top)
+                    .unwrap_or_else(|| root.clone()),
+                None => root.clone(),
+            };
+            let file = PlannedFile {
+                identity: id,
+                input: Input::file(f),
+                reported: true,
+                project: 0,
+            };
+            out.files.push((file, root));
+        }
+    }
+    out
+}
+
+/// Which directories hold a project marker (`mailcfg.kdl` or `.git`), each asked once.
+#[derive(Default)]
+struct Markers {
+    known: HashMap<PathBuf, bool>,
+}
+
+impl Markers {
+    fn holds(&mut self, dir: &Path) -> bool {
+        if let Some(known) = self.known.get(dir) {
+            return *known;
+        }
+        let marked = has_marker(dir);
+        self.known.insert(dir.to_path_buf(), marked);
+        marked
+    }
+
+    /// The nearest directory holding a marker above the absolute `file` and strictly below
+    /// `top`.
+    fn nearest_below(&mut self, file: &Path, top: &Path) -> Option<PathBuf> {
+        let dir = file.parent()?;
+        dir.ancestors()
+            .take_while(|d| *d != top && d.starts_with(top))
+            .find(|d| self.holds(d))
+            .map(Path::to_path_buf)
+    }
+}
+
+fn has_marker(dir: &Path) -> bool {
+    dir.join(PROJECT_FILE).is_file() || dir.join(".git").exists()
+}
+
+/// The projects of a run, built from the roots of the named files: a root holding a marker is
+/// a project; the unmarked roots (no marker at or above them) form one project together, as
+/// what was named together without a marker is all the run knows of the project.
+#[derive(Default)]
+struct ProjectGroups {
+    /// (identity of the root, or `None` for the unmarked project; the roots as walked).
+    projects: Vec<(Option<PathBuf>, Vec<PathBuf>)>,
+    /// The project of each root already seen.
+    known: HashMap<PathBuf, usize>,
+}
+
+impl ProjectGroups {
+    fn add(&mut self, root: PathBuf, markers: &mut Markers) -> usize {
+        // Every file of a walk names its root: resolve each root once.
+        if let Some(index) = self.known.get(&root) {
+            return *index;
+        }
+        let index = self.add_new(root.clone(), markers);
+        self.known.insert(root, index);
+        index
+    }
+
+    fn add_new(&mut self, root: PathBuf, markers: &mut Markers) -> usize {
+        let key = markers
+            .holds(&source::absolute(&root))
+            .then(|| identity(&root));
+        let index = match self.projects.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                self.projects.push((key, Vec::new()));
+                self.projects.len() - 1
+            }
+        };
+        let roots = &mut self.projects[index].1;
+        if !roots.contains(&root) {
+            roots.push(root);
+        }
+        index
+    }
+
+    /// Per project, whether its root holds a marker, and the roots to read for its context: a
+    /// marked project's root (walked), or the unmarked project's folders of named files (each
+    /// read without its subfolders).
+    fn walk_roots(&self) -> Vec<(bool, Vec<PathBuf>)> {
+        self.projects
+            .iter()
+            .map(|(key, roots)| {
+                let mut roots: Vec<PathBuf> = roots.iter().map(|r| source::absolute(r)).collect();
+                roots.sort();
+                roots.dedup();
+                (key.is_some(), roots)
+            })
+            .collect()
+    }
+
+    /// The projects with their configuration, and the first configuration in use that is
+    /// invalid (and was not named).
+    fn into_projects(
+        self,
+        explicit: Option<&Path>,
+        named: &[NamedConfig],
+    ) -> (Vec<PlannedProject>, Option<InvalidConfig>) {
+        let mut invalid = None;
+        let projects = self
+            .projects
+            .into_iter()
+            .map(|(_, roots)| {
+                let (config, config_path, bad) = load_config(&roots, explicit, named);
+                invalid = invalid.take().or(bad);
+                let root = roots
+                    .iter()
+                    .min_by_key(|r| r.components().count())
+                    .map_or_else(|| PathBuf::from("."), |r| shown(r));
+                PlannedProject {
+                    root,
+                    config,
+                    config_path,
+                }
+            })
+            .collect();
+        (projects, invalid)
     }
 }
 
@@ -439,30 +768,33 @@ pub fn project_root(path: &Path) -> PathBuf {
     };
     start
         .ancestors()
-        .find(|d| d.join(PROJECT_FILE).is_file() || d.join(".git").exists())
+        .find(|d| has_marker(d))
         .unwrap_or(start)
         .to_path_buf()
 }
 
-/// The project roots of `paths`, without roots inside another one (walked with it already).
-fn project_roots(paths: &[PathBuf]) -> Vec<PathBuf> {
-    let mut roots: Vec<PathBuf> = paths.iter().map(|p| project_root(p)).collect();
-    roots.sort();
-    roots.dedup();
-    roots
-        .iter()
-        .filter(|r| !roots.iter().any(|o| o != *r && r.starts_with(o)))
-        .cloned()
-        .collect()
-}
-
-/// The account files under `roots` not in `seen` yet (which they are added to). Directories in
-/// `walked` (absolute) were walked as named paths already and are not entered again: on 10,000
-/// files under `accounts/` in a repository, walking them twice cost ~50 % more time.
-fn context(roots: &[PathBuf], walked: &[PathBuf], seen: &mut HashSet<PathBuf>) -> Vec<PlannedFile> {
+/// The account files of `project` under `roots` not in `seen` yet (which they are added to).
+/// Nested projects (directories below a root holding a marker) are not entered: their files
+/// are their own project's. Directories in `walked` (absolute) were walked as named paths
+/// already and are not entered again either: on 10,000 files under `accounts/` in a
+/// repository, walking them twice cost ~50 % more time. Without a marker (`marked` false) the
+/// context is the files beside the named ones, no subfolder: nothing says where such a project
+/// ends, and a file checked in `~/Downloads` must not read (and answer for) everything below it.
+fn context(
+    roots: &[PathBuf],
+    project: usize,
+    marked: bool,
+    walked: &[PathBuf],
+    markers: &mut Markers,
+    seen: &mut HashSet<PathBuf>,
+) -> Vec<PlannedFile> {
     let shown: Vec<PathBuf> = roots.iter().map(|r| shown(r)).collect();
     let mut dirs = HashMap::new();
-    let prune = |dir: &Path| !walked.is_empty() && walked.contains(&source::absolute(dir));
+    let markers = std::cell::RefCell::new(markers);
+    let prune = |dir: &Path| {
+        let abs = source::absolute(dir);
+        !marked || walked.contains(&abs) || markers.borrow_mut().holds(&abs)
+    };
     source::discover_pruned(&shown, Some(PROJECT_FILE), &prune)
         .files
         .into_iter()
@@ -472,6 +804,7 @@ fn context(roots: &[PathBuf], walked: &[PathBuf], seen: &mut HashSet<PathBuf>) -
                 identity: id,
                 input: Input::file(f),
                 reported: false,
+                project,
             })
         })
         .collect()
@@ -601,8 +934,59 @@ mod tests {
         let abs = |p: &str| source::absolute(&d.join(p));
         // The folder's file is reported; the rest of the project is read for context.
         assert_eq!(files, vec![(abs("a.kdl"), false), (abs("sub/b.kdl"), true)]);
-        assert_eq!(ws.config_path, Some(abs(PROJECT_FILE)));
+        assert_eq!(ws.editor_config_path(), Some(abs(PROJECT_FILE)));
         assert!(ws.files.iter().all(|f| f.input.path.is_absolute()));
+    }
+
+    #[test]
+    fn a_nested_project_is_planned_apart_and_left_out_of_the_outer_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join(".git")).unwrap();
+        std::fs::create_dir_all(d.join("team/sub")).unwrap();
+        std::fs::write(d.join("a.kdl"), "").unwrap();
+        std::fs::write(d.join("team/b.kdl"), "").unwrap();
+        std::fs::write(d.join("team/sub/c.kdl"), "").unwrap();
+        std::fs::write(d.join("team").join(PROJECT_FILE), "").unwrap();
+        let project_of = |ws: &Workspace| -> Vec<(String, String, bool)> {
+            ws.files
+                .iter()
+                .map(|f| {
+                    let name = f.input.path.file_name().unwrap().to_string_lossy();
+                    let root = &ws.projects[f.project].root;
+                    let root = root.file_name().unwrap_or_default().to_string_lossy();
+                    (name.into_owned(), root.into_owned(), f.reported)
+                })
+                .collect()
+        };
+        let outer = d.file_name().unwrap().to_string_lossy().into_owned();
+        // The walk of the outer root reports every file, each in its own project.
+        let ws = Workspace::plan_editor(&[d.to_path_buf()]);
+        assert_eq!(
+            project_of(&ws),
+            [
+                ("a.kdl".into(), outer.clone(), true),
+                ("b.kdl".into(), "team".into(), true),
+                ("c.kdl".into(), "team".into(), true),
+            ]
+        );
+        assert_eq!(
+            ws.projects[ws.files[1].project].config_path,
+            Some(source::absolute(&d.join("team").join(PROJECT_FILE)))
+        );
+        assert_eq!(ws.projects[ws.files[0].project].config_path, None);
+        // A file of the outer project: its context stops at the nested project.
+        let ws = Workspace::plan_editor(&[d.join("a.kdl")]);
+        assert_eq!(project_of(&ws), [("a.kdl".into(), outer, true)]);
+        // A file of the nested one: its context is the nested project alone.
+        let ws = Workspace::plan_editor(&[d.join("team/sub/c.kdl")]);
+        assert_eq!(
+            project_of(&ws),
+            [
+                ("b.kdl".into(), "team".into(), false),
+                ("c.kdl".into(), "team".into(), true),
+            ]
+        );
     }
 
     #[test]

@@ -19,7 +19,9 @@ pub struct CheckArgs {
     /// `mailcfg.kdl` or `.git`; without one, the files beside them): the whole project is
     /// loaded so names and references resolve, but only the named files (and the files under
     /// named directories) are reported on. A file is read once however it is named. A named
-    /// `mailcfg.kdl` is validated as configuration, never as an account file.
+    /// `mailcfg.kdl` is validated as configuration, never as an account file. A folder below
+    /// the root with its own `mailcfg.kdl` or `.git` is a separate project: its files are
+    /// still reported, each checked with its own project's configuration and context.
     paths: Vec<PathBuf>,
     /// Output format on stdout: human, concise, json, sarif, github, gitlab.
     #[arg(long, value_name = "FORMAT", default_value = "human",

@@ -15,15 +15,16 @@ Exit codes:
   0  store written (with --check: the store is up to date)
   1  errors found (or warnings, with --deny-warnings), a secret could not be resolved, or
      (with --check) the store is out of date; nothing was written
-  2  usage or I/O problem: missing path, unreadable input, no .kdl files found, invalid
-     configuration, store not writable
+  2  usage or I/O problem: missing path, unreadable input, no .kdl files found, paths of
+     several projects, invalid configuration, store not writable
   3  internal error (a bug in mailcfg: please report it)";
 
 #[derive(clap::Args)]
 pub struct CompileArgs {
     /// Files or directories to compile, planned as `check` plans them: the project around them
     /// is read so references resolve; the store holds the named files' accounts and
-    /// credentials and the credentials they reference.
+    /// credentials and the credentials they reference. They must belong to one project (a
+    /// folder with its own `mailcfg.kdl` or `.git` is another one): exit code 2 otherwise.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
     /// The store file to write (replaced atomically); `-` writes the store to stdout (the
@@ -66,6 +67,10 @@ pub fn run(args: CompileArgs) -> u8 {
             "mailcfg: no .kdl files found in {}",
             show_paths(&args.paths)
         );
+        return 2;
+    }
+    if let Err(several) = workspace.single_project() {
+        eprintln!("mailcfg: {several}");
         return 2;
     }
     let mut stdout = std::io::stdout().lock();

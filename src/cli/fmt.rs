@@ -6,10 +6,14 @@ use std::path::{Path, PathBuf};
 use mailcfg::fmt::{format, FmtError};
 use mailcfg::parse::redact;
 use mailcfg::source::{self, FileId, SourceFile};
+use mailcfg::workspace::Workspace;
 
 #[derive(clap::Args)]
 pub struct FmtArgs {
     /// Files or directories to format (`-` formats standard input to standard output).
+    ///
+    /// Directories are walked as `mailcfg check` walks them (hidden folders and `target/`
+    /// skipped); `mailcfg.kdl` is formatted too. A file is formatted once however it is named.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
     /// Do not write; list the files that are not formatted and exit with 1 if there are any.
@@ -28,7 +32,8 @@ pub fn run(args: FmtArgs) -> u8 {
         }
         return stdin(&args);
     }
-    let found = source::discover(&args.paths, None);
+    // The files `check` plans for the same paths, and the configuration files among them.
+    let found = Workspace::plan_format(&args.paths);
     let mut io_problem = !found.problems.is_empty();
     for (path, msg) in &found.problems {
         eprintln!("mailcfg fmt: {}: {msg}", path.display());

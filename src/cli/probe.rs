@@ -20,7 +20,8 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0  every stage of every probed account passed (warnings and infos allowed)
   1  a stage failed, or an account was refused (fails `check`, lacks data)
-  2  usage or I/O problem: missing path, no .kdl files, unknown --account, bad --ca-file
+  2  usage or I/O problem: missing path, no .kdl files, paths of several projects, unknown
+     --account, bad --ca-file
   3  internal error (a bug in mailcfg: please report it)
   4  the probe could not run: no resolver answered any lookup (DNS unreachable); a name that
      does not exist is exit 1";
@@ -28,7 +29,8 @@ Exit codes:
 #[derive(clap::Args)]
 pub struct ProbeArgs {
     /// Files or directories with account files (their accounts are probed; the project around
-    /// them is read as `check` reads it).
+    /// them is read as `check` reads it). They must belong to one project (a folder with its
+    /// own `mailcfg.kdl` or `.git` is another one): exit code 2 otherwise.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
     /// Probe only this account (repeatable; case-insensitive).
@@ -193,6 +195,10 @@ pub fn run(args: ProbeArgs) -> u8 {
         }
         return 2;
     }
+    if let Err(several) = workspace.single_project() {
+        eprintln!("mailcfg: {several}");
+        return 2;
+    }
     // The same check (and configuration) as `mailcfg check`, so "fails check" means the same;
     // only the accounts of the named files are probed, their project read for context.
     let mut verdict = workspace.check();
@@ -258,7 +264,7 @@ pub fn run(args: ProbeArgs) -> u8 {
     // Probe checks take their levels from mailcfg.kdl like rules do (a lab can allow
     // `probe-cleartext`).
     let mut probed = report.diagnostics.clone();
-    workspace.config.apply(&mut probed, &checked.sources);
+    workspace.apply_config(&mut probed, &checked.sources);
     diags.extend(probed);
     // Resolved passwords and tokens are unknown to the renderers: scrub them field by field
     // (before an encoder could escape them) and again over the finished output below.

@@ -27,7 +27,7 @@ Exit codes:
 pub struct ShowArgs {
     /// The account's name (case does not matter).
     account: String,
-    /// Files or directories holding the account files.
+    /// Files or directories holding the account files, of one project (as for `compile`).
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
     /// kdl: the settings in the account language, each line marked written, default or
@@ -63,6 +63,10 @@ pub fn run(args: ShowArgs) -> u8 {
             "mailcfg: no .kdl files found in {}",
             show_paths(&args.paths)
         );
+        return 2;
+    }
+    if let Err(several) = workspace.single_project() {
+        eprintln!("mailcfg: {several}");
         return 2;
     }
     let mut verdict = workspace.check();

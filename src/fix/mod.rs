@@ -128,7 +128,9 @@ pub struct FixRun {
 /// taken ([`verify::only_intended_change`]): one whose result fails is refused and reported.
 pub fn fix_files(paths: &[PathBuf], config: &Config) -> FixRun {
     let fixable = vec![true; paths.len()];
-    fix_with(paths, &fixable, config, |inputs| check_with(inputs, config))
+    fix_with(paths, &fixable, &|_| config, |inputs| {
+        check_with(inputs, config)
+    })
 }
 
 /// The fixes of a workspace's reported files, checked within their project (as `check` does):
@@ -136,16 +138,17 @@ pub fn fix_files(paths: &[PathBuf], config: &Config) -> FixRun {
 pub fn fix_workspace(ws: &Workspace) -> FixRun {
     let paths: Vec<PathBuf> = ws.files.iter().map(|f| f.input.path.clone()).collect();
     let fixable: Vec<bool> = ws.files.iter().map(|f| f.reported).collect();
-    fix_with(&paths, &fixable, &ws.config, |inputs| {
+    fix_with(&paths, &fixable, &|file| ws.config_of(file), |inputs| {
         ws.check_inputs(inputs).checked
     })
 }
 
-/// `paths[i]` is changed only when `fixable[i]`; `check` checks one round's texts.
-fn fix_with(
+/// `paths[i]` is changed only when `fixable[i]`; `check` checks one round's texts, and
+/// `config(i)` is the configuration `paths[i]` is checked with.
+fn fix_with<'c>(
     paths: &[PathBuf],
     fixable: &[bool],
-    config: &Config,
+    config: &dyn Fn(usize) -> &'c Config,
     check: impl Fn(Vec<Input>) -> crate::Checked,
 ) -> FixRun {
     let mut texts: Vec<Option<String>> = vec![None; paths.len()];
@@ -178,8 +181,12 @@ fn fix_with(
                 continue;
             }
             let source = checked.sources.get(file);
-            let (taken, rejected) =
-                verified_fixes(&paths[file.index()], &source.text, &diags, config);
+            let (taken, rejected) = verified_fixes(
+                &paths[file.index()],
+                &source.text,
+                &diags,
+                config(file.index()),
+            );
             for (d, reason) in rejected {
                 let (line, column) = source.line_col(d.primary.span.start);
                 let r = Refusal {

@@ -402,10 +402,11 @@ impl Server {
         }
         // The files and configuration `mailcfg check` plans for the same folders.
         let workspace = crate::workspace::Workspace::plan_editor(&self.roots);
+        let config = workspace.editor_config_path();
         for file in workspace.files {
             self.reload(file.input.path);
         }
-        if let Some(p) = workspace.config_path {
+        if let Some(p) = config {
             self.reload_config(p);
         }
     }
@@ -417,13 +418,14 @@ impl Server {
             return;
         }
         let workspace = crate::workspace::Workspace::plan_editor(&self.roots);
+        let config = workspace.editor_config_path();
         let found: std::collections::BTreeSet<PathBuf> =
             workspace.files.into_iter().map(|f| f.input.path).collect();
         self.disk.retain(|p, _| found.contains(p));
         for path in found {
             self.reload(path);
         }
-        match workspace.config_path {
+        match config {
             Some(p) => self.reload_config(p),
             None => self.config = None,
         }
@@ -515,7 +517,11 @@ impl Server {
             // Should the thread be gone, `send` hands `old` back and it is dropped right here.
             let _ = tx.send(old);
         }
-        let checked = check_with(inputs, &config);
+        // Each file within its project, as `mailcfg check` plans it (nested projects apart).
+        let open = &self.open;
+        let buffer = |p: &std::path::Path| open.get(p).map(|d| d.text.clone());
+        let checked =
+            crate::workspace::check_texts(inputs, config_path.as_deref(), &config, &buffer);
         let mut by_file = vec![Vec::new(); files.len()];
         for (i, d) in checked.diagnostics.iter().enumerate() {
             if let Some(v) = by_file.get_mut(d.primary.file.index()) {
@@ -574,10 +580,28 @@ impl Server {
                 .collect();
         }
         let Some(&id) = a.files.get(path) else {
-            return Vec::new();
+            return self.nested_config_diagnostics(path);
         };
         a.shown_in(id)
             .map(|d| convert::diagnostic(d, &a.checked.sources, &a.secrets))
+            .collect()
+    }
+
+    /// The problems of an open `mailcfg.kdl` other than the workspace's own (a nested
+    /// project's), as `mailcfg check` reports it when it is named.
+    fn nested_config_diagnostics(&self, path: &PathBuf) -> Vec<lsp::Diagnostic> {
+        let Some(doc) = self.open.get(path).filter(|_| self.is_config(path)) else {
+            return Vec::new();
+        };
+        let Err(problems) = config::parse_config(path, &doc.text) else {
+            return Vec::new();
+        };
+        let mut sources = Sources::default();
+        sources.add(SourceFile::new(path, doc.text.clone()));
+        let secrets = crate::render::secrets(&sources);
+        problems
+            .iter()
+            .map(|d| convert::diagnostic(d, &sources, &secrets))
             .collect()
     }
 

@@ -191,7 +191,7 @@ probe_rule!(
     "probe-mx-missing",
     Warning,
     "a From domain has no MX record, so replies to it may not arrive",
-    "RFC 5321 §5.1 (locating the target host); RFC 7505 §3 (null MX)",
+    "RFC 5321 §5.1 (locating the target host); RFC 7505 §3 (null MX), §4.2 (sending from a null-MX domain)",
     r#"## What it checks
 The MX records of each From domain (each `from { address … }` domain, and the incoming `user`'s
 domain when it is an address). Reported when the domain does not exist, has no MX record, or
@@ -199,8 +199,9 @@ publishes a null MX (`0 .`).
 
 ## Why
 Recipients reply to the From address. RFC 5321 §5.1: without an MX record a sender falls back
-to the domain's own A/AAAA record (the "implicit MX"), which is rarely a mail server; a null MX
-(RFC 7505 §3) says the domain accepts no mail at all. Either way replies to the service desk's
+to the domain's own A/AAAA record (the "implicit MX"), which is often not a mail server; a null
+MX (RFC 7505 §3) says the domain accepts no mail at all, and RFC 7505 §4.2 warns that mail from
+such a domain "risks being rejected". Either way replies to the service desk's
 notifications bounce or vanish.
 
 ## Example
@@ -225,8 +226,8 @@ The TXT records of the From domain: none of them begins with `v=spf1`.
 
 ## Why
 Without an SPF record the result of RFC 7208's `check_host()` is `none` (§2.6.1, §4.5):
-receivers cannot tell the service desk's server from a forger, and many of them (and DMARC,
-which needs an aligned SPF or DKIM pass) treat such mail as suspicious.
+receivers have no information about whether the service desk's server may send for the domain
+(§8.1), and DMARC can then pass only through an aligned DKIM signature (RFC 7489 §4.2).
 
 ## Example
 ```text bad
@@ -296,7 +297,9 @@ probe_rule!(
     r#"## What it checks
 The terms of the From domain's SPF record that cause DNS queries — `include`, `a`, `mx`, `ptr`,
 `exists` and the `redirect` modifier — counted through every `include:` and `redirect=` target
-(the probe fetches them), as a receiver evaluating the whole record would.
+(the probe fetches them), as a receiver evaluating the whole record would: a target named twice
+counts twice, and what follows `all` (later mechanisms, and `redirect` in a record with `all`)
+is never evaluated, so it is not counted (RFC 7208 §5.1).
 
 ## Why
 RFC 7208 §4.6.4: SPF implementations MUST limit these terms to 10 per evaluation, and exceeding
@@ -327,8 +330,9 @@ connected), with the From address as the MAIL FROM identity. Reported when the r
 `pass`: `fail`, `softfail`, `neutral`, `none`, `permerror` or `temperror`.
 
 ## Why
-Receivers reject (`fail`, §8.4) or mark as spam (`softfail`, §8.5) mail whose sender is not
-authorised by the domain's SPF record, and DMARC needs an aligned pass (RFC 7489 §3.1).
+Receivers may reject mail whose sender the domain's SPF record does not authorise (`fail`: its
+disposition "is a matter of local policy", §8.4) or subject it to closer scrutiny (`softfail`,
+§8.5), and DMARC needs an aligned SPF or DKIM pass (RFC 7489 §4.2, §3.1).
 The verdict is about the server the probe connects to: when that server relays the mail onward
 through another host (a smarthost, a provider's outbound relay), the receivers see that host's
 address instead — check its addresses too before changing the record.
@@ -351,14 +355,14 @@ probe_rule!(
     "no DMARC policy applies to a From domain",
     "RFC 7489 §6.1 (DMARC policy record), §6.6.3 (policy discovery)",
     r#"## What it checks
-The TXT record at `_dmarc.DOMAIN` (RFC 7489 §6.1) and, when there is none, at the organizational
-domain's `_dmarc` name (§6.6.3 step 3; found with mail-auth's DNS tree walk). Reported when
+The TXT record at `_dmarc.DOMAIN` (RFC 7489 §6.1) and, when there is none, at the closest
+parent domain that has one (standing in for the organizational domain of §6.6.3 step 3 and §3.2;
+found with mail-auth's DNS tree walk rather than the Public Suffix List). Reported when
 neither has a DMARC record.
 
 ## Why
-Without a DMARC policy receivers apply their own heuristics to mail from the domain, large
-providers (Gmail, Yahoo, Microsoft) require a DMARC record from bulk senders, and the domain
-owner gets no reports about who sends in its name. `p=none` is a safe start.
+Without a DMARC record receivers do not apply DMARC to mail from the domain (RFC 7489 §6.6.3),
+and the domain owner gets no reports about who sends in its name (§6.3 `rua`). `p=none` is a safe start.
 
 ## Example
 ```text bad
@@ -378,13 +382,14 @@ probe_rule!(
     "RFC 7489 §6.3 (general record format), §6.6.3 (policy discovery, steps 5 and 6)",
     r#"## What it checks
 The records at `_dmarc.DOMAIN` that begin with `v=DMARC1`, parsed with the mail-auth library:
-more than one of them, a tag value that does not parse (`p=bogus`, a malformed `rua` URI), or no
-`p` tag (REQUIRED by §6.3).
+more than one of them, a record that is not DMARC (§6.4), a `p` or `sp` value that is not valid
+(`p=bogus`), or no `p` tag (REQUIRED by §6.3). Other tag errors are only a note: receivers
+discard them in favour of the defaults (§6.3).
 
 ## Why
-RFC 7489 §6.6.3: with more than one DMARC record, or a record that does not parse, receivers
-apply no DMARC processing at all; a record without a valid `p` is treated as `p=none` only when
-it has a valid `rua` (otherwise it is ignored too). The policy the domain owner meant to publish
+RFC 7489 §6.6.3: with more than one DMARC record receivers apply no DMARC processing at all
+(step 5); a record without a valid `p` (or with an invalid `sp`) is treated as `p=none` only when
+it has a valid `rua`, otherwise it is ignored too (step 6). The policy the domain owner meant to publish
 is not in force.
 
 ## Example
@@ -408,8 +413,9 @@ Reports the policy a receiver applies to mail from the From domain that fails DM
 domain's own record, or `sp` (else `p`) of the organizational domain's record for a subdomain.
 
 ## Why
-The policy decides what happens to a notification that fails SPF and DKIM alignment: nothing
-(`none`), the spam folder (`quarantine`) or a bounce (`reject`) (RFC 7489 §6.3). With
+The policy requests what receivers do with a notification that fails SPF and DKIM alignment:
+nothing (`none`), the spam folder (`quarantine`) or a bounce (`reject`) (RFC 7489 §6.3);
+receivers may deviate from it (§6.7). With
 `quarantine` or `reject` a sending server that is not covered by SPF (`probe-spf-result`) or
 DKIM loses mail.
 
@@ -430,14 +436,15 @@ probe_rule!(
     "probe-deliverability-dns",
     Warning,
     "the DNS records of a From domain could not be read",
-    "RFC 7208 §2.6.6 (temperror)",
+    "RFC 7208 §2.6.6 (temperror), §4.4, §8.6; RFC 7489 §6.6.3 (DNS errors)",
     r#"## What it checks
 The MX, SPF (TXT) and DMARC lookups of the deliverability stage got no answer from the DNS
 server (a timeout, SERVFAIL, REFUSED), so the records could not be checked.
 
 ## Why
-A receiver that cannot read the records either defers the mail (SPF `temperror`, RFC 7208
-§2.6.6) or skips DMARC. When only the probe's DNS server cannot answer, point `--dns-server` at
+A receiver that cannot read the records may accept the mail or defer it (SPF `temperror`, RFC
+7208 §2.6.6, §8.6); DMARC leaves DNS errors to the receiver, which may "fail open" or "fail
+closed" (RFC 7489 §6.6.3). When only the probe's DNS server cannot answer, point `--dns-server` at
 one that resolves the public names.
 
 ## Example

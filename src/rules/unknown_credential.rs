@@ -10,7 +10,8 @@ pub static META: RuleMeta = RuleMeta {
     source: "CSM 10.4, \"Define Global POP or IMAP Account Settings\", step 7c (\"Select the Google credential you want to use\", E-mail Credentials Manager)",
     docs: r#"## What it checks
 `credential "name"` inside `incoming` or `outgoing` when no top-level `credential "name"` exists
-in any checked file.
+in any file of the project. An empty reference (`credential ""`) is `empty-value`'s finding,
+not this rule's.
 
 ## Why
 The account cannot authenticate: CSM needs the credential record the account points to.
@@ -84,7 +85,9 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             let Some(name) = side.credential else {
                 continue;
             };
-            if known.contains(name) {
+            // `credential ""` names nothing: `empty-value` reports it, one finding for one
+            // problem.
+            if known.contains(name) || name.is_empty() {
                 continue;
             }
             let mut d = cx.diag(

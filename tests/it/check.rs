@@ -655,6 +655,36 @@ fn without_a_project_marker_the_files_beside_are_the_project() {
         concise(&o)
     );
     assert!(concise(&o).contains("in 1 file"), "{}", concise(&o));
+    // Beside, not below: without a marker nothing says where the project ends, so subfolders
+    // are not read for a named file (a file checked in ~/Downloads does not answer for
+    // everything under it); named together, or walked, they are one run's project.
+    fs::remove_file(d.join("two.kdl")).unwrap();
+    let system = fs::read_to_string(root().join("examples/accounts/system.kdl")).unwrap();
+    fs::write(d.join("system.kdl"), &system).unwrap();
+    fs::create_dir(d.join("old")).unwrap();
+    fs::write(d.join("old/one.kdl"), &hr).unwrap();
+    fs::write(d.join("old/system.kdl"), &system).unwrap();
+    let o = run_in(d, &["check", "--format", "concise", "one.kdl"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", concise(&o));
+    let o = run_in(d, &["check", "--format", "concise", "."], None);
+    assert_eq!(o.status.code(), Some(1), "{}", concise(&o));
+    assert!(
+        concise(&o).contains("[duplicate-account-name]"),
+        "{}",
+        concise(&o)
+    );
+    assert!(concise(&o).contains("[multiple-system]"), "{}", concise(&o));
+    let o = run_in(
+        d,
+        &["check", "--format", "concise", "one.kdl", "old/one.kdl"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", concise(&o));
+    assert!(
+        concise(&o).contains("[duplicate-account-name]"),
+        "{}",
+        concise(&o)
+    );
 }
 
 #[test]
@@ -735,4 +765,197 @@ fn check_and_compile_agree_on_a_named_file() {
     // The named file's account, and the credential it references from the project.
     assert_eq!(names("accounts").len(), 1, "{store}");
     assert_eq!(names("credentials").len(), 1, "{store}");
+}
+
+/// A POP account on `security "tls"`: its only finding is `security-imap-only` (an error by
+/// default) on line 5.
+const POP_TLS: &str = "account \"Helpdesk\" {\n    protocol \"pop\"\n    incoming {\n        server \"pop.example.com\"\n        security \"tls\"\n        user \"helpdesk@example.com\"\n        password env=\"HELPDESK_PASSWORD\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"ssl\"\n        auth \"same-as-incoming\"\n    }\n    conversation-id \"subject\"\n}\n";
+
+/// The examples' repository with a nested project `team/` (its own `mailcfg.kdl`) holding the
+/// same account and `system` names as the outer one, and the same POP account in both.
+fn repo_with_nested_project() -> tempfile::TempDir {
+    let dir = repo_with_examples();
+    let d = dir.path();
+    fs::write(d.join("helpdesk.kdl"), POP_TLS).unwrap();
+    let team = d.join("team");
+    fs::create_dir(&team).unwrap();
+    fs::copy(d.join("hr.kdl"), team.join("hr.kdl")).unwrap();
+    fs::copy(d.join("system.kdl"), team.join("system.kdl")).unwrap();
+    fs::write(team.join("helpdesk.kdl"), POP_TLS).unwrap();
+    fs::write(
+        team.join("mailcfg.kdl"),
+        "rules {\n    security-imap-only \"warn\"\n}\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// The concise lines about files under `prefix`.
+fn lines_under<'a>(out: &'a str, prefix: &str) -> Vec<&'a str> {
+    out.lines().filter(|l| l.starts_with(prefix)).collect()
+}
+
+#[test]
+fn a_nested_project_is_checked_with_its_own_configuration_and_context() {
+    let dir = repo_with_nested_project();
+    let d = dir.path();
+    let files = account_files(d).len() + account_files(&d.join("team")).len();
+    // Walking the outer project reports the nested project's files too, each within its own
+    // project: no duplicate across the two, the team's level applies to the team's file only.
+    let o = run_in(d, &["check", "--format", "concise", "."], None);
+    let full = concise(&o);
+    assert_eq!(o.status.code(), Some(1), "{full}");
+    assert!(
+        full.contains("\nhelpdesk.kdl:5:18: error[security-imap-only]")
+            || full.starts_with("helpdesk.kdl:5:18: error[security-imap-only]"),
+        "{full}"
+    );
+    assert!(
+        full.contains("team/helpdesk.kdl:5:18: warning[security-imap-only]"),
+        "{full}"
+    );
+    for clash in [
+        "duplicate-account-name",
+        "duplicate-mailbox-watch",
+        "multiple-system",
+    ] {
+        assert!(!full.contains(clash), "{clash}: {full}");
+    }
+    assert!(full.contains(&format!("in {files} files")), "{full}");
+    // A partial run says exactly what the full run says about its files.
+    let team_lines = lines_under(&full, "team/");
+    for args in [
+        vec!["check", "--format", "concise", "team/helpdesk.kdl"],
+        vec!["check", "--format", "concise", "team"],
+        vec![
+            "check",
+            "--format",
+            "concise",
+            "team/hr.kdl",
+            "team/helpdesk.kdl",
+        ],
+    ] {
+        let o = run_in(d, &args, None);
+        let out = concise(&o);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {out}");
+        assert_eq!(lines_under(&out, "team/"), team_lines, "{args:?}");
+    }
+    // From inside the nested project, `.` is that project alone.
+    let o = run_in(
+        &d.join("team"),
+        &["check", "--format", "concise", "."],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", concise(&o));
+    assert!(concise(&o).contains("in 3 files"), "{}", concise(&o));
+    // stdin standing for a file of the nested project: its configuration, its context.
+    let o = run_in(
+        d,
+        &[
+            "check",
+            "-",
+            "--stdin-filename",
+            "team/helpdesk.kdl",
+            "--format",
+            "concise",
+        ],
+        Some(POP_TLS),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", concise(&o));
+    assert!(
+        concise(&o).contains("team/helpdesk.kdl:5:18: warning[security-imap-only]"),
+        "{}",
+        concise(&o)
+    );
+    // Files of both projects named together (as pre-commit passes them): each in its own.
+    let o = run_in(
+        d,
+        &["check", "--format", "concise", "hr.kdl", "team/hr.kdl"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", concise(&o));
+    assert!(concise(&o).contains("in 2 files"), "{}", concise(&o));
+    // --fix and --diff plan the same way: the fix of the nested project's file lands in it
+    // (its place in the run), nothing else changes, and the verdict afterwards is check's.
+    let hr = fs::read_to_string(d.join("team/hr.kdl")).unwrap();
+    let redundant = hr.replacen("security \"tls\"", "security \"tls\"\n        port 143", 1);
+    fs::write(d.join("team/hr.kdl"), &redundant).unwrap();
+    let o = run_in(d, &["check", "--diff", "."], None);
+    assert_eq!(o.status.code(), Some(1), "{}", concise(&o));
+    let diff = stdout(&o);
+    assert!(diff.contains("+++ b/team/hr.kdl"), "{diff}");
+    assert!(diff.contains("-        port 143"), "{diff}");
+    assert_eq!(diff.matches("+++ ").count(), 1, "{diff}");
+    let o = run_in(d, &["check", "--fix", "--format", "concise", "."], None);
+    assert_eq!(o.status.code(), Some(1), "{}", concise(&o));
+    assert_eq!(fs::read_to_string(d.join("team/hr.kdl")).unwrap(), hr);
+    assert_eq!(
+        stdout(&o),
+        stdout(&run_in(d, &["check", "--format", "concise", "."], None))
+    );
+}
+
+#[test]
+fn store_commands_refuse_paths_of_several_projects() {
+    let dir = repo_with_nested_project();
+    let d = dir.path();
+    fs::remove_file(d.join("helpdesk.kdl")).unwrap();
+    // A store holds one project's accounts and one `system`: the outer walk spans two.
+    for args in [
+        vec!["compile", ".", "--out", "store.json"],
+        vec!["compile", "hr.kdl", "team/hr.kdl", "--out", "store.json"],
+        vec!["show", "HR", "hr.kdl", "team/hr.kdl"],
+        vec!["probe", "--format", "json", "."],
+    ] {
+        let o = run_in(d, &args, None);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", concise(&o));
+        assert!(
+            err.contains("the paths belong to 2 projects (., team)"),
+            "{args:?}: {err}"
+        );
+        assert!(!d.join("store.json").exists(), "{args:?}");
+    }
+    // One project at a time: the nested one compiles with its own accounts only.
+    let o = run_in(d, &["compile", "team", "--out", "store.json"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", concise(&o));
+    let store: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(d.join("store.json")).unwrap()).unwrap();
+    let mut names: Vec<&str> = store["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["HR", "Helpdesk"], "{store}");
+}
+
+#[test]
+fn the_summary_counts_every_file_a_shown_finding_is_in() {
+    let dir = repo_with_nested_project();
+    let d = dir.path();
+    // A second `system` node in a file read only for context is shown (compile would refuse
+    // it), so its file is counted.
+    fs::copy(d.join("team/system.kdl"), d.join("team/system2.kdl")).unwrap();
+    let o = run_in(d, &["check", "--format", "json", "team/hr.kdl"], None);
+    assert_eq!(o.status.code(), Some(1), "{}", concise(&o));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let shown: std::collections::BTreeSet<&str> = r["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["location"]["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(shown, ["team/system2.kdl"].into(), "{r}");
+    assert_eq!(
+        r["summary"]["files"], 2,
+        "team/hr.kdl and team/system2.kdl: {r}"
+    );
+    let o = run_in(d, &["check", "--format", "concise", "team/hr.kdl"], None);
+    assert!(
+        concise(&o).contains("1 error, 0 warnings in 2 files"),
+        "{}",
+        concise(&o)
+    );
 }

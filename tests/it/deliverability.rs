@@ -202,6 +202,9 @@ fn each_verdict_of_the_test_zones_lands_on_its_address() {
         "desk@two.test",
         "desk@syntax.test",
         "desk@dmarcbad.test",
+        "desk@lenient.test",
+        "desk@afterall.test",
+        "desk@badsp.test",
         "desk@nomx.test",
         "desk@mail.nomx.test",
         "desk@nosuch.test",
@@ -274,6 +277,29 @@ fn each_verdict_of_the_test_zones_lands_on_its_address() {
     assert!(dmarcbad["dmarc"]["policy"].is_null());
     assert_eq!(stage(dmarcbad, "dmarc")["status"], "failed");
     assert_eq!(rules("desk@dmarcbad.test"), ["probe-dmarc-invalid"]);
+
+    // What follows `all` is never evaluated, so it costs no lookup (RFC 7208 §5.1).
+    let afterall = domain(&doc, "afterall.test");
+    assert_eq!(afterall["spf"]["lookups"], 0, "{afterall:#}");
+    assert_eq!(afterall["spf"]["results"][0]["result"], "pass");
+
+    // A tag error other than p/sp is discarded by receivers (RFC 7489 §6.3): p=reject stays.
+    let lenient = domain(&doc, "lenient.test");
+    assert_eq!(lenient["dmarc"]["policy"], "reject", "{lenient:#}");
+    assert_eq!(stage(lenient, "dmarc")["status"], "ok");
+    assert!(stage(lenient, "dmarc")["detail"]
+        .as_str()
+        .unwrap()
+        .contains("receivers discard such errors"));
+    assert_eq!(rules("desk@lenient.test"), ["probe-dmarc-policy"]);
+    // An invalid sp voids the record (§6.6.3 step 6).
+    let badsp = domain(&doc, "badsp.test");
+    assert!(badsp["dmarc"]["policy"].is_null(), "{badsp:#}");
+    assert!(stage(badsp, "dmarc")["detail"]
+        .as_str()
+        .unwrap()
+        .contains("`sp=bogus` is not a valid policy"));
+    assert_eq!(rules("desk@badsp.test"), ["probe-dmarc-invalid"]);
 
     // No MX (the domain exists); its subdomain inherits sp=quarantine from _dmarc.nomx.test.
     let nomx = domain(&doc, "nomx.test");

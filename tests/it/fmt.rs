@@ -280,3 +280,71 @@ fn the_pre_commit_hook_entry_formats_the_named_files() {
     let formatted = std::fs::read_to_string(&ugly).unwrap();
     assert_eq!(formatted, std::fs::read_to_string(&pretty).unwrap());
 }
+
+/// `fmt` plans its files through the workspace, as `check` does: the same walk and exclusions,
+/// one file however it is named, and the configuration files formatted too (they are KDL).
+#[test]
+fn fmt_formats_the_files_check_plans_and_the_configuration() {
+    use crate::harness::write;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let messy = "account \"A\" {\n  protocol \"imap\"\n}\n";
+    write(d, "a.kdl", messy);
+    write(d, "mailcfg.kdl", "rules {\n  auto-security \"allow\"\n}\n");
+    write(
+        d,
+        "team/mailcfg.kdl",
+        "rules {\n  auto-security \"warn\"\n}\n",
+    );
+    write(d, "team/b.kdl", messy);
+    write(d, ".hidden/c.kdl", messy);
+    write(d, "target/d.kdl", messy);
+    let abs = d.join("a.kdl");
+    let run = |args: &[&str]| crate::harness::run(d, args, None);
+    let o = run(&[
+        "fmt",
+        "--check",
+        "a.kdl",
+        "./a.kdl",
+        abs.to_str().unwrap(),
+        ".",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let mut listed: Vec<String> = stdout(&o).lines().map(str::to_string).collect();
+    listed.sort();
+    assert_eq!(
+        listed,
+        ["a.kdl", "mailcfg.kdl", "team/b.kdl", "team/mailcfg.kdl"],
+        "each file once, hidden folders and target/ skipped"
+    );
+    assert!(
+        stderr(&o).contains("4 files would be reformatted"),
+        "{}",
+        stderr(&o)
+    );
+    // A named configuration file alone (as a pre-commit fmt hook passes it).
+    let o = run(&["fmt", "--diff", "team/mailcfg.kdl"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("+    auto-security \"warn\""),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&["fmt", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(d.join("mailcfg.kdl")).unwrap(),
+        "rules {\n    auto-security \"allow\"\n}\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join(".hidden/c.kdl")).unwrap(),
+        messy
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("target/d.kdl")).unwrap(),
+        messy
+    );
+    // The formatted configuration still configures: check reads it as before.
+    let o = run(&["fmt", "--check", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

@@ -1446,3 +1446,79 @@ fn a_hostile_wire_session_keeps_the_server_answering_and_logs_no_content() {
         "{err}"
     );
 }
+
+/// A folder holding its own `mailcfg.kdl` below the workspace folder is a project of its own,
+/// as `mailcfg check` plans it: the editor checks its files with its configuration and its
+/// context, so the same account and `system` in both projects clash in neither.
+#[test]
+fn a_nested_project_is_checked_with_its_own_configuration_and_context() {
+    let (_dir, root) = workspace();
+    let team = root.join("team");
+    std::fs::create_dir(&team).unwrap();
+    std::fs::write(
+        team.join("mailcfg.kdl"),
+        "rules {\n    security-imap-only \"warn\"\n}\n",
+    )
+    .unwrap();
+    let (outer, inner) = (root.join("helpdesk.kdl"), team.join("helpdesk.kdl"));
+    std::fs::write(&outer, POP_TLS).unwrap();
+    std::fs::write(&inner, POP_TLS).unwrap();
+    // The workspace's own configuration, which the nested project does not inherit.
+    std::fs::write(
+        root.join("mailcfg.kdl"),
+        "rules {\n    auto-security \"warn\"\n}\n",
+    )
+    .unwrap();
+    let (outer_uri, inner_uri) = (file_uri(&outer), file_uri(&inner));
+    let mut c = Client::start(&root, &[]);
+    c.open(&inner_uri, POP_TLS);
+    let d = c.diagnostics(&inner_uri);
+    assert_eq!(rules(&d), vec!["security-imap-only"], "{d:?}");
+    assert_eq!(
+        d[0]["severity"], 2,
+        "the nested project's mailcfg.kdl applies"
+    );
+    c.open(&outer_uri, POP_TLS);
+    let d = c.diagnostics(&outer_uri);
+    assert_eq!(rules(&d), vec!["security-imap-only"], "{d:?}");
+    assert_eq!(
+        d[0]["severity"], 1,
+        "the outer project has no configuration"
+    );
+    // What `mailcfg check` reports for the same tree, file by file.
+    let out = crate::harness::run(&root, &["check", "--format", "concise", "."], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("\nhelpdesk.kdl:5:18: error[security-imap-only]")
+            || text.starts_with("helpdesk.kdl:5:18: error[security-imap-only]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("team/helpdesk.kdl:5:18: warning[security-imap-only]"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("multiple-system") && !text.contains("duplicate-account-name"),
+        "{text}"
+    );
+    // The nested configuration, edited and unsaved, applies to its project at once; a mistake in
+    // it is shown in it and its project falls back to the default levels meanwhile.
+    let team_config_uri = file_uri(&team.join("mailcfg.kdl"));
+    let allow = "rules {\n    security-imap-only \"allow\"\n}\n";
+    c.open(&team_config_uri, allow);
+    assert_eq!(c.diagnostics(&team_config_uri), Vec::<Value>::new());
+    assert_eq!(c.diagnostics(&inner_uri), Vec::<Value>::new(), "allowed");
+    c.change(
+        &team_config_uri,
+        2,
+        &allow.replace("imap-only", "imap-onyl"),
+    );
+    let d = c.diagnostics(&team_config_uri);
+    assert!(
+        !d.is_empty(),
+        "the misspelt rule is shown in the nested configuration"
+    );
+    assert_eq!(d[0]["range"]["start"]["line"], 1);
+    assert_eq!(c.diagnostics(&inner_uri)[0]["severity"], 1);
+    c.shutdown();
+}

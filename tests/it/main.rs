@@ -7,6 +7,7 @@ mod harness;
 
 mod architecture;
 mod check;
+mod codes;
 mod compile;
 mod config;
 mod deliverability;

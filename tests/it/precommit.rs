@@ -258,6 +258,33 @@ fn pre_commit_hook_blocks_a_broken_account_and_passes_the_fix() {
         "a valid configuration and a root-level file must pass:\n{out}"
     );
     assert_eq!(git_ok(&repo, &["rev-list", "--count", "HEAD"]).trim(), "3");
+
+    // A nested project (its own mailcfg.kdl) staged with a file of the outer one: each is
+    // checked in its own project, so the lab's copy of "Support" is no duplicate and its
+    // `security "tls"` on POP is the warning its configuration makes it.
+    std::fs::create_dir_all(repo.join("lab")).unwrap();
+    std::fs::write(
+        repo.join("lab/mailcfg.kdl"),
+        "rules {\n    security-imap-only \"warn\"\n    conversation-prefix-missing \"allow\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("lab/support.kdl"), SUPPORT).unwrap();
+    std::fs::write(
+        repo.join("lab/pop.kdl"),
+        "account \"Lab-POP\" {\n    protocol \"pop\"\n    conversation-id \"subject\"\n    incoming {\n        server \"pop.example.com\"\n        security \"tls\"\n        user \"lab@example.com\"\n        password env=\"LAB_POP_PASSWORD\"\n    }\n    outgoing {\n        server \"smtp.example.com\"\n        security \"tls\"\n    }\n}\n",
+    )
+    .unwrap();
+    let helpdesk = std::fs::read_to_string(repo.join("helpdesk.kdl")).unwrap();
+    std::fs::write(
+        repo.join("helpdesk.kdl"),
+        format!("// the help desk\n{helpdesk}"),
+    )
+    .unwrap();
+    git_ok(&repo, &["add", "lab", "helpdesk.kdl"]);
+    let (ok, out) = commit("a nested project");
+    assert!(ok, "each file is checked within its own project:\n{out}");
+    assert!(!out.contains("duplicate-account-name"), "{out}");
+    assert_eq!(git_ok(&repo, &["rev-list", "--count", "HEAD"]).trim(), "4");
 }
 
 /// The newcomer's path, end to end: `mailcfg init` in an empty directory, then `check`,

@@ -900,3 +900,40 @@ fn step_3_and_6b_enum_of_the_wrong_type_is_one_error() {
         assert!(d["help"].as_str().unwrap().contains(options), "{d}");
     }
 }
+
+/// `credential ""` is one problem, so one finding: the empty reference (`empty-value`), not
+/// also a reference to an undefined credential.
+#[test]
+fn an_empty_credential_reference_is_one_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let hr = std::fs::read_to_string(root().join("examples/accounts/hr.kdl")).unwrap();
+    let text = hr.replace(
+        "password file=\"/run/secrets/hr-imap-password\"",
+        "credential \"\"",
+    );
+    assert_ne!(text, hr);
+    std::fs::write(d.join("hr.kdl"), &text).unwrap();
+    let out = run(&["check", "--format", "concise", "hr.kdl"], d);
+    let report = stdout(&out);
+    let line = text
+        .lines()
+        .position(|l| l.contains("credential \"\""))
+        .unwrap()
+        + 1;
+    let on_line: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with(&format!("hr.kdl:{line}:")))
+        .collect();
+    assert_eq!(on_line.len(), 1, "{report}");
+    assert!(on_line[0].contains("error[empty-value]"), "{report}");
+    assert!(!report.contains("unknown-credential"), "{report}");
+    // A reference to a credential that does not exist is still unknown-credential.
+    std::fs::write(
+        d.join("hr.kdl"),
+        text.replace("credential \"\"", "credential \"x\""),
+    )
+    .unwrap();
+    let report = stdout(&run(&["check", "--format", "concise", "hr.kdl"], d));
+    assert!(report.contains("error[unknown-credential]"), "{report}");
+}

@@ -10,12 +10,14 @@ use mail_auth::MessageAuthenticator;
 use super::dns::{self, Miss};
 
 pub enum Found {
-    /// A valid record; `inherited` when it is an ancestor's (then `sp`, else `p`, applies).
+    /// A record whose policy is in force; `inherited` when it is an ancestor's (then `sp`, else
+    /// `p`, applies). `discarded` names tag errors receivers discard (RFC 7489 §6.3).
     Policy {
         name: String,
         text: String,
         policy: &'static str,
         inherited: bool,
+        discarded: Option<String>,
     },
     /// Records at `name` that begin with `v=DMARC1` but are not one valid record.
     Invalid {
@@ -82,11 +84,29 @@ pub async fn discover(auth: &MessageAuthenticator, domain: &str) -> Found {
                             d.p
                         }),
                         inherited,
+                        discarded: None,
                     },
-                    Err(_) => Found::Invalid {
-                        name,
-                        texts: vec![text],
-                        why: "it does not parse as DMARC (RFC 7489 §6.4)".into(),
+                    Err(_) => match lenient(&text) {
+                        Ok((p, sp)) => Found::Policy {
+                            name,
+                            policy: policy_name(match (inherited, sp) {
+                                (true, Some(sp)) => sp,
+                                _ => p,
+                            }),
+                            discarded: Some(
+                                "a tag value does not parse as RFC 7489 §6.4 defines it; \
+                                 receivers discard such errors in favour of the defaults \
+                                 (§6.3), so the policy stays in force"
+                                    .into(),
+                            ),
+                            text,
+                            inherited,
+                        },
+                        Err(why) => Found::Invalid {
+                            name,
+                            texts: vec![text],
+                            why,
+                        },
                     },
                 };
             }
@@ -104,4 +124,35 @@ pub async fn discover(auth: &MessageAuthenticator, domain: &str) -> Found {
             _ => return Found::Missing,
         }
     }
+}
+
+/// The `p` and `sp` of a record the strict parser refused. RFC 7489 §6.3: "Syntax errors in the
+/// remainder of the record SHOULD be discarded in favor of default values (if any) or ignored
+/// outright"; only a `p` or `sp` that is not valid voids the policy (§6.6.3 step 6).
+fn lenient(text: &str) -> Result<(Policy, Option<Policy>), String> {
+    let tag = |name: &str| {
+        text.split(';')
+            .filter_map(|t| t.split_once('='))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_ascii_lowercase())
+    };
+    let value = |v: &str| match v {
+        "none" => Some(Policy::None),
+        "quarantine" => Some(Policy::Quarantine),
+        "reject" => Some(Policy::Reject),
+        _ => None,
+    };
+    let p = match tag("p") {
+        None => return Err("it has no `p` tag (REQUIRED, RFC 7489 §6.3)".into()),
+        Some(v) => value(&v).ok_or_else(|| {
+            format!("`p={v}` is not a valid policy (RFC 7489 §6.3, §6.6.3 step 6)")
+        })?,
+    };
+    let sp = match tag("sp") {
+        None => None,
+        Some(v) => Some(value(&v).ok_or_else(|| {
+            format!("`sp={v}` is not a valid policy (RFC 7489 §6.3, §6.6.3 step 6)")
+        })?),
+    };
+    Ok((p, sp))
 }

@@ -92,7 +92,7 @@ pub fn miss(e: NetError) -> Miss {
     }
 }
 
-/// The TXT records of `domain`, each one's character-strings joined (RFC 7208 §3.3).
+/// The TXT records of `domain`, each one's character-strings joined (RFC 7208 §3.3, RFC 7489 §6.1).
 pub async fn txt(auth: &MessageAuthenticator, domain: &str) -> Lookup<Vec<String>> {
     let lookup = auth
         .resolver()

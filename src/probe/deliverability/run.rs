@@ -319,6 +319,7 @@ impl Run<'_> {
                 text,
                 policy,
                 inherited,
+                discarded,
             } => {
                 let whose = if inherited {
                     format!("from {name} (the organizational domain's, `sp`/`p`)")
@@ -328,12 +329,18 @@ impl Run<'_> {
                 self.stage(
                     "dmarc",
                     Outcome::Ok,
-                    format!("p={policy} {whose}: {text:?}"),
+                    match &discarded {
+                        None => format!("p={policy} {whose}: {text:?}"),
+                        Some(why) => format!("p={policy} {whose}: {text:?} ({why})"),
+                    },
                     t,
                 );
                 self.find(
                     &r::DMARC_POLICY,
-                    format!("DMARC policy for {d}: {policy} ({whose})"),
+                    match &discarded {
+                        None => format!("DMARC policy for {d}: {policy} ({whose})"),
+                        Some(why) => format!("DMARC policy for {d}: {policy} ({whose}); {why}"),
+                    },
                     match policy {
                         "none" => "mail failing DMARC is delivered as usual (the policy only monitors)".into(),
                         "quarantine" => "mail failing DMARC goes to the spam folder: keep SPF passing for the outgoing server".into(),

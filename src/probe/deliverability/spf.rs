@@ -3,7 +3,7 @@
 //! full evaluation needs (§4.6.4, counted over the parsed records), and `check_host()` for an
 //! address (mail-auth's evaluation).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use mail_auth::common::parse::TxtRecordParser;
@@ -84,14 +84,24 @@ fn literal(m: &Macro) -> Option<String> {
     }
 }
 
+/// Counting stops this far past the limit: an include loop would never end, and the verdict is
+/// the same.
+const COUNT_CAP: usize = LOOKUP_LIMIT * 5;
+
 /// How many DNS-querying terms (`include`, `a`, `mx`, `ptr`, `exists`, `redirect`) evaluating the
-/// whole record needs, through every include and redirect target (each target counted once).
+/// whole record needs, through every include and redirect target, as a receiver evaluates them:
+/// a target named twice is evaluated (and counted) twice, and what follows `all` — later
+/// mechanisms, and `redirect` in a record with `all` — is never evaluated (RFC 7208 §5.1).
 pub async fn lookups(auth: &MessageAuthenticator, spf: &Spf) -> usize {
     let mut total = 0;
-    let mut fetched: HashSet<String> = HashSet::new();
+    let mut fetched: HashMap<String, Option<Spf>> = HashMap::new();
     let mut pending: Vec<Spf> = vec![spf.clone()];
     while let Some(rec) = pending.pop() {
+        if total > COUNT_CAP {
+            break;
+        }
         let mut targets = Vec::new();
+        let mut has_all = false;
         for d in rec.directives.iter() {
             match &d.mechanism {
                 Mechanism::Include { macro_string } => {
@@ -102,19 +112,30 @@ pub async fn lookups(auth: &MessageAuthenticator, spf: &Spf) -> usize {
                 | Mechanism::Mx { .. }
                 | Mechanism::Ptr { .. }
                 | Mechanism::Exists { .. } => total += 1,
-                Mechanism::All | Mechanism::Ip4 { .. } | Mechanism::Ip6 { .. } => {}
+                Mechanism::All => {
+                    has_all = true;
+                    break;
+                }
+                Mechanism::Ip4 { .. } | Mechanism::Ip6 { .. } => {}
             }
         }
-        if let Some(r) = &rec.redirect {
+        if let (false, Some(r)) = (has_all, &rec.redirect) {
             total += 1;
             targets.extend(literal(r));
         }
         for t in targets {
-            if fetched.len() >= MAX_FETCHES || !fetched.insert(t.clone()) {
-                continue;
+            if !fetched.contains_key(&t) {
+                if fetched.len() >= MAX_FETCHES {
+                    continue;
+                }
+                let parsed = match record(auth, &t).await {
+                    Record::Valid(_, parsed) => Some(*parsed),
+                    _ => None,
+                };
+                fetched.insert(t.clone(), parsed);
             }
-            if let Record::Valid(_, parsed) = record(auth, &t).await {
-                pending.push(*parsed);
+            if let Some(Some(parsed)) = fetched.get(&t) {
+                pending.push(parsed.clone());
             }
         }
     }

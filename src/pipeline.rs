@@ -2,7 +2,7 @@
 //! over the whole tree.
 
 use std::path::PathBuf;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -338,7 +338,7 @@ pub fn from_items(
     if deferred.is_empty() {
         return Err(result.source);
     }
-    result.spans = SpanMap::deferred(id, Arc::from(result.source.text.as_str()), deferred);
+    result.spans = SpanMap::deferred(id, result.source.text.clone(), deferred);
     Ok(result)
 }
 

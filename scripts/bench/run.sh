@@ -20,6 +20,8 @@ environment (defaults):
   N=10000 N3=100 SEED=1           accounts in S1/S2, in S3; generator seed
   RUNS=5 RUNS3=20                 hyperfine runs per command in S1/S2, in S3
   JOBS=2                          cargo build jobs
+  S3_BASELINE_MS=4.9              S3 median of `mailcfg check` before issue 17 (its target:
+                                  no slower)
 EOF
 }
 
@@ -36,6 +38,7 @@ SEED=${SEED:-1}
 RUNS=${RUNS:-5}
 RUNS3=${RUNS3:-20}
 JOBS=${JOBS:-2}
+S3_BASELINE_MS=${S3_BASELINE_MS:-4.9}
 INSTALL=1
 SCENARIOS="S1 S2 S3"
 QUICK=0
@@ -150,11 +153,11 @@ gen V2 "$N" single 0.01
 
 # kdl_arg / json_arg: what each tool is given for a scenario (a directory, a glob or a file).
 cmds() { # scenario -> lines "label<TAB>command"
-  local d=$CORPUS/$1 kdl json jsons
+  local d=$CORPUS/$1 kdl json jsons json_path
   if [ -f "$d/kdl/accounts.kdl" ]; then
-    kdl=$d/kdl/accounts.kdl json=$d/json/accounts.json jsons=$json
+    kdl=$d/kdl/accounts.kdl json=$d/json/accounts.json jsons=$json json_path=$json
   else
-    kdl=$d/kdl json="$d/json/*.json" jsons="$d/json/*.json"
+    kdl=$d/kdl json="$d/json/*.json" jsons="$d/json/*.json" json_path=$d/json
   fi
   local kdl_glob=$kdl
   [ -d "$kdl" ] && kdl_glob="$kdl/*.kdl"
@@ -167,6 +170,7 @@ cmds() { # scenario -> lines "label<TAB>command"
     "floor: read (Rust)" "$FLOOR read $kdl" \
     "floor: mailcfg reader" "$FLOOR reader $kdl" \
     "floor: mailcfg stream" "$FLOOR stream $kdl" \
+    "floor: serde_json → model (JSON)" "$FLOOR serde-json $json_path" \
     "floor: kdl 6.7.1 parse" "$FLOOR kdl $kdl" \
     "floor: ckdl parse" "$PY $HERE/ckdl_floor.py $kdl"
 }
@@ -217,6 +221,6 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
 size=$(stat -c %s "$CORPUS/S2/kdl/accounts.kdl")
 
 "$PY" "$HERE/summarize.py" --out "$OUT" --scenarios "$SCENARIOS" --peak-kib "$peak" \
-  --s2-bytes "$size" --corpus "$CORPUS" | tee "$OUT/results.md"
+  --s2-bytes "$size" --corpus "$CORPUS" --s3-baseline-ms "$S3_BASELINE_MS" | tee "$OUT/results.md"
 cat "$OUT/errors.md" >>"$OUT/results.md"
 log "results in $OUT/results.md"

@@ -62,7 +62,7 @@ pub fn run(args: FmtArgs) -> u8 {
                 continue;
             }
         };
-        if formatted == file.text {
+        if formatted == *file.text {
             continue;
         }
         would_change += 1;
@@ -122,7 +122,7 @@ fn stdin(args: &FmtArgs) -> u8 {
     let mut stdout = std::io::stdout().lock();
     match format(FileId(0), &file.text) {
         Ok(formatted) => {
-            let changed = formatted != file.text;
+            let changed = formatted != *file.text;
             if args.diff {
                 if changed {
                     let _ = stdout.write_all(diff("<stdin>", &file.text, &formatted).as_bytes());

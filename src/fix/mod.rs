@@ -206,7 +206,7 @@ fn fix_with<'c>(
             }
             let Some((new, n)) = taken else { continue };
             let i = file.index();
-            originals[i].get_or_insert_with(|| source.text.clone());
+            originals[i].get_or_insert_with(|| source.text.to_string());
             texts[i] = Some(new);
             counts[i] += n;
             progress = true;

@@ -112,7 +112,8 @@ impl Default for SpanMap {
 #[derive(Debug)]
 struct Deferred {
     file: FileId,
-    text: Arc<str>,
+    /// The file's text, shared with its [`crate::source::SourceFile`] (held once).
+    text: Arc<String>,
     /// Per top-level node, in file order.
     items: Vec<DeferredItem>,
     /// Item pointer → index in `items`, built at the first lookup (only files with findings
@@ -147,7 +148,7 @@ struct Table {
 
 impl SpanMap {
     /// A table built piece by piece on first use, by reading `items` of `text` again.
-    pub fn deferred(file: FileId, text: Arc<str>, items: Vec<DeferredItem>) -> Self {
+    pub fn deferred(file: FileId, text: Arc<String>, items: Vec<DeferredItem>) -> Self {
         SpanMap(Spans::Deferred(Arc::new(Deferred {
             file,
             text,

@@ -454,7 +454,7 @@ impl Server {
 
     fn reload_config(&mut self, path: PathBuf) {
         let (file, _) = source::read_file(&path);
-        self.config = Some((path, file.text));
+        self.config = Some((path, std::sync::Arc::unwrap_or_clone(file.text)));
     }
 
     fn is_config(&self, path: &std::path::Path) -> bool {
@@ -491,7 +491,8 @@ impl Server {
     fn reload(&mut self, path: PathBuf) {
         let (file, problem) = source::read_file(&path);
         if problem.is_none() {
-            self.disk.insert(path, file.text);
+            self.disk
+                .insert(path, std::sync::Arc::unwrap_or_clone(file.text));
         } else {
             self.disk.remove(&path);
         }

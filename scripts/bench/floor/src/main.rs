@@ -2,13 +2,16 @@
 //!
 //!     mailcfg-bench-floor MODE PATH
 //!
-//! PATH is a `.kdl` file or a directory of them (not recursive); files are spread over rayon's
-//! pool like `mailcfg check` does. MODE:
-//!   read    read every file into memory (the in-process I/O floor)
-//!   kdl     kdl 6.7.1 `KdlDocument::parse_v2`
-//!   reader  mailcfg's own KDL reader (`mailcfg::parse::reader::read`), the whole tree
-//!   stream  what `mailcfg check` reads a valid file with: the text straight into the typed
-//!           model (`mailcfg::lower::stream::each_item`); a refused file counts as an error
+//! PATH is a file or a directory of them (not recursive): `.kdl` files, or `.json` files for
+//! `serde-json`; files are spread over rayon's pool like `mailcfg check` does. MODE:
+//!   read        read every file into memory (the in-process I/O floor)
+//!   kdl         kdl 6.7.1 `KdlDocument::parse_v2`
+//!   reader      mailcfg's own KDL reader (`mailcfg::parse::reader::read`), the whole tree
+//!   stream      what `mailcfg check` reads a valid file with: the text straight into the typed
+//!               model (`mailcfg::lower::stream::each_item`); a refused file counts as an error
+//!   serde-json  serde_json parse of the same accounts as JSON (the lowered form the peers
+//!               validate) straight into mailcfg's model (`mailcfg::model::File`): what the
+//!               best Rust parser costs for the same data and the same result
 //! Prints `files=… bytes=… nodes=… errors=…`; exits 1 if any file failed to parse.
 
 use std::path::{Path, PathBuf};
@@ -16,14 +19,14 @@ use std::process::ExitCode;
 
 use rayon::prelude::*;
 
-fn files(path: &Path) -> Vec<PathBuf> {
+fn files(path: &Path, extension: &str) -> Vec<PathBuf> {
     if path.is_file() {
         return vec![path.to_path_buf()];
     }
     let mut v: Vec<PathBuf> = std::fs::read_dir(path)
         .expect("read dir")
         .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "kdl"))
+        .filter(|p| p.extension().is_some_and(|x| x == extension))
         .collect();
     v.sort();
     v
@@ -32,11 +35,12 @@ fn files(path: &Path) -> Vec<PathBuf> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let (Some(mode), Some(path)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: mailcfg-bench-floor read|kdl|reader|stream PATH");
+        eprintln!("usage: mailcfg-bench-floor read|kdl|reader|stream|serde-json PATH");
         return ExitCode::from(2);
     };
     let mode = mode.as_str();
-    let list = files(Path::new(path));
+    let extension = if mode == "serde-json" { "json" } else { "kdl" };
+    let list = files(Path::new(path), extension);
     let (bytes, nodes, errors) = list
         .par_iter()
         .map(|p| {
@@ -58,6 +62,13 @@ fn main() -> ExitCode {
                         Err(_) => (0, 1),
                     }
                 }
+                "serde-json" => match serde_json::from_str::<mailcfg::model::File>(&text) {
+                    Ok(f) => (
+                        f.account.len() + f.credential.len() + usize::from(f.system.is_some()),
+                        0,
+                    ),
+                    Err(_) => (0, 1),
+                },
                 other => panic!("unknown mode {other}"),
             };
             (text.len(), n, e)

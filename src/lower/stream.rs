@@ -22,8 +22,8 @@ use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::typed::{Item, Refused};
-use crate::model::{is_list_node, Account, Credential, System};
+use super::typed::{Item, Path, Refused};
+use crate::model::{Account, Credential, System};
 use crate::parse::lexer::{self, Dialect, StringForm};
 use crate::parse::reader::{self, MAX_STRING_BYTES};
 use crate::parse::Value;
@@ -406,32 +406,6 @@ impl<'a> Cursor<'a> {
             None => Err(Refused),
             Some(_) => self.name().map(Some),
         }
-    }
-}
-
-/// Node names from the root to here, as [`is_list_node`] wants them (see [`super::typed`]).
-#[derive(Clone, Copy)]
-struct Path<'p> {
-    names: [&'p str; 4],
-    len: usize,
-}
-
-impl<'p> Path<'p> {
-    fn root() -> Self {
-        Path {
-            names: [""; 4],
-            len: 0,
-        }
-    }
-    fn child(mut self, name: &'p str) -> Self {
-        if self.len < self.names.len() {
-            self.names[self.len] = name;
-        }
-        self.len += 1;
-        self
-    }
-    fn is_list(&self, name: &str) -> bool {
-        self.len <= self.names.len() && is_list_node(&self.names[..self.len], name)
     }
 }
 

@@ -66,27 +66,28 @@ impl de::Error for Refused {
 
 /// Node names from the root to here (list indices left out), as [`is_list_node`] wants them.
 /// Valid documents are three levels deep; anything deeper is never a list node.
+/// The stream reader (`super::stream`) walks the same paths.
 #[derive(Clone, Copy)]
-struct Path<'p> {
+pub(super) struct Path<'p> {
     names: [&'p str; 4],
     len: usize,
 }
 
 impl<'p> Path<'p> {
-    fn root() -> Self {
+    pub(super) fn root() -> Self {
         Path {
             names: [""; 4],
             len: 0,
         }
     }
-    fn child(mut self, name: &'p str) -> Self {
+    pub(super) fn child(mut self, name: &'p str) -> Self {
         if self.len < self.names.len() {
             self.names[self.len] = name;
         }
         self.len += 1;
         self
     }
-    fn is_list(&self, name: &str) -> bool {
+    pub(super) fn is_list(&self, name: &str) -> bool {
         self.len <= self.names.len() && is_list_node(&self.names[..self.len], name)
     }
 }

@@ -11,6 +11,8 @@ import os
 # Commands that read the JSON form of the corpus; every other command reads the KDL files.
 JSON_COMMANDS = {"jsonschema-cli", "ajv-cli", "check-jsonschema", "floor: serde_json → model (JSON)"}
 READER = "floor: mailcfg reader"
+# What `mailcfg check` reads a valid file with (lower::stream); the reader builds the whole tree.
+STREAM = "floor: mailcfg stream"
 SERDE_JSON = "floor: serde_json → model (JSON)"
 
 
@@ -66,6 +68,9 @@ def main():
         if READER in med and med[READER] > 0:
             line = (f"Reader throughput: mailcfg's reader {mbps(kdl_size, med[READER]):.0f} MB/s "
                     f"of KDL")
+            if STREAM in med and med[STREAM] > 0:
+                line += (f", its stream reader (what check reads valid files with) "
+                         f"{mbps(kdl_size, med[STREAM]):.0f} MB/s")
             if SERDE_JSON in med and med[SERDE_JSON] > 0:
                 line += (f"; serde_json into the same model {mbps(json_size, med[SERDE_JSON]):.0f}"
                          f" MB/s of JSON, {med[SERDE_JSON] * 1000:.1f} ms for the same accounts "
@@ -97,9 +102,11 @@ def main():
         if sc == "S1" and "floor: read (Rust)" in med:
             x = ours / med["floor: read (Rust)"]
             rows.append(("S1: mailcfg / reading the files <= 1.6", f"{x:.2f}x", x <= 1.6))
-        if sc == "S2" and READER in med:
-            rate = mbps(sizes[sc][0], med[READER])
-            rows.append(("S2: reader >= 250 MB/s (one core)", f"{rate:.0f} MB/s", rate >= 250))
+        reader = STREAM if STREAM in med else READER
+        if sc == "S2" and reader in med:
+            rate = mbps(sizes[sc][0], med[reader])
+            rows.append((f"S2: reader >= 250 MB/s (one core; {reader})", f"{rate:.0f} MB/s",
+                         rate >= 250))
     ratio = args.peak_kib * 1024 / args.s2_bytes
     rows.append(("S2: peak memory <= 2x input",
                  f"{args.peak_kib / 1024:.0f} MiB = {ratio:.1f}x of {args.s2_bytes / 1e6:.2f} MB",

@@ -135,8 +135,10 @@ impl SourceFile {
             return self.text.len();
         }
         let start = self.editor_line_starts()[line];
+        // The line ends where the editor's next line starts: a NEL or U+2028 inside it is text
+        // to the editor, not a line end.
         let end = self
-            .line_starts()
+            .editor_line_starts()
             .get(line + 1)
             .copied()
             .unwrap_or(self.text.len());
@@ -579,5 +581,21 @@ mod tests {
             .collect();
         assert_eq!(expected.len(), names.len());
         assert_eq!(discover(&[d.to_path_buf()], None).files, expected);
+    }
+}
+
+#[cfg(test)]
+mod editor_positions {
+    use super::SourceFile;
+
+    #[test]
+    fn a_nel_inside_an_editor_line_does_not_end_it() {
+        // KDL ends a line at NEL (U+0085); an editor does not, so line 0 runs to the `\n`.
+        let text = "// a\u{0085}b\nport 1\n";
+        let file = SourceFile::new("x.kdl", text.to_string());
+        let newline = text.find('\n').unwrap();
+        assert_eq!(file.offset_of_utf16(0, 6), newline);
+        assert_eq!(file.offset_of_utf16(0, 5), text.find('b').unwrap());
+        assert_eq!(file.offset_of_utf16(1, 4), newline + 1 + 4);
     }
 }

@@ -41,6 +41,33 @@ pub struct Stage {
     pub elapsed: Option<Duration>,
 }
 
+impl Stage {
+    /// A stage that ran from `started` until now.
+    pub fn timed(
+        name: &'static str,
+        outcome: Outcome,
+        detail: impl Into<String>,
+        started: std::time::Instant,
+    ) -> Self {
+        Stage {
+            name,
+            outcome,
+            detail: detail.into(),
+            elapsed: Some(started.elapsed()),
+        }
+    }
+
+    /// A stage that did not run, and why.
+    pub fn skipped(name: &'static str, detail: impl Into<String>) -> Self {
+        Stage {
+            name,
+            outcome: Outcome::Skipped,
+            detail: detail.into(),
+            elapsed: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ServerReport {
     pub role: Role,

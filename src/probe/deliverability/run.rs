@@ -31,21 +31,13 @@ fn quoted(records: &[String]) -> String {
 
 impl Run<'_> {
     fn stage(&mut self, name: &'static str, outcome: Outcome, detail: String, t: Instant) {
-        self.report.stages.push(Stage {
-            name,
-            outcome,
-            detail,
-            elapsed: Some(t.elapsed()),
-        });
+        self.report
+            .stages
+            .push(Stage::timed(name, outcome, detail, t));
     }
 
     fn skip(&mut self, name: &'static str, detail: impl Into<String>) {
-        self.report.stages.push(Stage {
-            name,
-            outcome: Outcome::Skipped,
-            detail: detail.into(),
-            elapsed: None,
-        });
+        self.report.stages.push(Stage::skipped(name, detail));
     }
 
     fn find(&mut self, meta: &'static crate::rules::RuleMeta, message: String, help: String) {

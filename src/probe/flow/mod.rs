@@ -102,21 +102,13 @@ impl Run<'_> {
         detail: impl Into<String>,
         t: Instant,
     ) {
-        self.report.stages.push(Stage {
-            name,
-            outcome,
-            detail: detail.into(),
-            elapsed: Some(t.elapsed()),
-        });
+        self.report
+            .stages
+            .push(Stage::timed(name, outcome, detail, t));
     }
 
     fn skip(&mut self, name: &'static str, detail: impl Into<String>) {
-        self.report.stages.push(Stage {
-            name,
-            outcome: Outcome::Skipped,
-            detail: detail.into(),
-            elapsed: None,
-        });
+        self.report.stages.push(Stage::skipped(name, detail));
     }
 
     /// A finding placed on the first of `names` (relative to this server's block) that exists.

@@ -245,6 +245,9 @@ pub const FILE_TOO_LARGE: &str = "file-too-large";
 #[derive(Debug, Default)]
 pub struct Discovered {
     pub files: Vec<PathBuf>,
+    /// Per file of `files`: whether it is a symbolic link, as the walk's listing of its
+    /// directory said (no call per file); `None` for a path named as a file, which was not listed.
+    pub is_link: Vec<Option<bool>>,
     /// (path, message): paths that could not be walked at all.
     pub problems: Vec<(PathBuf, String)>,
 }
@@ -276,6 +279,7 @@ pub fn discover_pruned(
         };
         if !meta.is_dir() {
             out.files.push(root.clone());
+            out.is_link.push(None);
             continue;
         }
         let walker = walkdir::WalkDir::new(root)
@@ -299,6 +303,7 @@ pub fn discover_pruned(
                         && name.ends_with(".kdl")
                         && Some(name.as_ref()) != exclude_name
                     {
+                        out.is_link.push(Some(e.path_is_symlink()));
                         out.files.push(e.into_path());
                     }
                 }

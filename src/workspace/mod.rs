@@ -25,18 +25,32 @@
 //!   `mailcfg.kdl` is never an account file; named explicitly it is validated as configuration
 //!   and its problems are reported at its own lines.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::diagnostics::{Diagnostic, Level};
+use crate::diagnostics::Diagnostic;
 use crate::facts;
-use crate::model::{Account, Credential, Located, Project};
-use crate::pipeline::{Checked, Input};
+use crate::pipeline::Input;
 use crate::policy::config::{self, Config, ConfigError};
 use crate::source::{self, FileId, SourceFile, Sources};
 
 mod by_project;
+mod configuration;
+mod identity;
+mod roots;
+mod verdict;
+mod walk;
+
 pub use by_project::{check_projects, check_texts, plan_texts};
+pub use configuration::is_config_file;
+pub use identity::identity;
+pub use roots::project_root;
+pub use verdict::{SeveralProjects, Verdict};
+
+use configuration::{load_config, validate_config};
+use identity::{identity_in, Dirs, Identities};
+use roots::{has_marker, shown, Markers, ProjectGroups};
+use walk::{context, walk_named};
 
 /// The file that marks a project root (as `.git` does): the configuration, never an account file.
 pub const PROJECT_FILE: &str = config::FILE_NAME;
@@ -118,101 +132,6 @@ pub struct FormatPlan {
     pub problems: Vec<(PathBuf, String)>,
 }
 
-/// The result of checking a workspace: what every command reports and decides on.
-pub struct Verdict {
-    /// Every file of the context set (by [`FileId`], in the workspace's order), then one entry
-    /// per path that could not be walked and per named configuration file. `diagnostics` holds
-    /// only the findings in reported files or pointing into one.
-    pub checked: Checked,
-    /// Per file of `checked.sources`: is it reported on?
-    pub reported: Vec<bool>,
-}
-
-impl Verdict {
-    pub fn is_reported(&self, file: FileId) -> bool {
-        self.reported.get(file.index()).copied().unwrap_or(false)
-    }
-
-    /// How many files the report is about (the summary line's count): the reported files and
-    /// every other file a shown finding is located in (a second `system` node in a file read
-    /// for context is shown, so its file is counted).
-    pub fn reported_files(&self) -> usize {
-        let mut counted = self.reported.clone();
-        for d in &self.checked.diagnostics {
-            if let Some(c) = counted.get_mut(d.primary.file.index()) {
-                *c = true;
-            }
-        }
-        counted.iter().filter(|r| **r).count()
-    }
-
-    /// Whether a file could not be read or walked (exit code 2 for every command).
-    pub fn has_io_errors(&self) -> bool {
-        self.checked.has_io_errors()
-    }
-
-    /// Whether any reported finding is at or above `level`.
-    pub fn fails_at(&self, level: Level) -> bool {
-        self.checked.diagnostics.iter().any(|d| d.level >= level)
-    }
-
-    /// What `compile` writes and `probe` tests: the accounts and credentials of the reported
-    /// files, the credentials of the context those accounts reference, and the project's
-    /// `system` nodes. Meant for a run over one project (see [`Workspace::single_project`]).
-    pub fn reported_project(&self) -> Project {
-        let project = &self.checked.project;
-        let accounts: Vec<Located<Account>> = project
-            .accounts
-            .iter()
-            .filter(|a| self.is_reported(a.file))
-            .cloned()
-            .collect();
-        let referenced: HashSet<&str> = accounts
-            .iter()
-            .flat_map(|a| {
-                let a = &a.value;
-                a.incoming
-                    .credential
-                    .as_deref()
-                    .into_iter()
-                    .chain(a.outgoing.as_ref().and_then(|o| o.credential.as_deref()))
-            })
-            .collect();
-        let credentials: Vec<Located<Credential>> = project
-            .credentials
-            .iter()
-            .filter(|c| self.is_reported(c.file) || referenced.contains(c.value.name.as_str()))
-            .cloned()
-            .collect();
-        Project {
-            accounts,
-            credentials,
-            systems: project.systems.clone(),
-        }
-    }
-}
-
-/// The named paths belong to more than one project while the command makes one result of one
-/// project (a store, an account's effective settings, a probe run).
-#[derive(Debug)]
-pub struct SeveralProjects {
-    /// The roots of the projects holding reported files.
-    pub roots: Vec<PathBuf>,
-}
-
-impl std::fmt::Display for SeveralProjects {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let roots: Vec<String> = self.roots.iter().map(|r| r.display().to_string()).collect();
-        write!(
-            f,
-            "the paths belong to {} projects ({}), each with its own configuration and `system`; \
-             name the files of one project at a time",
-            self.roots.len(),
-            roots.join(", ")
-        )
-    }
-}
-
 impl Workspace {
     /// Plans a run. `explicit_config` is `--config`.
     pub fn plan(named: Named, explicit_config: Option<&Path>) -> Result<Workspace, InvalidConfig> {
@@ -264,7 +183,7 @@ impl Workspace {
             paths.iter().cloned().partition(|p| is_config_file(p));
         let mut markers = Markers::default();
         let named = walk_named(&paths, &mut markers);
-        let mut seen: HashSet<PathBuf> = named.files.iter().map(|f| f.0.identity.clone()).collect();
+        let mut seen = named.seen;
         // Named directories are walked already: a root that is one of them (or inside one)
         // adds nothing.
         let walked: Vec<PathBuf> = paths
@@ -278,11 +197,16 @@ impl Workspace {
             .map(|p| source::absolute(p))
             .collect();
         let mut groups = ProjectGroups::default();
+        let project_of_root: Vec<usize> = named
+            .roots
+            .into_iter()
+            .map(|root| groups.add(root, &mut markers))
+            .collect();
         let mut files: Vec<PlannedFile> = named
             .files
             .into_iter()
             .map(|(mut f, root)| {
-                f.project = groups.add(root, &mut markers);
+                f.project = project_of_root[root];
                 f
             })
             .collect();
@@ -304,7 +228,9 @@ impl Workspace {
                 &mut seen,
             ));
         }
-        files.sort_by(|a, b| a.identity.cmp(&b.identity));
+        // Identities are unique (`seen`): an unstable sort gives the one order, without a scratch
+        // copy of the list.
+        files.sort_unstable_by(|a, b| a.identity.cmp(&b.identity));
         let mut named_configs: Vec<NamedConfig> = Vec::new();
         let mut named_ids = HashSet::new();
         for p in &config_paths {
@@ -371,7 +297,7 @@ impl Workspace {
             return (workspace, invalid);
         };
         let id = identity(&name);
-        let mut seen = HashSet::from([id.clone()]);
+        let mut seen = Identities::from_iter([id.clone().into_os_string()]);
         let mut markers = Markers::default();
         let root = project_root(&name);
         let mut files = vec![PlannedFile {
@@ -392,7 +318,9 @@ impl Workspace {
             &mut markers,
             &mut seen,
         ));
-        files.sort_by(|a, b| a.identity.cmp(&b.identity));
+        // Identities are unique (`seen`): an unstable sort gives the one order, without a scratch
+        // copy of the list.
+        files.sort_unstable_by(|a, b| a.identity.cmp(&b.identity));
         let (config, config_path, invalid) =
             load_config(std::slice::from_ref(&root), explicit_config, &[]);
         let workspace = Workspace {
@@ -422,12 +350,16 @@ impl Workspace {
     /// is read (formatting a file needs no other), in the order the paths were named.
     pub fn plan_format(paths: &[PathBuf]) -> FormatPlan {
         let found = source::discover(paths, None);
-        let mut dirs = HashMap::new();
-        let mut seen = HashSet::new();
+        let mut dirs = Dirs::default();
+        let mut seen = Identities::default();
         let files = found
             .files
             .into_iter()
-            .filter(|f| seen.insert(identity_in(f, &mut dirs)))
+            .zip(found.is_link)
+            .filter(|(f, is_link)| {
+                seen.insert(identity_in(f, *is_link, &mut dirs).into_os_string())
+            })
+            .map(|(f, _)| f)
             .collect();
         FormatPlan {
             files,
@@ -549,377 +481,6 @@ impl Workspace {
     }
 }
 
-/// The files found under the named paths, each with the root of its project, and the paths
-/// that could not be walked.
-struct NamedFiles {
-    files: Vec<(PlannedFile, PathBuf)>,
-    problems: Vec<(PathBuf, String)>,
-}
-
-/// Walks the named paths. A file's project is the nearest directory holding a marker at or
-/// above it; a walked file below a nested project root belongs to that project.
-fn walk_named(paths: &[PathBuf], markers: &mut Markers) -> NamedFiles {
-    let mut dirs = HashMap::new();
-    let mut seen = HashSet::new();
-    let mut out = NamedFiles {
-        files: Vec::new(),
-        problems: Vec::new(),
-    };
-    for path in paths {
-        let found = source::discover(std::slice::from_ref(path), Some(PROJECT_FILE));
-        out.problems.extend(found.problems);
-        let root = project_root(path);
-        let top = path.is_dir().then(|| source::absolute(path));
-        for f in found.files {
-            let id = identity_in(&f, &mut dirs);
-            if !seen.insert(id.clone()) {
-                continue;
-            }
-            let root = match &top {
-                // A walked file is below the walked path: its absolute path is `top` joined with
-                // the rest, without asking for the current directory once per file.
-                Some(top) => {
-                    let absolute = match f.strip_prefix(path) {
-                        Ok(rest) => top.join(rest),
-                        Err(_) => source::absolute(&f),
-                    };
-                    markers
-                        .nearest_below(&absolute, top)
-                        .unwrap_or_else(|| root.clone())
-                }
-                None => root.clone(),
-            };
-            let file = PlannedFile {
-                identity: id,
-                input: Input::file(f),
-                reported: true,
-                project: 0,
-            };
-            out.files.push((file, root));
-        }
-    }
-    out
-}
-
-/// Which directories hold a project marker (`mailcfg.kdl` or `.git`), each asked once.
-#[derive(Default)]
-struct Markers {
-    known: HashMap<PathBuf, bool>,
-}
-
-impl Markers {
-    fn holds(&mut self, dir: &Path) -> bool {
-        if let Some(known) = self.known.get(dir) {
-            return *known;
-        }
-        let marked = has_marker(dir);
-        self.known.insert(dir.to_path_buf(), marked);
-        marked
-    }
-
-    /// The nearest directory holding a marker above the absolute `file` and strictly below
-    /// `top`.
-    fn nearest_below(&mut self, file: &Path, top: &Path) -> Option<PathBuf> {
-        let dir = file.parent()?;
-        dir.ancestors()
-            .take_while(|d| *d != top && d.starts_with(top))
-            .find(|d| self.holds(d))
-            .map(Path::to_path_buf)
-    }
-}
-
-fn has_marker(dir: &Path) -> bool {
-    dir.join(PROJECT_FILE).is_file() || dir.join(".git").exists()
-}
-
-/// The projects of a run, built from the roots of the named files: a root holding a marker is
-/// a project; the unmarked roots (no marker at or above them) form one project together, as
-/// what was named together without a marker is all the run knows of the project.
-#[derive(Default)]
-struct ProjectGroups {
-    /// (identity of the root, or `None` for the unmarked project; the roots as walked).
-    projects: Vec<(Option<PathBuf>, Vec<PathBuf>)>,
-    /// The project of each root already seen.
-    known: HashMap<PathBuf, usize>,
-}
-
-impl ProjectGroups {
-    fn add(&mut self, root: PathBuf, markers: &mut Markers) -> usize {
-        // Every file of a walk names its root: resolve each root once.
-        if let Some(index) = self.known.get(&root) {
-            return *index;
-        }
-        let index = self.add_new(root.clone(), markers);
-        self.known.insert(root, index);
-        index
-    }
-
-    fn add_new(&mut self, root: PathBuf, markers: &mut Markers) -> usize {
-        let key = markers
-            .holds(&source::absolute(&root))
-            .then(|| identity(&root));
-        let index = match self.projects.iter().position(|(k, _)| *k == key) {
-            Some(i) => i,
-            None => {
-                self.projects.push((key, Vec::new()));
-                self.projects.len() - 1
-            }
-        };
-        let roots = &mut self.projects[index].1;
-        if !roots.contains(&root) {
-            roots.push(root);
-        }
-        index
-    }
-
-    /// Per project, whether its root holds a marker, and the roots to read for its context: a
-    /// marked project's root (walked), or the unmarked project's folders of named files (each
-    /// read without its subfolders).
-    fn walk_roots(&self) -> Vec<(bool, Vec<PathBuf>)> {
-        self.projects
-            .iter()
-            .map(|(key, roots)| {
-                let mut roots: Vec<PathBuf> = roots.iter().map(|r| source::absolute(r)).collect();
-                roots.sort();
-                roots.dedup();
-                (key.is_some(), roots)
-            })
-            .collect()
-    }
-
-    /// The projects with their configuration, and the first configuration in use that is
-    /// invalid (and was not named).
-    fn into_projects(
-        self,
-        explicit: Option<&Path>,
-        named: &[NamedConfig],
-    ) -> (Vec<PlannedProject>, Option<InvalidConfig>) {
-        let mut invalid = None;
-        let projects = self
-            .projects
-            .into_iter()
-            .map(|(_, roots)| {
-                let (config, config_path, bad) = load_config(&roots, explicit, named);
-                invalid = invalid.take().or(bad);
-                let root = roots
-                    .iter()
-                    .min_by_key(|r| r.components().count())
-                    .map_or_else(|| PathBuf::from("."), |r| shown(r));
-                PlannedProject {
-                    root,
-                    config,
-                    config_path,
-                }
-            })
-            .collect();
-        (projects, invalid)
-    }
-}
-
-/// Whether `path` names the configuration file (by its name: `mailcfg.kdl` is never an account
-/// file).
-pub fn is_config_file(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| n == PROJECT_FILE)
-}
-
-fn validate_config(path: &Path) -> NamedConfig {
-    match config::load(path) {
-        Ok(_) => NamedConfig {
-            source: source::read_file(path).0,
-            diagnostics: Vec::new(),
-        },
-        Err(e) => NamedConfig {
-            source: e.source,
-            diagnostics: e.diagnostics,
-        },
-    }
-}
-
-/// `--config`, or the first `mailcfg.kdl` walking up from `paths`. An invalid one that was named
-/// explicitly is reported with the findings (and the run uses no configuration); otherwise it
-/// stops the run.
-fn load_config(
-    paths: &[PathBuf],
-    explicit: Option<&Path>,
-    named: &[NamedConfig],
-) -> (Config, Option<PathBuf>, Option<InvalidConfig>) {
-    let path = match explicit {
-        Some(p) => p.to_path_buf(),
-        None => match config::find(paths) {
-            Some(p) => p,
-            None => return (Config::default(), None, None),
-        },
-    };
-    match config::load(&path) {
-        Ok(c) => (c, Some(path), None),
-        Err(error) => {
-            let id = identity(&path);
-            let invalid =
-                (!named.iter().any(|n| identity(&n.source.path) == id)).then(|| InvalidConfig {
-                    path: path.clone(),
-                    error: Box::new(error),
-                });
-            (Config::default(), Some(path), invalid)
-        }
-    }
-}
-
-/// The project root of a named path: the nearest ancestor holding `mailcfg.kdl` or `.git` (a
-/// directory is its own first ancestor); without one, the file's directory or the directory.
-pub fn project_root(path: &Path) -> PathBuf {
-    let abs = source::absolute(path);
-    let is_dir = abs.is_dir();
-    let start = if is_dir {
-        abs.as_path()
-    } else {
-        abs.parent().unwrap_or(&abs)
-    };
-    start
-        .ancestors()
-        .find(|d| has_marker(d))
-        .unwrap_or(start)
-        .to_path_buf()
-}
-
-/// The account files of `project` under `roots` not in `seen` yet (which they are added to).
-/// Nested projects (directories below a root holding a marker) are not entered: their files
-/// are their own project's. Directories in `walked` (absolute) were walked as named paths
-/// already and are not entered again either: on 10,000 files under `accounts/` in a
-/// repository, walking them twice cost ~50 % more time. Without a marker (`marked` false) the
-/// context is the files beside the named ones, no subfolder: nothing says where such a project
-/// ends, and a file checked in `~/Downloads` must not read (and answer for) everything below it.
-fn context(
-    roots: &[PathBuf],
-    project: usize,
-    marked: bool,
-    walked: &[PathBuf],
-    markers: &mut Markers,
-    seen: &mut HashSet<PathBuf>,
-) -> Vec<PlannedFile> {
-    let shown: Vec<PathBuf> = roots.iter().map(|r| shown(r)).collect();
-    let mut dirs = HashMap::new();
-    let markers = std::cell::RefCell::new(markers);
-    let prune = |dir: &Path| {
-        let abs = source::absolute(dir);
-        !marked || walked.contains(&abs) || markers.borrow_mut().holds(&abs)
-    };
-    source::discover_pruned(&shown, Some(PROJECT_FILE), &prune)
-        .files
-        .into_iter()
-        .filter_map(|f| {
-            let id = identity_in(&f, &mut dirs);
-            seen.insert(id.clone()).then(|| PlannedFile {
-                identity: id,
-                input: Input::file(f),
-                reported: false,
-                project,
-            })
-        })
-        .collect()
-}
-
-/// A path for display: relative to the current directory when it is inside it.
-fn shown(path: &Path) -> PathBuf {
-    match std::env::current_dir() {
-        Ok(cwd) => match path.strip_prefix(&cwd) {
-            Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
-            Ok(rel) => rel.to_path_buf(),
-            Err(_) => path.to_path_buf(),
-        },
-        Err(_) => path.to_path_buf(),
-    }
-}
-
-/// What identifies a file across spellings (symbolic links, a bare name, `./`, `..`): its
-/// canonical path, or for a file that does not exist (a `--stdin-filename`), its canonical
-/// directory plus its name.
-pub fn identity(path: &Path) -> PathBuf {
-    let abs = source::absolute(path);
-    if let Ok(p) = std::fs::canonicalize(&abs) {
-        return p;
-    }
-    match (abs.parent(), abs.file_name()) {
-        (Some(dir), Some(name)) => std::fs::canonicalize(dir)
-            .map(|d| d.join(name))
-            .unwrap_or(abs),
-        _ => abs,
-    }
-}
-
-/// [`identity`] for many files: a file that is not a symbolic link is its directory's identity
-/// (resolved once per directory) joined with its name, which saves resolving every path
-/// component of every file again. Directories are keyed as the paths spell them, and which of
-/// their entries are symbolic links is read from one listing per directory: on 10,000 files the
-/// per-file `lstat`, `getcwd` and lexical normalisation cost 74 M instructions and 20,000
-/// system calls of the (serial) planning.
-fn identity_in(path: &Path, dirs: &mut HashMap<std::ffi::OsString, DirInfo>) -> PathBuf {
-    let (Some(parent), Some(name), Some(std::path::Component::Normal(_))) = (
-        path.parent(),
-        path.file_name(),
-        path.components().next_back(),
-    ) else {
-        return identity(path);
-    };
-    // `a.kdl` is in `.`; made absolute, a path's directory is its spelled directory made
-    // absolute, since both are normalised lexically component by component.
-    let parent = if parent.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        parent
-    };
-    // Keyed by the bytes (a `Path` hashes component by component).
-    if let Some(dir) = dirs.get(parent.as_os_str()) {
-        return dir.identity_of(path, name);
-    }
-    let dir = DirInfo::of(parent);
-    let identity = dir.identity_of(path, name);
-    dirs.insert(parent.as_os_str().to_owned(), dir);
-    identity
-}
-
-/// A directory as [`identity_in`] sees it.
-struct DirInfo {
-    identity: PathBuf,
-    /// Its entries' names, each with whether it is a symbolic link; `None` when it cannot be
-    /// listed (each file is then asked on its own).
-    entries: Option<HashMap<std::ffi::OsString, bool>>,
-}
-
-impl DirInfo {
-    fn of(dir: &Path) -> Self {
-        // The entry types come with the listing on most file systems (no call per entry).
-        let entries = std::fs::read_dir(dir).ok().and_then(|listing| {
-            listing
-                .map(|entry| {
-                    let entry = entry.ok()?;
-                    Some((entry.file_name(), entry.file_type().ok()?.is_symlink()))
-                })
-                .collect()
-        });
-        DirInfo {
-            identity: identity(dir),
-            entries,
-        }
-    }
-
-    /// The identity of `path`, named `name` in this directory.
-    fn identity_of(&self, path: &Path, name: &std::ffi::OsStr) -> PathBuf {
-        // A name the listing did not have (a file made since) is asked on its own.
-        let is_link = match self.entries.as_ref().and_then(|e| e.get(name)) {
-            Some(&is_link) => is_link,
-            None => std::fs::symlink_metadata(path).map_or(true, |m| m.file_type().is_symlink()),
-        };
-        if is_link {
-            return identity(path);
-        }
-        let dir = self.identity.as_os_str();
-        let mut joined = PathBuf::with_capacity(dir.len() + 1 + name.len());
-        joined.push(dir);
-        joined.push(name);
-        joined
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -995,24 +556,5 @@ mod tests {
                 ("c.kdl".into(), "team".into(), true),
             ]
         );
-    }
-
-    #[test]
-    fn a_bare_name_and_its_other_spellings_are_one_identity() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        std::fs::write(d.join("a.kdl"), "").unwrap();
-        let canonical = identity(&d.join("a.kdl"));
-        let mut dirs = HashMap::new();
-        for spelling in [d.join("a.kdl"), d.join("./a.kdl"), d.join("sub/../a.kdl")] {
-            assert_eq!(identity(&spelling), canonical, "{spelling:?}");
-            assert_eq!(identity_in(&spelling, &mut dirs), canonical, "{spelling:?}");
-        }
-        #[cfg(unix)]
-        {
-            std::os::unix::fs::symlink(d.join("a.kdl"), d.join("link.kdl")).unwrap();
-            assert_eq!(identity(&d.join("link.kdl")), canonical);
-            assert_eq!(identity_in(&d.join("link.kdl"), &mut dirs), canonical);
-        }
     }
 }

@@ -18,6 +18,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::diagnostics::{Diagnostic, Span};
 use crate::lower::typed::Item;
 use crate::parse::redact;
 use crate::pipeline::{self, FileResult};
@@ -35,6 +36,9 @@ pub struct Cached {
     /// file kept as nodes hands over the one made when it was read, then makes it again from
     /// the nodes: an edited file's model is copied once per check, not twice.
     result: Option<FileResult>,
+    /// For a file read whole: the item rules' findings about its items
+    /// ([`pipeline::ItemFindings`]), valid while its text stays the same.
+    whole_findings: Option<pipeline::ItemFindings>,
 }
 
 enum Kind {
@@ -55,6 +59,9 @@ struct NodeRead {
     item: Item,
     /// Literal secrets of the text from this node's start to the next node's.
     secrets: Vec<String>,
+    /// What the item rules found about this node's item, and where the node started then: an
+    /// edit elsewhere only moves them. Dropped when the node, or the text next to it, changes.
+    findings: Option<(usize, Vec<Diagnostic>)>,
 }
 
 /// How a file was brought up to date (the tests check that edits take the short way).
@@ -86,6 +93,7 @@ impl Cached {
             text,
             kind: Kind::Whole,
             result: Some(result),
+            whole_findings: None,
         }
     }
 
@@ -111,6 +119,7 @@ impl Cached {
                 nodes,
             },
             result: Some(result),
+            whole_findings: None,
         })
     }
 
@@ -152,6 +161,68 @@ impl Cached {
         .unwrap_or_else(|| pipeline::read_file(self.id, Input::text(path, self.text.clone())))
     }
 
+    /// What the item rules found about each item of the file, where still valid (see
+    /// [`pipeline::check_files_reusing`]), moved to where the items are now.
+    pub fn known_findings(&self) -> Vec<Option<Vec<Diagnostic>>> {
+        match &self.kind {
+            Kind::Whole => self
+                .whole_findings
+                .iter()
+                .flatten()
+                .map(|f| Some(f.clone()))
+                .collect(),
+            Kind::Nodes { nodes, .. } => {
+                let (mut accounts, mut credentials, mut systems) =
+                    (Vec::new(), Vec::new(), Vec::new());
+                for n in nodes {
+                    let known = n.findings.as_ref().map(|(then, found)| {
+                        let mut found = found.clone();
+                        for d in &mut found {
+                            move_spans(d, self.id, *then, n.start);
+                        }
+                        found
+                    });
+                    match n.item {
+                        Item::Account(_) => accounts.push(known),
+                        Item::Credential(_) => credentials.push(known),
+                        Item::System(_) => systems.push(known),
+                    }
+                }
+                accounts.extend(credentials);
+                accounts.extend(systems);
+                accounts
+            }
+        }
+    }
+
+    /// Keeps what the item rules found about the file's items (numbered as
+    /// [`Cached::known_findings`] numbers them) for the next check.
+    pub fn keep_findings(&mut self, found: pipeline::ItemFindings) {
+        match &mut self.kind {
+            Kind::Whole => self.whole_findings = Some(found),
+            Kind::Nodes { nodes, .. } => {
+                let count =
+                    |kind: fn(&Item) -> bool| nodes.iter().filter(|n| kind(&n.item)).count();
+                let accounts = count(|i| matches!(i, Item::Account(_)));
+                let credentials = count(|i| matches!(i, Item::Credential(_)));
+                if found.len() != nodes.len() {
+                    return;
+                }
+                let mut found = found.into_iter().map(Some).collect::<Vec<_>>();
+                let (mut a, mut c, mut s) = (0, accounts, accounts + credentials);
+                for n in nodes.iter_mut() {
+                    let slot = match n.item {
+                        Item::Account(_) => &mut a,
+                        Item::Credential(_) => &mut c,
+                        Item::System(_) => &mut s,
+                    };
+                    n.findings = found[*slot].take().map(|f| (n.start, f));
+                    *slot += 1;
+                }
+            }
+        }
+    }
+
     /// The literal secrets of the file, as [`redact::view`] finds them.
     pub fn secrets(&self) -> Vec<String> {
         let mut all = match &self.kind {
@@ -177,6 +248,26 @@ impl Cached {
     }
 }
 
+/// Moves the spans of `d` in file `id` by where its node starts now against where it started.
+fn move_spans(d: &mut Diagnostic, id: FileId, then: usize, now: usize) {
+    // A span before the node (none of an item rule's) stays where it is.
+    let shift = |span: &mut Span| {
+        if span.start >= then {
+            *span = Span::new(span.start - then + now, span.end - then + now);
+        }
+    };
+    for label in std::iter::once(&mut d.primary).chain(&mut d.related) {
+        if label.file == id {
+            shift(&mut label.span);
+        }
+    }
+    for edit in d.fix.iter_mut().flat_map(|f| &mut f.edits) {
+        if edit.file == id {
+            shift(&mut edit.span);
+        }
+    }
+}
+
 /// The caches of a workspace, by path.
 pub type Caches = std::collections::HashMap<PathBuf, Cached>;
 
@@ -188,6 +279,7 @@ fn nodes_at(base: usize, items: Vec<(usize, Item)>) -> Vec<NodeRead> {
             start: base + start,
             item,
             secrets: Vec::new(),
+            findings: None,
         })
         .collect()
 }
@@ -291,6 +383,12 @@ fn reread(
         n.start = moved(n.start);
     }
     nodes.splice(lo..hi, fresh);
+    // The text next to a node can change its findings (a fix that takes a node's whole line
+    // looks at what else is on it): the nodes either side of the edit are found again.
+    let around = lo.saturating_sub(1)..(lo + read + 1).min(nodes.len());
+    for n in &mut nodes[around] {
+        n.findings = None;
+    }
     // The node before the edit now ends where the first node after it starts; the text
     // before the first node may have changed.
     fill_secrets(new, nodes, lo.saturating_sub(1)..lo + read);
@@ -375,6 +473,31 @@ mod tests {
         assert_eq!(update, Update::Unchanged);
     }
 
+    #[test]
+    fn an_edit_keeps_the_item_findings_of_the_nodes_away_from_it() {
+        let path = Path::new(PATH);
+        let text = start_text(8);
+        let (mut c, _) = Cached::update(None, FileId(0), path, &text);
+        let result = c.take_result(path);
+        let known = c.known_findings();
+        assert!(known.iter().all(Option::is_none));
+        let config = crate::policy::config::Config::default();
+        let (_, found) = pipeline::check_files_reusing(vec![result], &config, vec![known]);
+        c.keep_findings(found.into_iter().next().unwrap());
+        assert!(c.known_findings().iter().all(Option::is_some));
+        // The fourth account's port: that node, the one before and the one after lose theirs.
+        let fourth = text.match_indices("port 993").nth(3).unwrap().0;
+        let mut edited = text.clone();
+        edited.replace_range(fourth..fourth + 8, "port 143");
+        let (c, update) = Cached::update(Some(c), FileId(0), path, &edited);
+        assert_eq!(update, Update::Nodes(2));
+        let lost: Vec<usize> = (c.known_findings().iter().enumerate())
+            .filter(|(_, k)| k.is_none())
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(lost, [2, 3, 4]);
+    }
+
     /// Pieces that make the text after them read differently: each, inserted at each line end
     /// and line start of the file, gives what a read from scratch gives.
     #[test]
@@ -405,6 +528,7 @@ mod tests {
                         Kind::Whole => Kind::Whole,
                     },
                     result: base.result.clone(),
+                    whole_findings: None,
                 };
                 step(Some(cached), &edited, &format!("{piece:?} at {at}"));
             }

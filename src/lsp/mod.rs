@@ -4,6 +4,8 @@
 
 mod convert;
 mod cursor;
+#[cfg(test)]
+mod differential_tests;
 mod duplicates;
 mod features;
 mod incremental;
@@ -26,7 +28,7 @@ use lsp_types::request::Request as _;
 use serde_json::{json, Value as Json};
 
 use crate::diagnostics::Diagnostic;
-use crate::pipeline::{self, check_files};
+use crate::pipeline;
 use crate::policy::config::{self, Config};
 use crate::source::{self, SourceFile, Sources};
 use crate::{check_with, Checked, Input};
@@ -552,26 +554,34 @@ impl Server {
                 .map(|(i, (p, t))| (source::FileId(i as u32), *p, *t, old.remove(*p)))
                 .collect();
             drop(old);
-            let (caches, results) = pipeline::in_pool(|| {
+            let (mut caches, results, known) = pipeline::in_pool(|| {
                 use rayon::prelude::*;
-                let updated: Vec<(incremental::Cached, pipeline::FileResult)> = work
+                let updated: Vec<_> = work
                     .into_par_iter()
                     .map(|(id, path, text, cached)| {
                         let (mut c, _) = incremental::Cached::update(cached, id, path, text);
                         let result = c.take_result(path);
-                        (c, result)
+                        let known = c.known_findings();
+                        (c, result, known)
                     })
                     .collect();
-                let mut caches = incremental::Caches::with_capacity(updated.len());
+                let mut caches = Vec::with_capacity(updated.len());
                 let mut results = Vec::with_capacity(updated.len());
-                for ((c, r), path) in updated.into_iter().zip(texts.keys()) {
-                    caches.insert((*path).clone(), c);
+                let mut known = Vec::with_capacity(updated.len());
+                for ((c, r, k), path) in updated.into_iter().zip(texts.keys()) {
+                    caches.push(((*path).clone(), c));
                     results.push(r);
+                    known.push(k);
                 }
-                (caches, results)
+                (caches, results, known)
             });
-            self.caches = caches;
-            check_files(results, config)
+            // The item rules run only over the items whose findings the caches lost.
+            let (checked, found) = pipeline::check_files_reusing(results, config, known);
+            for ((_, c), found) in caches.iter_mut().zip(found) {
+                c.keep_findings(found);
+            }
+            self.caches = caches.into_iter().collect();
+            checked
         } else {
             // Nested projects: checked whole, project by project (not incrementally).
             self.caches.clear();

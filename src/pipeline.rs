@@ -282,7 +282,16 @@ pub const MAX_DIAGNOSTICS_PER_FILE: usize = 100;
 
 /// The stages that see one file only, as [`check_with`] runs them on each.
 pub fn read_file(id: FileId, input: Input) -> FileResult {
-    let mut result = analyze_file(id, input);
+    let mut result = analyze_file(id, input, true);
+    cap(id, &mut result.diagnostics);
+    result
+}
+
+/// [`read_file`] for a caller that has just seen [`read_items`] or [`from_items`] refuse
+/// `input`'s text (the language server): the full way at once, without trying the fast path
+/// on the whole text again.
+pub fn read_file_full_way(id: FileId, input: Input) -> FileResult {
+    let mut result = analyze_file(id, input, false);
     cap(id, &mut result.diagnostics);
     result
 }
@@ -308,7 +317,7 @@ fn cap(id: FileId, diagnostics: &mut Vec<Diagnostic>) {
     );
 }
 
-fn analyze_file(id: FileId, input: Input) -> FileResult {
+fn analyze_file(id: FileId, input: Input, fast_path: bool) -> FileResult {
     let (source, problem) = match input.content {
         Some(bytes) => source::from_bytes(&input.path, bytes),
         None => source::read_file(&input.path),
@@ -327,7 +336,8 @@ fn analyze_file(id: FileId, input: Input) -> FileResult {
             .push(source::input_diagnostic(id, rule, message, span));
         return result;
     }
-    if let Some(items) = read_items(id, &result.source.text) {
+    let fast = fast_path.then(|| read_items(id, &result.source.text));
+    if let Some(items) = fast.flatten() {
         let source = std::mem::replace(&mut result.source, SourceFile::new("", String::new()));
         match from_items(id, source, items) {
             Ok(clean) => return clean,

@@ -170,7 +170,7 @@ pub fn check_files_reusing(
     };
     let per_file: Vec<_> = POOL.install(|| {
         items
-            .into_iter()
+            .into_par_iter()
             .zip(known)
             .map(|((accounts, credentials, systems), mut known)| {
                 known.resize(accounts.len() + credentials.len() + systems.len(), None);

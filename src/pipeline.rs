@@ -50,11 +50,7 @@ pub struct Checked {
 impl Checked {
     /// What rules see of this run; later stages locate model values through it too.
     pub fn context(&self) -> rules::Context<'_> {
-        rules::Context {
-            project: &self.project,
-            spans: &self.spans,
-            sources: &self.sources,
-        }
+        rules::Context::new(&self.project, &self.spans, &self.sources)
     }
 
     pub fn has_io_errors(&self) -> bool {
@@ -123,11 +119,7 @@ pub fn check_files(results: Vec<FileResult>, config: &Config) -> Checked {
         project.credentials.extend(r.credentials);
         project.systems.extend(r.systems);
     }
-    let cx = rules::Context {
-        project: &project,
-        spans: &spans,
-        sources: &sources,
-    };
+    let cx = rules::Context::new(&project, &spans, &sources);
     diagnostics.extend(POOL.install(|| rules::run(&cx)));
     diagnostics.extend(crate::facts::check(&cx));
     // Allowed rules go first, so a comment suppressing only them is reported as unused; the

@@ -1,5 +1,4 @@
-use super::text::parse_mailbox;
-use super::{address_rel, from_addresses, Context, Part, RuleMeta};
+use super::{address_rel, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 
 pub static META: RuleMeta = RuleMeta {
@@ -66,13 +65,16 @@ account "HR" {
 };
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for acc in &cx.project.accounts {
+    for (n, acc) in cx.project.accounts.iter().enumerate() {
         // An account lists a handful of addresses: a list beats a hash map.
         let mut seen: Vec<(String, usize)> = Vec::new();
-        for (i, addr) in from_addresses(&acc.value) {
-            let key = parse_mailbox(&addr.value)
+        for from in cx.from_addresses(n) {
+            let (i, addr) = (from.index, from.address);
+            let key = from
+                .mailbox
+                .as_ref()
                 .map(|m| m.key().to_lowercase())
-                .unwrap_or_else(|_| addr.value.trim().to_lowercase());
+                .unwrap_or_else(|| addr.value.trim().to_lowercase());
             if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
                 out.push(
                     cx.diag(

@@ -1,5 +1,4 @@
-use super::text::parse_mailbox;
-use super::{address_rel, from_addresses, Context, Part, RuleMeta};
+use super::{address_rel, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 use crate::model::AuthMode;
 
@@ -69,7 +68,7 @@ account "HR" {
 };
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for acc in &cx.project.accounts {
+    for (n, acc) in cx.project.accounts.iter().enumerate() {
         let a = &acc.value;
         let (login, login_rel) = match &a.outgoing {
             Some(o) if o.auth() == AuthMode::LogOn && o.user.is_some() => {
@@ -83,8 +82,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         else {
             continue;
         };
-        for (i, addr) in from_addresses(a) {
-            let Ok(m) = parse_mailbox(&addr.value) else {
+        for from in cx.from_addresses(n) {
+            let Some(m) = &from.mailbox else {
                 continue;
             };
             if m.domain.eq_ignore_ascii_case(&login_domain) {
@@ -94,7 +93,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 cx.diag(
                     &META,
                     acc,
-                    &address_rel(i),
+                    &address_rel(from.index),
                     Part::Value,
                     format!(
                         "From domain {:?} differs from the login's domain {login_domain:?}; the server may reject it",

@@ -7,8 +7,12 @@ use crate::model::{
     Account, Address, AuthMode, Incoming, Located, Project, Secret, Security, Service,
 };
 use crate::source::{FileId, Sources};
+use from_addresses::{FromAddress, FromAddresses};
+use std::sync::OnceLock;
 
 pub mod text;
+
+mod from_addresses;
 
 mod arbitrary_from_allowed;
 mod auto_security;
@@ -169,6 +173,8 @@ pub struct Context<'a> {
     pub spans: &'a [SpanMap],
     /// The text of every file, for fixes that need to see lines.
     pub sources: &'a Sources,
+    /// Parsed on first use, so that stages that only locate values (probe) do not pay for it.
+    from_addresses: OnceLock<FromAddresses<'a>>,
 }
 
 /// Which part of a value's source to point at.
@@ -182,7 +188,23 @@ pub enum Part {
     Node,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    pub fn new(project: &'a Project, spans: &'a [SpanMap], sources: &'a Sources) -> Self {
+        Context {
+            project,
+            spans,
+            sources,
+            from_addresses: OnceLock::new(),
+        }
+    }
+
+    /// The From addresses of `project.accounts[account]`, each parsed once per run.
+    pub fn from_addresses(&self, account: usize) -> &[FromAddress<'a>] {
+        self.from_addresses
+            .get_or_init(|| FromAddresses::parse(self.project))
+            .of(account)
+    }
+
     pub fn span_map(&self, file: FileId) -> &SpanMap {
         &self.spans[file.index()]
     }

@@ -76,17 +76,14 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             }
             _ => (a.incoming.user.as_deref(), "incoming/user"),
         };
-        let Some(login_domain) = login
-            .and_then(|u| u.rsplit_once('@'))
-            .map(|(_, d)| d.to_ascii_lowercase())
-        else {
+        let Some((_, login_domain)) = login.and_then(|u| u.rsplit_once('@')) else {
             continue;
         };
         for from in cx.from_addresses(n) {
             let Some(m) = &from.mailbox else {
                 continue;
             };
-            if m.domain.eq_ignore_ascii_case(&login_domain) {
+            if m.domain.eq_ignore_ascii_case(login_domain) {
                 continue;
             }
             out.push(
@@ -96,8 +93,9 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     &address_rel(from.index),
                     Part::Value,
                     format!(
-                        "From domain {:?} differs from the login's domain {login_domain:?}; the server may reject it",
-                        m.domain
+                        "From domain {:?} differs from the login's domain {:?}; the server may reject it",
+                        m.domain,
+                        login_domain.to_ascii_lowercase()
                     ),
                 )
                 .with_related(cx.label(acc, login_rel, Part::Value).with_text("login"))

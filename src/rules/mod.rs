@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 pub mod text;
 
 mod from_addresses;
-mod keys;
+pub mod keys;
 
 mod arbitrary_from_allowed;
 mod auto_security;

@@ -127,6 +127,23 @@ impl<'a> FromKey<'a> {
 
 impl PartialEq for FromKey<'_> {
     fn eq(&self, other: &Self) -> bool {
+        // A domain has no `@`, so two mailboxes' keys are equal when their parts are.
+        if let (
+            FromKey::Mailbox { local, domain },
+            FromKey::Mailbox {
+                local: other_local,
+                domain: other_domain,
+            },
+        ) = (self, other)
+        {
+            if [local, domain, other_local, other_domain]
+                .iter()
+                .all(|p| p.is_ascii())
+            {
+                return local.eq_ignore_ascii_case(other_local)
+                    && domain.eq_ignore_ascii_case(other_domain);
+            }
+        }
         let (a, b) = (self.parts(), other.parts());
         if a.iter().chain(&b).all(|p| p.is_ascii()) {
             let len = |p: &[&str; 3]| p.iter().map(|s| s.len()).sum::<usize>();

@@ -28,11 +28,11 @@ impl Eq for Lowercase<'_> {}
 impl Hash for Lowercase<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         if self.0.is_ascii() {
-            hash_bytes(self.0.bytes().map(|b| b.to_ascii_lowercase()), state);
+            hash_words(self.0.as_bytes(), ascii_lowercase_word, state);
         } else {
-            // Equal keys hash equally: an ASCII text hashes the same bytes as its non-ASCII
+            // Equal keys hash equally: an ASCII text hashes the same words as its non-ASCII
             // equal (`K`, KELVIN SIGN, lower-cases to `k`).
-            hash_bytes(self.0.to_lowercase().bytes(), state);
+            hash_words(self.0.to_lowercase().as_bytes(), |w| w, state);
         }
     }
 }
@@ -47,30 +47,37 @@ impl Eq for AsciiLowercase<'_> {}
 
 impl Hash for AsciiLowercase<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_bytes(self.0.bytes().map(|b| b.to_ascii_lowercase()), state);
+        hash_words(self.0.as_bytes(), ascii_lowercase_word, state);
     }
 }
 
-/// Feeds `bytes` to `state` eight at a time, then their count (so that `("ab", "c")` and
-/// `("a", "bc")` differ as tuple keys).
-fn hash_bytes<H: Hasher>(bytes: impl Iterator<Item = u8>, state: &mut H) {
-    let mut word = [0u8; 8];
-    let mut filled = 0;
-    let mut len = 0usize;
-    for b in bytes {
-        word[filled] = b;
-        filled += 1;
-        len += 1;
-        if filled == 8 {
-            state.write_u64(u64::from_le_bytes(word));
-            filled = 0;
-        }
+/// Feeds `bytes` to `state` eight at a time, each word through `fold`, then their count (so
+/// that `("ab", "c")` and `("a", "bc")` differ as tuple keys).
+fn hash_words<H: Hasher>(bytes: &[u8], fold: impl Fn(u64) -> u64, state: &mut H) {
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        state.write_u64(fold(u64::from_le_bytes(word.try_into().expect("8 bytes"))));
     }
-    if filled > 0 {
-        word[filled..].fill(0);
-        state.write_u64(u64::from_le_bytes(word));
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        state.write_u64(fold(u64::from_le_bytes(word)));
     }
-    state.write_usize(len);
+    state.write_usize(bytes.len());
+}
+
+/// `to_ascii_lowercase` of eight bytes at once: `A`–`Z` gain the 0x20 bit, every other byte
+/// (including those of non-ASCII characters) is kept.
+fn ascii_lowercase_word(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x80 * ONES;
+    // Seven bits per byte, so that the additions below never carry into the next byte.
+    let low = word & !HIGH;
+    let at_least_a = low + (0x80 - u64::from(b'A')) * ONES;
+    let beyond_z = low + (0x80 - u64::from(b'Z') - 1) * ONES;
+    let upper = at_least_a & !beyond_z & !word & HIGH;
+    word | (upper >> 2)
 }
 
 #[cfg(test)]
@@ -121,5 +128,16 @@ mod tests {
             hash((Lowercase("ab"), Lowercase("c"))),
             hash((Lowercase("a"), Lowercase("bc")))
         );
+    }
+
+    #[test]
+    fn words_are_lower_cased_like_their_bytes() {
+        for b in 0..=255u8 {
+            let word = u64::from_le_bytes([b, b'Q', 0xC1, b'@', b'[', b'Z', b'a', b]);
+            let expected = u64::from_le_bytes(
+                [b, b'Q', 0xC1, b'@', b'[', b'Z', b'a', b].map(|c| c.to_ascii_lowercase()),
+            );
+            assert_eq!(ascii_lowercase_word(word), expected, "{b:#x}");
+        }
     }
 }

@@ -117,7 +117,7 @@ mod tests {
                 if equal {
                     assert_eq!(hash(Lowercase(a)), hash(Lowercase(b)), "{a:?} {b:?}");
                 }
-                let ascii_equal = a.to_ascii_lowercase() == b.to_ascii_lowercase();
+                let ascii_equal = a.eq_ignore_ascii_case(b);
                 assert_eq!(AsciiLowercase(a) == AsciiLowercase(b), ascii_equal);
                 if ascii_equal {
                     assert_eq!(hash(AsciiLowercase(a)), hash(AsciiLowercase(b)));

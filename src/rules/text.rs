@@ -258,12 +258,10 @@ fn addr_spec(s: &str) -> Result<(&str, &str), String> {
         return Err("the part before `@` is empty".into());
     }
     let quoted = local.len() >= 2 && local.starts_with('"') && local.ends_with('"');
-    if !quoted {
-        if !is_dot_atom(local.as_bytes()) {
-            return Err(format!(
-                "{local:?} is not a valid local part (letters, digits, and !#$%&'*+-/=?^_`{{|}}~, with single dots between)"
-            ));
-        }
+    if !quoted && !is_dot_atom(local.as_bytes()) {
+        return Err(format!(
+            "{local:?} is not a valid local part (letters, digits, and !#$%&'*+-/=?^_`{{|}}~, with single dots between)"
+        ));
     }
     if domain.is_empty() {
         return Err("the part after `@` is empty".into());

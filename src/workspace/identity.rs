@@ -30,6 +30,27 @@ pub fn identity(path: &Path) -> PathBuf {
     }
 }
 
+/// The order of `Path`'s comparison (component by component) for identities, on their bytes:
+/// an identity is a canonical path (no `.`, no repeated or trailing separator), so comparing it
+/// component by component is comparing its bytes with the separator below every other byte.
+/// `Path`'s comparison parses both paths into components: ~770 instructions per pair, 7.7 M
+/// of sorting 10,000 identities that are already in order.
+pub(super) fn by_identity(a: &Path, b: &Path) -> std::cmp::Ordering {
+    if !cfg!(unix) {
+        return a.cmp(b);
+    }
+    let (a, b) = (
+        a.as_os_str().as_encoded_bytes(),
+        b.as_os_str().as_encoded_bytes(),
+    );
+    let same = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let rank = |byte: u8| if byte == b'/' { 0 } else { u16::from(byte) + 1 };
+    match (a.get(same), b.get(same)) {
+        (Some(&x), Some(&y)) => rank(x).cmp(&rank(y)),
+        _ => a.len().cmp(&b.len()),
+    }
+}
+
 /// [`identity`] for many files: a file that is not a symbolic link is its directory's identity
 /// (resolved once per directory) joined with its name, which saves resolving every path
 /// component of every file again. Directories are keyed as the paths spell them. Whether a file
@@ -142,6 +163,35 @@ mod tests {
             let walked = crate::source::discover(&[d.to_path_buf()], None);
             for (file, is_link) in walked.files.iter().zip(walked.is_link) {
                 assert_eq!(identity_in(file, is_link, &mut Dirs::default()), canonical);
+            }
+        }
+    }
+
+    #[test]
+    fn identities_are_ordered_as_paths_are() {
+        let names = [
+            "/a",
+            "/a/b",
+            "/a/b/c",
+            "/a-b",
+            "/a.b",
+            "/a/b-c",
+            "/a/b.c",
+            "/a/bc",
+            "/ab",
+            "/a/b/c.kdl",
+            "/a/b-c/d",
+            "/a/b/d",
+            "/A",
+            "/a/ä",
+            "/a/z",
+            "/a/ b",
+            "/",
+        ];
+        for a in names {
+            for b in names {
+                let (a, b) = (Path::new(a), Path::new(b));
+                assert_eq!(by_identity(a, b), a.cmp(b), "{a:?} {b:?}");
             }
         }
     }

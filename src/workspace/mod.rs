@@ -48,7 +48,7 @@ pub use roots::project_root;
 pub use verdict::{SeveralProjects, Verdict};
 
 use configuration::{load_config, validate_config};
-use identity::{identity_in, Dirs, Identities};
+use identity::{by_identity, identity_in, Dirs, Identities};
 use roots::{has_marker, shown, Markers, ProjectGroups};
 use walk::{context, walk_named};
 
@@ -230,7 +230,7 @@ impl Workspace {
         }
         // Identities are unique (`seen`): an unstable sort gives the one order, without a scratch
         // copy of the list.
-        files.sort_unstable_by(|a, b| a.identity.cmp(&b.identity));
+        files.sort_unstable_by(|a, b| by_identity(&a.identity, &b.identity));
         let mut named_configs: Vec<NamedConfig> = Vec::new();
         let mut named_ids = HashSet::new();
         for p in &config_paths {
@@ -320,7 +320,7 @@ impl Workspace {
         ));
         // Identities are unique (`seen`): an unstable sort gives the one order, without a scratch
         // copy of the list.
-        files.sort_unstable_by(|a, b| a.identity.cmp(&b.identity));
+        files.sort_unstable_by(|a, b| by_identity(&a.identity, &b.identity));
         let (config, config_path, invalid) =
             load_config(std::slice::from_ref(&root), explicit_config, &[]);
         let workspace = Workspace {

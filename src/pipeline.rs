@@ -302,7 +302,11 @@ pub fn from_items(
         credentials: Vec::new(),
         systems: Vec::new(),
     };
-    let mut deferred = Vec::new();
+    // Sized for the items (mostly accounts) up front: a doubled vector of 10,000 accounts
+    // leaves 6 MB unused beside the items it is filled from.
+    let items = items.into_iter();
+    result.accounts.reserve_exact(items.size_hint().0);
+    let mut deferred = Vec::with_capacity(items.size_hint().0);
     for (start, item) in items {
         let pointer = match item {
             Item::Account(value) => {
@@ -338,6 +342,7 @@ pub fn from_items(
     if deferred.is_empty() {
         return Err(result.source);
     }
+    result.accounts.shrink_to_fit();
     result.spans = SpanMap::deferred(id, result.source.text.clone(), deferred);
     Ok(result)
 }

@@ -62,13 +62,15 @@ pub fn items_in_parts(text: &str, parts: usize) -> R<Vec<(usize, Item)>> {
             .map(|w| part(text, w[0], w[1]))
             .collect();
         if read.iter().all(Result::is_ok) {
-            let mut all = Vec::new();
-            for items in read.into_iter().flatten() {
-                if all.is_empty() {
-                    all = items;
-                } else {
-                    all.extend(items);
-                }
+            // The first part's buffer grown to exactly the whole (a large buffer grows in
+            // place), each other part's freed as soon as it is moved: the file's items are
+            // held once, without a doubled vector's unused half.
+            let mut parts = read.into_iter().flatten();
+            let mut all = parts.next().unwrap_or_default();
+            let rest: Vec<_> = parts.collect();
+            all.reserve_exact(rest.iter().map(Vec::len).sum());
+            for items in rest {
+                all.extend(items);
             }
             return Ok(all);
         }

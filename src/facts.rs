@@ -39,7 +39,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
     }
     let mut seen = HashMap::new();
     for cred in &cx.project.credentials {
-        let key = cred.value.name.to_lowercase();
+        let key = cred.value.name.as_str().to_lowercase();
         match seen.get(&key) {
             None => {
                 seen.insert(key, cred);

@@ -342,7 +342,10 @@ pub fn from_items(
     if deferred.is_empty() {
         return Err(result.source);
     }
-    result.accounts.shrink_to_fit();
+    // Only when many slots went to other items: shrinking moves the whole vector.
+    if result.accounts.capacity() > result.accounts.len() + result.accounts.len() / 8 {
+        result.accounts.shrink_to_fit();
+    }
     result.spans = SpanMap::deferred(id, result.source.text.clone(), deferred);
     Ok(result)
 }

@@ -364,7 +364,7 @@ pub const SECRET_NAMES: &[&str] = &[
 ];
 
 /// A secret is never written in clear into any output; only its reference is shown.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(untagged, deny_unknown_fields)]
 #[schemars(extend("x-expected" = "env=\"VARIABLE\", file=\"path\" or a quoted string"))]
 pub enum Secret {
@@ -379,6 +379,51 @@ pub enum Secret {
         file: CompactString,
     },
     Literal(#[schemars(with = "String")] CompactString),
+}
+
+// Read by hand rather than as serde's untagged enum, which buffers every value and tries each
+// variant in turn (a tenth of reading a large file); it takes what the untagged form takes.
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SecretVisitor)
+    }
+}
+
+/// A string is a literal secret; a map is `env` or `file` alone, with a string.
+struct SecretVisitor;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SecretKey {
+    Env,
+    File,
+}
+
+impl<'de> serde::de::Visitor<'de> for SecretVisitor {
+    type Value = Secret;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("env=\"VARIABLE\", file=\"path\" or a quoted string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Secret, E> {
+        Ok(Secret::Literal(v.into()))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Secret, A::Error> {
+        use serde::de::Error;
+        let Some(key) = map.next_key::<SecretKey>()? else {
+            return Err(A::Error::custom("expected env or file"));
+        };
+        let value: CompactString = map.next_value()?;
+        if map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            return Err(A::Error::custom("expected env or file alone"));
+        }
+        Ok(match key {
+            SecretKey::Env => Secret::Env { env: value },
+            SecretKey::File => Secret::File { file: value },
+        })
+    }
 }
 
 impl Secret {
@@ -583,5 +628,45 @@ impl Project {
     }
     pub fn system(&self) -> Option<&System> {
         self.systems.first().map(|s| &s.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret(json: &str) -> Option<Secret> {
+        serde_json::from_str(json).ok()
+    }
+
+    /// What serde's untagged form of [`Secret`] took: a string, or a map of `env` or `file`
+    /// alone with a string; nothing else.
+    #[test]
+    fn a_secret_is_a_string_or_env_or_file_alone() {
+        assert_eq!(secret(r#""pw""#), Some(Secret::Literal("pw".into())));
+        assert_eq!(
+            secret(r#"{"env": "PW"}"#),
+            Some(Secret::Env { env: "PW".into() })
+        );
+        assert_eq!(
+            secret(r#"{"file": "pw.txt"}"#),
+            Some(Secret::File {
+                file: "pw.txt".into()
+            })
+        );
+        for refused in [
+            "{}",
+            r#"{"env": "PW", "file": "pw.txt"}"#,
+            r#"{"env": "PW", "env": "PW"}"#,
+            r#"{"path": "pw.txt"}"#,
+            r#"{"env": 5}"#,
+            r#"{"env": null}"#,
+            "5",
+            "true",
+            "null",
+            r#"["PW", "pw.txt"]"#,
+        ] {
+            assert_eq!(secret(refused), None, "{refused}");
+        }
     }
 }

@@ -97,7 +97,7 @@ system {
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let mut first = FastMap::default();
     for acc in &cx.project.accounts {
-        let key = acc.value.name.to_lowercase();
+        let key = acc.value.name.as_str().to_lowercase();
         match first.get(&key) {
             None => {
                 first.insert(key, acc);

@@ -112,7 +112,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         };
         let key = (
             inc.server.trim_end_matches('.').to_ascii_lowercase(),
-            user.to_lowercase(),
+            user.as_str().to_lowercase(),
             mailbox,
         );
         match seen.get(&key) {

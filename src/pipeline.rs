@@ -115,11 +115,21 @@ pub fn check_files(results: Vec<FileResult>, config: &Config) -> Checked {
     let mut spans = Vec::with_capacity(results.len());
     let mut project = Project::default();
     let mut diagnostics = Vec::new();
+    let accounts: usize = results.iter().map(|r| r.accounts.len()).sum();
     for r in results {
         sources.add(r.source);
         spans.push(r.spans);
         diagnostics.extend(r.diagnostics);
-        project.accounts.extend(r.accounts);
+        // One file's accounts (a large file) are moved, not copied beside themselves;
+        // many files' go into a vector sized once.
+        if project.accounts.is_empty() && r.accounts.len() == accounts {
+            project.accounts = r.accounts;
+        } else {
+            project
+                .accounts
+                .reserve_exact(accounts - project.accounts.len());
+            project.accounts.extend(r.accounts);
+        }
         project.credentials.extend(r.credentials);
         project.systems.extend(r.systems);
     }

@@ -309,6 +309,17 @@ impl<'a> Cursor<'a> {
     /// A one-line `"…"` string.
     fn quoted(&mut self) -> R<Cow<'a, str>> {
         let start = self.pos;
+        // Most strings are printable ASCII without escapes: one run to the closing quote,
+        // without the lexer's scan (which reads them the same way).
+        let plain = self.b[start + 1..]
+            .iter()
+            .position(|&c| !matches!(c, b' ' | b'!' | b'#'..=b'[' | b']'..=b'~'));
+        if let Some(n) = plain {
+            if self.b[start + 1 + n] == b'"' {
+                self.pos = start + n + 2;
+                return Ok(Cow::Borrowed(&self.src[start + 1..start + 1 + n]));
+            }
+        }
         let scan = self.one_line_string()?;
         let body = &self.src[start + 1..scan.end - 1];
         if scan.form == (StringForm::Quoted { escapes: false }) {

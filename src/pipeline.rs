@@ -139,6 +139,134 @@ pub fn check_files(results: Vec<FileResult>, config: &Config) -> Checked {
         sources: &sources,
     };
     diagnostics.extend(POOL.install(|| rules::run(&cx)));
+    finish(sources, spans, project, diagnostics, config)
+}
+
+/// The findings of the [`rules::Scope::Item`] rules about one file's items, in the order of its
+/// [`FileResult`]'s `accounts`, then `credentials`, then `systems`.
+pub type ItemFindings = Vec<Vec<Diagnostic>>;
+
+/// [`check_files`] for a caller that keeps the item rules' findings between checks (the
+/// language server): `known[i][j]` is, when still valid, what those rules found about item `j`
+/// of file `i` (numbered as in [`ItemFindings`]); they run only over the items without. Gives
+/// the same diagnostics as [`check_files`], and every item's findings for the next call.
+pub fn check_files_reusing(
+    results: Vec<FileResult>,
+    config: &Config,
+    mut known: Vec<Vec<Option<Vec<Diagnostic>>>>,
+) -> (Checked, Vec<ItemFindings>) {
+    let mut sources = Sources::default();
+    let mut spans = Vec::with_capacity(results.len());
+    let mut diagnostics = Vec::new();
+    let mut items = Vec::with_capacity(results.len());
+    for r in results {
+        sources.add(r.source);
+        spans.push(r.spans);
+        diagnostics.extend(r.diagnostics);
+        items.push((r.accounts, r.credentials, r.systems));
+    }
+    known.resize_with(items.len(), Vec::new);
+    let (sources_ref, spans_ref) = (&sources, spans.as_slice());
+    // Each item without known findings, run in a project of its own: what the item rules find
+    // there is what they find about it in the whole project (that is what `Scope::Item` means).
+    let alone = |project: Project| {
+        let cx = rules::Context {
+            project: &project,
+            spans: spans_ref,
+            sources: sources_ref,
+        };
+        let found = rules::run_item_rules(&cx);
+        (project, found)
+    };
+    let per_file: Vec<_> = POOL.install(|| {
+        items
+            .into_par_iter()
+            .zip(known)
+            .map(|((accounts, credentials, systems), mut known)| {
+                known.resize(accounts.len() + credentials.len() + systems.len(), None);
+                let rest = known.split_off(accounts.len());
+                let (known_credentials, known_systems) = {
+                    let mut rest = rest;
+                    let systems = rest.split_off(credentials.len());
+                    (rest, systems)
+                };
+                let (accounts, mut found) = each_alone(accounts, known, |a| {
+                    let (mut p, found) = alone(Project {
+                        accounts: vec![a],
+                        ..Project::default()
+                    });
+                    (p.accounts.pop(), found)
+                });
+                let (credentials, found_credentials) =
+                    each_alone(credentials, known_credentials, |c| {
+                        let (mut p, found) = alone(Project {
+                            credentials: vec![c],
+                            ..Project::default()
+                        });
+                        (p.credentials.pop(), found)
+                    });
+                let (systems, found_systems) = each_alone(systems, known_systems, |s| {
+                    let (mut p, found) = alone(Project {
+                        systems: vec![s],
+                        ..Project::default()
+                    });
+                    (p.systems.pop(), found)
+                });
+                found.extend(found_credentials);
+                found.extend(found_systems);
+                (accounts, credentials, systems, found)
+            })
+            .collect()
+    });
+    let mut project = Project::default();
+    let mut found = Vec::with_capacity(per_file.len());
+    for (accounts, credentials, systems, f) in per_file {
+        project.accounts.extend(accounts);
+        project.credentials.extend(credentials);
+        project.systems.extend(systems);
+        diagnostics.extend(f.iter().flatten().cloned());
+        found.push(f);
+    }
+    let cx = rules::Context {
+        project: &project,
+        spans: &spans,
+        sources: &sources,
+    };
+    diagnostics.extend(POOL.install(|| rules::run_scoped(&cx, Some(rules::Scope::Project))));
+    (finish(sources, spans, project, diagnostics, config), found)
+}
+
+/// Pairs each item with its item-rule findings: `known` ones, or `run`'s (which hands the item
+/// back), in parallel.
+fn each_alone<T: Send>(
+    items: Vec<Located<T>>,
+    known: Vec<Option<Vec<Diagnostic>>>,
+    run: impl Fn(Located<T>) -> (Option<Located<T>>, Vec<Diagnostic>) + Sync,
+) -> (Vec<Located<T>>, Vec<Vec<Diagnostic>>) {
+    let (items, found): (Vec<Option<Located<T>>>, Vec<Vec<Diagnostic>>) = items
+        .into_par_iter()
+        .zip(known)
+        .map(|(item, known)| match known {
+            Some(found) => (Some(item), found),
+            None => run(item),
+        })
+        .unzip();
+    (items.into_iter().flatten().collect(), found)
+}
+
+/// The stages after the rules: facts, suppressions, levels, the order of the findings.
+fn finish(
+    sources: Sources,
+    spans: Vec<SpanMap>,
+    project: Project,
+    mut diagnostics: Vec<Diagnostic>,
+    config: &Config,
+) -> Checked {
+    let cx = rules::Context {
+        project: &project,
+        spans: &spans,
+        sources: &sources,
+    };
     diagnostics.extend(crate::facts::check(&cx));
     // Allowed rules go first, so a comment suppressing only them is reported as unused; the
     // second pass sets the levels of the suppression findings themselves.
@@ -164,7 +292,16 @@ pub const MAX_DIAGNOSTICS_PER_FILE: usize = 100;
 
 /// The stages that see one file only, as [`check_with`] runs them on each.
 pub fn read_file(id: FileId, input: Input) -> FileResult {
-    let mut result = analyze_file(id, input);
+    let mut result = analyze_file(id, input, true);
+    cap(id, &mut result.diagnostics);
+    result
+}
+
+/// [`read_file`] for a caller that has just seen [`read_items`] or [`from_items`] refuse
+/// `input`'s text (the language server): the full way at once, without trying the fast path
+/// on the whole text again.
+pub fn read_file_full_way(id: FileId, input: Input) -> FileResult {
+    let mut result = analyze_file(id, input, false);
     cap(id, &mut result.diagnostics);
     result
 }
@@ -190,7 +327,7 @@ fn cap(id: FileId, diagnostics: &mut Vec<Diagnostic>) {
     );
 }
 
-fn analyze_file(id: FileId, input: Input) -> FileResult {
+fn analyze_file(id: FileId, input: Input, fast_path: bool) -> FileResult {
     let (source, problem) = match input.content {
         Some(bytes) => source::from_bytes(&input.path, bytes),
         None => source::read_file(&input.path),
@@ -209,7 +346,8 @@ fn analyze_file(id: FileId, input: Input) -> FileResult {
             .push(source::input_diagnostic(id, rule, message, span));
         return result;
     }
-    if let Some(items) = read_items(id, &result.source.text) {
+    let fast = fast_path.then(|| read_items(id, &result.source.text));
+    if let Some(items) = fast.flatten() {
         let source = std::mem::replace(&mut result.source, SourceFile::new("", String::new()));
         match from_items(id, source, items) {
             Ok(clean) => return clean,

@@ -113,7 +113,12 @@ fn lookup<T>(
         let Ok(fqdn) = client::name(name) else {
             return Ok(Vec::new());
         };
-        match resolver.lookup(fqdn, rtype).await {
+        let answered = client::unless_refused(server, resolver.lookup(fqdn, rtype))
+            .await
+            .map_err(|why| {
+                LookupError(format!("the DNS server {server} did not answer ({why})"))
+            })?;
+        match answered {
             Ok(l) => Ok(l.answers().iter().filter_map(|r| record(&r.data)).collect()),
             Err(e) => match (&e, client::miss(e.clone())) {
                 (_, Miss::NoSuchName | Miss::NoRecords) => Ok(Vec::new()),
@@ -142,19 +147,22 @@ mod tests {
         assert_eq!(first_nameserver("search x\n"), None);
     }
 
-    /// Nobody listens on the port: an error naming the server, well within the timeout (no
-    /// retry loop multiplies it).
+    /// Nobody listens on the port: an error naming the server and the refusal, at once rather
+    /// than after the timeout.
     #[test]
     fn a_closed_port_is_a_lookup_error_naming_the_server() {
         let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let server = closed.local_addr().unwrap();
         drop(closed);
         let t = std::time::Instant::now();
-        let e = srv(server, "_imaps._tcp.example.com", Duration::from_secs(1)).unwrap_err();
+        let e = srv(server, "_imaps._tcp.example.com", Duration::from_secs(10)).unwrap_err();
         assert!(
-            e.0.contains(&format!("the DNS server {server} did not answer")),
+            e.0.contains(&format!(
+                "the DNS server {server} did not answer (connection refused)"
+            )),
             "{e:?}"
         );
-        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        // The refusal, not the 10 s timeout, ends the lookup.
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
     }
 }

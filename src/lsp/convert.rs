@@ -7,7 +7,7 @@ use lsp_types as lsp;
 
 use crate::diagnostics::{Diagnostic, Level, Span};
 use crate::parse::redact;
-use crate::source::{SourceFile, Sources};
+use crate::source::{self, SourceFile, Sources};
 
 /// `file:///a/b%20c.kdl` → `/a/b c.kdl`. Other schemes have no path.
 pub fn uri_to_path(uri: &lsp::Uri) -> Option<PathBuf> {
@@ -97,6 +97,38 @@ pub fn offset_in(text: &str, pos: lsp::Position) -> usize {
     end
 }
 
+/// Brings `lines`, the editor's line starts of a text ([`source::editor_line_starts`]), to
+/// `text`: the same text after `old` (a byte range of the text before) was replaced with
+/// `inserted` bytes. Only the starts near the edit are looked for again
+/// ([`source::is_editor_line_start`] depends on the two bytes around a start); the others
+/// before it stay and those after it move.
+pub fn edit_line_starts(
+    lines: &mut Vec<usize>,
+    text: &str,
+    old: std::ops::Range<usize>,
+    inserted: usize,
+) {
+    let b = text.as_bytes();
+    let (a, e) = (old.start, old.end);
+    // Starts before the edit depend on bytes before it only; starts more than one byte after
+    // its end, on bytes after it only.
+    let keep = lines.partition_point(|&q| q < a);
+    let moved_from = lines.partition_point(|&q| q <= e + 1);
+    let mut near: Vec<usize> = Vec::new();
+    if a == 0 {
+        near.push(0);
+    }
+    for q in a.max(1)..=(a + inserted + 1).min(b.len()) {
+        if source::is_editor_line_start(b, q) {
+            near.push(q);
+        }
+    }
+    lines.splice(keep..moved_from, near.iter().copied());
+    for q in &mut lines[keep + near.len()..] {
+        *q = *q - e + a + inserted;
+    }
+}
+
 fn severity(level: Level) -> lsp::DiagnosticSeverity {
     match level {
         Level::Error => lsp::DiagnosticSeverity::ERROR,
@@ -161,6 +193,31 @@ mod tests {
         assert_eq!(uri_to_path(&uri).as_deref(), Some(p));
         let other = lsp::Uri::from_str("untitled:Untitled-1").unwrap();
         assert_eq!(uri_to_path(&other), None);
+    }
+
+    #[test]
+    fn line_starts_kept_across_edits_are_those_of_the_edited_text() {
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng % n.max(1) as u64) as usize
+        };
+        let mut text = String::from("a\nb\r\nc\rd\n\n");
+        let mut lines = source::editor_line_starts(&text);
+        for _ in 0..3000 {
+            let a = next(text.len() + 1);
+            let e = (a + next(4)).min(text.len());
+            let pieces = ["", "\n", "\r", "\r\n", "x", "\n\r", "é", "ab\ncd"];
+            let piece = pieces[next(pieces.len())];
+            if !text.is_char_boundary(a) || !text.is_char_boundary(e) {
+                continue;
+            }
+            text.replace_range(a..e, piece);
+            edit_line_starts(&mut lines, &text, a..e, piece.len());
+            assert_eq!(lines, source::editor_line_starts(&text), "{text:?}");
+        }
     }
 
     #[test]

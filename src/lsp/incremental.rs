@@ -17,24 +17,32 @@
 //! file the way `check` does ([`pipeline::read_file`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use crate::diagnostics::{Diagnostic, Span};
 use crate::lower::typed::Item;
+use crate::model::{Account, Credential, Located, System};
 use crate::parse::redact;
 use crate::pipeline::{self, FileResult};
-use crate::source::{self, FileId};
+use crate::source::{self, FileId, SourceFile};
 use crate::Input;
 
 /// One file as the last check read it.
 pub struct Cached {
     id: FileId,
     /// The text it was read from: the next text is compared with it to find what changed.
-    text: String,
+    /// Shared with the file's [`SourceFile`] in the check's result.
+    text: Arc<String>,
     kind: Kind,
     /// What [`pipeline::read_file`] gives for the text. A file read whole keeps it while its
     /// text stays the same (the span tables built for its findings are then built once); a
     /// file kept as nodes hands over the one made when it was read, then makes it again from
-    /// the nodes: an edited file's model is copied once per check, not twice.
+    /// its nodes' items, which the check's result lends back ([`Cached::give_back`]): the
+    /// model is not copied.
     result: Option<FileResult>,
+    /// For a file read whole: the item rules' findings about its items
+    /// ([`pipeline::ItemFindings`]), valid while its text stays the same.
+    whole_findings: Option<pipeline::ItemFindings>,
 }
 
 enum Kind {
@@ -52,9 +60,40 @@ enum Kind {
 struct NodeRead {
     /// Where the node starts in the file.
     start: usize,
-    item: Item,
+    kind: ItemKind,
+    /// `None` while the item is lent to a check's result ([`Cached::take_result`]).
+    item: Option<Item>,
     /// Literal secrets of the text from this node's start to the next node's.
     secrets: Vec<String>,
+    /// What the item rules found about this node's item, and where the node started then: an
+    /// edit elsewhere only moves them. Dropped when the node, or the text next to it, changes.
+    findings: Option<(usize, Vec<Diagnostic>)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ItemKind {
+    Account,
+    Credential,
+    System,
+}
+
+fn kind_of(item: &Item) -> ItemKind {
+    match item {
+        Item::Account(_) => ItemKind::Account,
+        Item::Credential(_) => ItemKind::Credential,
+        Item::System(_) => ItemKind::System,
+    }
+}
+
+/// The file of `text`, sharing it, as [`source::from_bytes`] makes it; `None` where that
+/// reports a problem (for a text already UTF-8: too large, or a NUL first).
+fn source_of(path: &Path, text: &Arc<String>) -> Option<SourceFile> {
+    if text.len() as u64 > source::MAX_FILE_BYTES || text.starts_with('\0') {
+        return None;
+    }
+    let mut file = SourceFile::new(path, String::new());
+    file.text = Arc::clone(text);
+    Some(file)
 }
 
 /// How a file was brought up to date (the tests check that edits take the short way).
@@ -69,23 +108,31 @@ pub enum Update {
 impl Cached {
     /// Reads `text` of `path` as file `id` from scratch.
     pub fn read(id: FileId, path: &Path, text: String) -> Cached {
-        if let (file, None) = source::from_bytes(path, text.clone().into_bytes()) {
+        Cached::read_trying(id, path, Arc::new(text), true)
+    }
+
+    /// Reads `text` from scratch, trying the fast path first when `fast_path`.
+    fn read_trying(id: FileId, path: &Path, text: Arc<String>, fast_path: bool) -> Cached {
+        if let (true, Some(file)) = (fast_path, source_of(path, &text)) {
             if let Some(items) = pipeline::read_items(id, &file.text) {
                 let mut nodes = nodes_at(0, items);
                 let all = 0..nodes.len();
                 fill_secrets(&file.text, &mut nodes, all);
                 let preamble_secrets = preamble_secrets(&file.text, &nodes);
-                if let Some(c) = Cached::of_nodes(id, path, text.clone(), nodes, preamble_secrets) {
+                let shared = Arc::clone(&text);
+                if let Some(c) = Cached::of_nodes(id, path, shared, nodes, preamble_secrets) {
                     return c;
                 }
             }
         }
-        let result = pipeline::read_file(id, Input::text(path, text.clone()));
+        // The fast path refused the text (or was not to be tried): not tried again.
+        let result = pipeline::read_file_full_way(id, Input::text(path, String::clone(&text)));
         Cached {
             id,
             text,
             kind: Kind::Whole,
             result: Some(result),
+            whole_findings: None,
         }
     }
 
@@ -93,16 +140,12 @@ impl Cached {
     fn of_nodes(
         id: FileId,
         path: &Path,
-        text: String,
-        nodes: Vec<NodeRead>,
+        text: Arc<String>,
+        mut nodes: Vec<NodeRead>,
         preamble_secrets: Vec<String>,
     ) -> Option<Cached> {
-        let (file, problem) = source::from_bytes(path, text.clone().into_bytes());
-        if problem.is_some() {
-            return None;
-        }
-        let items = nodes.iter().map(|n| (n.start, n.item.clone()));
-        let result = pipeline::from_items(id, file, items).ok()?;
+        let file = source_of(path, &text)?;
+        let result = pipeline::from_items(id, file, lend(&mut nodes)?).ok()?;
         Some(Cached {
             id,
             text,
@@ -111,6 +154,7 @@ impl Cached {
                 nodes,
             },
             result: Some(result),
+            whole_findings: None,
         })
     }
 
@@ -119,7 +163,10 @@ impl Cached {
         let Some(c) = cached.filter(|c| c.id == id) else {
             return (Cached::read(id, path, text.to_string()), Update::Whole);
         };
-        if c.text == text {
+        if !c.whole_items() {
+            return (Cached::read(id, path, text.to_string()), Update::Whole);
+        }
+        if c.text.as_str() == text {
             return (c, Update::Unchanged);
         }
         if let Kind::Nodes {
@@ -127,29 +174,136 @@ impl Cached {
             mut nodes,
         } = c.kind
         {
-            if let Some(n) = reread(&c.text, text, id, &mut nodes, &mut preamble_secrets) {
-                if let Some(c) =
-                    Cached::of_nodes(id, path, text.to_string(), nodes, preamble_secrets)
-                {
-                    return (c, Update::Nodes(n));
+            match reread(&c.text, text, id, &mut nodes, &mut preamble_secrets) {
+                Ok(n) => {
+                    let text = Arc::new(text.to_string());
+                    if let Some(c) = Cached::of_nodes(id, path, text, nodes, preamble_secrets) {
+                        return (c, Update::Nodes(n));
+                    }
                 }
+                Err(Refused::Model) => {
+                    let c = Cached::read_trying(id, path, Arc::new(text.to_string()), false);
+                    return (c, Update::Whole);
+                }
+                Err(Refused::Reading) => {}
             }
         }
         (Cached::read(id, path, text.to_string()), Update::Whole)
     }
 
     /// The file's result as [`pipeline::read_file`] gives it.
+    /// A file kept as nodes lends its items to the result: [`Cached::give_back`] returns them
+    /// before the next [`Cached::update`] (an item not given back makes the next update read
+    /// the file from scratch).
     pub fn take_result(&mut self, path: &Path) -> FileResult {
-        match &self.kind {
+        let id = self.id;
+        match &mut self.kind {
             Kind::Whole => self.result.clone(),
             Kind::Nodes { nodes, .. } => self.result.take().or_else(|| {
-                let (file, _) = source::from_bytes(path, self.text.clone().into_bytes());
-                let items = nodes.iter().map(|n| (n.start, n.item.clone()));
-                pipeline::from_items(self.id, file, items).ok()
+                let file = source_of(path, &self.text)?;
+                pipeline::from_items(id, file, lend(nodes)?).ok()
             }),
         }
-        // Not reached: a file is kept as nodes only when `from_items` takes them.
-        .unwrap_or_else(|| pipeline::read_file(self.id, Input::text(path, self.text.clone())))
+        // Only for items not given back: a file is kept as nodes only when `from_items` takes
+        // them.
+        .unwrap_or_else(|| pipeline::read_file(id, Input::text(path, String::clone(&self.text))))
+    }
+
+    /// Returns the items [`Cached::take_result`] lent, as the check's result holds them (this
+    /// file's, in its order).
+    pub fn give_back(
+        &mut self,
+        accounts: Vec<Located<Account>>,
+        credentials: Vec<Located<Credential>>,
+        systems: Vec<Located<System>>,
+    ) {
+        let Kind::Nodes { nodes, .. } = &mut self.kind else {
+            return;
+        };
+        let mut accounts = accounts.into_iter().map(|a| Item::Account(a.value));
+        let mut credentials = credentials.into_iter().map(|c| Item::Credential(c.value));
+        let mut systems = systems.into_iter().map(|s| Item::System(s.value));
+        for n in nodes.iter_mut().filter(|n| n.item.is_none()) {
+            n.item = match n.kind {
+                ItemKind::Account => accounts.next(),
+                ItemKind::Credential => credentials.next(),
+                ItemKind::System => systems.next(),
+            };
+        }
+    }
+
+    /// The file's number in the check that read it.
+    pub fn id(&self) -> FileId {
+        self.id
+    }
+
+    /// Whether every item of a file kept as nodes is at hand (none lent).
+    fn whole_items(&self) -> bool {
+        match &self.kind {
+            Kind::Nodes { nodes, .. } => nodes.iter().all(|n| n.item.is_some()),
+            Kind::Whole => true,
+        }
+    }
+
+    /// What the item rules found about each item of the file, where still valid (see
+    /// [`pipeline::check_files_reusing`]), moved to where the items are now.
+    pub fn known_findings(&self) -> Vec<Option<Vec<Diagnostic>>> {
+        match &self.kind {
+            Kind::Whole => self
+                .whole_findings
+                .iter()
+                .flatten()
+                .map(|f| Some(f.clone()))
+                .collect(),
+            Kind::Nodes { nodes, .. } => {
+                let (mut accounts, mut credentials, mut systems) =
+                    (Vec::new(), Vec::new(), Vec::new());
+                for n in nodes {
+                    let known = n.findings.as_ref().map(|(then, found)| {
+                        let mut found = found.clone();
+                        for d in &mut found {
+                            move_spans(d, self.id, *then, n.start);
+                        }
+                        found
+                    });
+                    match n.kind {
+                        ItemKind::Account => accounts.push(known),
+                        ItemKind::Credential => credentials.push(known),
+                        ItemKind::System => systems.push(known),
+                    }
+                }
+                accounts.extend(credentials);
+                accounts.extend(systems);
+                accounts
+            }
+        }
+    }
+
+    /// Keeps what the item rules found about the file's items (numbered as
+    /// [`Cached::known_findings`] numbers them) for the next check.
+    pub fn keep_findings(&mut self, found: pipeline::ItemFindings) {
+        match &mut self.kind {
+            Kind::Whole => self.whole_findings = Some(found),
+            Kind::Nodes { nodes, .. } => {
+                let count = |kind| nodes.iter().filter(|n| n.kind == kind).count();
+                let accounts = count(ItemKind::Account);
+                let credentials = count(ItemKind::Credential);
+                if found.len() != nodes.len() {
+                    return;
+                }
+                let mut found = found.into_iter().map(Some).collect::<Vec<_>>();
+                let (mut a, mut c, mut s) = (0, accounts, accounts + credentials);
+                for n in nodes.iter_mut() {
+                    let slot = match n.kind {
+                        ItemKind::Account => &mut a,
+                        ItemKind::Credential => &mut c,
+                        ItemKind::System => &mut s,
+                    };
+                    n.findings = found[*slot].take().map(|f| (n.start, f));
+                    *slot += 1;
+                }
+            }
+        }
     }
 
     /// The literal secrets of the file, as [`redact::view`] finds them.
@@ -177,6 +331,61 @@ impl Cached {
     }
 }
 
+/// The items of `nodes` with their starts, for [`pipeline::from_items`], taken from the nodes;
+/// `None` (nothing taken) when one is not at hand.
+fn lend(nodes: &mut [NodeRead]) -> Option<Vec<(usize, Item)>> {
+    if nodes.iter().any(|n| n.item.is_none()) {
+        return None;
+    }
+    Some(
+        nodes
+            .iter_mut()
+            .filter_map(|n| Some((n.start, n.item.take()?)))
+            .collect(),
+    )
+}
+
+/// Moves the spans of `d` in file `id` by where its node starts now against where it started.
+fn move_spans(d: &mut Diagnostic, id: FileId, then: usize, now: usize) {
+    // A span before the node (none of an item rule's) stays where it is.
+    let shift = |span: &mut Span| {
+        if span.start >= then {
+            *span = Span::new(span.start - then + now, span.end - then + now);
+        }
+    };
+    for label in std::iter::once(&mut d.primary).chain(&mut d.related) {
+        if label.file == id {
+            shift(&mut label.span);
+        }
+    }
+    for edit in d.fix.iter_mut().flat_map(|f| &mut f.edits) {
+        if edit.file == id {
+            shift(&mut edit.span);
+        }
+    }
+}
+
+/// A check's model, split by file, to give back ([`Cached::give_back`]).
+pub type Lent = (
+    Vec<Located<Account>>,
+    Vec<Located<Credential>>,
+    Vec<Located<System>>,
+);
+
+pub fn by_file(project: crate::model::Project) -> std::collections::HashMap<FileId, Lent> {
+    let mut files: std::collections::HashMap<FileId, Lent> = Default::default();
+    for a in project.accounts {
+        files.entry(a.file).or_default().0.push(a);
+    }
+    for c in project.credentials {
+        files.entry(c.file).or_default().1.push(c);
+    }
+    for s in project.systems {
+        files.entry(s.file).or_default().2.push(s);
+    }
+    files
+}
+
 /// The caches of a workspace, by path.
 pub type Caches = std::collections::HashMap<PathBuf, Cached>;
 
@@ -186,8 +395,10 @@ fn nodes_at(base: usize, items: Vec<(usize, Item)>) -> Vec<NodeRead> {
         .into_iter()
         .map(|(start, item)| NodeRead {
             start: base + start,
-            item,
+            kind: kind_of(&item),
+            item: Some(item),
             secrets: Vec::new(),
+            findings: None,
         })
         .collect()
 }
@@ -236,15 +447,35 @@ fn common_ends(a: &str, b: &str) -> (usize, usize) {
     (prefix, suffix)
 }
 
+/// Why [`reread`] gave up.
+enum Refused {
+    /// The nodes read again are well-formed KDL, but one of them is not what the fast path
+    /// reads into the model (a schema error, for one): inside the whole text it is the same
+    /// node, read from the same fresh start, so the fast path would refuse the whole text too.
+    Model,
+    /// Anything else: the whole text may still read on the fast path.
+    Reading,
+}
+
 /// Re-reads the nodes an edit from `old` to `new` touched (see the module's documentation);
-/// `None` when the file must be read whole. Returns how many nodes were read.
+/// an error when the file must be read whole. Returns how many nodes were read.
 fn reread(
     old: &str,
     new: &str,
     id: FileId,
     nodes: &mut Vec<NodeRead>,
     preamble_secrets: &mut Vec<String>,
-) -> Option<usize> {
+) -> Result<usize, Refused> {
+    reread_or_none(old, new, id, nodes, preamble_secrets).ok_or(Refused::Reading)?
+}
+
+fn reread_or_none(
+    old: &str,
+    new: &str,
+    id: FileId,
+    nodes: &mut Vec<NodeRead>,
+    preamble_secrets: &mut Vec<String>,
+) -> Option<Result<usize, Refused>> {
     // What `check` refuses before reading (too large, binary) decides for the whole file.
     if new.len() as u64 > source::MAX_FILE_BYTES
         || new.as_bytes()[..new.len().min(8192)].contains(&0)
@@ -274,7 +505,10 @@ fn reread(
     if read_from > 0 && slice.starts_with('\u{FEFF}') {
         return None;
     }
-    let mut items = pipeline::read_items(id, slice)?;
+    let Some(mut items) = pipeline::read_items(id, slice) else {
+        let (problems, too_deep) = crate::parse::reader::read_each(id, slice, |_| {});
+        return (problems.is_empty() && !too_deep).then_some(Err(Refused::Model));
+    };
     let hi = match next {
         Some(i) => {
             let (start, _) = items.pop()?;
@@ -291,13 +525,19 @@ fn reread(
         n.start = moved(n.start);
     }
     nodes.splice(lo..hi, fresh);
+    // The text next to a node can change its findings (a fix that takes a node's whole line
+    // looks at what else is on it): the nodes either side of the edit are found again.
+    let around = lo.saturating_sub(1)..(lo + read + 1).min(nodes.len());
+    for n in &mut nodes[around] {
+        n.findings = None;
+    }
     // The node before the edit now ends where the first node after it starts; the text
     // before the first node may have changed.
     fill_secrets(new, nodes, lo.saturating_sub(1)..lo + read);
     if lo == 0 {
         *preamble_secrets = self::preamble_secrets(new, nodes);
     }
-    Some(read + usize::from(next.is_some()))
+    Some(Ok(read + usize::from(next.is_some())))
 }
 
 #[cfg(test)]
@@ -344,17 +584,12 @@ mod tests {
         let path = Path::new(PATH);
         let (mut c, update) = Cached::update(cached, FileId(0), path, text);
         let fresh = pipeline::read_file(FileId(0), Input::text(path, text.to_string()));
-        assert_eq!(
-            summary(&c.take_result(path)),
-            summary(&fresh),
-            "{what}:\n{text}"
-        );
-        // Made again from the nodes, the next time.
-        assert_eq!(
-            summary(&c.take_result(path)),
-            summary(&fresh),
-            "{what}:\n{text}"
-        );
+        // Made again from the nodes, the next time, from the items given back.
+        for _ in 0..2 {
+            let result = c.take_result(path);
+            assert_eq!(summary(&result), summary(&fresh), "{what}:\n{text}");
+            c.give_back(result.accounts, result.credentials, result.systems);
+        }
         let mut secrets = redact::view(&fresh.source).secret_values().to_vec();
         secrets.sort();
         secrets.dedup();
@@ -373,6 +608,33 @@ mod tests {
         assert_eq!(update, Update::Nodes(2));
         let (_, update) = step(Some(c), &edited, "the same text");
         assert_eq!(update, Update::Unchanged);
+    }
+
+    #[test]
+    fn an_edit_keeps_the_item_findings_of_the_nodes_away_from_it() {
+        let path = Path::new(PATH);
+        let text = start_text(8);
+        let (mut c, _) = Cached::update(None, FileId(0), path, &text);
+        let result = c.take_result(path);
+        let known = c.known_findings();
+        assert!(known.iter().all(Option::is_none));
+        let config = crate::policy::config::Config::default();
+        let (checked, found) = pipeline::check_files_reusing(vec![result], &config, vec![known]);
+        c.keep_findings(found.into_iter().next().unwrap());
+        let (accounts, credentials, systems) = by_file(checked.project).remove(&FileId(0)).unwrap();
+        c.give_back(accounts, credentials, systems);
+        assert!(c.known_findings().iter().all(Option::is_some));
+        // The fourth account's port: that node, the one before and the one after lose theirs.
+        let fourth = text.match_indices("port 993").nth(3).unwrap().0;
+        let mut edited = text.clone();
+        edited.replace_range(fourth..fourth + 8, "port 143");
+        let (c, update) = Cached::update(Some(c), FileId(0), path, &edited);
+        assert_eq!(update, Update::Nodes(2));
+        let lost: Vec<usize> = (c.known_findings().iter().enumerate())
+            .filter(|(_, k)| k.is_none())
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(lost, [2, 3, 4]);
     }
 
     /// Pieces that make the text after them read differently: each, inserted at each line end
@@ -405,6 +667,7 @@ mod tests {
                         Kind::Whole => Kind::Whole,
                     },
                     result: base.result.clone(),
+                    whole_findings: None,
                 };
                 step(Some(cached), &edited, &format!("{piece:?} at {at}"));
             }

@@ -4,6 +4,8 @@
 
 mod convert;
 mod cursor;
+#[cfg(test)]
+mod differential_tests;
 mod duplicates;
 mod features;
 mod incremental;
@@ -26,7 +28,7 @@ use lsp_types::request::Request as _;
 use serde_json::{json, Value as Json};
 
 use crate::diagnostics::Diagnostic;
-use crate::pipeline::{self, check_files};
+use crate::pipeline;
 use crate::policy::config::{self, Config};
 use crate::source::{self, SourceFile, Sources};
 use crate::{check_with, Checked, Input};
@@ -88,6 +90,38 @@ fn loose_note() -> lsp::Diagnostic {
 struct Doc {
     text: String,
     version: i32,
+    /// Where the text's lines start for the editor ([`source::editor_line_starts`]), kept up
+    /// to date edit by edit: handed to each check's copy of the file, so positions are
+    /// converted without finding the lines of the whole text again.
+    lines: Vec<usize>,
+}
+
+impl Doc {
+    fn new(text: String, version: i32) -> Doc {
+        let lines = source::editor_line_starts(&text);
+        Doc {
+            text,
+            version,
+            lines,
+        }
+    }
+
+    fn apply(&mut self, change: lsp::TextDocumentContentChangeEvent) {
+        match change.range {
+            None => *self = Doc::new(change.text, self.version),
+            Some(r) => {
+                let start = convert::offset_in(&self.text, r.start);
+                let end = convert::offset_in(&self.text, r.end).max(start);
+                self.text.replace_range(start..end, &change.text);
+                convert::edit_line_starts(
+                    &mut self.lines,
+                    &self.text,
+                    start..end,
+                    change.text.len(),
+                );
+            }
+        }
+    }
 }
 
 struct Server {
@@ -104,6 +138,9 @@ struct Server {
     /// What the last analysis read of each workspace file, so the next one reads only what
     /// changed.
     caches: incremental::Caches,
+    /// How the last analysis brought each file up to date (the tests check that edits take
+    /// the short way).
+    updates: Vec<incremental::Update>,
     /// The edit-time analysis is due at this instant.
     due: Option<Instant>,
     /// When the last check finished: edits are checked at most once per debounce interval.
@@ -371,6 +408,7 @@ impl Server {
             loose: BTreeMap::new(),
             analysis: None,
             caches: incremental::Caches::default(),
+            updates: Vec::new(),
             due: None,
             last_check: None,
             debounce,
@@ -530,10 +568,15 @@ impl Server {
         let (config, config_diagnostics, config_sources, config_path) = self.current_config();
         // The previous result is large (span maps, models); free it off the latency path, and
         // before the new one is built so the two do not compete for memory.
-        if let (Some(old), Some((tx, _))) = (self.analysis.take(), &self.dropper) {
-            // Should the thread be gone, `send` hands `old` back and it is dropped right here.
-            let _ = tx.send(old);
-        }
+        // Its model goes back to the caches that lent it (see `Cached::take_result`).
+        let lent = self.analysis.take().map(|mut old| {
+            let project = std::mem::take(&mut old.checked.project);
+            if let Some((tx, _)) = &self.dropper {
+                // Should the thread be gone, `send` hands `old` back and it is dropped here.
+                let _ = tx.send(old);
+            }
+            project
+        });
         // Each file within its project, as `mailcfg check` plans it (nested projects apart).
         let open = &self.open;
         let buffer = |p: &std::path::Path| open.get(p).map(|d| d.text.clone());
@@ -546,32 +589,59 @@ impl Server {
             // changed.
             let config = own.first().and_then(Option::as_ref).unwrap_or(&config);
             let mut old = std::mem::take(&mut self.caches);
+            let mut lent = lent.map(incremental::by_file).unwrap_or_default();
+            let mut cached = |p: &PathBuf| {
+                let mut c = old.remove(p)?;
+                if let Some((accounts, credentials, systems)) = lent.remove(&c.id()) {
+                    c.give_back(accounts, credentials, systems);
+                }
+                Some(c)
+            };
             let work: Vec<_> = texts
                 .iter()
                 .enumerate()
-                .map(|(i, (p, t))| (source::FileId(i as u32), *p, *t, old.remove(*p)))
+                .map(|(i, (p, t))| (source::FileId(i as u32), *p, *t, cached(p)))
                 .collect();
             drop(old);
-            let (caches, results) = pipeline::in_pool(|| {
+            let (mut caches, results, known) = pipeline::in_pool(|| {
                 use rayon::prelude::*;
-                let updated: Vec<(incremental::Cached, pipeline::FileResult)> = work
+                let updated: Vec<_> = work
                     .into_par_iter()
                     .map(|(id, path, text, cached)| {
-                        let (mut c, _) = incremental::Cached::update(cached, id, path, text);
+                        let (mut c, how) = incremental::Cached::update(cached, id, path, text);
                         let result = c.take_result(path);
-                        (c, result)
+                        let known = c.known_findings();
+                        (c, result, known, how)
                     })
                     .collect();
-                let mut caches = incremental::Caches::with_capacity(updated.len());
+                let mut caches = Vec::with_capacity(updated.len());
                 let mut results = Vec::with_capacity(updated.len());
-                for ((c, r), path) in updated.into_iter().zip(texts.keys()) {
-                    caches.insert((*path).clone(), c);
+                let mut known = Vec::with_capacity(updated.len());
+                self.updates.clear();
+                for ((c, r, k, how), path) in updated.into_iter().zip(texts.keys()) {
+                    caches.push(((*path).clone(), c));
                     results.push(r);
+                    known.push(k);
+                    self.updates.push(how);
                 }
-                (caches, results)
+                (caches, results, known)
             });
-            self.caches = caches;
-            check_files(results, config)
+            // The item rules run only over the items whose findings the caches lost.
+            let (checked, found) = pipeline::check_files_reusing(results, config, known);
+            for ((_, c), found) in caches.iter_mut().zip(found) {
+                c.keep_findings(found);
+            }
+            self.caches = caches.into_iter().collect();
+            // The open files' line starts, kept up to date edit by edit.
+            for (i, path) in texts.keys().enumerate() {
+                let file = checked.sources.get(source::FileId(i as u32));
+                if let Some(doc) = self.open.get(*path) {
+                    if file.path == **path && file.text.len() == doc.text.len() {
+                        file.set_editor_line_starts(doc.lines.clone());
+                    }
+                }
+            }
+            checked
         } else {
             // Nested projects: checked whole, project by project (not incrementally).
             self.caches.clear();
@@ -725,10 +795,7 @@ impl Server {
                 else {
                     return;
                 };
-                let doc = Doc {
-                    text: p.text_document.text,
-                    version: p.text_document.version,
-                };
+                let doc = Doc::new(p.text_document.text, p.text_document.version);
                 let Some(path) = uri_to_path(&p.text_document.uri) else {
                     let uri = p.text_document.uri.as_str().to_string();
                     self.edited.push(PathBuf::from(&uri));
@@ -762,7 +829,7 @@ impl Server {
                     }
                 };
                 for change in p.content_changes {
-                    apply_change(&mut doc.text, change);
+                    doc.apply(change);
                 }
                 doc.version = p.text_document.version;
                 if !self.edited.contains(&path) {
@@ -992,15 +1059,4 @@ fn spawn_dropper() -> Option<(
         .spawn(move || rx.into_iter().for_each(drop))
         .ok()?;
     Some((tx, thread))
-}
-
-fn apply_change(text: &mut String, change: lsp::TextDocumentContentChangeEvent) {
-    match change.range {
-        None => *text = change.text,
-        Some(r) => {
-            let start = convert::offset_in(text, r.start);
-            let end = convert::offset_in(text, r.end).max(start);
-            text.replace_range(start..end, &change.text);
-        }
-    }
 }

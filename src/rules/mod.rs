@@ -85,13 +85,35 @@ pub struct Rule {
     pub meta: &'static RuleMeta,
     /// `None` for rules reported by a later stage (suppression comments), not over the model.
     pub check: Option<CheckFn>,
+    pub scope: Scope,
+}
+
+/// What a rule's findings depend on: the language server keeps [`Scope::Item`] findings of the
+/// items an edit did not touch and runs only the [`Scope::Project`] rules over everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The findings about a top-level item (account, credential, system) depend on that item
+    /// alone, with the spans and text of its own node: the rule, run over a project holding only
+    /// some items, finds for each exactly what it finds over the whole project.
+    Item,
+    /// The findings compare items or depend on other items (duplicates, credentials an account
+    /// names, whether some file sets the `system` prefix): run over the whole project.
+    Project,
 }
 
 macro_rules! rule {
-    ($m:ident) => {
+    (item $m:ident) => {
         Rule {
             meta: &$m::META,
             check: Some($m::check),
+            scope: Scope::Item,
+        }
+    };
+    (project $m:ident) => {
+        Rule {
+            meta: &$m::META,
+            check: Some($m::check),
+            scope: Scope::Project,
         }
     };
 }
@@ -99,58 +121,60 @@ macro_rules! rule {
 /// Every rule, in the order `mailcfg rules` and docs/rules.md list them.
 pub static ALL: &[Rule] = &[
     // Incoming and outgoing servers.
-    rule!(outgoing_server_missing),
-    rule!(security_imap_only),
-    rule!(mailbox_imap_only),
-    rule!(smtp_security_unsupported),
-    rule!(port_security_mismatch),
-    rule!(port_protocol_mismatch),
-    rule!(redundant_port),
-    rule!(server_not_hostname),
-    rule!(cleartext_credentials),
-    rule!(certificate_not_verified),
-    rule!(auto_security),
-    rule!(smtp_auth_on_relay_port),
-    rule!(smtp_submission_without_auth),
+    rule!(item outgoing_server_missing),
+    rule!(item security_imap_only),
+    rule!(item mailbox_imap_only),
+    rule!(item smtp_security_unsupported),
+    rule!(item port_security_mismatch),
+    rule!(item port_protocol_mismatch),
+    rule!(item redundant_port),
+    rule!(item server_not_hostname),
+    rule!(item cleartext_credentials),
+    rule!(item certificate_not_verified),
+    rule!(item auto_security),
+    rule!(item smtp_auth_on_relay_port),
+    rule!(item smtp_submission_without_auth),
     // Credentials and authentication.
-    rule!(password_with_credential),
-    rule!(unknown_credential),
-    rule!(unused_credential),
-    rule!(credential_incomplete),
-    rule!(inline_secret),
-    rule!(locked_blank_credentials),
-    rule!(monitor_needs_credentials),
-    rule!(smtp_same_as_incoming_empty),
-    rule!(smtp_log_on_incomplete),
-    rule!(outgoing_login_ignored),
-    rule!(google_password_auth),
-    rule!(microsoft_basic_auth),
-    rule!(office365_credential_on_pop_imap),
+    rule!(item password_with_credential),
+    rule!(project unknown_credential),
+    rule!(project unused_credential),
+    rule!(item credential_incomplete),
+    rule!(item inline_secret),
+    rule!(item locked_blank_credentials),
+    rule!(item monitor_needs_credentials),
+    rule!(item smtp_same_as_incoming_empty),
+    rule!(item smtp_log_on_incomplete),
+    rule!(item outgoing_login_ignored),
+    rule!(item google_password_auth),
+    rule!(item microsoft_basic_auth),
+    rule!(project office365_credential_on_pop_imap),
     // Conversation IDs, From addresses, padlocks, duplicates.
-    rule!(conversation_prefix_format),
-    rule!(conversation_prefix_missing),
-    rule!(conversation_id_off_for_monitor),
-    rule!(invalid_from_address),
-    rule!(duplicate_from_address),
-    rule!(multiple_default_from),
-    rule!(no_from_address),
-    rule!(arbitrary_from_allowed),
-    rule!(from_domain_mismatch),
-    rule!(server_settings_unlocked),
-    rule!(shared_credentials_unlocked),
-    rule!(duplicate_account_name),
-    rule!(duplicate_mailbox_watch),
+    rule!(item conversation_prefix_format),
+    rule!(project conversation_prefix_missing),
+    rule!(item conversation_id_off_for_monitor),
+    rule!(item invalid_from_address),
+    rule!(item duplicate_from_address),
+    rule!(item multiple_default_from),
+    rule!(item no_from_address),
+    rule!(item arbitrary_from_allowed),
+    rule!(item from_domain_mismatch),
+    rule!(item server_settings_unlocked),
+    rule!(item shared_credentials_unlocked),
+    rule!(project duplicate_account_name),
+    rule!(project duplicate_mailbox_watch),
     // Empty and padded values.
-    rule!(empty_value),
-    rule!(padded_value),
+    rule!(item empty_value),
+    rule!(item padded_value),
     // Suppression comments (reported by `policy::suppress`).
     Rule {
         meta: &suppression_without_reason::META,
         check: None,
+        scope: Scope::Project,
     },
     Rule {
         meta: &unused_suppression::META,
         check: None,
+        scope: Scope::Project,
     },
 ];
 
@@ -382,18 +406,35 @@ pub fn missing_login(inc: &Incoming) -> &'static str {
 /// Runs every rule over the project, the rules in parallel; findings come back in the order
 /// of [`ALL`] whatever the scheduling.
 pub fn run(cx: &Context<'_>) -> Vec<Diagnostic> {
+    run_scoped(cx, None)
+}
+
+/// Runs the rules of `scope` (every rule for `None`) over the project, as [`run`] does.
+pub fn run_scoped(cx: &Context<'_>, scope: Option<Scope>) -> Vec<Diagnostic> {
     use rayon::prelude::*;
     let per_rule: Vec<Vec<Diagnostic>> = ALL
         .par_iter()
-        .map(|rule| {
-            let mut out = Vec::new();
-            if let Some(check) = rule.check {
-                check(cx, &mut out);
-            }
-            out.into_iter().map(crate::schema::add_gui_label).collect()
-        })
+        .filter(|rule| scope.is_none_or(|s| s == rule.scope))
+        .map(|rule| run_rule(rule, cx))
         .collect();
     per_rule.concat()
+}
+
+/// Runs the [`Scope::Item`] rules one after the other (for a project of a few items, where
+/// spreading the rules over threads costs more than it saves), in the order of [`ALL`].
+pub fn run_item_rules(cx: &Context<'_>) -> Vec<Diagnostic> {
+    ALL.iter()
+        .filter(|rule| rule.scope == Scope::Item)
+        .flat_map(|rule| run_rule(rule, cx))
+        .collect()
+}
+
+fn run_rule(rule: &Rule, cx: &Context<'_>) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    if let Some(check) = rule.check {
+        check(cx, &mut out);
+    }
+    out.into_iter().map(crate::schema::add_gui_label).collect()
 }
 
 #[cfg(test)]

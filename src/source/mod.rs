@@ -72,29 +72,30 @@ impl SourceFile {
     }
 
     fn line_index(&self) -> &LineStarts {
-        self.line_starts.get_or_init(|| {
-            Box::new(LineStarts {
-                kdl: line_starts(&self.text, newline_len),
-                editor: std::sync::OnceLock::new(),
-            })
-        })
+        self.line_starts.get_or_init(Box::default)
     }
 
     /// Where each line starts. Lines end at every KDL newline (LF, CRLF, a lone CR, NEL, VT, FF,
     /// U+2028, U+2029), so line numbers are those of the KDL specification.
     fn line_starts(&self) -> &[usize] {
-        &self.line_index().kdl
+        self.line_index()
+            .kdl
+            .get_or_init(|| line_starts(&self.text, newline_len))
     }
 
-    /// Where each line starts for editors: LSP counts only LF, CRLF and a lone CR as line ends.
+    /// Where each line starts for editors (see [`editor_line_starts`]).
     fn editor_line_starts(&self) -> &[usize] {
-        self.line_index().editor.get_or_init(|| {
-            line_starts(&self.text, |b, at| match b[at] {
-                b'\r' if b.get(at + 1) == Some(&b'\n') => 2,
-                b'\r' | b'\n' => 1,
-                _ => 0,
-            })
-        })
+        self.line_index()
+            .editor
+            .get_or_init(|| editor_line_starts(&self.text))
+    }
+
+    /// Hands over where the editor's lines start, from a caller that keeps them up to date as
+    /// the text is edited (the language server), so they are not found again from the text.
+    /// They must be [`editor_line_starts`] of the text.
+    pub fn set_editor_line_starts(&self, starts: Vec<usize>) {
+        debug_assert_eq!(starts, editor_line_starts(&self.text));
+        let _ = self.line_index().editor.set(starts);
     }
 
     /// The directory the file is in: where its relative `file=` secret references start.
@@ -180,10 +181,31 @@ impl SourceFile {
 }
 
 /// Line starts, boxed so that a file stays small until they are needed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct LineStarts {
-    kdl: Vec<usize>,
+    kdl: std::sync::OnceLock<Vec<usize>>,
     editor: std::sync::OnceLock<Vec<usize>>,
+}
+
+/// Where each line of `text` starts for editors: LSP counts only LF, CRLF and a lone CR as
+/// line ends (see [`is_editor_line_start`]).
+pub fn editor_line_starts(text: &str) -> Vec<usize> {
+    line_starts(text, |b, at| match b[at] {
+        b'\r' if b.get(at + 1) == Some(&b'\n') => 2,
+        b'\r' | b'\n' => 1,
+        _ => 0,
+    })
+}
+
+/// Whether an editor's line starts at byte `at` of `b` (0 < `at` ≤ `b.len()`): after an LF, or
+/// after a CR not followed by an LF. It depends on the two bytes around `at` only, so an edit
+/// changes the line starts near it and moves the others.
+pub fn is_editor_line_start(b: &[u8], at: usize) -> bool {
+    match b[at - 1] {
+        b'\n' => true,
+        b'\r' => b.get(at) != Some(&b'\n'),
+        _ => false,
+    }
 }
 
 /// The start of every line of `text`; `newline_len(bytes, at)` is the length of the line end at

@@ -9,62 +9,17 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::harness::{BIN, ROOT};
 
-struct Dnsmasq {
-    child: std::process::Child,
-    addr: String,
-}
+use crate::dns_server::Dnsmasq;
 
-impl Drop for Dnsmasq {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// The zones of scripts/dnsmasq-deliverability.conf.
 fn dnsmasq() -> Dnsmasq {
-    let port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let conf = Path::new(ROOT).join("scripts/dnsmasq-deliverability.conf");
-    let child = Command::new("/usr/sbin/dnsmasq")
-        .args([
-            "--keep-in-foreground",
-            "--listen-address=127.0.0.1",
-            "--bind-interfaces",
-            "--no-resolv",
-            "--no-hosts",
-            "--pid-file=",
-        ])
-        .arg(format!("--conf-file={}", conf.display()))
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dnsmasq is not installed: run `bash scripts/setup-dnsmasq.sh`");
-    let dns = Dnsmasq {
-        child,
-        addr: format!("127.0.0.1:{port}"),
-    };
-    // Ready when it answers the MX query of pass.test.
-    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(100)))
-        .unwrap();
-    let mut query = vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
-    query.extend_from_slice(b"\x04pass\x04test\x00\x00\x0f\x00\x01");
-    for _ in 0..50 {
-        let _ = sock.send_to(&query, ("127.0.0.1", port));
-        if sock.recv(&mut [0u8; 512]).is_ok() {
-            return dns;
-        }
-    }
-    panic!("dnsmasq did not start on port {port}");
+    crate::dns_server::start(&[format!("--conf-file={}", conf.display())], "pass.test")
 }
 
 /// The servers' settings from `$MAILSRV_DIR/env`; None (test skipped) when MAILSRV_DIR is unset.
@@ -495,16 +450,6 @@ fn metrics_and_the_report_page_show_the_verdicts() {
     }
 }
 
-/// A fenced block of `file` whose info string ends with ` TAG`.
-fn doc_block(file: &str, tag: &str) -> String {
-    let doc = std::fs::read_to_string(Path::new(ROOT).join(file)).unwrap();
-    let start = doc
-        .find(&format!(" {tag}\n"))
-        .unwrap_or_else(|| panic!("no ``` block tagged {tag} in {file}"));
-    let body = &doc[start + tag.len() + 2..];
-    body[..body.find("```").unwrap()].to_string()
-}
-
 /// Stage times vary from run to run; everything else is compared as written.
 fn without_times(text: &str) -> Vec<String> {
     text.lines()
@@ -538,11 +483,11 @@ fn documentation_example_is_real_output() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("desk.kdl"),
-        doc_block("docs/probe.md", "desk.kdl"),
+        crate::harness::doc_block("docs/probe.md", "desk.kdl"),
     )
     .unwrap();
-    let command =
-        doc_block("docs/probe.md", "deliverability-example").replace("127.0.0.1:5353", &dns.addr);
+    let command = crate::harness::doc_block("docs/probe.md", "deliverability-example")
+        .replace("127.0.0.1:5353", &dns.addr);
     let bin = Path::new(BIN).parent().unwrap();
     let out = Command::new("sh")
         .arg("-c")
@@ -570,9 +515,12 @@ fn documentation_example_is_real_output() {
             .expect("the counts");
         lines[from..=to].to_vec()
     };
-    let shown = doc_block("docs/probe.md", "deliverability-example-output");
+    let shown = crate::harness::doc_block("docs/probe.md", "deliverability-example-output");
     assert_eq!(part(&stdout), part(&shown), "{stdout}");
-    let excerpt = without_times(&doc_block("README.md", "deliverability-excerpt"));
+    let excerpt = without_times(&crate::harness::doc_block(
+        "README.md",
+        "deliverability-excerpt",
+    ));
     let real = without_times(&stdout);
     assert!(
         real.windows(excerpt.len()).any(|w| w == excerpt.as_slice()),

@@ -5,20 +5,8 @@
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
-/// A private dnsmasq answering for `*.test` only (everything else there: NXDOMAIN).
-struct Dnsmasq {
-    child: std::process::Child,
-    addr: String,
-}
-
-impl Drop for Dnsmasq {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::dns_server::Dnsmasq;
 
 /// The test zones. Ports are the local mail servers' (scripts/mailservers.sh).
 fn zones() -> Vec<String> {
@@ -85,46 +73,14 @@ fn zones() -> Vec<String> {
     records
 }
 
+/// A private dnsmasq answering for `*.test` only (everything else there: NXDOMAIN).
 fn dnsmasq() -> Dnsmasq {
-    let port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("/usr/sbin/dnsmasq")
-        .args([
-            "--keep-in-foreground",
-            "--listen-address=127.0.0.1",
-            "--bind-interfaces",
-            "--no-resolv",
-            "--no-hosts",
-            "--conf-file=/dev/null",
-            "--pid-file=",
-            "--local=/test/",
-        ])
-        .arg(format!("--port={port}"))
-        .args(zones())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dnsmasq is not installed: run `bash scripts/setup-dnsmasq.sh`");
-    let dns = Dnsmasq {
-        child,
-        addr: format!("127.0.0.1:{port}"),
-    };
-    // Ready when it answers a query for nothing.test.
-    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(100)))
-        .unwrap();
-    let mut query = vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
-    query.extend_from_slice(b"\x07nothing\x04test\x00\x00\x01\x00\x01");
-    for _ in 0..50 {
-        let _ = sock.send_to(&query, ("127.0.0.1", port));
-        if sock.recv(&mut [0u8; 512]).is_ok() {
-            return dns;
-        }
-    }
-    panic!("dnsmasq did not start on port {port}");
+    let mut args = vec![
+        "--conf-file=/dev/null".to_string(),
+        "--local=/test/".to_string(),
+    ];
+    args.extend(zones());
+    crate::dns_server::start(&args, "nothing.test")
 }
 
 /// The test HTTPS server (scripts/autoconfig-https.py) with a certificate from a CA made for
@@ -941,33 +897,25 @@ fn probe_runs_on_the_discovered_account() {
     );
 }
 
-/// A fenced block of docs/discover.md whose info string ends with ` TAG`.
-fn doc_block(tag: &str) -> String {
-    let doc =
-        std::fs::read_to_string(Path::new(crate::harness::ROOT).join("docs/discover.md")).unwrap();
-    let start = doc
-        .find(&format!(" {tag}\n"))
-        .unwrap_or_else(|| panic!("no ``` block tagged {tag} in docs/discover.md"));
-    let body = &doc[start + tag.len() + 2..];
-    body[..body.find("```").unwrap()].to_string()
-}
-
 /// docs/discover.md's example, run as written (the documented DNS server address replaced by
 /// the test's): exactly the documented account on stdout and notes on stderr.
 #[test]
 fn documentation_example_is_real_output() {
     let dns = dnsmasq();
-    let command = doc_block("discover-example");
+    let command = crate::harness::doc_block("docs/discover.md", "discover-example");
     let command = command.trim().replace("127.0.0.1:5353", &dns.addr);
     let words: Vec<&str> = command.split_whitespace().collect();
     assert_eq!(words[0], "mailcfg", "{command}");
     let dir = tempfile::tempdir().unwrap();
     let out = run(dir.path(), &words[1..], &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.stdout, doc_block("discover-example-account"));
+    assert_eq!(
+        out.stdout,
+        crate::harness::doc_block("docs/discover.md", "discover-example-account")
+    );
     assert_eq!(
         out.stderr.replace(&dns.addr, "127.0.0.1:5353"),
-        doc_block("discover-example-notes")
+        crate::harness::doc_block("docs/discover.md", "discover-example-notes")
     );
     assert_check_clean(&out.stdout);
 }

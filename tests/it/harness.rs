@@ -49,3 +49,14 @@ pub fn write(dir: &Path, rel: &str, text: &str) -> PathBuf {
     std::fs::write(&p, text).expect("write file");
     p
 }
+
+/// The fenced block of the checkout's `file` (e.g. `docs/probe.md`) whose info string ends with
+/// ` TAG`: the documentation examples that tests run as written.
+pub fn doc_block(file: &str, tag: &str) -> String {
+    let doc = std::fs::read_to_string(Path::new(ROOT).join(file)).unwrap();
+    let start = doc
+        .find(&format!(" {tag}\n"))
+        .unwrap_or_else(|| panic!("no ``` block tagged {tag} in {file}"));
+    let body = &doc[start + tag.len() + 2..];
+    body[..body.find("```").unwrap()].to_string()
+}

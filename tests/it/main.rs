@@ -12,6 +12,7 @@ mod compile;
 mod config;
 mod deliverability;
 mod discover;
+mod dns_server;
 mod fast_path;
 mod fix;
 mod fmt;

@@ -915,28 +915,22 @@ fn without_outgoing_the_incoming_side_is_probed_when_allowed() {
     assert!(out.stdout.contains("probed 1 account in"), "{}", out.stdout);
 }
 
-fn doc_block(tag: &str) -> String {
-    let doc =
-        std::fs::read_to_string(Path::new(crate::harness::ROOT).join("docs/probe.md")).unwrap();
-    let start = doc
-        .find(&format!(" {tag}\n"))
-        .unwrap_or_else(|| panic!("no ``` block tagged {tag} in docs/probe.md"));
-    let body = &doc[start + tag.len() + 2..];
-    body[..body.find("```").unwrap()].to_string()
-}
-
 /// docs/probe.md's local example: its file and command, run as written against the servers;
 /// the stages its sample output shows must pass in the same order.
 #[test]
 fn documentation_example_runs_as_shown() {
     let env = need_servers!();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("local.kdl"), doc_block("local.kdl")).unwrap();
+    std::fs::write(
+        dir.path().join("local.kdl"),
+        crate::harness::doc_block("docs/probe.md", "local.kdl"),
+    )
+    .unwrap();
     let bin = Path::new(crate::harness::BIN).parent().unwrap();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
-        .arg(doc_block("probe-local"))
+        .arg(crate::harness::doc_block("docs/probe.md", "probe-local"))
         .current_dir(dir.path())
         .env("PATH", path)
         .env("NO_COLOR", "1");
@@ -953,7 +947,7 @@ fn documentation_example_runs_as_shown() {
             .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
             .collect()
     };
-    let expected = doc_block("probe-local-output");
+    let expected = crate::harness::doc_block("docs/probe.md", "probe-local-output");
     assert_eq!(stages(&stdout), stages(&expected), "{stdout}");
     for line in [
         "probe-auto-resolved",
@@ -1794,8 +1788,11 @@ fn documented_results_server_matches_the_schema() {
         schema.as_object_mut().unwrap().remove(k);
     }
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let example: serde_json::Value =
-        serde_json::from_str(&doc_block("results-server-example")).unwrap();
+    let example: serde_json::Value = serde_json::from_str(&crate::harness::doc_block(
+        "docs/probe.md",
+        "results-server-example",
+    ))
+    .unwrap();
     let errors: Vec<String> = validator
         .iter_errors(&example)
         .map(|e| e.to_string())
@@ -2097,7 +2094,7 @@ fn documented_alert_rules_use_real_metrics() {
         .into_iter()
         .map(|s| s.0)
         .collect();
-    let rules = doc_block("alert-rules");
+    let rules = crate::harness::doc_block("docs/probe.md", "alert-rules");
     let mut used = 0;
     for word in rules.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
         if word.starts_with("mailcfg_probe_") {
@@ -2247,61 +2244,16 @@ fn html_report_loads_in_headless_chromium() {
 
 // ---- a real DNS server ----------------------------------------------------------------------
 
-/// A private dnsmasq (scripts/setup-dnsmasq.sh installs it) on a free loopback port: `mail.test`
-/// is 127.0.0.1, every other name under `test` does not exist. Stopped when dropped.
-struct Dnsmasq {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Drop for Dnsmasq {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn dnsmasq() -> Dnsmasq {
-    let port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dns = Dnsmasq {
-        port,
-        child: Command::new("/usr/sbin/dnsmasq")
-            .args([
-                "--keep-in-foreground",
-                "--listen-address=127.0.0.1",
-                "--bind-interfaces",
-                "--no-resolv",
-                "--no-hosts",
-                "--conf-file=/dev/null",
-                "--pid-file=",
-                "--address=/mail.test/127.0.0.1",
-                "--local=/test/",
-            ])
-            .arg(format!("--port={port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("dnsmasq is not installed: run `bash scripts/setup-dnsmasq.sh`"),
-    };
-    // Ready when it answers on its port.
-    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(100)))
-        .unwrap();
-    let query = [
-        0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 4, b'm', b'a', b'i', b'l', 4, b't', b'e', b's',
-        b't', 0, 0, 1, 0, 1,
-    ];
-    for _ in 0..50 {
-        let _ = sock.send_to(&query, ("127.0.0.1", port));
-        if sock.recv(&mut [0u8; 512]).is_ok() {
-            return dns;
-        }
-    }
-    panic!("dnsmasq did not start on port {port}");
+/// A private dnsmasq: `mail.test` is 127.0.0.1, every other name under `test` does not exist.
+fn dnsmasq() -> crate::dns_server::Dnsmasq {
+    crate::dns_server::start(
+        &[
+            "--conf-file=/dev/null".into(),
+            "--address=/mail.test/127.0.0.1".into(),
+            "--local=/test/".into(),
+        ],
+        "mail.test",
+    )
 }
 
 #[test]

@@ -3,7 +3,10 @@
 //! servers (/etc/resolv.conf). The deliverability stage and `discover` run it on a current-thread
 //! Tokio runtime that lives only for their lookups: the rest of mailcfg stays synchronous.
 
-use std::net::IpAddr;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use mail_auth::hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
@@ -75,6 +78,46 @@ pub fn resolver(resolver: Resolver, timeout: Duration) -> Result<TokioResolver, 
         .with_options(opts)
         .build()
         .map_err(|e| format!("DNS client: {e}"))
+}
+
+/// `lookup`'s output, or the reason when `server` refuses datagrams first (nobody listens on
+/// its port). hickory's UDP sockets are not connected, so the ICMP "port unreachable" that a
+/// closed port answers with never reaches them, and a lookup would wait out its whole timeout;
+/// a connected socket hears it at once.
+pub async fn unless_refused<F: Future>(server: SocketAddr, lookup: F) -> Result<F::Output, String> {
+    let mut lookup = pin!(lookup);
+    let mut refusal = pin!(refusal(server));
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(why) = refusal.as_mut().poll(cx) {
+            return Poll::Ready(Err(why));
+        }
+        lookup.as_mut().poll(cx).map(Ok)
+    })
+    .await
+}
+
+/// Resolves with the reason when `server` refuses a datagram; never resolves otherwise (an
+/// answer, silence or a local error leave the verdict to the lookup itself).
+async fn refusal(server: SocketAddr) -> String {
+    let local: SocketAddr = if server.is_ipv4() {
+        ([0, 0, 0, 0], 0).into()
+    } else {
+        ([0u16; 8], 0).into()
+    };
+    if let Ok(sock) = tokio::net::UdpSocket::bind(local).await {
+        // A DNS header with no question: a server answers it with an error or ignores it, and
+        // a closed port answers it with "port unreachable".
+        let header = [0x4d, 0x43, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        if sock.connect(server).await.is_ok() && sock.send(&header).await.is_ok() {
+            let mut buf = [0u8; 512];
+            if let Err(e) = sock.recv(&mut buf).await {
+                if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                    return "connection refused".into();
+                }
+            }
+        }
+    }
+    std::future::pending().await
 }
 
 pub fn name(domain: &str) -> Lookup<Name> {

@@ -4,9 +4,9 @@
 //! rules: mailcfg itself relies on them (the store holds one `system`; a reference must name
 //! one credential), so they cannot be configured or suppressed.
 
-use std::collections::HashMap;
-
 use crate::diagnostics::{Diagnostic, Level};
+use crate::lower::FastMap;
+use crate::rules::keys::Lowercase;
 use crate::rules::{Context, Part};
 
 /// More than one `system` node across the project: which one applies would depend on the
@@ -19,11 +19,13 @@ pub const DUPLICATE_CREDENTIAL_NAME: &str = "duplicate-credential-name";
 pub fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let systems = &cx.project.systems;
-    if let Some(first) = systems.first() {
-        let first_label = cx
-            .label(first, "", Part::Key)
-            .with_text("first `system` node");
-        for extra in &systems[1..] {
+    if let [first, extras @ ..] = systems.as_slice() {
+        // Locating a value builds the file's span index: only when there is a finding.
+        let first_label = || {
+            cx.label(first, "", Part::Key)
+                .with_text("first `system` node")
+        };
+        for extra in extras {
             out.push(
                 Diagnostic::new(
                     MULTIPLE_SYSTEM,
@@ -32,14 +34,14 @@ pub fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
                         .with_text("another `system` node"),
                     "more than one `system` node in the project; only one can apply",
                 )
-                .with_related(first_label.clone())
+                .with_related(first_label())
                 .with_help("merge the `system` nodes into one file"),
             );
         }
     }
-    let mut seen = HashMap::new();
+    let mut seen = FastMap::default();
     for cred in &cx.project.credentials {
-        let key = cred.value.name.as_str().to_lowercase();
+        let key = Lowercase(&cred.value.name);
         match seen.get(&key) {
             None => {
                 seen.insert(key, cred);

@@ -50,11 +50,7 @@ pub struct Checked {
 impl Checked {
     /// What rules see of this run; later stages locate model values through it too.
     pub fn context(&self) -> rules::Context<'_> {
-        rules::Context {
-            project: &self.project,
-            spans: &self.spans,
-            sources: &self.sources,
-        }
+        rules::Context::new(&self.project, &self.spans, &self.sources)
     }
 
     pub fn has_io_errors(&self) -> bool {
@@ -133,11 +129,7 @@ pub fn check_files(results: Vec<FileResult>, config: &Config) -> Checked {
         project.credentials.extend(r.credentials);
         project.systems.extend(r.systems);
     }
-    let cx = rules::Context {
-        project: &project,
-        spans: &spans,
-        sources: &sources,
-    };
+    let cx = rules::Context::new(&project, &spans, &sources);
     diagnostics.extend(POOL.install(|| rules::run(&cx)));
     finish(sources, spans, project, diagnostics, config)
 }
@@ -170,11 +162,7 @@ pub fn check_files_reusing(
     // Each item without known findings, run in a project of its own: what the item rules find
     // there is what they find about it in the whole project (that is what `Scope::Item` means).
     let alone = |project: Project| {
-        let cx = rules::Context {
-            project: &project,
-            spans: spans_ref,
-            sources: sources_ref,
-        };
+        let cx = rules::Context::new(&project, spans_ref, sources_ref);
         let found = rules::run_item_rules(&cx);
         (project, found)
     };
@@ -227,11 +215,7 @@ pub fn check_files_reusing(
         diagnostics.extend(f.iter().flatten().cloned());
         found.push(f);
     }
-    let cx = rules::Context {
-        project: &project,
-        spans: &spans,
-        sources: &sources,
-    };
+    let cx = rules::Context::new(&project, &spans, &sources);
     diagnostics.extend(POOL.install(|| rules::run_scoped(&cx, Some(rules::Scope::Project))));
     (finish(sources, spans, project, diagnostics, config), found)
 }
@@ -262,11 +246,7 @@ fn finish(
     mut diagnostics: Vec<Diagnostic>,
     config: &Config,
 ) -> Checked {
-    let cx = rules::Context {
-        project: &project,
-        spans: &spans,
-        sources: &sources,
-    };
+    let cx = rules::Context::new(&project, &spans, &sources);
     diagnostics.extend(crate::facts::check(&cx));
     // Allowed rules go first, so a comment suppressing only them is reported as unused; the
     // second pass sets the levels of the suppression findings themselves.

@@ -33,7 +33,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::pipeline::Checked;
-use crate::rules::Context;
 use place::place;
 use plan::{plan, Plan};
 
@@ -165,11 +164,7 @@ pub fn probe(
         .into_iter()
         .filter_map(|m| m.into_inner().ok().flatten())
         .collect();
-    let rcx = Context {
-        project: &checked.project,
-        spans: &checked.spans,
-        sources: &checked.sources,
-    };
+    let rcx = checked.context();
     let mut diagnostics = Vec::new();
     for a in &accounts {
         let item = &checked.project.accounts[a.index];

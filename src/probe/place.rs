@@ -126,11 +126,7 @@ mod tests {
     #[test]
     fn fixes_replace_values_and_add_missing_lines() {
         let checked = check(vec![Input::text("a.kdl", ACCOUNT)]);
-        let cx = Context {
-            project: &checked.project,
-            spans: &checked.spans,
-            sources: &checked.sources,
-        };
+        let cx = checked.context();
         let item = &checked.project.accounts[0];
         let sets = vec![
             ("incoming/security".to_string(), "\"ssl\"".to_string()),

@@ -1,5 +1,7 @@
 use crate::lower::FastMap;
 
+use super::keys::Lowercase;
+
 use super::{Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 
@@ -96,8 +98,9 @@ system {
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let mut first = FastMap::default();
+    first.reserve(cx.project.accounts.len());
     for acc in &cx.project.accounts {
-        let key = acc.value.name.as_str().to_lowercase();
+        let key = Lowercase(&acc.value.name);
         match first.get(&key) {
             None => {
                 first.insert(key, acc);

@@ -1,5 +1,5 @@
-use super::text::parse_mailbox;
-use super::{address_rel, from_addresses, Context, Part, RuleMeta};
+use super::from_addresses::FromAddress;
+use super::{address_rel, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 
 pub static META: RuleMeta = RuleMeta {
@@ -66,31 +66,97 @@ account "HR" {
 };
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for acc in &cx.project.accounts {
-        // An account lists a handful of addresses: a list beats a hash map.
-        let mut seen: Vec<(String, usize)> = Vec::new();
-        for (i, addr) in from_addresses(&acc.value) {
-            let key = parse_mailbox(&addr.value)
-                .map(|m| m.key().to_lowercase())
-                .unwrap_or_else(|_| addr.value.trim().to_lowercase());
-            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
-                out.push(
-                    cx.diag(
-                        &META,
-                        acc,
-                        &address_rel(i),
-                        Part::Value,
-                        format!("From address {:?} is already listed", addr.value),
-                    )
-                    .with_related(
-                        cx.label(acc, &address_rel(*first), Part::Value)
-                            .with_text("first listed here"),
-                    )
-                    .with_help("remove one of the two entries"),
-                );
-            } else {
-                seen.push((key, i));
-            }
+    for (n, acc) in cx.project.accounts.iter().enumerate() {
+        let addresses = cx.from_addresses(n);
+        // An account lists a handful of addresses: comparing each with those before it beats
+        // a hash map, and the keys are compared where they are, not built as strings.
+        for (later, from) in addresses.iter().enumerate() {
+            let key = FromKey::of(from);
+            let Some(first) = addresses[..later].iter().find(|f| FromKey::of(f) == key) else {
+                continue;
+            };
+            out.push(
+                cx.diag(
+                    &META,
+                    acc,
+                    &address_rel(from.index),
+                    Part::Value,
+                    format!("From address {:?} is already listed", from.address.value),
+                )
+                .with_related(
+                    cx.label(acc, &address_rel(first.index), Part::Value)
+                        .with_text("first listed here"),
+                )
+                .with_help("remove one of the two entries"),
+            );
         }
     }
+}
+
+/// What two addresses are compared by: `local@domain` of a valid mailbox (display name
+/// ignored), else the whole trimmed text; both ignoring case.
+#[derive(Debug, Clone, Copy)]
+enum FromKey<'a> {
+    Mailbox { local: &'a str, domain: &'a str },
+    Text(&'a str),
+}
+
+impl<'a> FromKey<'a> {
+    fn of(from: &FromAddress<'a>) -> Self {
+        match &from.mailbox {
+            Some(m) => FromKey::Mailbox {
+                local: m.local,
+                domain: m.domain,
+            },
+            None => FromKey::Text(from.address.value.trim()),
+        }
+    }
+
+    fn parts(&self) -> [&'a str; 3] {
+        match *self {
+            FromKey::Mailbox { local, domain } => [local, "@", domain],
+            FromKey::Text(t) => [t, "", ""],
+        }
+    }
+
+    /// The key as one lower-cased string.
+    fn lowercase(&self) -> String {
+        self.parts().concat().to_lowercase()
+    }
+}
+
+impl PartialEq for FromKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        // A domain has no `@`, so two mailboxes' keys are equal when their parts are.
+        if let (
+            FromKey::Mailbox { local, domain },
+            FromKey::Mailbox {
+                local: other_local,
+                domain: other_domain,
+            },
+        ) = (self, other)
+        {
+            if [local, domain, other_local, other_domain]
+                .iter()
+                .all(|p| p.is_ascii())
+            {
+                return local.eq_ignore_ascii_case(other_local)
+                    && domain.eq_ignore_ascii_case(other_domain);
+            }
+        }
+        let (a, b) = (self.parts(), other.parts());
+        if a.iter().chain(&b).all(|p| p.is_ascii()) {
+            let len = |p: &[&str; 3]| p.iter().map(|s| s.len()).sum::<usize>();
+            len(&a) == len(&b) && ascii_lowercase_bytes(a).eq(ascii_lowercase_bytes(b))
+        } else {
+            self.lowercase() == other.lowercase()
+        }
+    }
+}
+
+fn ascii_lowercase_bytes<'a>(parts: [&'a str; 3]) -> impl Iterator<Item = u8> + 'a {
+    parts
+        .into_iter()
+        .flat_map(str::bytes)
+        .map(|c| c.to_ascii_lowercase())
 }

@@ -1,5 +1,8 @@
+use std::collections::hash_map::Entry;
+
 use crate::lower::FastMap;
 
+use super::keys::{AsciiLowercase, Lowercase};
 use super::{Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 use crate::model::DEFAULT_MAILBOX;
@@ -99,6 +102,7 @@ system {
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     let mut seen = FastMap::default();
+    seen.reserve(cx.project.accounts.len());
     for acc in &cx.project.accounts {
         let inc = &acc.value.incoming;
         let Some(user) = &inc.user else { continue };
@@ -106,33 +110,36 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             .effective_mailbox(acc.value.protocol)
             .unwrap_or(DEFAULT_MAILBOX);
         let mailbox = if mailbox.eq_ignore_ascii_case(DEFAULT_MAILBOX) {
-            DEFAULT_MAILBOX.to_string()
+            DEFAULT_MAILBOX
         } else {
-            mailbox.to_string()
+            mailbox
         };
         let key = (
-            inc.server.trim_end_matches('.').to_ascii_lowercase(),
-            user.as_str().to_lowercase(),
+            AsciiLowercase(inc.server.trim_end_matches('.')),
+            Lowercase(user),
             mailbox,
         );
-        match seen.get(&key) {
-            None => {
-                seen.insert(key, acc);
+        match seen.entry(key) {
+            Entry::Vacant(v) => {
+                v.insert(acc);
             }
-            Some(first) => out.push(
+            Entry::Occupied(first) => {
+                let first = *first.get();
+                out.push(
                 cx.diag(
                     &META,
                     acc,
                     "incoming",
                     Part::Key,
                     format!(
-                        "account {:?} reads the same mailbox as account {:?} ({} of {user} on {}): every message is processed twice",
-                        acc.value.name, first.value.name, key.2, inc.server
+                        "account {:?} reads the same mailbox as account {:?} ({mailbox} of {user} on {}): every message is processed twice",
+                        acc.value.name, first.value.name, inc.server
                     ),
                 )
                 .with_related(cx.label(first, "incoming", Part::Key).with_text("also read here"))
                 .with_help("remove one of the accounts, or point them at different mailboxes"),
-            ),
+            )
+            }
         }
     }
 }

@@ -1,5 +1,4 @@
-use super::text::parse_mailbox;
-use super::{address_rel, from_addresses, Context, Part, RuleMeta};
+use super::{address_rel, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 use crate::model::AuthMode;
 
@@ -69,7 +68,7 @@ account "HR" {
 };
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for acc in &cx.project.accounts {
+    for (n, acc) in cx.project.accounts.iter().enumerate() {
         let a = &acc.value;
         let (login, login_rel) = match &a.outgoing {
             Some(o) if o.auth() == AuthMode::LogOn && o.user.is_some() => {
@@ -77,28 +76,26 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             }
             _ => (a.incoming.user.as_deref(), "incoming/user"),
         };
-        let Some(login_domain) = login
-            .and_then(|u| u.rsplit_once('@'))
-            .map(|(_, d)| d.to_ascii_lowercase())
-        else {
+        let Some((_, login_domain)) = login.and_then(|u| u.rsplit_once('@')) else {
             continue;
         };
-        for (i, addr) in from_addresses(a) {
-            let Ok(m) = parse_mailbox(&addr.value) else {
+        for from in cx.from_addresses(n) {
+            let Some(m) = &from.mailbox else {
                 continue;
             };
-            if m.domain.eq_ignore_ascii_case(&login_domain) {
+            if m.domain.eq_ignore_ascii_case(login_domain) {
                 continue;
             }
             out.push(
                 cx.diag(
                     &META,
                     acc,
-                    &address_rel(i),
+                    &address_rel(from.index),
                     Part::Value,
                     format!(
-                        "From domain {:?} differs from the login's domain {login_domain:?}; the server may reject it",
-                        m.domain
+                        "From domain {:?} differs from the login's domain {:?}; the server may reject it",
+                        m.domain,
+                        login_domain.to_ascii_lowercase()
                     ),
                 )
                 .with_related(cx.label(acc, login_rel, Part::Value).with_text("login"))

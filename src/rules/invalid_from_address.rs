@@ -1,5 +1,5 @@
 use super::text::parse_mailbox;
-use super::{address_rel, from_addresses, Context, Part, RuleMeta};
+use super::{address_rel, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
 
 pub static META: RuleMeta = RuleMeta {
@@ -65,20 +65,28 @@ account "HR" {
 };
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-    for acc in &cx.project.accounts {
-        for (i, addr) in from_addresses(&acc.value) {
-            if let Err(why) = parse_mailbox(&addr.value) {
-                out.push(
-                    cx.diag(
-                        &META,
-                        acc,
-                        &address_rel(i),
-                        Part::Value,
-                        format!("{:?} is not a valid e-mail address: {why}", addr.value),
-                    )
-                    .with_help("write `name@example.com` or `Display Name <name@example.com>`"),
-                );
+    for (n, acc) in cx.project.accounts.iter().enumerate() {
+        for from in cx.from_addresses(n) {
+            if from.mailbox.is_some() {
+                continue;
             }
+            // Parsed again only to say why: the per-run table keeps just the valid mailboxes.
+            let Err(why) = parse_mailbox(&from.address.value) else {
+                continue;
+            };
+            out.push(
+                cx.diag(
+                    &META,
+                    acc,
+                    &address_rel(from.index),
+                    Part::Value,
+                    format!(
+                        "{:?} is not a valid e-mail address: {why}",
+                        from.address.value
+                    ),
+                )
+                .with_help("write `name@example.com` or `Display Name <name@example.com>`"),
+            );
         }
     }
 }

@@ -2,13 +2,19 @@
 //! one new file plus one line in [`ALL`].
 
 use crate::diagnostics::{Diagnostic, Edit, Label, Level, Span};
+use crate::lower::FastMap;
 use crate::lower::SpanMap;
 use crate::model::{
-    Account, Address, AuthMode, Incoming, Located, Project, Secret, Security, Service,
+    Account, Address, AuthMode, Credential, Incoming, Located, Project, Secret, Security, Service,
 };
 use crate::source::{FileId, Sources};
+use from_addresses::{FromAddress, FromAddresses};
+use std::sync::OnceLock;
 
 pub mod text;
+
+mod from_addresses;
+pub mod keys;
 
 mod arbitrary_from_allowed;
 mod auto_security;
@@ -193,6 +199,10 @@ pub struct Context<'a> {
     pub spans: &'a [SpanMap],
     /// The text of every file, for fixes that need to see lines.
     pub sources: &'a Sources,
+    /// Parsed on first use, so that stages that only locate values (probe) do not pay for it.
+    from_addresses: OnceLock<FromAddresses<'a>>,
+    /// The first definition of each credential name, built on first use.
+    credentials: OnceLock<FastMap<&'a str, &'a Located<Credential>>>,
 }
 
 /// Which part of a value's source to point at.
@@ -206,7 +216,37 @@ pub enum Part {
     Node,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    pub fn new(project: &'a Project, spans: &'a [SpanMap], sources: &'a Sources) -> Self {
+        Context {
+            project,
+            spans,
+            sources,
+            from_addresses: OnceLock::new(),
+            credentials: OnceLock::new(),
+        }
+    }
+
+    /// The credential called `name` (its first definition, as [`Project::credential`] finds
+    /// it), by a table built once per run instead of a search per account.
+    pub fn credential(&self, name: &str) -> Option<&'a Located<Credential>> {
+        let index = self.credentials.get_or_init(|| {
+            let mut index = FastMap::default();
+            for c in &self.project.credentials {
+                index.entry(c.value.name.as_str()).or_insert(c);
+            }
+            index
+        });
+        index.get(name).copied()
+    }
+
+    /// The From addresses of `project.accounts[account]`, each parsed once per run.
+    pub fn from_addresses(&self, account: usize) -> &[FromAddress<'a>] {
+        self.from_addresses
+            .get_or_init(|| FromAddresses::parse(self.project))
+            .of(account)
+    }
+
     pub fn span_map(&self, file: FileId) -> &SpanMap {
         &self.spans[file.index()]
     }
@@ -293,6 +333,12 @@ pub struct Side<'a> {
     pub port: Option<u32>,
     pub password: Option<&'a Secret>,
     pub credential: Option<&'a str>,
+    /// Whether the server is logged in to at all: not an outgoing server with auth "none".
+    pub authenticates: bool,
+    /// Whether CSM logs in with this block's own `user`, `password` and `credential`: always
+    /// for the incoming server, for the outgoing one only with auth "log-on" ("Log on Using",
+    /// CSM step 10); otherwise they are ignored.
+    pub own_login: bool,
 }
 
 impl Side<'_> {
@@ -315,6 +361,8 @@ pub fn sides(a: &Account) -> impl Iterator<Item = Side<'_>> {
         port: a.incoming.port,
         password: a.incoming.password.as_ref(),
         credential: a.incoming.credential.as_deref(),
+        authenticates: true,
+        own_login: true,
     };
     let outgoing = a.outgoing.as_ref().map(|o| Side {
         block: "outgoing",
@@ -324,6 +372,8 @@ pub fn sides(a: &Account) -> impl Iterator<Item = Side<'_>> {
         port: o.port,
         password: o.password.as_ref(),
         credential: o.credential.as_deref(),
+        authenticates: o.auth() != AuthMode::None,
+        own_login: o.auth() == AuthMode::LogOn,
     });
     std::iter::once(incoming).chain(outgoing)
 }
@@ -375,15 +425,13 @@ pub fn password_logins<'a>(
                 continue;
             }
             let host = host.to_ascii_lowercase();
-            let password = match side.block {
-                "incoming" => a.incoming.credential.is_none(),
-                _ => a.outgoing.as_ref().is_some_and(|o| match o.auth() {
-                    AuthMode::None => false,
-                    AuthMode::LogOn => o.credential.is_none(),
-                    AuthMode::SameAsIncoming => a.incoming.credential.is_none(),
-                }),
+            // auth "same-as-incoming" logs in with the incoming login.
+            let credential = if side.own_login {
+                side.credential
+            } else {
+                a.incoming.credential.as_deref()
             };
-            if password {
+            if side.authenticates && credential.is_none() {
                 found.push((acc, side.block, host));
             }
         }

@@ -81,7 +81,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             let Some(name) = side.credential else {
                 continue;
             };
-            let Some(cred) = cx.project.credential(name) else {
+            let Some(cred) = cx.credential(name) else {
                 continue;
             };
             if cred.value.kind != CredentialType::Office365 {

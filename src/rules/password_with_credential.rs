@@ -1,6 +1,5 @@
 use super::{sides, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
-use crate::model::AuthMode;
 
 pub static META: RuleMeta = RuleMeta {
     name: "password-with-credential",
@@ -79,11 +78,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         for side in sides(a) {
             // An outgoing login without auth "log-on" is ignored altogether
             // (`outgoing-login-ignored` says so); there is no conflict for CSM to resolve.
-            let ignored = side.block == "outgoing"
-                && a.outgoing
-                    .as_ref()
-                    .is_some_and(|o| o.auth() != AuthMode::LogOn);
-            if side.password.is_none() || side.credential.is_none() || ignored {
+            if side.password.is_none() || side.credential.is_none() || !side.own_login {
                 continue;
             }
             out.push(

@@ -79,7 +79,6 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         .iter()
         .map(|c| c.value.name.as_str())
         .collect();
-    let known: std::collections::HashSet<&str> = names.iter().copied().collect();
     for acc in &cx.project.accounts {
         for side in sides(&acc.value) {
             let Some(name) = side.credential else {
@@ -87,7 +86,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             };
             // `credential ""` names nothing: `empty-value` reports it, one finding for one
             // problem.
-            if known.contains(name) || name.is_empty() {
+            if cx.credential(name).is_some() || name.is_empty() {
                 continue;
             }
             let mut d = cx.diag(
@@ -99,7 +98,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             );
             d = match did_you_mean(name, names.iter().copied()) {
                 Some(s) => {
-                    let def = cx.project.credential(s).expect("suggested from the list");
+                    let def = cx.credential(s).expect("suggested from the list");
                     d.with_help(format!("did you mean {s:?}?"))
                         .with_related(cx.label(def, "name", Part::Value).with_text("defined here"))
                 }

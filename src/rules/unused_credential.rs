@@ -1,6 +1,5 @@
-use super::{Context, Part, RuleMeta};
+use super::{sides, Context, Part, RuleMeta};
 use crate::diagnostics::{Diagnostic, Level};
-use crate::model::AuthMode;
 
 pub static META: RuleMeta = RuleMeta {
     name: "unused-credential",
@@ -73,18 +72,12 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     // Credentials named only where CSM ignores them: an outgoing block without auth "log-on".
     let mut ignored: crate::lower::FastMap<&str, &str> = Default::default();
     for acc in &cx.project.accounts {
-        let a = &acc.value;
-        if let Some(c) = a.incoming.credential.as_deref() {
-            used.insert(c);
-        }
-        if let Some(o) = &a.outgoing {
-            let Some(c) = o.credential.as_deref() else {
-                continue;
-            };
-            if o.auth() == AuthMode::LogOn {
+        for side in sides(&acc.value) {
+            let Some(c) = side.credential else { continue };
+            if side.own_login {
                 used.insert(c);
             } else {
-                ignored.entry(c).or_insert(a.name.as_str());
+                ignored.entry(c).or_insert(acc.value.name.as_str());
             }
         }
     }

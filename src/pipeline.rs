@@ -111,11 +111,21 @@ pub fn check_files(results: Vec<FileResult>, config: &Config) -> Checked {
     let mut spans = Vec::with_capacity(results.len());
     let mut project = Project::default();
     let mut diagnostics = Vec::new();
+    let accounts: usize = results.iter().map(|r| r.accounts.len()).sum();
     for r in results {
         sources.add(r.source);
         spans.push(r.spans);
         diagnostics.extend(r.diagnostics);
-        project.accounts.extend(r.accounts);
+        // One file's accounts (a large file) are moved, not copied beside themselves;
+        // many files' go into a vector sized once.
+        if project.accounts.is_empty() && r.accounts.len() == accounts {
+            project.accounts = r.accounts;
+        } else {
+            project
+                .accounts
+                .reserve_exact(accounts - project.accounts.len());
+            project.accounts.extend(r.accounts);
+        }
         project.credentials.extend(r.credentials);
         project.systems.extend(r.systems);
     }
@@ -420,7 +430,11 @@ pub fn from_items(
         credentials: Vec::new(),
         systems: Vec::new(),
     };
-    let mut deferred = Vec::new();
+    // Sized for the items (mostly accounts) up front: a doubled vector of 10,000 accounts
+    // leaves 6 MB unused beside the items it is filled from.
+    let items = items.into_iter();
+    result.accounts.reserve_exact(items.size_hint().0);
+    let mut deferred = Vec::with_capacity(items.size_hint().0);
     for (start, item) in items {
         let pointer = match item {
             Item::Account(value) => {
@@ -455,6 +469,10 @@ pub fn from_items(
     }
     if deferred.is_empty() {
         return Err(result.source);
+    }
+    // Only when many slots went to other items: shrinking moves the whole vector.
+    if result.accounts.capacity() > result.accounts.len() + result.accounts.len() / 8 {
+        result.accounts.shrink_to_fit();
     }
     result.spans = SpanMap::deferred(id, result.source.text.clone(), deferred);
     Ok(result)

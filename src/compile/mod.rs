@@ -145,7 +145,7 @@ impl Cx<'_> {
         self.checked
             .project
             .system()
-            .and_then(|s| s.conversation_prefix.clone())
+            .and_then(|s| s.conversation_prefix.as_deref().map(String::from))
     }
 
     /// `None` (with a diagnostic) for an account the store cannot hold.
@@ -176,7 +176,7 @@ impl Cx<'_> {
         };
         let inc = &a.incoming;
         let incoming = StoreIncoming {
-            server: inc.server.clone(),
+            server: inc.server.to_string(),
             security: inc.security(),
             port: inc.effective_port(a.protocol),
             authentication: if inc.credential.is_some() {
@@ -186,14 +186,14 @@ impl Cx<'_> {
             } else {
                 IncomingAuth::None
             },
-            user: inc.user.clone(),
+            user: inc.user.as_deref().map(String::from),
             password: self.secret(
                 located,
                 "incoming/password",
                 inc.password.as_ref(),
                 &format!("account {:?} incoming password", a.name),
             ),
-            credential: inc.credential.clone(),
+            credential: inc.credential.as_deref().map(String::from),
             mailbox: inc.effective_mailbox(a.protocol).map(str::to_string),
             lock: store_lock(a.incoming_lock()),
         };
@@ -201,18 +201,18 @@ impl Cx<'_> {
         // the deploy job never sees one next to an `auth` that does not use it.
         let log_on = o.auth() == AuthMode::LogOn;
         let outgoing = StoreOutgoing {
-            server: o.server.clone(),
+            server: o.server.to_string(),
             security: o.security(),
             port: o.effective_port(),
             auth: o.auth(),
-            user: o.user.clone().filter(|_| log_on),
+            user: o.user.as_deref().map(String::from).filter(|_| log_on),
             password: self.secret(
                 located,
                 "outgoing/password",
                 o.password.as_ref().filter(|_| log_on),
                 &format!("account {:?} outgoing password", a.name),
             ),
-            credential: o.credential.clone().filter(|_| log_on),
+            credential: o.credential.as_deref().map(String::from).filter(|_| log_on),
             lock: store_lock(a.outgoing_lock()),
         };
         let placement = match a.conversation_id {
@@ -222,7 +222,7 @@ impl Cx<'_> {
         };
         let from = a.from.clone().unwrap_or_default();
         let mut out = StoreAccount {
-            name: a.name.clone(),
+            name: a.name.to_string(),
             source: self.source_ref(located),
             digest: String::new(),
             protocol: a.protocol,
@@ -243,7 +243,7 @@ impl Cx<'_> {
                     .address
                     .iter()
                     .map(|ad| StoreAddress {
-                        address: ad.value.clone(),
+                        address: ad.value.to_string(),
                         default: ad.default,
                     })
                     .collect(),
@@ -251,7 +251,7 @@ impl Cx<'_> {
             trusted_agent: a.trusted_agent.as_ref().map(|t| match t {
                 TrustedAgent::Any(_) => StoreTrustedAgent::Any,
                 TrustedAgent::Group { group } => StoreTrustedAgent::Group {
-                    group: group.clone(),
+                    group: group.to_string(),
                 },
             }),
         };
@@ -263,11 +263,11 @@ impl Cx<'_> {
         let c = &located.value;
         let what = |field: &str| format!("credential {:?} {field}", c.name);
         let mut out = StoreCredential {
-            name: c.name.clone(),
+            name: c.name.to_string(),
             source: self.source_ref(located),
             digest: String::new(),
             kind: c.kind,
-            service_account: c.service_account.clone(),
+            service_account: c.service_account.as_deref().map(String::from),
             private_key: self.secret(
                 located,
                 "private-key",
@@ -280,8 +280,8 @@ impl Cx<'_> {
                 c.certificate.as_ref(),
                 &what("certificate"),
             ),
-            tenant_id: c.tenant_id.clone(),
-            client_id: c.client_id.clone(),
+            tenant_id: c.tenant_id.as_deref().map(String::from),
+            client_id: c.client_id.as_deref().map(String::from),
             client_secret: self.secret(
                 located,
                 "client-secret",

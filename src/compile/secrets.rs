@@ -15,8 +15,12 @@ const MAX_SECRET_BYTES: u64 = 1024 * 1024;
 pub fn reference(secret: &Secret) -> Result<SecretRef, &str> {
     match secret {
         Secret::Literal(v) => Err(v),
-        Secret::Env { env } => Ok(SecretRef::Env { env: env.clone() }),
-        Secret::File { file } => Ok(SecretRef::File { file: file.clone() }),
+        Secret::Env { env } => Ok(SecretRef::Env {
+            env: env.to_string(),
+        }),
+        Secret::File { file } => Ok(SecretRef::File {
+            file: file.to_string(),
+        }),
     }
 }
 

@@ -62,13 +62,15 @@ pub fn items_in_parts(text: &str, parts: usize) -> R<Vec<(usize, Item)>> {
             .map(|w| part(text, w[0], w[1]))
             .collect();
         if read.iter().all(Result::is_ok) {
-            let mut all = Vec::new();
-            for items in read.into_iter().flatten() {
-                if all.is_empty() {
-                    all = items;
-                } else {
-                    all.extend(items);
-                }
+            // The first part's buffer grown to exactly the whole (a large buffer grows in
+            // place), each other part's freed as soon as it is moved: the file's items are
+            // held once, without a doubled vector's unused half.
+            let mut parts = read.into_iter().flatten();
+            let mut all = parts.next().unwrap_or_default();
+            let rest: Vec<_> = parts.collect();
+            all.reserve_exact(rest.iter().map(Vec::len).sum());
+            for items in rest {
+                all.extend(items);
             }
             return Ok(all);
         }
@@ -307,6 +309,17 @@ impl<'a> Cursor<'a> {
     /// A one-line `"…"` string.
     fn quoted(&mut self) -> R<Cow<'a, str>> {
         let start = self.pos;
+        // Most strings are printable ASCII without escapes: one run to the closing quote,
+        // without the lexer's scan (which reads them the same way).
+        let plain = self.b[start + 1..]
+            .iter()
+            .position(|&c| !matches!(c, b' ' | b'!' | b'#'..=b'[' | b']'..=b'~'));
+        if let Some(n) = plain {
+            if self.b[start + 1 + n] == b'"' {
+                self.pos = start + n + 2;
+                return Ok(Cow::Borrowed(&self.src[start + 1..start + 1 + n]));
+            }
+        }
         let scan = self.one_line_string()?;
         let body = &self.src[start + 1..scan.end - 1];
         if scan.form == (StringForm::Quoted { escapes: false }) {

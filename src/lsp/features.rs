@@ -146,7 +146,7 @@ fn credential_names(text: &str, analysis: Option<&Analysis>) -> Vec<String> {
                 .project
                 .credentials
                 .iter()
-                .map(|c| c.value.name.clone())
+                .map(|c| c.value.name.to_string())
                 .collect()
         })
         .unwrap_or_default();

@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+/// The model's strings: short ones (most names, hosts, users and addresses) are held inline,
+/// without an allocation of their own.
+pub use compact_str::CompactString;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +45,8 @@ pub struct Account {
     /// The account's name, unique (case-insensitively) across the whole tree (CSM: "Name",
     /// step 5a).
     #[schemars(extend("x-gui-label" = "Name"))]
-    pub name: String,
+    #[schemars(with = "String")]
+    pub name: CompactString,
     /// Incoming mail protocol: "imap" or "pop" (CSM: Add › "POP account" or "IMAP account",
     /// step 3).
     #[schemars(extend("x-gui-label" = "Add › POP account / IMAP account"))]
@@ -203,7 +207,8 @@ pub fn well_known_port(port: u32) -> Option<WellKnownPort> {
 pub struct Incoming {
     /// Host name or IP address of the POP or IMAP server (CSM: "Incoming Mail Server", step 6a).
     #[schemars(extend("x-gui-label" = "Incoming Mail Server"))]
-    pub server: String,
+    #[schemars(with = "String")]
+    pub server: CompactString,
     /// Connection security: auto (default), basic, ssl, ssl-no-auth, tls; ssl-no-auth and tls
     /// are offered for IMAP only (CSM: "Security", step 6b).
     #[schemars(extend("x-gui-label" = "Security"))]
@@ -217,7 +222,8 @@ pub struct Incoming {
     /// Login name on the incoming server (CSM: "User Name", step 7a). Leave it and the password
     /// out to let users provide their own.
     #[schemars(extend("x-gui-label" = "User Name"))]
-    pub user: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub user: Option<CompactString>,
     /// The password: env="VAR", file="path" or a literal string (discouraged) (CSM: "Password",
     /// step 7b).
     #[schemars(extend("x-gui-label" = "Password"))]
@@ -227,10 +233,12 @@ pub struct Incoming {
     #[schemars(extend(
         "x-gui-label" = "Use Credentials-Based Authentication › Credentials"
     ))]
-    pub credential: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub credential: Option<CompactString>,
     /// IMAP folder to read. Default "INBOX". IMAP only (CSM: "Mailbox (IMAP only)", step 7d).
     #[schemars(extend("x-gui-label" = "Mailbox (IMAP only)"))]
-    pub mailbox: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub mailbox: Option<CompactString>,
     /// This section's padlock button (CSM: the Incoming Server page's padlock). Defaults:
     /// server=#true credentials=#false, or the account's `lock`.
     #[schemars(extend("x-gui-label" = "the Incoming Server page's padlock button"))]
@@ -273,7 +281,8 @@ pub const DEFAULT_MAILBOX: &str = "INBOX";
 pub struct Outgoing {
     /// Host name or IP address of the SMTP server (CSM: "Outgoing Mail Server (SMTP)", step 9a).
     #[schemars(extend("x-gui-label" = "Outgoing Mail Server (SMTP)"))]
-    pub server: String,
+    #[schemars(with = "String")]
+    pub server: CompactString,
     /// Connection security: auto (default), basic, ssl, tls (CSM: "Security", step 9b).
     #[schemars(extend("x-gui-label" = "Security"))]
     pub security: Option<Security>,
@@ -292,7 +301,8 @@ pub struct Outgoing {
     /// Login name for auth "log-on"; ignored otherwise (CSM: "Log on Using" › user name, step
     /// 10a).
     #[schemars(extend("x-gui-label" = "Log on Using › User Name"))]
-    pub user: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub user: Option<CompactString>,
     /// Password for auth "log-on"; ignored otherwise: env="VAR", file="path" or a literal string
     /// (discouraged) (CSM: "Log on Using" › password, step 10a).
     #[schemars(extend("x-gui-label" = "Log on Using › Password"))]
@@ -302,7 +312,8 @@ pub struct Outgoing {
     #[schemars(extend(
         "x-gui-label" = "Use Credentials-Based Authentication › Credentials"
     ))]
-    pub credential: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub credential: Option<CompactString>,
     /// This section's padlock button (CSM: the Outgoing Server page's padlock). Defaults:
     /// server=#true credentials=#false, or the account's `lock`.
     #[schemars(extend("x-gui-label" = "the Outgoing Server page's padlock button"))]
@@ -353,19 +364,66 @@ pub const SECRET_NAMES: &[&str] = &[
 ];
 
 /// A secret is never written in clear into any output; only its reference is shown.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(untagged, deny_unknown_fields)]
 #[schemars(extend("x-expected" = "env=\"VARIABLE\", file=\"path\" or a quoted string"))]
 pub enum Secret {
     Env {
         /// Name of the environment variable that holds the secret.
-        env: String,
+        #[schemars(with = "String")]
+        env: CompactString,
     },
     File {
         /// Path of a file whose contents (trailing newline removed) are the secret.
-        file: String,
+        #[schemars(with = "String")]
+        file: CompactString,
     },
-    Literal(String),
+    Literal(#[schemars(with = "String")] CompactString),
+}
+
+// Read by hand rather than as serde's untagged enum, which buffers every value and tries each
+// variant in turn (a tenth of reading a large file); it takes what the untagged form takes.
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SecretVisitor)
+    }
+}
+
+/// A string is a literal secret; a map is `env` or `file` alone, with a string.
+struct SecretVisitor;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SecretKey {
+    Env,
+    File,
+}
+
+impl<'de> serde::de::Visitor<'de> for SecretVisitor {
+    type Value = Secret;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("env=\"VARIABLE\", file=\"path\" or a quoted string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Secret, E> {
+        Ok(Secret::Literal(v.into()))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Secret, A::Error> {
+        use serde::de::Error;
+        let Some(key) = map.next_key::<SecretKey>()? else {
+            return Err(A::Error::custom("expected env or file"));
+        };
+        let value: CompactString = map.next_value()?;
+        if map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            return Err(A::Error::custom("expected env or file alone"));
+        }
+        Ok(match key {
+            SecretKey::Env => Secret::Env { env: value },
+            SecretKey::File => Secret::File { file: value },
+        })
+    }
 }
 
 impl Secret {
@@ -417,7 +475,8 @@ pub struct From {
 #[serde(deny_unknown_fields)]
 pub struct Address {
     /// `name@domain` or `Display Name <name@domain>`.
-    pub value: String,
+    #[schemars(with = "String")]
+    pub value: CompactString,
     /// Preselected From address. At most one per account.
     #[serde(default)]
     pub default: bool,
@@ -432,7 +491,8 @@ pub enum TrustedAgent {
     Any(AnyTrustedAgent),
     Group {
         /// The group of Trusted Agents to use.
-        group: String,
+        #[schemars(with = "String")]
+        group: CompactString,
     },
 }
 
@@ -504,21 +564,25 @@ impl Account {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Credential {
     /// The credential's name, referenced by `credential "name"`; unique across the tree.
-    pub name: String,
+    #[schemars(with = "String")]
+    pub name: CompactString,
     /// "google" (service account) or "office365" (Entra ID app registration).
     #[serde(rename = "type")]
     pub kind: CredentialType,
     /// Google: the service account's e-mail address.
-    pub service_account: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub service_account: Option<CompactString>,
     /// Google: the service account's private key (JSON key file). Exactly one of private-key /
     /// certificate.
     pub private_key: Option<Secret>,
     /// Google or Office 365: a certificate used instead of a private key / client secret.
     pub certificate: Option<Secret>,
     /// Office 365: the directory (tenant) ID.
-    pub tenant_id: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub tenant_id: Option<CompactString>,
     /// Office 365: the application (client) ID.
-    pub client_id: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub client_id: Option<CompactString>,
     /// Office 365: the client secret. Exactly one of client-secret / certificate.
     pub client_secret: Option<Secret>,
     /// An OAuth bearer token used by `mailcfg probe` for XOAUTH2 logins (never by CSM).
@@ -538,7 +602,8 @@ pub struct System {
     /// The Conversation ID prefix ({CMI: ABCD1234}), set in CSM's History Attachment Options:
     /// 2–8 letters or digits.
     #[schemars(extend("x-gui-label" = "History Attachment Options › Conversation ID prefix"))]
-    pub conversation_prefix: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub conversation_prefix: Option<CompactString>,
 }
 
 /// A model value with the place it came from: the file and the JSON pointer of its lowered form.
@@ -563,5 +628,45 @@ impl Project {
     }
     pub fn system(&self) -> Option<&System> {
         self.systems.first().map(|s| &s.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret(json: &str) -> Option<Secret> {
+        serde_json::from_str(json).ok()
+    }
+
+    /// What serde's untagged form of [`Secret`] took: a string, or a map of `env` or `file`
+    /// alone with a string; nothing else.
+    #[test]
+    fn a_secret_is_a_string_or_env_or_file_alone() {
+        assert_eq!(secret(r#""pw""#), Some(Secret::Literal("pw".into())));
+        assert_eq!(
+            secret(r#"{"env": "PW"}"#),
+            Some(Secret::Env { env: "PW".into() })
+        );
+        assert_eq!(
+            secret(r#"{"file": "pw.txt"}"#),
+            Some(Secret::File {
+                file: "pw.txt".into()
+            })
+        );
+        for refused in [
+            "{}",
+            r#"{"env": "PW", "file": "pw.txt"}"#,
+            r#"{"env": "PW", "env": "PW"}"#,
+            r#"{"path": "pw.txt"}"#,
+            r#"{"env": 5}"#,
+            r#"{"env": null}"#,
+            "5",
+            "true",
+            "null",
+            r#"["PW", "pw.txt"]"#,
+        ] {
+            assert_eq!(secret(refused), None, "{refused}");
+        }
     }
 }

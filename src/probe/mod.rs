@@ -230,7 +230,7 @@ fn run_plan(checked: &Checked, p: &Plan, cx: &flow::Ctx<'_>) -> AccountReport {
         findings.extend(f);
     }
     AccountReport {
-        name: item.value.name.clone(),
+        name: item.value.name.to_string(),
         file: item.file,
         index: p.index,
         refused: p.refused,

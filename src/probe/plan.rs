@@ -6,7 +6,7 @@ use std::path::Path;
 use super::deliverability::{domain_of, DomainPlan};
 use super::{advice, Finding, Options, Role};
 use crate::diagnostics::Level;
-use crate::model::{Account, AuthMode, Located, Secret, Security, Service};
+use crate::model::{Account, AuthMode, CompactString, Located, Secret, Security, Service};
 use crate::pipeline::Checked;
 use crate::registry::probe as rules;
 
@@ -184,13 +184,13 @@ pub(super) fn plan(
             refused,
         };
     }
-    let mut login_for = |user: &Option<String>,
+    let mut login_for = |user: &Option<CompactString>,
                          password: &Option<Secret>,
-                         credential: &Option<String>,
+                         credential: &Option<CompactString>,
                          role: &str,
                          findings: &mut Vec<Finding>|
      -> LoginPlan {
-        let user = user.clone().unwrap_or_default();
+        let user = user.as_deref().map(String::from).unwrap_or_default();
         if let Some(cred) = credential {
             let at = format!("{role}/credential");
             let Some(c) = checked.project.credential(cred) else {
@@ -300,17 +300,21 @@ pub(super) fn plan(
             .iter()
             .find(|a| a.default)
             .or(from.address.first())
-            .map(|a| a.value.clone());
+            .map(|a| a.value.to_string());
     }
     if default_from.is_none() {
-        default_from = inc.user.clone().filter(|u| u.contains('@'));
+        default_from = inc
+            .user
+            .as_deref()
+            .map(String::from)
+            .filter(|u| u.contains('@'));
     }
     let domains = from_domains(&senders, inc.user.as_deref());
     let port = |p: u32| u16::try_from(p).unwrap_or(0);
     let mut servers = vec![ServerPlan {
         role: Role::Incoming,
         service: Service::from(a.protocol),
-        host: inc.server.clone(),
+        host: inc.server.to_string(),
         port: port(inc.effective_port(a.protocol)),
         security: inc.security(),
         login: in_login,
@@ -318,14 +322,14 @@ pub(super) fn plan(
         senders: Vec::new(),
         default_from: None,
         send_test_to: None,
-        account_name: a.name.clone(),
+        account_name: a.name.to_string(),
         written_port: inc.port,
     }];
     if let Some(out) = outgoing {
         servers.push(ServerPlan {
             role: Role::Outgoing,
             service: Service::Smtp,
-            host: out.server.clone(),
+            host: out.server.to_string(),
             port: port(out.effective_port()),
             security: out.security(),
             login: out_login,
@@ -333,7 +337,7 @@ pub(super) fn plan(
             senders,
             default_from,
             send_test_to: opts.send_test_to.clone(),
-            account_name: a.name.clone(),
+            account_name: a.name.to_string(),
             written_port: out.port,
         });
     }

@@ -400,6 +400,35 @@ fn a_silent_dns_server_costs_one_timeout_per_account() {
     drop(silent);
 }
 
+/// A DNS port nobody listens on: the refusal ends the first lookup at once (not after the
+/// 5 s timeout), and the warning says the server refused.
+#[test]
+fn a_refused_dns_port_is_reported_at_once() {
+    let Some(env) = servers() else { return };
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    let kdl = account("testuser", &["desk@pass.test"]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("desk.kdl"), &kdl).unwrap();
+    let t = Instant::now();
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["probe", "desk.kdl", "--color", "never", "--timeout", "5"])
+        .args(["--ca-file", &env["MAILSRV_CA"], "--dns-server", &addr])
+        .env("MAILSRV_PASS", &env["MAILSRV_PASS"])
+        .output()
+        .unwrap();
+    let elapsed = t.elapsed();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("the MX record of pass.test could not be read: connection refused"),
+        "{stdout}"
+    );
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+}
+
 /// The openmetrics output carries the verdicts; the HTML report has a column per check with a
 /// mark per domain and the domain's stages in the account's panel.
 #[test]

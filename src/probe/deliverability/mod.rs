@@ -114,6 +114,10 @@ pub(crate) fn check(
                 findings: &mut findings,
                 sender: sender.as_ref(),
                 unanswered: None,
+                server: match resolver {
+                    Resolver::Server(addr) => Some(addr),
+                    Resolver::System => None,
+                },
             };
             match &silent {
                 Some(why) => run.not_asked(why),

@@ -2,6 +2,7 @@
 //! outgoing server, DMARC; each stage's outcome and detail for the table and each finding for
 //! the address line.
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use mail_auth::MessageAuthenticator;
@@ -19,6 +20,10 @@ pub(super) struct Run<'a> {
     /// The first lookup the DNS server did not answer: the remaining ones are skipped (each
     /// would wait for the whole timeout again) and one finding says why.
     pub(super) unanswered: Option<String>,
+    /// `--dns-server`: its refusal (a closed port) ends the first lookup at once instead of
+    /// after the timeout. The system's servers are not watched: one refusing does not mean
+    /// the others do.
+    pub(super) server: Option<SocketAddr>,
 }
 
 fn quoted(records: &[String]) -> String {
@@ -95,7 +100,13 @@ impl Run<'_> {
     async fn mx(&mut self) {
         let t = Instant::now();
         let d = self.plan.domain.clone();
-        match dns::mx(self.auth, &d).await {
+        let answered = match self.server {
+            Some(server) => dns::unless_refused(server, dns::mx(self.auth, &d))
+                .await
+                .unwrap_or_else(|why| Err(dns::Miss::Unanswered(why))),
+            None => dns::mx(self.auth, &d).await,
+        };
+        match answered {
             Ok(hosts) if hosts.len() == 1 && hosts[0].1 == "." => {
                 self.report.mx = hosts;
                 self.stage(

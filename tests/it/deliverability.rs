@@ -360,6 +360,35 @@ fn the_incoming_users_domain_is_checked_on_its_line() {
     assert!(on_user.contains(&"probe-dmarc-missing"), "{on_user:?}");
 }
 
+/// `probe` of an account with `from` addresses against the DNS server at `dns` (one that may
+/// not answer), with `--timeout SECONDS`: its exit code, standard output and how long it took.
+fn probe_against_dns(
+    env: &HashMap<String, String>,
+    from: &[&str],
+    dns: &str,
+    seconds: &str,
+) -> (Option<i32>, String, Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("desk.kdl"), account("testuser", from)).unwrap();
+    let t = Instant::now();
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .args([
+            "probe",
+            "desk.kdl",
+            "--color",
+            "never",
+            "--timeout",
+            seconds,
+        ])
+        .args(["--ca-file", &env["MAILSRV_CA"], "--dns-server", dns])
+        .env("MAILSRV_PASS", &env["MAILSRV_PASS"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    (out.status.code(), stdout, t.elapsed())
+}
+
 /// A DNS server that never answers: the first lookup waits for the timeout, every other lookup
 /// of the account (of both domains) is skipped, and each domain gets one warning saying so (not
 /// an error: exit 0). Before the skip, ten domains cost 20 s with `--timeout 1`.
@@ -368,20 +397,9 @@ fn a_silent_dns_server_costs_one_timeout_per_account() {
     let Some(env) = servers() else { return };
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let addr = silent.local_addr().unwrap().to_string();
-    let kdl = account("testuser", &["desk@pass.test", "desk@fail.test"]);
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("desk.kdl"), &kdl).unwrap();
-    let t = Instant::now();
-    let out = Command::new(BIN)
-        .current_dir(dir.path())
-        .args(["probe", "desk.kdl", "--color", "never", "--timeout", "1"])
-        .args(["--ca-file", &env["MAILSRV_CA"], "--dns-server", &addr])
-        .env("MAILSRV_PASS", &env["MAILSRV_PASS"])
-        .output()
-        .unwrap();
-    let elapsed = t.elapsed();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let (code, stdout, elapsed) =
+        probe_against_dns(&env, &["desk@pass.test", "desk@fail.test"], &addr, "1");
+    assert_eq!(code, Some(0), "{stdout}");
     assert!(stdout.contains("! mx "), "{stdout}");
     assert!(
         stdout.contains("- spf ") && stdout.contains("the DNS server did not answer"),
@@ -408,20 +426,8 @@ fn a_refused_dns_port_is_reported_at_once() {
     let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let addr = closed.local_addr().unwrap().to_string();
     drop(closed);
-    let kdl = account("testuser", &["desk@pass.test"]);
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("desk.kdl"), &kdl).unwrap();
-    let t = Instant::now();
-    let out = Command::new(BIN)
-        .current_dir(dir.path())
-        .args(["probe", "desk.kdl", "--color", "never", "--timeout", "5"])
-        .args(["--ca-file", &env["MAILSRV_CA"], "--dns-server", &addr])
-        .env("MAILSRV_PASS", &env["MAILSRV_PASS"])
-        .output()
-        .unwrap();
-    let elapsed = t.elapsed();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let (code, stdout, elapsed) = probe_against_dns(&env, &["desk@pass.test"], &addr, "5");
+    assert_eq!(code, Some(0), "{stdout}");
     assert!(
         stdout.contains("the MX record of pass.test could not be read: connection refused"),
         "{stdout}"

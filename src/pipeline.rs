@@ -70,6 +70,20 @@ pub struct FileResult {
     pub systems: Vec<Located<System>>,
 }
 
+impl FileResult {
+    /// `source` with nothing read from it yet.
+    fn empty(source: SourceFile) -> Self {
+        FileResult {
+            source,
+            spans: SpanMap::default(),
+            diagnostics: Vec::new(),
+            accounts: Vec::new(),
+            credentials: Vec::new(),
+            systems: Vec::new(),
+        }
+    }
+}
+
 /// The kdl crate's v1 parser (the fallback for KDL v1 files) recurses per nesting level; give
 /// it room. Depth is also capped before it runs.
 static POOL: LazyLock<rayon::ThreadPool> = LazyLock::new(|| {
@@ -159,13 +173,6 @@ pub fn check_files_reusing(
     }
     known.resize_with(items.len(), Vec::new);
     let (sources_ref, spans_ref) = (&sources, spans.as_slice());
-    // Each item without known findings, run in a project of its own: what the item rules find
-    // there is what they find about it in the whole project (that is what `Scope::Item` means).
-    let alone = |project: Project| {
-        let cx = rules::Context::new(&project, spans_ref, sources_ref);
-        let found = rules::run_item_rules(&cx);
-        (project, found)
-    };
     let per_file: Vec<_> = POOL.install(|| {
         items
             .into_par_iter()
@@ -179,26 +186,14 @@ pub fn check_files_reusing(
                     (rest, systems)
                 };
                 let (accounts, mut found) = each_alone(accounts, known, |a| {
-                    let (mut p, found) = alone(Project {
-                        accounts: vec![a],
-                        ..Project::default()
-                    });
-                    (p.accounts.pop(), found)
+                    item_rules_alone(a, |p| &mut p.accounts, spans_ref, sources_ref)
                 });
                 let (credentials, found_credentials) =
                     each_alone(credentials, known_credentials, |c| {
-                        let (mut p, found) = alone(Project {
-                            credentials: vec![c],
-                            ..Project::default()
-                        });
-                        (p.credentials.pop(), found)
+                        item_rules_alone(c, |p| &mut p.credentials, spans_ref, sources_ref)
                     });
                 let (systems, found_systems) = each_alone(systems, known_systems, |s| {
-                    let (mut p, found) = alone(Project {
-                        systems: vec![s],
-                        ..Project::default()
-                    });
-                    (p.systems.pop(), found)
+                    item_rules_alone(s, |p| &mut p.systems, spans_ref, sources_ref)
                 });
                 found.extend(found_credentials);
                 found.extend(found_systems);
@@ -218,6 +213,21 @@ pub fn check_files_reusing(
     let cx = rules::Context::new(&project, &spans, &sources);
     diagnostics.extend(POOL.install(|| rules::run_scoped(&cx, Some(rules::Scope::Project))));
     (finish(sources, spans, project, diagnostics, config), found)
+}
+
+/// What the item rules find about `item` in a project holding it alone (`field` says where):
+/// what they find about it in the whole project, which is what `Scope::Item` means. Hands the
+/// item back.
+fn item_rules_alone<T>(
+    item: Located<T>,
+    field: fn(&mut Project) -> &mut Vec<Located<T>>,
+    spans: &[SpanMap],
+    sources: &Sources,
+) -> (Option<Located<T>>, Vec<Diagnostic>) {
+    let mut project = Project::default();
+    field(&mut project).push(item);
+    let found = rules::run_item_rules(&rules::Context::new(&project, spans, sources));
+    (field(&mut project).pop(), found)
 }
 
 /// Pairs each item with its item-rule findings: `known` ones, or `run`'s (which hands the item
@@ -312,14 +322,7 @@ fn analyze_file(id: FileId, input: Input, fast_path: bool) -> FileResult {
         Some(bytes) => source::from_bytes(&input.path, bytes),
         None => source::read_file(&input.path),
     };
-    let mut result = FileResult {
-        source,
-        spans: SpanMap::default(),
-        diagnostics: Vec::new(),
-        accounts: Vec::new(),
-        credentials: Vec::new(),
-        systems: Vec::new(),
-    };
+    let mut result = FileResult::empty(source);
     if let Some((rule, message, span)) = problem {
         result
             .diagnostics
@@ -422,14 +425,7 @@ pub fn from_items(
     items: impl IntoIterator<Item = (usize, lower::typed::Item)>,
 ) -> Result<FileResult, SourceFile> {
     use lower::typed::Item;
-    let mut result = FileResult {
-        source,
-        spans: SpanMap::default(),
-        diagnostics: Vec::new(),
-        accounts: Vec::new(),
-        credentials: Vec::new(),
-        systems: Vec::new(),
-    };
+    let mut result = FileResult::empty(source);
     // Sized for the items (mostly accounts) up front: a doubled vector of 10,000 accounts
     // leaves 6 MB unused beside the items it is filled from.
     let items = items.into_iter();

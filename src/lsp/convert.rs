@@ -197,13 +197,8 @@ mod tests {
 
     #[test]
     fn line_starts_kept_across_edits_are_those_of_the_edited_text() {
-        let mut rng = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |n: usize| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            (rng % n.max(1) as u64) as usize
-        };
+        let mut rng = crate::lsp::differential_tests::Rng(0x2545_F491_4F6C_DD1Du64);
+        let mut next = |n: usize| rng.below(n);
         let mut text = String::from("a\nb\r\nc\rd\n\n");
         let mut lines = source::editor_line_starts(&text);
         for _ in 0..3000 {

@@ -12,11 +12,12 @@ use super::{Doc, Server};
 use crate::policy::config::Config;
 use crate::{check_with, Input};
 
-/// A repeatable xorshift generator.
-struct Rng(u64);
+/// A repeatable xorshift generator, for this module and the other randomized tests of the
+/// language server.
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn below(&mut self, n: usize) -> usize {
+    pub(super) fn below(&mut self, n: usize) -> usize {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;

@@ -677,13 +677,8 @@ mod tests {
     /// A repeatable random walk of edits, most of which keep the file valid.
     #[test]
     fn random_edits_give_what_a_read_from_scratch_gives() {
-        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: usize| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            (rng % n.max(1) as u64) as usize
-        };
+        let mut rng = crate::lsp::differential_tests::Rng(0x9E37_79B9_7F4A_7C15u64);
+        let mut next = |n: usize| rng.below(n);
         let mut text = start_text(8);
         let (mut cached, _) = step(None, &text, "start");
         let mut by_nodes = 0;
